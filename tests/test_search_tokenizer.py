@@ -1,0 +1,108 @@
+"""The Python tokenizer and its JS twin must agree token for token (the index is built in
+Python, queries are tokenized in the browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from kbgen.search.tokenizer import STOP_WORDS, index_terms, query_terms, runs, stem
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "search"
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+
+
+def run_js(cases=(), words=()):
+    completed = subprocess.run(
+        ["node", str(FIXTURES / "run_tokenizer.mjs")],
+        input=json.dumps({"cases": list(cases), "words": list(words)}),
+        capture_output=True, text=True, check=True, encoding="utf-8",
+    )
+    return json.loads(completed.stdout)
+
+
+def test_japanese_becomes_overlapping_bigrams():
+    assert index_terms("顧客ポータル") == ["顧客", "客ポ", "ポー", "ータ", "タル"]
+    assert index_terms("東") == ["東"]
+
+
+def test_japanese_punctuation_and_middle_dot_split_runs():
+    assert index_terms("「引用」・中黒、終わり。") == ["引用", "中黒", "終わ", "わり"]
+
+
+def test_full_width_and_half_width_forms_are_the_same_terms():
+    assert index_terms("ＡＰＩ１２") == index_terms("API12") == ["api12"]
+    assert index_terms("ﾊﾟｽﾜｰﾄﾞ") == index_terms("パスワード")
+
+
+def test_english_words_are_stemmed_and_stop_words_dropped():
+    assert index_terms("The Passwords of running users") == ["password", "run", "user"]
+
+
+def test_code_identifiers_split_on_punctuation():
+    assert index_terms("snake_case foo.bar()") == ["snake", "case", "foo", "bar"]
+
+
+def test_last_unfinished_word_is_a_prefix():
+    assert query_terms("reset pass") == [("reset", False), ("pass", True)]
+    assert query_terms("passwords") == [("password", True)]
+    assert query_terms("in") == [("in", True)]  # beginning of "invoice", not a stop word yet
+    assert query_terms("invoice ") == [("invoic", False)]
+    assert query_terms("顧") == [("顧", True)]
+    assert query_terms("二段階") == [("二段", False), ("段階", False)]
+
+
+def test_runs_are_split_between_scripts():
+    assert [(r.text, r.cjk) for r in runs("Wi-Fi設定")] == [("wi", False), ("fi", False), ("設定", True)]
+
+
+@needs_node
+def test_js_tokenizer_matches_python_on_tricky_fixture():
+    cases = json.loads((FIXTURES / "tokenizer_cases.json").read_text(encoding="utf-8"))
+    js = run_js(cases=cases)
+    assert js["stopWords"] == sorted(STOP_WORDS)
+    for text, js_index, js_query in zip(cases, js["index"], js["query"]):
+        assert js_index == index_terms(text), text
+        assert [tuple(c) for c in js_query] == query_terms(text), text
+
+
+def _sample_words() -> list[str]:
+    words: set[str] = set()
+    for path in sorted((ROOT / "content").rglob("*.md")):
+        for run in runs(path.read_text(encoding="utf-8")):
+            if not run.cjk:
+                words.add(run.text)
+    return sorted(words)
+
+
+@needs_node
+def test_js_tokenizer_matches_python_on_every_word_of_the_sample_content():
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "content").rglob("*.md"))]
+    assert texts, "the sample content is missing"
+    js = run_js(cases=texts)
+    for text, js_index in zip(texts, js["index"]):
+        assert js_index == index_terms(text)
+
+
+@needs_node
+def test_js_stemmer_matches_lunr_on_a_large_vocabulary():
+    # Every distinct lowercase word of the Python standard library's sources: tens of thousands
+    # of real English (and not so English) words, including the short ones with quirks.
+    vocabulary: set[str] = set(_sample_words())
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    for path in sorted(stdlib.glob("*.py"))[:400]:
+        vocabulary.update(re.findall(r"[a-z]+", path.read_text(encoding="utf-8", errors="ignore").lower()))
+    vocabulary.update(["y", "ys", "yy", "ies", "sses", "eed", "ing", "ed", "lay", "try", "bly", "aing"])
+    words = sorted(vocabulary)
+    assert len(words) > 10000
+    js = run_js(words=words)
+    mismatches = [(w, s, stem(w)) for w, s in zip(words, js["stems"]) if s != stem(w)]
+    assert mismatches == []

@@ -1,0 +1,186 @@
+"""``build()``: the stages of a build, in order.
+
+config → content → site structure → render → search → write. Each stage lives in the
+module named for what it produces; this function only sequences them and times them.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config, load_config
+from .content import load_content
+from .errors import BuildError, Problem, Problems
+from .feeds import atom_feed, robots, sitemap
+from .jsbundle import bundle
+from .render import Renderer, render_pages
+from .structure import Site, build_site
+from .themes import KBGEN_ASSETS, pygments_css, static_files, theme_settings
+from .writer import Output
+
+
+@dataclass
+class BuildOptions:
+    audience: str = "public"
+    drafts: bool = False
+    strict: bool = False
+    base_url: str | None = None
+    output_dir: Path | None = None
+    write: bool = True                 # False: `kbgen check` (validate only)
+    workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    use_cache: bool = True
+    progress: object = None            # callable(stage: str, total: int) -> advance(n) or None
+
+
+@dataclass
+class BuildResult:
+    output_dir: Path | None
+    site: Site | None
+    pages: dict[str, int]
+    files: int
+    problems: list[Problem]
+    timings: dict[str, float]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def report(self) -> dict:
+        return {
+            "output": str(self.output_dir) if self.output_dir else None,
+            "audience": self.site.audience if self.site else None,
+            "pages": self.pages, "files": self.files,
+            "warnings": [p.as_dict() for p in self.warnings],
+            "errors": [p.as_dict() for p in self.problems if p.severity == "error"],
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - start
+
+
+def build(root: Path | str = ".", options: BuildOptions | None = None, config: Config | None = None) -> BuildResult:
+    options = options or BuildOptions()
+    clock = _Stopwatch()
+    problems = Problems()
+
+    with clock.stage("config"):
+        config = config or load_config(root)
+        if options.base_url:
+            config.with_base_url(options.base_url)
+        problems.extend(config.warnings)
+
+    with clock.stage("content"):
+        advance = options.progress("Reading content", None) if options.progress else None
+        content = load_content(config.content_dir, config.languages,
+                               cache_dir=config.cache_dir if options.use_cache else None,
+                               workers=options.workers, progress=advance)
+        problems.extend(content.problems)
+
+    with clock.stage("structure"):
+        site, structure_problems = build_site(config, content, audience=options.audience, drafts=options.drafts)
+        problems.extend(structure_problems.items)
+    problems.raise_if_errors(options.strict)
+
+    output = Output()
+    with clock.stage("render"):
+        pages = sum(1 for _ in site.all_articles())
+        advance = options.progress("Rendering pages", pages) if options.progress else None
+        renderer = render_pages(site, output, workers=options.workers, progress=advance)
+        add_site_files(site, renderer, output)
+
+    with clock.stage("search"):
+        add_search(site, output, workers=options.workers,
+                   cache_dir=config.cache_dir if options.use_cache else None)
+
+    problems.raise_if_errors(options.strict)
+    target = None
+    if options.write:
+        with clock.stage("write"):
+            target = options.output_dir or (config.internal_output_dir if options.audience == "internal" else config.output_dir)
+            output.commit(Path(target))
+    page_counts = {lang: len(language.articles) for lang, language in site.languages.items()}
+    return BuildResult(target, site, page_counts, len(output.origins), problems.items, clock.timings)
+
+
+def add_site_files(site: Site, renderer: Renderer, output: Output) -> None:
+    """Everything that is not a page: assets, attachments, feeds, sitemap."""
+    config = site.config
+    for relative, path in static_files(renderer.theme_dirs).items():
+        output.copy(f"assets/theme/{relative}", path, f"theme {config.theme}")
+    settings = theme_settings(renderer.theme_dirs)
+    output.add("assets/kbgen/pygments.css",
+               pygments_css(settings.get("pygments_light", "default"), settings.get("pygments_dark", "monokai")).encode(),
+               "kbgen (code highlighting)")
+    output.add("assets/kbgen/kbgen.js", bundle(KBGEN_ASSETS / "js").encode(), "kbgen (portal script)")
+    css = KBGEN_ASSETS / "css"
+    if css.is_dir():
+        for path in sorted(css.glob("*.css")):
+            output.copy(f"assets/kbgen/{path.name}", path, "kbgen (shared styles)")
+    for url, (content_path, _) in sorted(site.files.items()):
+        output.copy(url, config.content_dir / content_path, f"content/{content_path}")
+    output.add("sitemap.xml", sitemap(site), "kbgen (sitemap)")
+    output.add("robots.txt", robots(site), "kbgen (robots.txt)")
+    for lang in site.languages:
+        output.add(f"{lang}/feed.xml", atom_feed(site, lang, renderer.translators[lang]), f"kbgen ({lang} feed)")
+
+
+def search_documents(site: Site) -> dict:
+    from .search import SearchDoc
+
+    documents: dict[str, list] = {}
+    for lang, language in site.languages.items():
+        docs = []
+        for article in language.articles:
+            body = article.source.body
+            category_title = " › ".join(c.title for c in article.category.ancestors()[1:] + [article.category]
+                                        if c.path)
+            summary = article.source.description or _summary(body.text, site.config.summary_length)
+            fields = (article.ref, article.url, article.title, tuple(article.source.keywords),
+                      article.source.description, tuple(body.headings), body.text, article.category.path,
+                      category_title, summary, article.translation_group, lang)
+            digest = hashlib.sha256(repr(fields).encode()).hexdigest()[:20]
+            docs.append(SearchDoc(*fields, digest))
+        documents[lang] = docs
+    return documents
+
+
+def _summary(text: str, length: int) -> str:
+    if len(text) <= length:
+        return text
+    cut = text[:length]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > length * 0.6 else cut).rstrip(" ,.;:、。") + "…"
+
+
+def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | None) -> None:
+    try:
+        from .search import build_search, build_service_worker
+    except ImportError:  # the search package is optional while it is being developed
+        return
+    config = site.config
+    widgets = {name: {"language": w.language, "categories": w.categories, "title": w.title,
+                      "max_results": w.max_results} for name, w in config.widgets.items()}
+    files = build_search(search_documents(site),
+                         languages={code: lang.name for code, lang in config.languages.items()},
+                         widgets=widgets, site_url=config.base_url,
+                         cache_dir=(cache_dir / "search") if cache_dir else None, workers=workers)
+    for path, data in sorted(files.items()):
+        output.add(path, data, "kbgen (search data)")
+    everything = {path: output.read(path) for path in output.all_paths()}
+    for path, data in build_service_worker(everything, precache_limit_bytes=config.precache_limit_kb * 1024).items():
+        output.add(path, data, "kbgen (offline service worker)")

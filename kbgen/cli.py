@@ -1,0 +1,236 @@
+"""The ``kbgen`` command."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import BuildError, KbgenError
+
+
+class Context:
+    def __init__(self, root: Path, quiet: bool, debug: bool):
+        self.root, self.quiet, self.debug = root, quiet, debug
+
+    def say(self, message: str, **style) -> None:
+        if not self.quiet:
+            click.secho(message, err=True, **style)
+
+
+def _progress(ctx: Context):
+    """A progress bar for long stages only, and only on a terminal."""
+    if ctx.quiet or not sys.stderr.isatty():
+        return None
+
+    def start(label: str, total: int | None):
+        if not total or total < 500:
+            return None
+        bar = click.progressbar(length=total, label=label, file=sys.stderr)
+        bar.__enter__()
+        state = {"done": 0}
+
+        def advance(count: int) -> None:
+            state["done"] += count
+            bar.update(count)
+            if state["done"] >= total:
+                bar.__exit__(None, None, None)
+        return advance
+    return start
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kbgen")
+@click.option("-C", "--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+              help="The site folder (with kbgen.toml). Default: the current folder.")
+@click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(click_ctx, root: Path, quiet: bool, debug: bool):
+    """kbgen: build a multilingual help portal from Markdown."""
+    click_ctx.obj = Context(root, quiet, debug)
+
+
+def _print_problems(ctx: Context, problems, strict: bool) -> None:
+    for problem in problems:
+        if problem.severity == "warning" and not ctx.quiet:
+            click.secho(problem.format(), err=True, fg="red" if strict else "yellow")
+
+
+def _build_options(ctx: Context, audience, drafts, strict, base_url, output, write=True):
+    from .build import BuildOptions
+    return BuildOptions(audience=audience, drafts=drafts, strict=strict, base_url=base_url,
+                        output_dir=output, write=write, progress=_progress(ctx))
+
+
+def _write_report(report_path: Path | None, report: dict) -> None:
+    if report_path:
+        report_path.write_text(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _run_build(ctx: Context, options, report: Path | None, verb: str):
+    from .build import build
+    started = time.perf_counter()
+    try:
+        result = build(ctx.root, options)
+    except BuildError as error:
+        _write_report(report, {"errors": [p.as_dict() for p in error.problems if p.severity == "error"],
+                               "warnings": [p.as_dict() for p in error.problems if p.severity == "warning"]})
+        raise
+    _print_problems(ctx, result.problems, options.strict)
+    _write_report(report, result.report())
+    elapsed = time.perf_counter() - started
+    pages = ", ".join(f"{lang} {count}" for lang, count in result.pages.items())
+    where = f" into {result.output_dir}" if result.output_dir else ""
+    warnings = len(result.warnings)
+    ctx.say(f"{verb} {sum(result.pages.values())} articles ({pages}), {result.files} files{where} "
+            f"in {elapsed:.2f} s — {warnings} warning{'s' if warnings != 1 else ''}.",
+            fg="green" if not warnings else "yellow")
+    return result
+
+
+audience_option = click.option("--audience", type=click.Choice(["public", "internal"]), default="public",
+                               show_default=True, help="internal adds staff-only articles (into its own folder).")
+drafts_option = click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
+strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+report_option = click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
+                             help="Write a JSON report (pages, warnings, timings) to this file.")
+
+
+@cli.command()
+@audience_option
+@drafts_option
+@strict_option
+@click.option("--base-url", help="Override base_url from kbgen.toml (e.g. for preview deployments).")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@report_option
+@click.pass_obj
+def build(ctx: Context, audience, drafts, strict, base_url, output, report):
+    """Build the portal into output/ (or output-internal/ for --audience internal)."""
+    _run_build(ctx, _build_options(ctx, audience, drafts, strict, base_url, output), report, "Built")
+
+
+@cli.command()
+@audience_option
+@drafts_option
+@strict_option
+@report_option
+@click.pass_obj
+def check(ctx: Context, audience, drafts, strict, report):
+    """Validate everything without writing output: front matter, links, anchors, translations."""
+    from .build import build as run
+    options = _build_options(ctx, audience, drafts, strict, None, None, write=False)
+    result = _run_build(ctx, options, report, "Checked")
+    site = result.site
+    missing = []
+    for lang, language in site.languages.items():
+        for article in language.articles:
+            have = {a.lang for a in article.translations} | {lang}
+            for other in site.languages:
+                if other not in have:
+                    missing.append(f"content/{article.source.path}: no {other} translation")
+    if missing and not ctx.quiet:
+        click.secho(f"{len(missing)} article(s) without a translation:", err=True, fg="yellow")
+        for line in missing:
+            click.echo(f"  {line}", err=True)
+    del run
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", default="Help Center", show_default=True)
+@click.pass_obj
+def init(ctx: Context, directory: Path, title: str):
+    """Create a new, buildable knowledge base in DIRECTORY."""
+    from .scaffold import init_site
+    written = init_site(directory, title)
+    ctx.say(f"Created a kbgen site in {directory} ({len(written)} files). Next: cd {directory} && kbgen serve",
+            fg="green")
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--lang", default=None, help="Language folder (default: default_language).")
+@click.option("--category", default=None, help="Category path, e.g. ticket-system/customer-portal.")
+@click.option("--translation-key", default=None, help="Links translations (default: the slug).")
+@click.option("--internal", is_flag=True, help="Staff-only article.")
+@click.pass_obj
+def new(ctx: Context, title, lang, category, translation_key, internal):
+    """Write a new article with front matter."""
+    from .config import load_config
+    from .scaffold import new_article
+    config = load_config(ctx.root)
+    path = new_article(config.content_dir, config.languages, title, lang or config.default_language,
+                       category, translation_key, internal)
+    click.echo(str(path))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@audience_option
+@drafts_option
+@click.option("--no-api", is_flag=True, help="Serve only the static site, without the companion API.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the portal in a browser.")
+@click.pass_obj
+def serve(ctx: Context, host, port, audience, drafts, no_api, open_browser):
+    """Development server: rebuilds on change and reloads the open browser tab."""
+    from .serve import run_dev_server
+    run_dev_server(ctx, host=host, port=port, audience=audience, drafts=drafts, with_api=not no_api,
+                   open_browser=open_browser)
+
+
+@cli.command()
+@click.option("--articles", default=1000, show_default=True, type=int, help="How many articles (both languages together).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to generate the corpus (default: a temporary folder).")
+@click.option("--browser/--no-browser", default=False, help="Also measure search in Chromium.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.pass_obj
+def benchmark(ctx: Context, articles, workdir, browser, as_json):
+    """Generate a corpus of a given size, build it and print the figures."""
+    from .benchmark import run_benchmark
+    run_benchmark(articles, workdir, browser=browser, as_json=as_json)
+
+
+def _register_api() -> None:
+    try:
+        from .api.cli import api
+    except ImportError as exc:
+        missing = str(exc)
+
+        @cli.group(name="api", invoke_without_command=True)
+        def api_unavailable():
+            """Companion API (needs: pip install 'kbgen[api]')."""
+            raise KbgenError(f"the companion API needs extra packages ({missing}): pip install 'kbgen[api]'")
+        return
+    cli.add_command(api, name="api")
+
+
+_register_api()
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        if debug:
+            raise
+        error.show()
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:  # a bug in kbgen: still a message, with the way to see more
+        if debug:
+            raise
+        click.secho(f"kbgen: internal error: {type(error).__name__}: {error}\n"
+                    f"Run again with --debug for the traceback, and please report it.", err=True, fg="red")
+        sys.exit(2)
+    sys.exit(0)

@@ -1,0 +1,242 @@
+"""kbgen.toml: read, validate and default every option in one place.
+
+Every problem names the file and the dotted key; unknown keys are warnings, so a typo
+is noticed without breaking a build that otherwise works.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, Problem
+
+CONFIG_FILE = "kbgen.toml"
+
+# Sections owned by other parts of kbgen (the API, community, chat): validated where they are used.
+DELEGATED_SECTIONS = {"api", "tickets", "chat", "forum", "feedback", "community", "documents", "ratings"}
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass
+class Language:
+    code: str
+    name: str
+    title: str
+    description: str = ""
+
+
+@dataclass
+class Widget:
+    name: str
+    language: str
+    categories: list[str]
+    title: str | None = None
+    max_results: int = 5
+
+
+@dataclass
+class Config:
+    path: Path
+    root: Path
+    title: str
+    base_url: str
+    theme: str
+    languages: dict[str, Language]
+    default_language: str
+    content_dir: Path
+    output_dir: Path
+    internal_output_dir: Path
+    themes_dir: Path
+    cache_dir: Path
+    recent_count: int = 8
+    related_count: int = 5
+    summary_length: int = 200
+    precache_limit_kb: int = 5000
+    api_url: str = "/api"
+    widgets: dict[str, Widget] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under, e.g. "/help/"."""
+        return urlsplit(self.base_url).path or "/"
+
+    def absolute(self, site_path: str) -> str:
+        return self.base_url + site_path
+
+    def with_base_url(self, base_url: str) -> "Config":
+        self.base_url = _normalize_base_url(base_url)
+        return self
+
+
+def _normalize_base_url(value: str) -> str:
+    return value if value.endswith("/") else value + "/"
+
+
+class _Reader:
+    """Typed access to a TOML table that records problems instead of raising at the first."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
+
+    def error(self, key: str, message: str, hint: str | None = None) -> None:
+        self.problems.append(Problem(self.file, None, key, message, hint, "error"))
+
+    def take(self, table: dict, key: str, prefix: str, kind: type | tuple, default: Any = None, required: bool = False):
+        dotted = f"{prefix}{key}"
+        if key not in table:
+            if required:
+                self.error(dotted, "is required", f"add `{key} = …` to {self.file}")
+            return default
+        value = table[key]
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.error(dotted, f"expected {_article(expected)}, got {type(value).__name__} {value!r}")
+            return default
+        return value
+
+    def warn_unknown(self, table: dict, known: set[str], prefix: str) -> None:
+        for key in sorted(set(table) - known):
+            self.problems.append(Problem(
+                self.file, None, f"{prefix}{key}", "unknown option, ignored",
+                "check the spelling against the README's configuration reference", "warning"))
+
+
+def _article(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+TOP_LEVEL = {
+    "title", "base_url", "theme", "default_language", "languages", "content_dir", "output_dir",
+    "internal_output_dir", "themes_dir", "cache_dir", "recent_count", "related_count",
+    "summary_length", "search", "widgets", "params",
+} | DELEGATED_SECTIONS
+
+
+def load_config(root: Path | str = ".", path: Path | str | None = None) -> Config:
+    root = Path(root).resolve()
+    config_path = Path(path).resolve() if path else root / CONFIG_FILE
+    shown = config_path.name if config_path.parent == root else str(config_path)
+    if not config_path.is_file():
+        raise ConfigError([Problem(shown, message="no configuration file found",
+                                   hint=f"run kbgen in a site folder, or create one with `kbgen init DIR`")])
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError([Problem(shown, message="is not UTF-8 text", hint="save the file as UTF-8")])
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_toml_error(str(exc))
+        raise ConfigError([Problem(shown, line, None, f"invalid TOML: {exc}", "fix the syntax at that line")])
+    return parse_config(raw, root=config_path.parent, file=shown, path=config_path)
+
+
+def _line_from_toml_error(text: str) -> int | None:
+    match = re.search(r"line (\d+)", text)
+    return int(match.group(1)) if match else None
+
+
+def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path | None = None) -> Config:
+    problems: list[Problem] = []
+    r = _Reader(file, problems)
+    r.warn_unknown(raw, TOP_LEVEL, "")
+
+    title = r.take(raw, "title", "", str, "Help Center")
+    base_url = r.take(raw, "base_url", "", str, "http://localhost:8000/")
+    parts = urlsplit(base_url)
+    if not (parts.scheme in ("http", "https") and parts.netloc):
+        r.error("base_url", f"must be an absolute http(s) URL, got {base_url!r}",
+                'for example base_url = "https://example.com/help/"')
+    theme = r.take(raw, "theme", "", str, "classic")
+
+    languages: dict[str, Language] = {}
+    language_table = r.take(raw, "languages", "", dict, {}, required=True)
+    for code, spec in language_table.items():
+        prefix = f"languages.{code}."
+        if not LANGUAGE_CODE.match(code):
+            r.error(f"languages.{code}", "is not a language code", "use codes such as en, ja, pt-BR")
+            continue
+        if not isinstance(spec, dict):
+            r.error(f"languages.{code}", "expected a table", f'write [languages.{code}] with name = "…"')
+            continue
+        r.warn_unknown(spec, {"name", "title", "description"}, prefix)
+        name = r.take(spec, "name", prefix, str, code)
+        languages[code] = Language(code, name, r.take(spec, "title", prefix, str, title),
+                                   r.take(spec, "description", prefix, str, ""))
+    if language_table and not languages:
+        r.error("languages", "no valid language")
+
+    default_language = r.take(raw, "default_language", "", str, next(iter(languages), "en"))
+    if languages and default_language not in languages:
+        r.error("default_language", f"{default_language!r} is not one of the configured languages "
+                f"({', '.join(languages)})")
+
+    def folder(key: str, default: str) -> Path:
+        return (root / r.take(raw, key, "", str, default)).resolve()
+
+    def positive_int(table: dict, key: str, prefix: str, default: int) -> int:
+        value = r.take(table, key, prefix, int, default)
+        if value < 0:
+            r.error(prefix + key, "must not be negative")
+            return default
+        return value
+
+    search = r.take(raw, "search", "", dict, {})
+    r.warn_unknown(search, {"precache_limit_kb"}, "search.")
+
+    widgets: dict[str, Widget] = {}
+    for name, spec in r.take(raw, "widgets", "", dict, {}).items():
+        prefix = f"widgets.{name}."
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            r.error(f"widgets.{name}", "widget names may use letters, digits, - and _ only")
+            continue
+        if not isinstance(spec, dict):
+            r.error(f"widgets.{name}", "expected a table")
+            continue
+        r.warn_unknown(spec, {"language", "categories", "title", "max_results"}, prefix)
+        language = r.take(spec, "language", prefix, str, default_language, required=True)
+        if languages and language not in languages:
+            r.error(prefix + "language", f"{language!r} is not a configured language")
+        categories = r.take(spec, "categories", prefix, list, [], required=True)
+        if not all(isinstance(c, str) for c in categories):
+            r.error(prefix + "categories", "expected a list of category paths (strings)")
+            categories = []
+        widgets[name] = Widget(name, language, [c.strip("/") for c in categories],
+                               r.take(spec, "title", prefix, str, None),
+                               positive_int(spec, "max_results", prefix, 5))
+
+    api = raw.get("api", {}) if isinstance(raw.get("api", {}), dict) else {}
+    config = Config(
+        path=path or root / CONFIG_FILE,
+        root=root,
+        title=title,
+        base_url=_normalize_base_url(base_url),
+        theme=theme,
+        languages=languages,
+        default_language=default_language,
+        content_dir=folder("content_dir", "content"),
+        output_dir=folder("output_dir", "output"),
+        internal_output_dir=folder("internal_output_dir", "output-internal"),
+        themes_dir=folder("themes_dir", "themes"),
+        cache_dir=folder("cache_dir", ".kbgen-cache"),
+        recent_count=positive_int(raw, "recent_count", "", 8),
+        related_count=positive_int(raw, "related_count", "", 5),
+        summary_length=positive_int(raw, "summary_length", "", 200),
+        precache_limit_kb=positive_int(search, "precache_limit_kb", "search.", 5000),
+        api_url=str(api.get("url", "/api")) if isinstance(api.get("url", "/api"), str) else "/api",
+        widgets=widgets,
+        params=r.take(raw, "params", "", dict, {}),
+        raw=raw,
+    )
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ConfigError(problems)
+    config.warnings = [p for p in problems if p.severity == "warning"]
+    return config

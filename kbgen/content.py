@@ -1,0 +1,366 @@
+"""Read ``content/<lang>/…``: articles, section indexes (_index.md) and attachments.
+
+Parsing an article (front matter + Markdown) depends only on that file, so it runs in
+worker processes and is cached on disk keyed by the file's bytes and path.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import pickle
+import re
+import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import __version__
+from .errors import Problem
+from .markdown_render import RENDERER_VERSION, MarkdownRenderer, RenderedMarkdown
+from .ui_strings import fingerprint as ui_fingerprint
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+KNOWN_FIELDS = {
+    "title", "date", "lastmod", "draft", "translationkey", "description", "keywords",
+    "category", "weight", "aliases", "slug", "internal", "url",
+}
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".gitkeep"}
+
+
+@dataclass
+class Source:
+    """A Markdown file, as parsed: front matter fields plus rendered body."""
+
+    path: str                     # content-relative, posix: "en/billing/invoices.md"
+    lang: str
+    is_section: bool              # an _index.md
+    is_bundle: bool               # a leaf bundle's index.md
+    digest: str
+    title: str = ""
+    date: dt.datetime | None = None
+    lastmod: dt.datetime | None = None
+    draft: bool = False
+    internal: bool = False
+    translation_key: str | None = None
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
+    category: str | None = None
+    weight: int = 0
+    aliases: list[str] = field(default_factory=list)
+    slug: str | None = None
+    url: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    body: RenderedMarkdown | None = None
+    body_line: int = 1
+    raw_body: str = ""
+    link_lines: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class ContentFile:
+    """A non-Markdown file next to the articles (PDF, image, zip…)."""
+
+    path: str      # content-relative
+    lang: str
+    size: int
+
+
+@dataclass
+class Content:
+    sources: list[Source]
+    files: list[ContentFile]
+    problems: list[Problem]
+
+
+class _FrontMatterError(Exception):
+    def __init__(self, message: str, line: int | None = None, field: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.line, self.field, self.hint = line, field, hint
+
+
+def split_front_matter(text: str) -> tuple[dict, str, int]:
+    """Returns (metadata, body, line where the body starts). YAML (---), TOML (+++) and
+    JSON ({…}) front matter, as Hugo accepts."""
+    text = text.lstrip("\ufeff")
+    for fence, loader in (("---", _load_yaml), ("+++", _load_toml)):
+        if text.startswith(fence + "\n") or text.startswith(fence + "\r\n"):
+            lines = text.splitlines(keepends=True)
+            for index in range(1, len(lines)):
+                if lines[index].rstrip() == fence or (fence == "---" and lines[index].rstrip() == "..."):
+                    metadata = loader("".join(lines[1:index]))
+                    return metadata, "".join(lines[index + 1:]), index + 2
+            raise _FrontMatterError(f"front matter opened with {fence} on line 1 is never closed",
+                                    1, hint=f"add a line containing only {fence} after the front matter")
+    if text.startswith("{"):
+        decoder = json.JSONDecoder()
+        try:
+            metadata, end = decoder.raw_decode(text)
+        except json.JSONDecodeError as exc:
+            raise _FrontMatterError(f"invalid JSON front matter: {exc.msg}", exc.lineno)
+        return metadata, text[end:].lstrip("\n"), text[:end].count("\n") + 2
+    return {}, text, 1
+
+
+def _load_yaml(text: str) -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark else None
+        raise _FrontMatterError(f"invalid YAML front matter: {exc.problem or exc}", line,
+                                hint="check indentation and quote values containing ':' or '#'")
+    except yaml.YAMLError as exc:
+        raise _FrontMatterError(f"invalid YAML front matter: {exc}")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _FrontMatterError("front matter must be a set of `key: value` lines", 2)
+    return data
+
+
+def _load_toml(text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise _FrontMatterError(f"invalid TOML front matter: {exc}", int(match.group(1)) + 1 if match else None)
+
+
+def _to_datetime(value: Any, name: str) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise _FrontMatterError(f"{value!r} is not a date", field=name,
+                                    hint="write dates as YYYY-MM-DD or 2026-03-14T09:30:00+09:00")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    raise _FrontMatterError(f"{value!r} is not a date", field=name, hint="write dates as YYYY-MM-DD")
+
+
+def _field_line(raw_text: str, key: str) -> int | None:
+    match = re.search(rf"^\s*{re.escape(key)}\s*[:=]", raw_text, re.M | re.I)
+    return raw_text[: match.start()].count("\n") + 1 if match else None
+
+
+def parse_source(path: str, data: bytes) -> Source:
+    """Everything about one Markdown file that does not depend on other files."""
+    lang = path.split("/", 1)[0]
+    name = path.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0]
+    source = Source(path=path, lang=lang, is_section=stem == "_index", is_bundle=stem == "index",
+                    digest=hashlib.sha256(data).hexdigest())
+    problem = lambda message, line=None, field=None, hint=None: source.problems.append(  # noqa: E731
+        Problem(f"content/{path}", line, field, message, hint))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problem(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)", line,
+                hint="re-save the file with UTF-8 encoding")
+        return source
+    text = text.replace("\r\n", "\n")
+    try:
+        metadata, body, body_line = split_front_matter(text)
+    except _FrontMatterError as exc:
+        problem(str(exc), exc.line, exc.field, exc.hint)
+        return source
+
+    lowered = {str(k).lower(): v for k, v in metadata.items()}
+    source.params = dict(metadata)
+
+    def take(key: str, kinds: tuple, default=None):
+        value = lowered.get(key, default)
+        if value is default:
+            return default
+        if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
+            expected = " or ".join(k.__name__.replace("str", "text").replace("list", "list") for k in kinds)
+            problem(f"expected {expected}, got {value!r}", _field_line(text, key), key,
+                    f"fix the `{key}` value in the front matter")
+            return default
+        return value
+
+    title = take("title", (str, int, float))
+    if title is None or not str(title).strip():
+        if not source.is_section:
+            problem("is required: every article needs a title", 1, "title",
+                    'add `title: "…"` to the front matter')
+        source.title = ""
+    else:
+        source.title = str(title).strip()
+    for key in ("date", "lastmod"):
+        try:
+            setattr(source, key, _to_datetime(lowered.get(key), key))
+        except _FrontMatterError as exc:
+            problem(str(exc), _field_line(text, key), key, exc.hint)
+    source.draft = bool(take("draft", (bool,), False))
+    source.internal = bool(take("internal", (bool,), False))
+    key = take("translationkey", (str, int))
+    source.translation_key = str(key) if key is not None else None
+    source.description = str(take("description", (str,), "") or "").strip()
+    keywords = take("keywords", (list, str), [])
+    source.keywords = [k.strip() for k in keywords.split(",")] if isinstance(keywords, str) else [str(k) for k in keywords]
+    category = take("category", (str,))
+    source.category = category.strip().strip("/") if category else None
+    source.weight = int(take("weight", (int,), 0))
+    aliases = take("aliases", (list, str), [])
+    source.aliases = [aliases] if isinstance(aliases, str) else [str(a) for a in aliases]
+    slug = take("slug", (str,))
+    if slug is not None and ("/" in slug or not slug.strip()):
+        problem(f"{slug!r} is not a valid slug", _field_line(text, "slug"), "slug",
+                "a slug is one URL segment: no slashes")
+        slug = None
+    source.slug = slug
+    url = take("url", (str,))
+    source.url = url
+    source.body_line = body_line
+    source.raw_body = body
+    return source
+
+
+_renderer: MarkdownRenderer | None = None
+
+
+def _render_one(args: tuple[str, bytes]) -> Source:
+    global _renderer
+    path, data = args
+    source = parse_source(path, data)
+    if not source.problems:
+        if _renderer is None:
+            _renderer = MarkdownRenderer()
+        try:
+            source.body = _renderer.render(path, source.raw_body)
+            # The rendered link no longer knows its line: remember where the source first wrote it.
+            body_lines = source.raw_body.split("\n")
+            for link in source.body.links:
+                needle = link.raw if link.kind != "ref" else link.raw.split("#")[0]
+                for number, text in enumerate(body_lines):
+                    if needle in text:
+                        source.link_lines[link.raw] = source.body_line + number
+                        break
+        except Exception as exc:  # a Markdown extension crashing on odd input must not hide other files
+            source.problems.append(Problem(f"content/{path}", None, None, f"could not render Markdown: {exc}",
+                                           "simplify the construct near the end of the file and report it"))
+    source.raw_body = ""
+    return source
+
+
+def cache_key(path: str, data: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (__version__, RENDERER_VERSION, ui_fingerprint(), path):
+        digest.update(part.encode() + b"\0")
+    digest.update(data)
+    return digest.hexdigest()
+
+
+class SourceCache:
+    """One pickle per parsed file under ``<cache_dir>/sources``; safe to delete at any time."""
+
+    def __init__(self, cache_dir: Path | None):
+        self.folder = cache_dir / "sources" if cache_dir else None
+
+    def get(self, key: str) -> Source | None:
+        if not self.folder:
+            return None
+        try:
+            with open(self.folder / key[:2] / key, "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            return None
+
+    def put(self, key: str, source: Source) -> None:
+        if not self.folder or source.problems:
+            return
+        target = self.folder / key[:2] / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump(source, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, target)
+
+
+def scan(content_dir: Path, languages) -> tuple[list[tuple[str, Path]], list[ContentFile], list[Problem]]:
+    """Lists Markdown files and other files, in a stable order."""
+    problems: list[Problem] = []
+    markdown_files: list[tuple[str, Path]] = []
+    other_files: list[ContentFile] = []
+    if not content_dir.is_dir():
+        problems.append(Problem(str(content_dir), None, None, "content folder not found",
+                                "create it with one folder per language, e.g. content/en/"))
+        return markdown_files, other_files, problems
+    for entry in sorted(content_dir.iterdir()):
+        if entry.name.startswith(".") or entry.name in IGNORED_NAMES:
+            continue
+        if not entry.is_dir():
+            problems.append(Problem(f"content/{entry.name}", None, None,
+                                    "is outside any language folder and was ignored",
+                                    f"move it into content/<lang>/ (one of: {', '.join(languages)})", "warning"))
+            continue
+        if entry.name not in languages:
+            problems.append(Problem(f"content/{entry.name}/", None, None,
+                                    f"unknown language folder {entry.name!r}",
+                                    f"add [languages.{entry.name}] to kbgen.toml, or rename the folder to one of: "
+                                    f"{', '.join(languages)}"))
+            continue
+        for directory, subdirs, names in os.walk(entry):
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            for name in sorted(names):
+                if name.startswith(".") or name in IGNORED_NAMES:
+                    continue
+                full = Path(directory) / name
+                rel = full.relative_to(content_dir).as_posix()
+                if name.lower().endswith(MARKDOWN_SUFFIXES):
+                    markdown_files.append((rel, full))
+                else:
+                    other_files.append(ContentFile(rel, entry.name, full.stat().st_size))
+    return markdown_files, other_files, problems
+
+
+def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None, workers: int = 1,
+                 progress=None) -> Content:
+    markdown_files, other_files, problems = scan(content_dir, languages)
+    cache = SourceCache(cache_dir)
+    results: dict[str, Source] = {}
+    pending: list[tuple[str, bytes, str]] = []
+    for rel, full in markdown_files:
+        data = full.read_bytes()
+        key = cache_key(rel, data)
+        cached = cache.get(key)
+        if cached is not None:
+            results[rel] = cached
+            if progress:
+                progress(1)
+        else:
+            pending.append((rel, data, key))
+
+    def finished(source: Source, key: str) -> None:
+        results[source.path] = source
+        cache.put(key, source)
+        if progress:
+            progress(1)
+
+    if workers > 1 and len(pending) > 40:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            chunk = max(1, min(64, len(pending) // (workers * 8)))
+            for (rel, data, key), source in zip(pending, pool.map(_render_one, [(r, d) for r, d, _ in pending],
+                                                                  chunksize=chunk)):
+                finished(source, key)
+    else:
+        for rel, data, key in pending:
+            finished(_render_one((rel, data)), key)
+
+    sources = [results[rel] for rel, _ in markdown_files]
+    for source in sources:
+        problems.extend(source.problems)
+    return Content(sources, other_files, problems)

@@ -1,0 +1,217 @@
+"""Markdown → article HTML, table of contents, heading ids, plain text and links.
+
+The HTML of an article depends only on its own source file, so it can be rendered in
+parallel and cached. Links to other content are emitted as placeholders
+(``kbgen-link:en/billing/invoices.md#anchor``) that the render stage turns into
+relative URLs once every page's address is known.
+"""
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import unicodedata
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+
+import markdown
+from markdown.blockprocessors import BlockQuoteProcessor
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+# Bump when the HTML produced for the same source changes, to invalidate caches.
+RENDERER_VERSION = "3"
+
+LINK_PREFIX = "kbgen-link:"   # another Markdown file: content-relative path
+FILE_PREFIX = "kbgen-file:"   # a non-Markdown file in content/
+SITE_PREFIX = "kbgen-site:"   # a root-absolute site path ("/en/foo/")
+REF_PREFIX = "kbgen-ref:"     # Hugo ref/relref shortcode target, resolved later
+
+CALLOUT_KINDS = {"note", "tip", "important", "warning", "caution"}
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+@dataclass
+class Link:
+    target: str        # content-relative path ("en/billing/invoices.md") or site path for SITE_PREFIX
+    anchor: str | None
+    kind: str          # "page", "file", "site", "ref"
+    raw: str           # what the writer wrote, for messages
+
+
+@dataclass
+class RenderedMarkdown:
+    html: str
+    toc: list[dict]
+    heading_ids: set[str]
+    headings: list[str]
+    text: str
+    links: list[Link] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def github_slug(value: str, separator: str = "-") -> str:
+    """Heading ids the way Hugo ("github" style) and GitHub make them, so anchors in an
+    existing Hugo KB keep working: lowercase, spaces to '-', punctuation dropped, letters
+    of every script kept (Japanese headings get Japanese ids)."""
+    value = unicodedata.normalize("NFC", html.unescape(re.sub(r"<[^>]+>", "", value)))
+    value = value.strip().lower()
+    kept = []
+    for char in value:
+        category = unicodedata.category(char)
+        if char in " \t":
+            kept.append(separator)
+        elif char in "-_" or category[0] in "LN" or category in ("Mn", "Mc"):
+            kept.append(char)
+    return "".join(kept)
+
+
+class ShortcodePreprocessor(Preprocessor):
+    """Hugo shortcodes that KBs use: ref/relref become link placeholders, highlight becomes a
+    fenced block; any other shortcode is removed with a warning (its inner text is kept)."""
+
+    REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"]+)\"\s*[>%]\}\}")
+    HIGHLIGHT = re.compile(r"\{\{<\s*highlight\s+(\w+)[^>]*>\}\}\n(.*?)\n\{\{<\s*/highlight\s*>\}\}", re.S)
+    OTHER = re.compile(r"\{\{[<%]\s*/?\s*([\w.-]+)[^}]*?[>%]\}\}")
+
+    def run(self, lines):
+        text = "\n".join(lines)
+        text = self.REF.sub(lambda m: REF_PREFIX + m.group(1), text)
+        text = self.HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}\n```", text)
+
+        def drop(match):
+            self.md.kbgen_warnings.append(f"Hugo shortcode {{{{< {match.group(1)} >}}}} is not supported; it was left out")
+            return ""
+
+        text = self.OTHER.sub(drop, text)
+        return text.split("\n")
+
+
+class CalloutProcessor(BlockQuoteProcessor):
+    """GitHub callouts: a blockquote starting with [!NOTE] (TIP, IMPORTANT, WARNING, CAUTION)."""
+
+    MARKER = re.compile(r"^[ ]{0,3}>[ ]?\[!(\w+)\][ \t]*(.*)$", re.M)
+
+    def test(self, parent, block):
+        match = self.MARKER.match(block)
+        return bool(match) and match.group(1).lower() in CALLOUT_KINDS
+
+    def run(self, parent, blocks):
+        block = blocks.pop(0)
+        lines = block.split("\n")
+        match = self.MARKER.match(lines[0])
+        kind, title = match.group(1).lower(), match.group(2).strip()
+        body = "\n".join(re.sub(r"^[ ]{0,3}>[ ]?", "", line) for line in lines[1:])
+        box = etree.SubElement(parent, "div", {"class": f"callout callout-{kind}", "role": "note"})
+        heading = etree.SubElement(box, "p", {"class": "callout-title"})
+        heading.text = title or callout_title(self.parser.md.kbgen_lang, kind)
+        self.parser.parseChunk(box, body)
+
+
+class LinkTreeprocessor(Treeprocessor):
+    """Turns relative links to content into placeholders and records them for checking."""
+
+    def run(self, root):
+        source_dir = posixpath.dirname(self.md.kbgen_source)
+        lang_root = self.md.kbgen_source.split("/", 1)[0]
+        for element in root.iter():
+            attribute = "href" if element.tag == "a" else "src" if element.tag in ("img", "source", "video", "audio") else None
+            if not attribute or not element.get(attribute):
+                continue
+            value = element.get(attribute).strip()
+            replaced = self.rewrite(value, source_dir, lang_root)
+            if replaced != value:
+                element.set(attribute, replaced)
+
+    def rewrite(self, value: str, source_dir: str, lang_root: str) -> str:
+        if value.startswith(REF_PREFIX):
+            target, _, anchor = value[len(REF_PREFIX):].partition("#")
+            self.md.kbgen_links.append(Link(target, anchor or None, "ref", value[len(REF_PREFIX):]))
+            return value
+        if value.startswith("#") or value.startswith("//") or SCHEME.match(value):
+            return value
+        path, _, anchor = value.partition("#")
+        path = path.split("?", 1)[0]
+        if value.startswith("/"):
+            self.md.kbgen_links.append(Link(path.lstrip("/"), anchor or None, "site", value))
+            return SITE_PREFIX + value.lstrip("/")
+        if not path:
+            return value
+        from urllib.parse import unquote
+        target = posixpath.normpath(posixpath.join(source_dir, unquote(path)))
+        if target.lower().endswith((".md", ".markdown")):
+            self.md.kbgen_links.append(Link(target, anchor or None, "page", value))
+            return LINK_PREFIX + target + (f"#{anchor}" if anchor else "")
+        self.md.kbgen_links.append(Link(target, None, "file", value))
+        return FILE_PREFIX + target
+
+
+class KbgenExtension(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(ShortcodePreprocessor(md), "kbgen_shortcodes", 29)
+        md.parser.blockprocessors.register(CalloutProcessor(md.parser), "kbgen_callout", 21)
+        md.treeprocessors.register(LinkTreeprocessor(md), "kbgen_links", 1)
+
+
+def make_markdown() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=[
+            "tables", "fenced_code", "codehilite", "toc", "footnotes", "def_list",
+            "admonition", "attr_list", "md_in_html", "sane_lists", KbgenExtension(),
+        ],
+        extension_configs={
+            "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True},
+            "toc": {"slugify": github_slug, "permalink": False, "toc_depth": "2-4"},
+            "footnotes": {"UNIQUE_IDS": False},
+        },
+        output_format="html",
+    )
+
+
+def callout_title(lang: str, kind: str) -> str:
+    from .ui_strings import ui_string
+    return ui_string(lang, f"callout_{kind}", default=kind.capitalize())
+
+
+_INLINE_TAGS = re.compile(r"</?(?:a|strong|em|b|i|code|span|kbd|sup|sub|mark|abbr|small|s|u)\b[^>]*>")
+_TAGS = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def html_to_text(fragment: str) -> str:
+    without_inline = _INLINE_TAGS.sub("", fragment)
+    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", without_inline))).strip()
+
+
+class MarkdownRenderer:
+    """One reusable Python-Markdown instance (creating one per article is slow)."""
+
+    def __init__(self) -> None:
+        self.md = make_markdown()
+
+    def render(self, source_path: str, text: str) -> RenderedMarkdown:
+        md = self.md
+        md.reset()
+        md.kbgen_source = source_path
+        md.kbgen_lang = source_path.split("/", 1)[0]
+        md.kbgen_links = []
+        md.kbgen_warnings = []
+        body = md.convert(text)
+        toc = _clean_toc(md.toc_tokens)
+        ids = set(re.findall(r'\sid="([^"]+)"', body))
+        headings = [html_to_text(h) for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", body, re.S)]
+        code_free = re.sub(r'<div class="highlight">.*?</div>', " ", body, flags=re.S)
+        return RenderedMarkdown(
+            html=body, toc=toc, heading_ids=ids, headings=headings,
+            text=html_to_text(code_free) if len(code_free) < len(body) else html_to_text(body),
+            links=list(md.kbgen_links), warnings=list(md.kbgen_warnings),
+        )
+
+
+def _clean_toc(tokens: list[dict]) -> list[dict]:
+    return [
+        {"id": t["id"], "title": html_to_text(t.get("html") or t["name"]), "level": t["level"],
+         "children": _clean_toc(t.get("children", []))}
+        for t in tokens
+    ]

@@ -1,0 +1,267 @@
+"""HTML pages from the theme's templates.
+
+Every link a page contains is relative to that page, so the output works under any base
+path and straight from the file system. Pages are rendered in forked worker processes
+that inherit the site, so only page numbers and finished bytes cross process lines.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import escape
+
+from .markdown_render import FILE_PREFIX, LINK_PREFIX, REF_PREFIX, SITE_PREFIX
+from .structure import Article, Category, Site, resolve_link_target, url_path
+from .themes import SHARED_TEMPLATES, theme_dirs
+from .ui_strings import Translator
+
+APPS = ("tickets", "account", "community", "feedback", "roadmap")
+
+
+@dataclass
+class Page:
+    kind: str
+    url: str            # site path of the page ("en/foo/", "en/search.html", "404.html")
+    lang: str
+    title: str
+    template: str
+    description: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+    absolute_root: bool = False   # 404.html: served at any path, so links start at the base path
+
+    @property
+    def output_path(self) -> str:
+        return self.url + "index.html" if self.url.endswith("/") or self.url == "" else self.url
+
+
+def relative_root(page_url: str) -> str:
+    folder = page_url if page_url.endswith("/") else posixpath.dirname(page_url) + "/" if "/" in page_url else ""
+    depth = folder.strip("/").count("/") + 1 if folder.strip("/") else 0
+    return "../" * depth or "./"
+
+
+class Renderer:
+    def __init__(self, site: Site):
+        self.site = site
+        self.config = site.config
+        self.theme_dirs = theme_dirs(self.config)
+        loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in self.theme_dirs]
+        loaders.append(jinja2.FileSystemLoader(str(SHARED_TEMPLATES)))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            undefined=jinja2.ChainableUndefined,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        )
+        self.translators = {lang: Translator(lang, self.theme_dirs) for lang in self.config.languages}
+        self.file_urls = {content_path: url for url, (content_path, _) in site.files.items()}
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def pages(self) -> list[Page]:
+        site, config = self.site, self.config
+        pages: list[Page] = []
+        for lang, language in site.languages.items():
+            t = self.translators[lang]
+            pages.append(Page("home", f"{lang}/", lang, config.languages[lang].title, "home.html",
+                              config.languages[lang].description,
+                              {"categories": language.top_categories,
+                               "recent": language.recent(config.recent_count),
+                               "uncategorized": language.root.articles}))
+            for category in language.categories.values():
+                if category.path and category.count:
+                    pages.append(Page("category", category.url, lang, category.title, "category.html",
+                                      category.description, {"category": category}))
+            for article in language.articles:
+                pages.append(Page("article", article.url, lang, article.title, "article.html",
+                                  article.source.description, {"article": article}))
+            pages.append(Page("search", f"{lang}/search.html", lang, t("search_title"), "search.html"))
+            for app in APPS:
+                pages.append(Page("app", f"{lang}/{app}/", lang, t(f"app_{app}"), "app.html", context={"app": app}))
+        pages.append(Page("404", "404.html", config.default_language, self.translators[config.default_language]("not_found_title"),
+                          "404.html", absolute_root=True))
+        pages.append(Page("language_root", "", config.default_language, config.title, "language_root.html"))
+        for redirect in site.redirects:
+            target_article = site.articles_by_source[redirect.source]
+            pages.append(Page("redirect", redirect.url, target_article.lang, target_article.title, "redirect.html",
+                              context={"target_url": redirect.target}))
+        return pages
+
+    # -- context -----------------------------------------------------------------------------
+
+    def _switcher(self, page: Page, article: Article | None, category: Category | None) -> tuple[list, list]:
+        config = self.config
+        alternates, switcher = [], []
+        translations = {a.lang: a for a in article.translations} if article else {}
+        for lang, language in config.languages.items():
+            is_translation = False
+            if lang == page.lang:
+                target = page.url
+            elif lang in translations:
+                target, is_translation = translations[lang].url, True
+            elif category is not None:
+                target = self._nearest_category(lang, category)
+                is_translation = target == f"{lang}/{category.path}/" and bool(category.path)
+            elif page.kind in ("home", "search", "app"):
+                target = page.url.replace(f"{page.lang}/", f"{lang}/", 1)
+                is_translation = True
+            else:
+                target = f"{lang}/"
+            switcher.append({"lang": lang, "name": language.name, "url": target,
+                             "is_translation": is_translation, "current": lang == page.lang})
+            if is_translation or lang == page.lang:
+                alternates.append({"lang": lang, "name": language.name, "url": target,
+                                   "absolute": config.absolute(url_path(target))})
+        return alternates, switcher
+
+    def _nearest_category(self, lang: str, category: Category | None) -> str:
+        """The same category in the other language, matched by translationKey or path, or its
+        nearest existing ancestor, or that language's home."""
+        node = category
+        categories = self.site.languages[lang].categories
+        while node is not None and node.path:
+            if node.translation_key:
+                match = next((c for c in categories.values() if c.translation_key == node.translation_key and c.count), None)
+                if match:
+                    return match.url
+            if node.path in categories and categories[node.path].count:
+                return categories[node.path].url
+            node = node.parent
+        return f"{lang}/"
+
+    def context(self, page: Page) -> dict[str, Any]:
+        config, site = self.config, self.site
+        t = self.translators[page.lang]
+        root = config.base_path if page.absolute_root else relative_root(page.url)
+
+        def rel(target: str) -> str:
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+                return target
+            return root + url_path(target.lstrip("/"))
+
+        article = page.context.get("article")
+        category = page.context.get("category") or (article.category if article else None)
+        breadcrumbs = []
+        if page.kind in ("article", "category") and category is not None:
+            chain = category.ancestors() + ([category] if page.kind == "article" else [])
+            breadcrumbs = [{"title": c.title if c.path else t("home"), "url": c.url} for c in chain]
+        alternates, switcher = self._switcher(page, article, category)
+        language = site.languages.get(page.lang)
+        page_info = {
+            "kind": page.kind, "title": page.title, "description": page.description, "url": page.url,
+            "canonical": config.absolute(url_path(page.url)), "lang": page.lang, "breadcrumbs": breadcrumbs,
+            "alternates": alternates, "switcher": switcher, "app": page.context.get("app"),
+            "target": rel(page.context["target_url"]) if "target_url" in page.context else None,
+            "mounts_json": json.dumps({"lang": page.lang, "api": config.api_url, "audience": site.audience},
+                                      ensure_ascii=False, sort_keys=True),
+        }
+        site_info = {
+            "title": config.languages[page.lang].title, "base_url": config.base_url, "base_path": config.base_path,
+            "languages": [{"code": code, "name": lang.name} for code, lang in config.languages.items()],
+            "default_language": config.default_language, "audience": site.audience, "api_url": config.api_url,
+            "theme": config.theme, "config": config.raw, "params": config.params,
+            "categories": language.top_categories if language else [],
+            "apps": [{"name": app, "url": f"{page.lang}/{app}/", "title": t(f"app_{app}")} for app in APPS],
+        }
+        context = dict(page.context)
+        context.update(site=site_info, page=page_info, lang=page.lang, t=t, format_date=t.format_date,
+                       rel=rel, asset=rel, root=root)
+        if article is not None:
+            context["article"] = ArticleView(article, self.resolve_links(article, rel))
+        return context
+
+    def resolve_links(self, article: Article, rel) -> str:
+        site = self.site
+
+        def replace(match: re.Match) -> str:
+            attribute, value = match.group(1), match.group(2)
+            if value.startswith(FILE_PREFIX):
+                content_path = value[len(FILE_PREFIX):]
+                url = self.file_urls.get(content_path)
+                return f'{attribute}="{rel(url)}"' if url else attribute
+            if value.startswith(SITE_PREFIX):
+                return f'{attribute}="{rel(value[len(SITE_PREFIX):])}"'
+            target_path, _, anchor = value.split(":", 1)[1].partition("#")
+            link = next((l for l in article.source.body.links if l.target == target_path or l.raw.split("#")[0] == target_path), None)
+            if value.startswith(REF_PREFIX) and link is not None:
+                target_path = resolve_link_target(link, article.source.path, site.articles_by_source, site.excluded_sources)
+            target = site.articles_by_source.get(target_path)
+            if target is None:
+                return ""  # a draft left out of this build: keep the text, drop the link
+            return f'{attribute}="{rel(target.url)}{"#" + anchor if anchor else ""}"'
+
+        pattern = r'(href|src)="((?:%s)[^"]*)"' % "|".join(re.escape(p) for p in (LINK_PREFIX, FILE_PREFIX, SITE_PREFIX, REF_PREFIX))
+        return re.sub(pattern, replace, article.html)
+
+    def render(self, page: Page) -> bytes:
+        template = self.env.get_template(page.template)
+        return template.render(self.context(page)).encode("utf-8")
+
+
+class ArticleView:
+    """The article as templates see it: its HTML with links resolved for this page."""
+
+    def __init__(self, article: Article, html: str):
+        self._article = article
+        self.html = html
+
+    def __getattr__(self, name):
+        return getattr(self._article, name)
+
+    @property
+    def toc_html(self) -> str:
+        def items(entries) -> str:
+            if not entries:
+                return ""
+            inner = "".join(
+                f'<li><a href="#{escape(e["id"])}">{escape(e["title"])}</a>{items(e["children"])}</li>' for e in entries)
+            return f"<ul>{inner}</ul>"
+        return items(self._article.toc)
+
+
+_worker_renderer: Renderer | None = None
+_worker_pages: list[Page] = []
+
+
+def _render_index(index: int) -> bytes:
+    return _worker_renderer.render(_worker_pages[index])
+
+
+def render_pages(site: Site, output, *, workers: int = 1, progress=None) -> "Renderer":
+    """Adds every page to ``output`` (the writer); returns the renderer for later stages."""
+    global _worker_renderer, _worker_pages
+    renderer = Renderer(site)
+    pages = renderer.pages()
+    if workers > 1 and len(pages) > 200 and "fork" in multiprocessing.get_all_start_methods():
+        _worker_renderer, _worker_pages = renderer, pages
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                chunk = max(1, min(100, len(pages) // (workers * 8)))
+                for page, data in zip(pages, pool.imap(_render_index, range(len(pages)), chunksize=chunk)):
+                    output.add(page.output_path, data, _origin(page))
+                    if progress:
+                        progress(1)
+        finally:
+            _worker_renderer, _worker_pages = None, []
+    else:
+        for page in pages:
+            output.add(page.output_path, renderer.render(page), _origin(page))
+            if progress:
+                progress(1)
+    return renderer
+
+
+def _origin(page: Page) -> str:
+    article = page.context.get("article")
+    if article is not None:
+        return f"content/{article.source.path}"
+    if page.kind == "redirect":
+        return f"an alias of {page.context['target_url']}"
+    return f"the {page.kind} page"

@@ -1,0 +1,454 @@
+"""The site: languages, category trees, article URLs, translations, related articles.
+
+This is where audiences are applied: a public site is built from public sources only,
+so nothing later in the build can leak an internal article (a title in a list, a related
+link, a translation link, a feed entry or search data).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import posixpath
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from .config import Config
+from .content import Content, ContentFile, Source
+from .errors import Problems
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def slugify_segment(segment: str) -> str:
+    """Hugo lowercases paths and turns spaces into dashes; letters of every script stay."""
+    segment = re.sub(r"[\s]+", "-", segment.strip().lower())
+    return re.sub(r"[?#%\\\"<>|*:]", "-", segment)
+
+
+def humanize(segment: str) -> str:
+    text = segment.replace("-", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def url_path(site_path: str) -> str:
+    """Percent-encode a site path for an href (Japanese segments included)."""
+    return quote(site_path, safe="/#?=&.-_~")
+
+
+@dataclass(eq=False)
+class Attachment:
+    name: str
+    url: str          # site path
+    size: int
+    source: str       # content-relative path
+
+    @property
+    def ext(self) -> str:
+        return self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+
+    @property
+    def size_human(self) -> str:
+        size = float(self.size)
+        for unit in ("B", "KB", "MB", "GB"):
+            if size < 1024 or unit == "GB":
+                return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+            size /= 1024
+        return f"{self.size} B"
+
+
+@dataclass(eq=False)
+class Category:
+    lang: str
+    path: str                       # "ticket-system/customer-portal", "" for the language root
+    title: str
+    description: str = ""
+    weight: int = 0
+    translation_key: str | None = None
+    source: Source | None = None
+    parent: "Category | None" = None
+    children: list["Category"] = field(default_factory=list)
+    articles: list["Article"] = field(default_factory=list)
+    internal: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"{self.lang}/{self.path}/" if self.path else f"{self.lang}/"
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") + 1 if self.path else 0
+
+    @property
+    def count(self) -> int:
+        return len(self.articles) + sum(child.count for child in self.children)
+
+    def ancestors(self) -> list["Category"]:
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(eq=False)
+class Article:
+    source: Source
+    lang: str
+    url: str                        # site path: "en/billing/invoices/"
+    category: Category
+    ref: str                        # short stable id (ratings, search)
+    attachments: list[Attachment] = field(default_factory=list)
+    translations: list["Article"] = field(default_factory=list)
+    related: list["Article"] = field(default_factory=list)
+
+    def __getattr__(self, name):
+        # Templates read front-matter fields straight off the article.
+        return getattr(self.source, name)
+
+    @property
+    def html(self) -> str:
+        return self.source.body.html if self.source.body else ""
+
+    @property
+    def toc(self) -> list[dict]:
+        return self.source.body.toc if self.source.body else []
+
+    @property
+    def updated(self) -> dt.datetime | None:
+        return self.source.lastmod or self.source.date
+
+    @property
+    def sort_date(self) -> dt.datetime:
+        return self.updated or EPOCH
+
+    @property
+    def translation_group(self) -> str:
+        return translation_group(self.source)
+
+
+def translation_group(source: Source) -> str:
+    """Hugo links translations by translationKey, or else by the same path under each language."""
+    if source.translation_key:
+        return "key:" + source.translation_key
+    return "path:" + source.path.split("/", 1)[1].rsplit(".", 1)[0]
+
+
+@dataclass
+class LanguageSite:
+    lang: str
+    root: Category
+    categories: dict[str, Category]
+    articles: list[Article]
+
+    @property
+    def top_categories(self) -> list[Category]:
+        return self.root.children
+
+    def recent(self, count: int) -> list[Article]:
+        return sorted(self.articles, key=lambda a: (-a.sort_date.timestamp(), a.title, a.url))[:count]
+
+
+@dataclass
+class Redirect:
+    url: str        # site path of the alias
+    target: str     # site path of the article
+    source: str
+
+
+@dataclass
+class Site:
+    config: Config
+    audience: str
+    languages: dict[str, LanguageSite]
+    articles_by_source: dict[str, Article]
+    files: dict[str, tuple[str, ContentFile]]   # site path -> (content path, file)
+    redirects: list[Redirect]
+    excluded_sources: dict[str, Source]          # internal or draft sources left out of this build
+
+    def all_articles(self):
+        for language in self.languages.values():
+            yield from language.articles
+
+
+def _source_dir_segments(source: Source) -> list[str]:
+    parts = source.path.split("/")[1:-1]
+    if source.is_bundle:
+        parts = parts[:-1]
+    return [slugify_segment(p) for p in parts]
+
+
+def article_url(source: Source) -> str:
+    if source.url:
+        return source.url.strip("/") + "/"
+    segments = _source_dir_segments(source)
+    if source.slug:
+        leaf = source.slug
+    elif source.is_bundle:
+        leaf = source.path.split("/")[-2]
+    else:
+        leaf = source.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return "/".join([source.lang, *segments, slugify_segment(leaf)]) + "/"
+
+
+def _included(source: Source, audience: str, drafts: bool, internal_dirs: set[str]) -> bool:
+    if source.draft and not drafts:
+        return False
+    if audience == "public" and is_internal(source, internal_dirs):
+        return False
+    return True
+
+
+def is_internal(source: Source, internal_dirs: set[str]) -> bool:
+    """An article is internal itself or below an _index.md marked internal."""
+    if source.internal:
+        return True
+    folder = source.path.rsplit("/", 1)[0]
+    return any(folder == d or folder.startswith(d + "/") for d in internal_dirs)
+
+
+def short_ref(lang: str, url: str) -> str:
+    return hashlib.blake2s(f"{lang}:{url}".encode(), digest_size=6).hexdigest()
+
+
+def build_site(config: Config, content: Content, *, audience: str = "public", drafts: bool = False) -> tuple[Site, Problems]:
+    problems = Problems()
+    sections = {s.path.rsplit("/", 1)[0]: s for s in content.sources if s.is_section}
+    internal_dirs = {folder for folder, s in sections.items() if s.internal}
+    included: list[Source] = []
+    excluded: dict[str, Source] = {}
+    for source in content.sources:
+        if source.is_section or source.body is None:
+            continue
+        if _included(source, audience, drafts, internal_dirs):
+            included.append(source)
+        else:
+            excluded[source.path] = source
+
+    languages: dict[str, LanguageSite] = {}
+    articles_by_source: dict[str, Article] = {}
+    url_owner: dict[str, str] = {}
+
+    for lang in config.languages:
+        root = Category(lang, "", config.languages[lang].title)
+        categories = {"": root}
+        languages[lang] = LanguageSite(lang, root, categories, [])
+
+    def category_for(lang: str, path: str) -> Category:
+        categories = languages[lang].categories
+        if path in categories:
+            return categories[path]
+        parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
+        parent = category_for(lang, parent_path)
+        section = sections.get(f"{lang}/{path}") or _section_by_slug(sections, lang, path)
+        category = Category(lang, path, humanize(path.rsplit("/", 1)[-1]), parent=parent)
+        if section is not None:
+            category.title = section.title or category.title
+            category.description = section.description
+            category.weight = section.weight
+            category.translation_key = section.translation_key
+            category.source = section
+        categories[path] = category
+        parent.children.append(category)
+        return category
+
+    for source in included:
+        url = article_url(source)
+        if url in url_owner:
+            problems.error(f"content/{source.path}", f"claims the URL /{url}, which content/{url_owner[url]} already uses",
+                           field="slug" if source.slug else "url" if source.url else None,
+                           hint="give one of them a different file name or `slug:`")
+            continue
+        url_owner[url] = source.path
+        if source.category:
+            category_path = "/".join(slugify_segment(p) for p in source.category.split("/") if p.strip())
+        else:
+            category_path = "/".join(_source_dir_segments(source))
+        category = category_for(source.lang, category_path)
+        article = Article(source, source.lang, url, category, short_ref(source.lang, url))
+        category.articles.append(article)
+        languages[source.lang].articles.append(article)
+        articles_by_source[source.path] = article
+
+    files = _place_files(content.files, sections, articles_by_source, excluded, internal_dirs, audience, problems)
+
+    for language in languages.values():
+        for category in language.categories.values():
+            category.children.sort(key=lambda c: (c.weight, c.title.casefold(), c.path))
+            category.articles.sort(key=lambda a: (a.source.weight, a.title.casefold(), a.url))
+        category_urls = {c.url for c in language.categories.values()}
+        for article in language.articles:
+            if article.url in category_urls:
+                problems.error(f"content/{article.source.path}", f"its URL /{article.url} is also a category page",
+                               hint="rename the file or the folder so they differ")
+
+    _link_translations(languages)
+    _relate(languages, config.related_count)
+    redirects = _redirects(languages, url_owner, problems)
+    _check_links(articles_by_source, excluded, files, config, problems, audience)
+    for source in content.sources:
+        for warning in (source.body.warnings if source.body else []):
+            problems.warning(f"content/{source.path}", warning)
+
+    site = Site(config, audience, languages, articles_by_source, files, redirects, excluded)
+    return site, problems
+
+
+def _section_by_slug(sections: dict[str, Source], lang: str, path: str) -> Source | None:
+    for folder, section in sections.items():
+        parts = folder.split("/")
+        if parts[0] == lang and "/".join(slugify_segment(p) for p in parts[1:]) == path:
+            return section
+    return None
+
+
+def _place_files(files: list[ContentFile], sections, articles_by_source: dict[str, Article],
+                 excluded: dict[str, Source], internal_dirs: set[str], audience: str, problems: Problems):
+    """Decides each file's URL and which articles list it as an attachment. A file that
+    belongs only to left-out (internal or draft) articles is left out with them."""
+    bundles = {a.source.path.rsplit("/", 1)[0]: a for a in articles_by_source.values() if a.source.is_bundle}
+    excluded_bundles = {s.path.rsplit("/", 1)[0] for s in excluded.values() if s.is_bundle}
+    linked_by: dict[str, list[Article]] = {}
+    for article in articles_by_source.values():
+        for link in article.source.body.links:
+            if link.kind == "file":
+                linked_by.setdefault(link.target, []).append(article)
+    linked_by_excluded = {link.target for s in excluded.values() for link in s.body.links if link.kind == "file"}
+
+    placed: dict[str, tuple[str, ContentFile]] = {}
+    for file in files:
+        folder, name = file.path.rsplit("/", 1)
+        owners: list[Article] = []
+        bundle_dir = next((d for d in sorted(bundles, key=len, reverse=True) if folder == d or folder.startswith(d + "/")), None)
+        in_excluded_bundle = any(folder == d or folder.startswith(d + "/") for d in excluded_bundles)
+        if bundle_dir is not None:
+            owners.append(bundles[bundle_dir])
+            url = bundles[bundle_dir].url + "/".join(
+                [slugify_segment(p) for p in folder[len(bundle_dir):].strip("/").split("/") if p] + [name])
+        else:
+            if in_excluded_bundle:
+                continue
+            url = "/".join([file.lang] + [slugify_segment(p) for p in folder.split("/")[1:]] + [name])
+        stem = name.rsplit(".", 1)[0]
+        for article in linked_by.get(file.path, []):
+            if article not in owners:
+                owners.append(article)
+        for article in articles_by_source.values():
+            if (not article.source.is_bundle and article.source.path.rsplit("/", 1)[0] == folder
+                    and article not in owners and _stem_matches(article.source.path, stem)):
+                owners.append(article)
+        hidden_dir = any(folder == d or folder.startswith(d + "/") for d in internal_dirs) and audience == "public"
+        belongs_to_excluded = file.path in linked_by_excluded or any(
+            s.path.rsplit("/", 1)[0] == folder and _stem_matches(s.path, stem) for s in excluded.values())
+        if not owners and (belongs_to_excluded or hidden_dir):
+            continue
+        placed[url] = (file.path, file)
+        for article in owners:
+            article.attachments.append(Attachment(name, url, file.size, file.path))
+    return placed
+
+
+def _stem_matches(article_path: str, file_stem: str) -> bool:
+    article_stem = article_path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return file_stem == article_stem or file_stem.startswith((article_stem + "-", article_stem + "_"))
+
+
+def _link_translations(languages: dict[str, LanguageSite]) -> None:
+    groups: dict[str, list[Article]] = {}
+    for language in languages.values():
+        for article in language.articles:
+            groups.setdefault(article.translation_group, []).append(article)
+    order = list(languages)
+    for members in groups.values():
+        for article in members:
+            article.translations = sorted((m for m in members if m.lang != article.lang),
+                                          key=lambda m: order.index(m.lang))
+
+
+def _relate(languages: dict[str, LanguageSite], count: int) -> None:
+    """Same-category articles first, preferring shared keywords; then siblings' neighbours."""
+    for language in languages.values():
+        for article in language.articles:
+            keywords = {k.casefold() for k in article.source.keywords}
+            candidates = [a for a in article.category.articles if a is not article]
+            if len(candidates) < count and article.category.parent is not None:
+                candidates += [a for c in article.category.parent.children if c is not article.category
+                               for a in c.articles][: count - len(candidates)]
+            candidates.sort(key=lambda a: (-len(keywords & {k.casefold() for k in a.source.keywords}),
+                                           a.source.weight, a.title.casefold(), a.url))
+            article.related = candidates[:count]
+
+
+def _redirects(languages, url_owner: dict[str, str], problems: Problems) -> list[Redirect]:
+    redirects: list[Redirect] = []
+    for language in languages.values():
+        for article in language.articles:
+            for alias in article.source.aliases:
+                path = alias.strip("/")
+                if not path:
+                    continue
+                if not path.endswith(".html"):
+                    path += "/"
+                if path in url_owner:
+                    problems.error(f"content/{article.source.path}", f"alias /{path} is the URL of content/{url_owner[path]}",
+                                   field="aliases", hint="remove the alias or move the other article")
+                    continue
+                url_owner[path] = article.source.path
+                redirects.append(Redirect(path, article.url, article.source.path))
+    return redirects
+
+
+def _check_links(articles_by_source, excluded, files, config: Config, problems: Problems, audience: str) -> None:
+    """Broken links and links from public articles into internal ones."""
+    file_sources = {source for source, _ in files.values()}
+    for article in articles_by_source.values():
+        source = article.source
+        for link in source.body.links:
+            target = resolve_link_target(link, source.path, articles_by_source, excluded)
+            line = _line_of(source, link.raw)
+            file = f"content/{source.path}"
+            if link.kind in ("page", "ref"):
+                if target in articles_by_source:
+                    if link.anchor and link.anchor not in articles_by_source[target].source.body.heading_ids:
+                        problems.warning(file, f"link to {link.raw}: no heading with id #{link.anchor} in content/{target}",
+                                         line=line, hint="fix the anchor; heading ids are shown in the built page's table of contents")
+                elif target in excluded:
+                    other = excluded[target]
+                    if other.draft and not other.internal:
+                        problems.warning(file, f"links to draft content/{target}; the link is left unlinked", line=line)
+                    else:
+                        problems.error(file, f"public article links to internal article content/{target}", line=line,
+                                       hint="remove the link, or mark this article `internal: true` too")
+                else:
+                    problems.error(file, f"broken link {link.raw!r}: content/{target} does not exist", line=line,
+                                   hint="fix the path (relative to this file) or remove the link")
+            elif link.kind == "file" and link.target not in file_sources:
+                problems.error(file, f"broken link {link.raw!r}: content/{link.target} does not exist", line=line,
+                               hint="add the file next to the article or fix the path")
+
+
+def resolve_link_target(link, source_path: str, articles_by_source, excluded) -> str:
+    """Content-relative path a page link points at. Hugo's ref looks next to the page,
+    then from the language's content root."""
+    if link.kind != "ref":
+        return link.target
+    lang, folder = source_path.split("/", 1)[0], posixpath.dirname(source_path)
+    target = link.target.lstrip("/")
+    candidates = [posixpath.normpath(posixpath.join(folder, target)), f"{lang}/{target}", target]
+    if not target.endswith((".md", ".markdown")):
+        candidates += [c + ".md" for c in candidates] + [c.rstrip("/") + "/index.md" for c in candidates]
+    for candidate in candidates:
+        if candidate in articles_by_source or candidate in excluded:
+            return candidate
+    by_name = [p for p in list(articles_by_source) + list(excluded)
+               if p.startswith(lang + "/") and p.endswith("/" + target.rsplit("/", 1)[-1])]
+    return by_name[0] if len(by_name) == 1 else candidates[1]
+
+
+def _line_of(source: Source, needle: str) -> int | None:
+    return source.link_lines.get(needle)

@@ -1,0 +1,68 @@
+"""The themes' own words (navigation, buttons, dates) per language.
+
+Strings live in ``kbgen/i18n/<lang>.toml``; a theme may override any of them in
+``themes/<name>/i18n/<lang>.toml``. A language without a file falls back to English.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+BUNDLED = Path(__file__).parent / "i18n"
+FALLBACK_LANGUAGE = "en"
+
+
+@lru_cache(maxsize=None)
+def _load(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    return {k: str(v) for k, v in tomllib.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def strings_for(lang: str, theme_dirs: tuple[Path, ...] = ()) -> dict[str, str]:
+    """English first, then the language, then theme overrides (lowest to highest priority)."""
+    merged = dict(_load(BUNDLED / f"{FALLBACK_LANGUAGE}.toml"))
+    merged.update(_load(BUNDLED / f"{lang}.toml"))
+    for theme_dir in reversed(theme_dirs):
+        merged.update(_load(theme_dir / "i18n" / f"{FALLBACK_LANGUAGE}.toml") if lang != FALLBACK_LANGUAGE else {})
+        merged.update(_load(theme_dir / "i18n" / f"{lang}.toml"))
+    return merged
+
+
+def ui_string(lang: str, key: str, default: str | None = None) -> str:
+    return strings_for(lang).get(key, default if default is not None else key)
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(BUNDLED.glob("*.toml")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class Translator:
+    """``t("key", n=3)`` in templates."""
+
+    def __init__(self, lang: str, theme_dirs: tuple[Path, ...] = ()):
+        self.lang = lang
+        self.strings = strings_for(lang, theme_dirs)
+
+    def __call__(self, key: str, **values) -> str:
+        text = self.strings.get(key, key)
+        return text.format(**values) if values else text
+
+    def format_date(self, value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        pattern = self.strings.get("date_format")
+        if pattern:
+            return pattern.format(year=value.year, month=value.month, day=value.day,
+                                  month_name=self.strings.get(f"month_{value.month}", str(value.month)))
+        if self.lang == "ja":
+            return f"{value.year}年{value.month}月{value.day}日"
+        return value.strftime("%B %-d, %Y")

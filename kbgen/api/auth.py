@@ -1,0 +1,135 @@
+"""Accounts and sessions: register, sign in/out, password reset by one-time expiring link."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .db import utcnow
+from .deps import DB, OptionalUser, State, hit_rate_limit, rate_limit, session_lifetime
+from .errors import ApiError, field_error
+from .models import AuthSession, PasswordReset, User
+from .schemas import Email, LangCode, Password, ShortText, Strict, user_json
+from .security import (CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_token_valid, hash_password, new_csrf_token,
+                       new_token, token_hash, verify_password)
+
+router = APIRouter(tags=["accounts"])
+
+
+class RegisterBody(Strict):
+    email: Email
+    password: Password
+    name: ShortText = ""
+
+
+class SignInBody(Strict):
+    email: Email
+    password: Password
+
+
+class ResetRequestBody(Strict):
+    email: Email
+    lang: LangCode = "en"
+
+
+class ResetConfirmBody(Strict):
+    token: str
+    password: Password
+
+
+def set_csrf_cookie(response: Response, state, token: str) -> None:
+    response.set_cookie(CSRF_COOKIE, token, httponly=False, samesite="strict", secure=state.settings.cookie_secure,
+                        path="/", max_age=60 * 60 * 24 * 365)
+
+
+def start_session(db, response: Response, state, user: User) -> None:
+    token = new_token()
+    db.add(AuthSession(token_hash=token_hash(token), user_id=user.id,
+                       expires_at=utcnow() + session_lifetime(state.settings)))
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
+                        path="/", max_age=int(session_lifetime(state.settings).total_seconds()))
+
+
+@router.get("/session", summary="Who is signed in, and the CSRF token for state-changing requests")
+def get_session(request: Request, response: Response, state: State, user: OptionalUser) -> dict:
+    token = request.cookies.get(CSRF_COOKIE)
+    if not csrf_token_valid(state.settings, token):
+        token = new_csrf_token(state.settings)
+        set_csrf_cookie(response, state, token)
+    return {"user": user_json(user) if user else None, "csrf_token": token}
+
+
+@router.post("/auth/register", status_code=201, dependencies=[Depends(rate_limit("register"))])
+def register(body: RegisterBody, response: Response, db: DB, state: State) -> dict:
+    user = User(email=body.email, name=body.name, password_hash=hash_password(body.password), role="customer")
+    db.add(user)
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise field_error("email", "already has an account; sign in or reset the password", 409) from None
+    start_session(db, response, state, user)
+    db.commit()
+    return {"user": user_json(user)}
+
+
+@router.post("/auth/login", dependencies=[Depends(rate_limit("signin"))])
+def login(body: SignInBody, response: Response, db: DB, state: State) -> dict:
+    # a second limit per account slows password guessing spread over many addresses
+    hit_rate_limit(state, "signin", f"email:{body.email}")
+    user = db.scalar(select(User).where(User.email == body.email))
+    if not verify_password(user.password_hash if user else None, body.password) or user.disabled:
+        raise ApiError(401, "bad_credentials", "The email or password is wrong.")
+    start_session(db, response, state, user)
+    db.commit()
+    return {"user": user_json(user)}
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, db: DB) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        db.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+        db.commit()
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/auth/password-reset", status_code=202, dependencies=[Depends(rate_limit("password_reset"))])
+def request_password_reset(body: ResetRequestBody, request: Request, db: DB, state: State) -> dict:
+    hit_rate_limit(state, "password_reset", f"email:{body.email}")
+    user = db.scalar(select(User).where(User.email == body.email))
+    if user is not None and not user.disabled:
+        token = new_token()
+        db.add(PasswordReset(token_hash=token_hash(token), user_id=user.id,
+                             expires_at=utcnow() + timedelta(minutes=state.settings.reset_minutes)))
+        db.commit()
+        lang = body.lang if body.lang in state.settings.languages else state.settings.languages[0]
+        link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{lang}/account/#reset={token}"
+        state.mailer.send(user.email, "Reset your password",
+                          f"Someone (hopefully you) asked to reset the password for {user.email}.\n\n"
+                          f"Open this link within {state.settings.reset_minutes} minutes to choose a new password:\n"
+                          f"{link}\n\nIf it was not you, ignore this message; your password stays the same.\n")
+    # the same answer either way, so the form cannot be used to discover accounts
+    return {"status": "sent_if_account_exists"}
+
+
+@router.post("/auth/password-reset/confirm")
+def confirm_password_reset(body: ResetConfirmBody, response: Response, db: DB, state: State) -> dict:
+    reset = db.get(PasswordReset, token_hash(body.token)) if 10 < len(body.token) < 100 else None
+    if reset is None or reset.used_at is not None or reset.expires_at < utcnow():
+        raise field_error("token", "the reset link is invalid, used or expired; ask for a new one", 400)
+    user = db.get(User, reset.user_id)
+    used = db.execute(update(PasswordReset).where(PasswordReset.token_hash == reset.token_hash,
+                                                  PasswordReset.used_at.is_(None)).values(used_at=utcnow())).rowcount
+    if not used:  # another request used the same link a moment ago
+        raise field_error("token", "the reset link is invalid, used or expired; ask for a new one", 400)
+    user.password_hash = hash_password(body.password)
+    # every other browser signed in with the old password is signed out
+    db.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    start_session(db, response, state, user)
+    db.commit()
+    return {"user": user_json(user)}

@@ -1,0 +1,142 @@
+"""FastAPI dependencies every resource module uses: database session, current user, role checks,
+CSRF, per-IP rate limits. See docs/API.md for how to use them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Callable, Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .db import utcnow
+from .errors import ApiError
+from .mailer import Mailer
+from .models import AuthSession, RateCounter, User
+from .security import SESSION_COOKIE, client_ip, csrf_check, token_hash
+from .settings import Settings
+from .storage import FileStore
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    mailer: Mailer
+    files: FileStore
+
+
+def app_state(request: Request) -> AppState:
+    return request.app.state.kb
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.kb.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.kb.sessions() as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(get_db)]
+State = Annotated[AppState, Depends(app_state)]
+
+
+def current_user(request: Request, db: DB) -> User | None:
+    """The signed-in user, or None. Cached on the request so several dependencies share one lookup."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    user = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token and len(token) < 100:
+        row = db.get(AuthSession, token_hash(token))
+        if row is not None and row.expires_at > utcnow():
+            candidate = db.get(User, row.user_id)
+            if candidate is not None and not candidate.disabled:
+                user = candidate
+    request.state.user = user
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(current_user)]
+
+
+def require_user(user: OptionalUser) -> User:
+    if user is None:
+        raise ApiError(401, "not_signed_in", "Please sign in first.")
+    return user
+
+
+def require_staff(user: OptionalUser) -> User:
+    if user is None:
+        raise ApiError(401, "not_signed_in", "Please sign in with a staff account.")
+    if not user.is_staff:
+        raise ApiError(403, "forbidden", "Only support staff can do this.")
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
+    if user.role != "admin":
+        raise ApiError(403, "forbidden", "Only administrators can do this.")
+    return user
+
+
+SignedIn = Annotated[User, Depends(require_user)]
+Staff = Annotated[User, Depends(require_staff)]
+Admin = Annotated[User, Depends(require_admin)]
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def csrf_protect(request: Request) -> None:
+    """Applied to the whole /api router: every state-changing request needs Origin + token."""
+    if request.method in SAFE_METHODS:
+        return
+    reason = csrf_check(request, request.app.state.kb.settings)
+    if reason:
+        raise ApiError(403, "csrf_failed", reason)
+
+
+def hit_rate_limit(state: AppState, name: str, key: str) -> None:
+    """Count one request against limit `name` for `key`; raise 429 once the window is full.
+
+    Counted in its own transaction so a failed request (wrong password…) still counts."""
+    rate = state.settings.rate(name)
+    now = int(utcnow().timestamp())
+    window = now // rate.period_seconds
+    bucket = f"{name}:{key}"[:200]
+    with state.sessions() as db:
+        for _attempt in range(3):
+            changed = db.execute(update(RateCounter).where(RateCounter.bucket == bucket, RateCounter.window == window)
+                                 .values(count=RateCounter.count + 1)).rowcount
+            if not changed:
+                db.add(RateCounter(bucket=bucket, window=window, count=1))
+            try:
+                db.commit()
+                break
+            except IntegrityError:
+                db.rollback()
+        count = db.scalar(select(RateCounter.count).where(RateCounter.bucket == bucket, RateCounter.window == window)) or 0
+        if now % 50 == 0:   # now and then, forget windows that are long over
+            db.execute(RateCounter.__table__.delete().where(RateCounter.window < window - 2, RateCounter.bucket.like(f"{name}:%")))
+            db.commit()
+    if count > rate.limit:
+        retry = rate.period_seconds - now % rate.period_seconds
+        raise ApiError(429, "rate_limited", f"Too many requests; try again in {retry} seconds.",
+                       headers={"Retry-After": str(retry)})
+
+
+def rate_limit(name: str) -> Callable:
+    """Dependency: `dependencies=[Depends(rate_limit("submission"))]` limits per client IP."""
+    def dependency(request: Request) -> None:
+        state = request.app.state.kb
+        hit_rate_limit(state, name, client_ip(request, state.settings))
+    dependency.__name__ = f"rate_limit_{name}"
+    return dependency
+
+
+def session_lifetime(settings: Settings) -> timedelta:
+    return timedelta(days=settings.session_days)

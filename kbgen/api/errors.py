@@ -1,0 +1,76 @@
+"""One JSON error shape for every 4xx/5xx:
+
+    {"error": {"code": "validation_failed", "message": "…", "fields": [{"field": "email", "reason": "…"}]}}
+"""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("kbgen.api")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: list[dict] | None = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or []
+        self.headers = headers or {}
+
+
+def field_error(field: str, reason: str, status: int = 422) -> ApiError:
+    return ApiError(status, "validation_failed", f"{field}: {reason}", [{"field": field, "reason": reason}])
+
+
+def not_found(what: str = "record") -> ApiError:
+    # the same answer whether the record does not exist or belongs to someone else
+    return ApiError(404, "not_found", f"No such {what}.")
+
+
+def error_body(code: str, message: str, fields: list[dict] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or []}}
+
+
+def _location_to_field(location) -> str:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(location[-1] if location else "request")
+
+
+HTTP_CODES = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+              409: "conflict", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, error: ApiError):
+        return JSONResponse(error_body(error.code, error.message, error.fields), status_code=error.status,
+                            headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError):
+        fields = []
+        for problem in error.errors():
+            reason = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
+            fields.append({"field": _location_to_field(problem.get("loc", ())), "reason": reason})
+        message = "; ".join(f"{f['field']}: {f['reason']}" for f in fields) or "The request is not valid."
+        return JSONResponse(error_body("validation_failed", message, fields), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException):
+        code = HTTP_CODES.get(error.status_code, "error")
+        message = error.detail if isinstance(error.detail, str) else code
+        return JSONResponse(error_body(code, message), status_code=error.status_code,
+                            headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, error: Exception):
+        log.exception("unexpected error", exc_info=error)
+        return JSONResponse(error_body("internal_error", "Something went wrong on our side; please try again."),
+                            status_code=500)

@@ -1,0 +1,94 @@
+"""HTML served by the API itself: the sign-in page, the agent page shell and its assets, and the
+internal KB build, which only signed-in staff ever receive."""
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from .deps import current_user
+from .errors import ApiError
+
+AGENT_DIR = Path(__file__).parent / "agent"
+BROWSER_JS_DIR = Path(__file__).parent.parent / "assets" / "js"
+
+router = APIRouter(include_in_schema=False)
+
+
+def signin_page(status: int = 401) -> HTMLResponse:
+    return HTMLResponse((AGENT_DIR / "signin.html").read_text(encoding="utf-8"), status_code=status)
+
+
+def _safe_file(root: Path, relative: str) -> Path | None:
+    """The file `relative` inside `root`, or None; never anything outside `root`."""
+    if "\x00" in relative or "\\" in relative:
+        return None
+    root = root.resolve()
+    candidate = (root / relative.lstrip("/")).resolve()
+    if candidate != root and root not in candidate.parents:
+        return None
+    if candidate.is_dir():
+        candidate = candidate / "index.html"
+    return candidate if candidate.is_file() else None
+
+
+def _file_response(path: Path) -> FileResponse:
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if media_type.startswith("text/") or media_type in ("application/javascript", "application/json"):
+        media_type += "; charset=utf-8"
+    return FileResponse(path, media_type=media_type)
+
+
+@router.get("/agent")
+def agent_redirect() -> RedirectResponse:
+    return RedirectResponse("/agent/", status_code=308)
+
+
+@router.get("/agent/")
+def agent_home(request: Request, user=Depends(current_user)) -> Response:
+    if user is None or not user.is_staff:
+        return signin_page(401 if user is None else 403)
+    return HTMLResponse((AGENT_DIR / "index.html").read_text(encoding="utf-8"))
+
+
+@router.get("/agent/assets/{name}")
+def agent_asset(name: str) -> Response:
+    # the page shell and scripts hold no data (that comes from the staff-only API), so they are public
+    path = _safe_file(AGENT_DIR, name)
+    if path is None or path.suffix not in (".js", ".css", ".svg"):
+        raise ApiError(404, "not_found", "No such file.")
+    return _file_response(path)
+
+
+@router.get("/agent/js/{name}")
+def shared_browser_module(name: str) -> Response:
+    # the same ES modules the static site bundles, imported directly by the agent page
+    path = _safe_file(BROWSER_JS_DIR, name)
+    if path is None or path.suffix != ".js" or name.startswith("_") or name.endswith(".test.js"):
+        raise ApiError(404, "not_found", "No such file.")
+    return _file_response(path)
+
+
+def internal_router(site_dir: Path) -> APIRouter:
+    internal = APIRouter(include_in_schema=False)
+
+    @internal.get("/internal")
+    def internal_redirect() -> RedirectResponse:
+        return RedirectResponse("/internal/", status_code=308)
+
+    @internal.get("/internal/{path:path}")
+    def internal_page(path: str, user=Depends(current_user)) -> Response:
+        # the sign-in page is answered before the file is even looked up: no content, no hint of what exists
+        if user is None or not user.is_staff:
+            return signin_page(401 if user is None else 403)
+        file = _safe_file(site_dir, path)
+        if file is None:
+            missing = _safe_file(site_dir, "404.html")
+            if missing is not None:
+                return HTMLResponse(missing.read_text(encoding="utf-8"), status_code=404)
+            return HTMLResponse("Not found", status_code=404)
+        return _file_response(file)
+
+    return internal

@@ -1,0 +1,157 @@
+"""pytest fixtures for API tests: a fresh database per test (a new SQLite file, or a new schema on
+the PostgreSQL server named by KBGEN_TEST_POSTGRES_URL), the app, and clients that behave like a
+browser (cookies + CSRF token). Use in a test module with:
+
+    from kbgen.api.testing import *  # noqa: F401,F403  (fixtures)
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from .settings import Rate, Settings, settings_from_dict
+
+__all__ = ["api_db_url", "api_settings", "api_app", "api_client", "new_client", "make_user", "BrowserClient",
+           "settings_for_tests", "fresh_postgres_schema", "drop_postgres_schema"]
+
+TEST_ORIGIN = "http://testserver"
+PASSWORD = "correct horse battery"
+
+
+def settings_for_tests(tmp_path: Path, database_url: str, **overrides) -> Settings:
+    raw = {"api": {"database_url": database_url, "data_dir": str(tmp_path / "api-data"),
+                   "secret_key": "test-secret-" + secrets.token_hex(8), "public_url": TEST_ORIGIN}}
+    raw.update(overrides.pop("raw", {}))
+    previous = os.environ.pop("KBGEN_DATABASE_URL", None)
+    try:
+        settings = settings_from_dict(raw, source="test kbgen.toml", base_dir=tmp_path)
+    finally:
+        if previous is not None:
+            os.environ["KBGEN_DATABASE_URL"] = previous
+    return settings.with_overrides(**overrides) if overrides else settings
+
+
+def fresh_postgres_schema(base_url: str) -> tuple[str, str]:
+    """A new empty schema on the test server; returns (url whose search_path is that schema, schema)."""
+    schema = "t_" + secrets.token_hex(6)
+    url = make_url(base_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return scoped.render_as_string(hide_password=False), schema
+
+
+def drop_postgres_schema(base_url: str, schema: str) -> None:
+    admin = create_engine(make_url(base_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def api_db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'api.sqlite3'}"
+        return
+    base = os.environ.get("KBGEN_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("KBGEN_TEST_POSTGRES_URL is not set")
+    url, schema = fresh_postgres_schema(base)
+    yield url
+    drop_postgres_schema(base, schema)
+
+
+@pytest.fixture
+def api_settings(tmp_path, api_db_url) -> Settings:
+    # limits high enough that only the rate-limit tests (which lower them) ever meet them
+    generous = {name: Rate(10_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
+    return settings_for_tests(tmp_path, api_db_url, rates=generous)
+
+
+@pytest.fixture
+def api_app(api_settings):
+    from .app import create_app
+
+    app = create_app(api_settings)
+    yield app
+    app.state.engine.dispose()
+
+
+class BrowserClient:
+    """A TestClient that acts like our browser code: same-origin Origin header and the CSRF token
+    on every state-changing request. `csrf=False` / `origin=…` let tests act like an attacker."""
+
+    def __init__(self, app):
+        from fastapi.testclient import TestClient
+
+        self.http = TestClient(app, base_url=TEST_ORIGIN)
+        self.user = None
+
+    def csrf_token(self) -> str:
+        return self.http.get("/api/session").json()["csrf_token"]
+
+    def request(self, method: str, url: str, *, csrf: bool = True, origin: str | None = TEST_ORIGIN, **kwargs):
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            if csrf:
+                headers.setdefault("X-CSRF-Token", self.csrf_token())
+            if origin:
+                headers.setdefault("Origin", origin)
+        return self.http.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url, **kwargs):
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url, **kwargs):
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url, **kwargs):
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self.request("DELETE", url, **kwargs)
+
+    def sign_in(self, email: str, password: str = PASSWORD):
+        response = self.post("/api/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        self.user = response.json()["user"]
+        return self
+
+
+@pytest.fixture
+def api_client(api_app) -> BrowserClient:
+    """An anonymous visitor."""
+    return BrowserClient(api_app)
+
+
+@pytest.fixture
+def new_client(api_app):
+    """Factory for more independent browsers (each with its own cookies)."""
+    return lambda: BrowserClient(api_app)
+
+
+@pytest.fixture
+def make_user(api_app):
+    """make_user("a@example.com", role="customer") → a BrowserClient signed in as that new user."""
+    from .models import User
+    from .security import hash_password
+
+    hashed = hash_password(PASSWORD)  # argon2 is slow on purpose; hash once per test
+
+    def factory(email: str, role: str = "customer", name: str = "") -> BrowserClient:
+        with api_app.state.kb.sessions() as db:
+            db.add(User(email=email, name=name or email.split("@")[0], password_hash=hashed, role=role))
+            db.commit()
+        return BrowserClient(api_app).sign_in(email)
+
+    return factory

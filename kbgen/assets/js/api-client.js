@@ -1,0 +1,87 @@
+// Talks to the companion API: JSON in and out, the session cookie, the CSRF token on every
+// state-changing request, and errors as ApiError (with `offline` set when the API was unreachable).
+
+export class ApiError extends Error {
+  constructor(message, { status = 0, code = 'network_error', fields = [], offline = false } = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+    this.offline = offline;
+  }
+
+  fieldReason(name) {
+    const found = this.fields.find((f) => f.field === name);
+    return found ? found.reason : null;
+  }
+}
+
+const SAFE = new Set(['GET', 'HEAD']);
+
+export function randomId() {
+  if (globalThis.crypto && typeof globalThis.crypto.randomUUID === 'function') return globalThis.crypto.randomUUID();
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function apiClient(base, { fetchImpl } = {}) {
+  const root = (base || '/api').replace(/\/$/, '');
+  const doFetch = fetchImpl || ((...args) => globalThis.fetch(...args));
+  let session = null;
+
+  async function loadSession(force = false) {
+    if (!session || force) session = await request('GET', '/session');
+    return session;
+  }
+
+  async function request(method, path, { body, form, headers = {}, retried = false } = {}) {
+    const init = { method, credentials: 'include', headers: { Accept: 'application/json', ...headers } };
+    if (!SAFE.has(method)) {
+      const current = await loadSession();
+      init.headers['X-CSRF-Token'] = current.csrf_token;
+    }
+    if (form) init.body = form;
+    else if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await doFetch(root + path, init);
+    } catch (networkError) {
+      throw new ApiError('The support server cannot be reached.', { offline: true });
+    }
+    if (response.status === 204) return null;
+    let payload = null;
+    try {
+      payload = await response.json();
+    } catch (notJson) {
+      payload = null;
+    }
+    if (response.ok) return payload;
+    const error = (payload && payload.error) || {};
+    // a proxy or captive portal answering instead of the API counts as offline
+    if (!payload && response.status >= 500) throw new ApiError('The support server cannot be reached.', { status: response.status, offline: true });
+    if (error.code === 'csrf_failed' && !retried) {
+      await loadSession(true);
+      return request(method, path, { body, form, headers, retried: true });
+    }
+    throw new ApiError(error.message || `Request failed (${response.status})`, {
+      status: response.status, code: error.code || 'error', fields: error.fields || [],
+    });
+  }
+
+  return {
+    root,
+    session: loadSession,
+    forgetSession() { session = null; },
+    get: (path) => request('GET', path),
+    post: (path, body, headers) => request('POST', path, { body, headers }),
+    put: (path, body, headers) => request('PUT', path, { body, headers }),
+    patch: (path, body, headers) => request('PATCH', path, { body, headers }),
+    del: (path) => request('DELETE', path),
+    upload: (path, form, headers) => request('POST', path, { form, headers }),
+    request,
+  };
+}

@@ -1,0 +1,208 @@
+"""``kbgen serve``: build, serve, watch, rebuild, reload the browser.
+
+The site is built into a private folder (never over output/), served by a small ASGI
+app on one origin together with the companion API when it is installed. A failed
+rebuild does not stop the server: every page shows the problems until the next save
+fixes them, and the open tab reloads by itself (Server-Sent Events).
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+import mimetypes
+import tempfile
+import threading
+import time
+import webbrowser
+from pathlib import Path
+from urllib.parse import unquote
+
+import click
+
+from .build import BuildOptions, build
+from .config import load_config
+from .errors import BuildError, KbgenError
+
+RELOAD_PATH = "/__kbgen/reload"
+RELOAD_SCRIPT = (
+    "<script>(function(){var first=null;var source=new EventSource('%s');"
+    "source.onmessage=function(e){if(first===null){first=e.data;return;}if(e.data!==first){location.reload();}};})();"
+    "</script>" % RELOAD_PATH
+)
+
+
+class SiteState:
+    """The latest build: where it is, or what went wrong. Shared by the watcher and the server."""
+
+    def __init__(self, root: Path, output_dir: Path, options: BuildOptions):
+        self.root, self.output_dir, self.options = root, output_dir, options
+        self.version = 0
+        self.error: str | None = None
+        self.lock = threading.Lock()
+        self.changed = threading.Condition()
+
+    def rebuild(self, reason: str = "") -> float:
+        started = time.perf_counter()
+        with self.lock:
+            try:
+                result = build(self.root, self.options)
+                self.error = None
+                message = f"rebuilt {sum(result.pages.values())} articles in {time.perf_counter() - started:.2f} s"
+                click.secho(f"{reason}{message} ({len(result.warnings)} warnings)", err=True,
+                            fg="green" if not result.warnings else "yellow")
+            except KbgenError as error:
+                self.error = error.format_message()
+                click.secho(f"{reason}build failed; the browser shows why:\n{self.error}", err=True, fg="red")
+            except Exception as error:  # a bug must not kill the server either
+                self.error = f"internal error: {type(error).__name__}: {error}"
+                click.secho(self.error, err=True, fg="red")
+            with self.changed:
+                self.version += 1
+                self.changed.notify_all()
+        return time.perf_counter() - started
+
+
+def error_page(message: str) -> bytes:
+    return (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Build error</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;margin:2rem;color:#1a1a1a}"
+        "pre{white-space:pre-wrap;background:#fff4f4;border:1px solid #e0b4b4;padding:1rem;border-radius:6px}</style>"
+        "<h1>The last rebuild failed</h1><p>Fix the file below and save: this page reloads by itself.</p>"
+        f"<pre>{html.escape(message)}</pre>{RELOAD_SCRIPT}</html>"
+    ).encode("utf-8")
+
+
+class DevApp:
+    """ASGI app: the built site, live reload, and (when installed) the API on the same origin."""
+
+    def __init__(self, state: SiteState, api_app=None):
+        self.state = state
+        self.api_app = api_app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            if self.api_app is not None:
+                return await self.api_app(scope, receive, send)
+            message = await receive()
+            while message["type"] != "lifespan.shutdown":
+                await send({"type": message["type"] + ".complete"})
+                message = await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        path = scope.get("path", "/")
+        if self.api_app is not None and path.startswith(("/api", "/agent", "/internal")):
+            return await self.api_app(scope, receive, send)
+        if scope["type"] != "http":
+            return
+        if path == RELOAD_PATH:
+            return await self.events(send)
+        await self.static(path, scope, send)
+
+    async def events(self, send):
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]})
+        seen = -1
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.state.version != seen:
+                seen = self.state.version
+                try:
+                    await send({"type": "http.response.body", "body": f"data: {seen}\n\n".encode(), "more_body": True})
+                except Exception:
+                    return
+            await loop.run_in_executor(None, self._wait_for_change, seen)
+
+    def _wait_for_change(self, seen: int) -> None:
+        with self.state.changed:
+            self.state.changed.wait_for(lambda: self.state.version != seen, timeout=15)
+
+    async def static(self, path: str, scope, send):
+        if self.state.error is not None and (path.endswith("/") or path.endswith(".html")):
+            return await self.respond(send, 500, error_page(self.state.error), "text/html; charset=utf-8")
+        root = self.state.output_dir.resolve()
+        target = (root / unquote(path).lstrip("/")).resolve()
+        if root not in target.parents and target != root:
+            return await self.respond(send, 404, b"not found", "text/plain")
+        if target.is_dir():
+            if not path.endswith("/"):
+                return await self.respond(send, 301, b"", "text/plain", [(b"location", (path + "/").encode())])
+            target = target / "index.html"
+        status = 200
+        if not target.is_file():
+            status, target = 404, root / "404.html"
+            if not target.is_file():
+                return await self.respond(send, 404, b"not found", "text/plain")
+        data = target.read_bytes()
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if content_type == "text/html":
+            data = data.replace(b"</body>", RELOAD_SCRIPT.encode() + b"</body>", 1)
+            content_type += "; charset=utf-8"
+        elif content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
+            content_type += "; charset=utf-8"
+        await self.respond(send, status, data if scope["method"] != "HEAD" else b"", content_type)
+
+    @staticmethod
+    async def respond(send, status: int, body: bytes, content_type: str, headers=()):
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", content_type.encode()), (b"cache-control", b"no-store"), *headers]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _watch(state: SiteState, paths: list[Path]):
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    pending = threading.Event()
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event):
+            if event.event_type in ("opened", "closed_no_write") or "/." in event.src_path.replace("\\", "/"):
+                return
+            pending.set()
+
+    observer = Observer()
+    for path in paths:
+        if path.exists():
+            observer.schedule(Handler(), str(path), recursive=path.is_dir())
+
+    def rebuild_loop():
+        while True:
+            pending.wait()
+            time.sleep(0.15)  # editors save in several steps: wait for them to finish
+            pending.clear()
+            state.rebuild("change detected: ")
+
+    threading.Thread(target=rebuild_loop, daemon=True, name="kbgen-rebuild").start()
+    observer.daemon = True
+    observer.start()
+    return observer
+
+
+def load_api_app(root: Path):
+    """The companion API for the dev server, on SQLite unless a database URL is configured."""
+    try:
+        from .api.app import create_app
+        from .api.settings import load_settings
+    except ImportError:
+        return None
+    return create_app(load_settings(root, development=True))
+
+
+def run_dev_server(ctx, *, host: str, port: int, audience: str, drafts: bool, with_api: bool, open_browser: bool):
+    import uvicorn
+
+    config = load_config(ctx.root)
+    output_dir = Path(tempfile.mkdtemp(prefix="kbgen-serve-")) / "site"
+    options = BuildOptions(audience=audience, drafts=drafts, output_dir=output_dir,
+                           base_url=f"http://{host}:{port}/")
+    state = SiteState(ctx.root, output_dir, options)
+    state.rebuild()
+    api_app = load_api_app(ctx.root) if with_api else None
+    watched = [config.content_dir, config.themes_dir, config.path]
+    _watch(state, watched)
+    url = f"http://{host}:{port}/{config.default_language}/"
+    click.secho(f"Serving {url}" + (" with the API at /api/ and the agent page at /agent/" if api_app else "")
+                + " — press Ctrl+C to stop.", err=True, fg="cyan")
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, [url]).start()
+    uvicorn.run(DevApp(state, api_app), host=host, port=port, log_level="warning")

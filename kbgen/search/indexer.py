@@ -1,0 +1,202 @@
+"""Builds one lunr index per language (or widget) and turns it into the sharded data files the
+browser runtime (assets/js/search-index.js) reads.
+
+Why a transform and not lunr's own serialization: lunr's JSON for 5,000 articles is ~25 MB and all
+of it is needed before the first result. lunr's score for a document is
+    sum over fields f of  dot(query_vector_f, field_vector_{doc,f}) / |query_vector_f|
+(`Vector.similarity` divides by the query's magnitude only, and returns 0 when either magnitude
+is 0 — which only happens when the dot product is 0 too). The query vector holds the clause boost
+per matched term, so the only per-document numbers scoring needs are, for each term, the
+field-vector value of that term in each document/field that contains it. We store exactly those,
+next to the postings, in shards of the sorted term list; a query loads the shards of its terms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from lunr.builder import Builder
+
+from .tokenizer import index_terms
+
+# title and keyword matches must rank first; category lets "billing" find the billing articles.
+FIELDS: tuple[tuple[str, int], ...] = (
+    ("title", 10),
+    ("keywords", 8),
+    ("description", 3),
+    ("headings", 3),
+    ("body", 1),
+    ("category", 2),
+)
+FIELD_NAMES = tuple(name for name, _ in FIELDS)
+
+SHARD_TARGET_BYTES = 24_000
+STORE_CHUNK_DOCS = 32
+CALLBACK = "__kbSearchData"
+DATA_FORMAT = 1
+
+
+def tokenize_fields(doc: Any) -> dict[str, list[str]]:
+    """The terms of each field of a SearchDoc (the expensive per-article work that is cached)."""
+    return {
+        "title": index_terms(doc.title),
+        "keywords": index_terms("\n".join(doc.keywords)),
+        "description": index_terms(doc.description),
+        "headings": index_terms("\n".join(doc.headings)),
+        "body": index_terms(doc.body),
+        "category": index_terms(doc.category_title),
+    }
+
+
+class _IndexOnlyBuilder(Builder):
+    """lunr's Builder without the token set: building it is slow and only querying needs it."""
+
+    def _create_token_set(self):
+        self.token_set = None
+
+
+def lunr_builder(tokenized: Sequence[dict[str, list[str]]], *, with_token_set: bool = False) -> Builder:
+    """Runs lunr.py's builder over pre-tokenized fields; refs are "0", "1", … in input order.
+
+    The pipelines stay empty: the terms are already normalized and stemmed, and lunr must not
+    stem them again (lunr's tokenizer passes lists through, only lowercasing them).
+    """
+    builder = Builder() if with_token_set else _IndexOnlyBuilder()
+    builder.ref("ref")
+    for name, boost in FIELDS:
+        builder.field(name, boost=boost)
+    for position, fields in enumerate(tokenized):
+        builder.add({"ref": str(position), **{name: fields.get(name, []) for name in FIELD_NAMES}})
+    return builder
+
+
+def build_lunr_index(tokenized: Sequence[dict[str, list[str]]]):
+    """A queryable lunr.Index (tests compare our runtime against it)."""
+    return lunr_builder(tokenized, with_token_set=True).build()
+
+
+def utf16_key(term: str) -> bytes:
+    # JS compares strings by UTF-16 code units; sorting the same way keeps shard ranges valid
+    # in the browser even for characters outside the BMP.
+    return term.encode("utf-16-be")
+
+
+def term_postings(builder: Builder) -> dict[str, list[int]]:
+    """term -> flat [field, count, docDelta, value*1000, docDelta, value*1000, …, field, …]."""
+    builder._calculate_average_field_lengths()
+    builder._create_field_vectors()
+    # field ref "field/doc" -> {term index: rounded BM25 value}
+    values: dict[str, dict[int, float]] = {}
+    for field_ref, vector in builder.field_vectors.items():
+        elements = vector.elements
+        values[field_ref] = dict(zip(elements[0::2], elements[1::2]))
+
+    encoded: dict[str, list[int]] = {}
+    for term, posting in builder.inverted_index.items():
+        term_index = posting["_index"]
+        flat: list[int] = []
+        for field_number, field in enumerate(FIELD_NAMES):
+            refs = posting[field]
+            if not refs:
+                continue
+            flat.extend((field_number, len(refs)))
+            previous = 0
+            for ref in refs:  # insertion order == ascending numeric ref
+                doc = int(ref)
+                flat.append(doc - previous)
+                flat.append(round(values[f"{field}/{ref}"][term_index] * 1000))
+                previous = doc
+        encoded[term] = flat
+    return encoded
+
+
+def data_script(file_id: str, payload: Any) -> bytes:
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return f"{CALLBACK}({json.dumps(file_id)},{body});\n".encode("utf-8")
+
+
+def _hashed_id(prefix: str, kind: str, payload: Any) -> str:
+    digest = hashlib.sha1(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+    return f"{prefix}{kind}-{digest[:10]}.js"
+
+
+def _shards(postings: dict[str, list[int]]) -> Iterable[tuple[list[str], list[list[int]]]]:
+    terms: list[str] = []
+    lists: list[list[int]] = []
+    size = 0
+    for term in sorted(postings, key=utf16_key):
+        flat = postings[term]
+        terms.append(term)
+        lists.append(flat)
+        size += len(term) + 4 + sum(len(str(number)) + 1 for number in flat)
+        if size >= SHARD_TARGET_BYTES:
+            yield terms, lists
+            terms, lists, size = [], [], 0
+    if terms:
+        yield terms, lists
+
+
+def build_data_files(
+    docs: Sequence[Any],
+    tokenized: Sequence[dict[str, list[str]]],
+    *,
+    prefix: str,
+    lang: str,
+    translations: dict[str, dict[str, list[str]]] | None = None,
+    featured: int = 0,
+) -> dict[str, bytes]:
+    """All data files of one index under `prefix` (e.g. "search/en/"); `prefix + "index.js"` is
+    the manifest, everything else is content-hashed so it can be cached forever."""
+    translations = translations or {}
+    files: dict[str, bytes] = {}
+    postings = term_postings(lunr_builder(tokenized)) if docs else {}
+
+    shard_table: list[list[str]] = []
+    for terms, lists in _shards(postings):
+        payload = {"terms": terms, "postings": lists}
+        file_id = _hashed_id(prefix, "t", payload)
+        files[file_id] = data_script(file_id, payload)
+        shard_table.append([terms[0], file_id[len(prefix):]])
+
+    categories: list[list[str]] = []
+    category_numbers: dict[str, int] = {}
+    doc_categories: list[int] = []
+    for doc in docs:
+        if doc.category not in category_numbers:
+            category_numbers[doc.category] = len(categories)
+            categories.append([doc.category, doc.category_title])
+        doc_categories.append(category_numbers[doc.category])
+
+    chunk_ids: list[str] = []
+    for start in range(0, len(docs), STORE_CHUNK_DOCS):
+        records = []
+        for doc in docs[start : start + STORE_CHUNK_DOCS]:
+            record: list[Any] = [doc.url, doc.title, category_numbers[doc.category], doc.summary, doc.translation_key]
+            other = translations.get(doc.translation_key, {})
+            linked = {code: target for code, target in other.items() if code != doc.lang}
+            if linked:
+                record.append(linked)
+            records.append(record)
+        payload = {"docs": records}
+        file_id = _hashed_id(prefix, "d", payload)
+        files[file_id] = data_script(file_id, payload)
+        chunk_ids.append(file_id[len(prefix):])
+
+    manifest = {
+        "format": DATA_FORMAT,
+        "lang": lang,
+        "fields": list(FIELD_NAMES),
+        "docCount": len(docs),
+        "shards": shard_table,
+        "chunkSize": STORE_CHUNK_DOCS,
+        "chunks": chunk_ids,
+        "categories": categories,
+        "docCategories": doc_categories,
+        "featured": list(range(min(featured, len(docs)))),
+    }
+    manifest_id = prefix + "index.js"
+    files[manifest_id] = data_script(manifest_id, manifest)
+    return files

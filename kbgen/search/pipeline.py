@@ -1,0 +1,124 @@
+"""Orchestrates the search stage: tokenize (cached per article digest), build each language's and
+each widget's index (in parallel), and produce the files."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from .indexer import build_data_files, tokenize_fields
+from .widget import widget_script
+
+# Bump when tokenizer output changes, so cached terms from older builds are not reused.
+TOKENIZER_VERSION = 1
+# Below this many articles, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 300
+WIDGET_FEATURED = 5
+
+
+def _cache_file(cache_dir: Path) -> Path:
+    return cache_dir / "search" / f"terms-v{TOKENIZER_VERSION}.pickle"
+
+
+def _load_cache(cache_dir: Path | None) -> dict[str, dict[str, list[str]]]:
+    if cache_dir is None:
+        return {}
+    try:
+        with _cache_file(cache_dir).open("rb") as handle:
+            cached = pickle.load(handle)
+        return cached if isinstance(cached, dict) else {}
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+        return {}  # a missing or damaged cache only costs time
+
+
+def _save_cache(cache_dir: Path | None, entries: dict[str, dict[str, list[str]]]) -> None:
+    if cache_dir is None:
+        return
+    target = _cache_file(cache_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(f".tmp{os.getpid()}")
+    with temporary.open("wb") as handle:
+        pickle.dump(entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, target)
+
+
+def _tokenize_many(docs: Sequence[Any]) -> list[tuple[str, dict[str, list[str]]]]:
+    return [(doc.digest, tokenize_fields(doc)) for doc in docs]
+
+
+def _build_job(job: dict[str, Any]) -> dict[str, bytes]:
+    return build_data_files(
+        job["docs"], job["tokenized"], prefix=job["prefix"], lang=job["lang"],
+        translations=job["translations"], featured=job["featured"],
+    )
+
+
+def _in_category(doc: Any, categories: Sequence[str]) -> bool:
+    if not categories:
+        return True
+    path = doc.category.strip("/")
+    return any(path == c.strip("/") or path.startswith(c.strip("/") + "/") for c in categories)
+
+
+def build_search_files(
+    docs: dict[str, list[Any]],
+    *,
+    languages: dict[str, str],
+    widgets: dict[str, dict],
+    site_url: str,
+    cache_dir: Path | None,
+    workers: int,
+) -> dict[str, bytes]:
+    all_docs = [doc for lang in docs for doc in docs[lang]]
+    cache = _load_cache(cache_dir)
+    missing = list({doc.digest: doc for doc in all_docs if doc.digest not in cache}.values())
+    parallel = max(1, workers) > 1 and len(all_docs) >= PARALLEL_THRESHOLD
+
+    translations: dict[str, dict[str, list[str]]] = {}
+    for doc in all_docs:
+        if doc.translation_key:
+            translations.setdefault(doc.translation_key, {})[doc.lang] = [doc.url, doc.title]
+
+    jobs: list[dict[str, Any]] = []
+    for lang in list(languages) + [code for code in docs if code not in languages]:
+        jobs.append({"prefix": f"search/{lang}/", "lang": lang, "docs": docs.get(lang, []), "featured": 0})
+    for name, settings in widgets.items():
+        lang = settings.get("language") or next(iter(languages), "en")
+        chosen = [doc for doc in docs.get(lang, []) if _in_category(doc, settings.get("categories") or [])]
+        jobs.append({"prefix": f"widgets/{name}/", "lang": lang, "docs": chosen, "featured": WIDGET_FEATURED})
+
+    files: dict[str, bytes] = {}
+    executor = ProcessPoolExecutor(max_workers=max(1, workers)) if parallel else None
+    try:
+        if missing:
+            if executor:
+                batch = max(50, len(missing) // (workers * 4) + 1)
+                batches = [missing[i : i + batch] for i in range(0, len(missing), batch)]
+                for results in executor.map(_tokenize_many, batches):
+                    cache.update(results)
+            else:
+                cache.update(_tokenize_many(missing))
+        for job in jobs:
+            job["tokenized"] = [cache[doc.digest] for doc in job["docs"]]
+            job["translations"] = translations
+        outputs = executor.map(_build_job, jobs) if executor else map(_build_job, jobs)
+        for output in outputs:
+            files.update(output)
+    finally:
+        if executor:
+            executor.shutdown()
+
+    used = {doc.digest for doc in all_docs}
+    _save_cache(cache_dir, {digest: fields for digest, fields in cache.items() if digest in used})
+
+    for name, settings in widgets.items():
+        lang = settings.get("language") or next(iter(languages), "en")
+        files[f"widgets/{name}.js"] = widget_script(
+            name, lang=lang, title=settings.get("title"), max_results=int(settings.get("max_results") or 8),
+            site_url=site_url, language_name=languages.get(lang, lang),
+        )
+    return files

@@ -45,18 +45,21 @@ DB = Annotated[Session, Depends(get_db)]
 State = Annotated[AppState, Depends(app_state)]
 
 
-def current_user(request: Request, db: DB) -> User | None:
-    """The signed-in user, or None. Cached on the request so several dependencies share one lookup."""
+def current_user(request: Request) -> User | None:
+    """The signed-in user, or None. Looked up in its own short transaction (so a request that then
+    waits for its upload does not hold the database), and cached on the request."""
     if hasattr(request.state, "user"):
         return request.state.user
     user = None
     token = request.cookies.get(SESSION_COOKIE)
     if token and len(token) < 100:
-        row = db.get(AuthSession, token_hash(token))
-        if row is not None and row.expires_at > utcnow():
-            candidate = db.get(User, row.user_id)
-            if candidate is not None and not candidate.disabled:
-                user = candidate
+        with request.app.state.kb.sessions() as db:
+            row = db.get(AuthSession, token_hash(token))
+            if row is not None and row.expires_at > utcnow():
+                candidate = db.get(User, row.user_id)
+                if candidate is not None and not candidate.disabled:
+                    user = candidate
+            db.commit()
     request.state.user = user
     return user
 

@@ -1,0 +1,220 @@
+"""Customer side of tickets: the form's config, submitting (guest or signed in), following a
+ticket by account or private link, replying, and downloading its attachments."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..deps import DB, OptionalUser, SignedIn, State, current_user, get_db, rate_limit
+from ..errors import ApiError, field_error, not_found
+from ..idempotency import fingerprint, run_once
+from ..models import StoredFile, Ticket, TicketEvent, TicketMessage
+from ..schemas import normalize_email
+from ._tickets_core import (MAX_FORM_FIELDS, FieldErrors, SavedFiles, clean_text, download_response, guest_key,
+                            guest_key_matches, new_ticket_number, notify, read_uploads, store_uploads,
+                            ticket_detail, ticket_link, ticket_summary, validate_custom_fields, change_status)
+
+router = APIRouter(tags=["tickets"])
+
+TICKET_FORM_SCHEMA = {
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["subject", "body", "department"],
+        "properties": {
+            "subject": {"type": "string", "maxLength": 200}, "body": {"type": "string", "maxLength": 20000},
+            "department": {"type": "string"}, "email": {"type": "string", "format": "email"},
+            "name": {"type": "string", "maxLength": 120}, "lang": {"type": "string"},
+            "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}},
+        },
+        "additionalProperties": {"type": "string", "description": "custom fields as field.<name>"},
+    }}}},
+}
+REPLY_FORM_SCHEMA = {
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["body"],
+        "properties": {"body": {"type": "string", "maxLength": 20000},
+                       "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    }}}},
+}
+TicketKey = Annotated[str | None, Header(alias="X-Ticket-Key", max_length=100, description="guest private-link key")]
+
+
+def _label(labels: dict, lang: str) -> str:
+    return labels.get(lang) or labels.get("en") or next(iter(labels.values()))
+
+
+@router.get("/config/tickets", summary="The ticket form: departments, custom fields and attachment limits")
+def ticket_form_config(state: State, lang: Annotated[str, Query(max_length=16)] = "en") -> dict:
+    tickets = state.settings.tickets
+    return {
+        "departments": [{"id": d.id, "label": _label(d.labels, lang)} for d in tickets.departments],
+        "fields": [{"name": f.name, "type": f.type, "required": f.required, "label": _label(f.labels, lang),
+                    "max_length": f.max_length, "departments": list(f.departments),
+                    "options": [{"value": o.value, "label": _label(o.labels, lang)} for o in f.options]}
+                   for f in tickets.fields],
+        "attachments": {"max_files": tickets.max_files, "max_file_bytes": tickets.max_file_bytes,
+                        "max_total_bytes": tickets.max_total_bytes, "allowed_types": list(tickets.allowed_types)},
+        "subject_max": tickets.subject_max, "body_max": tickets.body_max,
+    }
+
+
+async def _form(request: Request, state):
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data") and not content_type.startswith("application/x-www-form-urlencoded"):
+        raise ApiError(415, "unsupported_media_type", "Send the form as multipart/form-data.")
+    try:
+        return await request.form(max_files=state.settings.tickets.max_files + 1, max_fields=MAX_FORM_FIELDS)
+    except ApiError:
+        raise
+    except Exception:  # malformed multipart, too many parts…
+        raise ApiError(400, "bad_request", "The form could not be read; send it as multipart/form-data.") from None
+
+
+def _file_url(ticket: Ticket):
+    return lambda stored: f"/api/tickets/{ticket.id}/files/{stored.id}"
+
+
+@router.post("/tickets", status_code=201, openapi_extra=TICKET_FORM_SCHEMA,
+             dependencies=[Depends(rate_limit("submission"))],
+             summary="Submit a ticket (guest or signed in). Send Idempotency-Key to make resends safe.")
+async def create_ticket(request: Request, state: State, db: DB, user: OptionalUser):
+    form = await _form(request, state)
+    settings = state.settings
+    errors = FieldErrors()
+    limits = settings.tickets
+    subject = clean_text(form.get("subject"), "subject", errors, required=True, max_length=limits.subject_max)
+    body = clean_text(form.get("body"), "body", errors, required=True, max_length=limits.body_max, multiline=True)
+    department = form.get("department") or (limits.departments[0].id if len(limits.departments) == 1 else "")
+    if department not in {d.id for d in limits.departments}:
+        errors.add("department", "choose one of the listed departments")
+    lang = form.get("lang") if form.get("lang") in settings.languages else settings.languages[0]
+    name = clean_text(form.get("name"), "name", errors, required=False, max_length=120)
+    if user is not None:
+        email, name = user.email, name or user.name
+    else:
+        email = clean_text(form.get("email"), "email", errors, required=True, max_length=254)
+        if email:
+            try:
+                email = normalize_email(email)
+            except ValueError:
+                errors.add("email", "is not a valid email address")
+    custom = validate_custom_fields(limits.fields, department, form, errors)
+    uploads = await read_uploads(form, settings, errors)
+    errors.raise_if_any()
+    print_ = fingerprint(user.id if user else email, subject, body, department, custom,
+                         [(u.filename, hashlib.sha256(u.data).hexdigest()) for u in uploads])
+    saved = SavedFiles()
+
+    def create():
+        ticket = Ticket(number=new_ticket_number(), subject=subject, department=department, status="new",
+                        customer_id=user.id if user else None, email=email, name=name, lang=lang,
+                        fields_json=json.dumps(custom, ensure_ascii=False), guest_key_hash="")
+        db.add(ticket)
+        db.flush()
+        key = guest_key(settings, ticket.id)
+        ticket.guest_key_hash = hashlib.sha256(key.encode()).hexdigest()
+        message = TicketMessage(ticket_id=ticket.id, author_id=user.id if user else None, author_kind="customer",
+                                body=body)
+        db.add(message)
+        db.add(TicketEvent(ticket_id=ticket.id, from_status=None, to_status="new"))
+        db.flush()
+        store_uploads(db, state, uploads, saved, ticket=ticket, message=message, uploader=user)
+        link = ticket_link(settings, ticket, key)
+        return 201, ticket_summary(ticket) | {"guest_key": key, "private_url": link,
+                                              "path": f"{lang}/tickets/#ticket={ticket.id}&key={key}"}
+
+    def run():
+        for _attempt in range(3):
+            try:
+                return run_once(db, request, "tickets.create", print_, create, lambda: saved.cleanup(state.files))
+            except IntegrityError:  # a ticket-number collision (1 in 10^11): draw another
+                db.rollback()
+                saved.cleanup(state.files)
+        raise ApiError(503, "busy", "Please try again.")
+
+    response = await run_in_threadpool(run)
+    if response.status_code == 201 and not response.headers.get("idempotent-replayed"):
+        created = json.loads(response.body)
+        await run_in_threadpool(notify, state, db.get(Ticket, created["id"]), f"We received your request: {subject}",
+                                f"Thank you for contacting us. Your ticket number is {created['number']}.\n\n"
+                                f"Follow it and reply here (keep this link private):\n{created['private_url']}\n")
+    return response
+
+
+@router.get("/tickets", summary="The signed-in customer's tickets, newest activity first")
+def my_tickets(db: DB, user: SignedIn) -> dict:
+    tickets = db.scalars(select(Ticket).where(Ticket.customer_id == user.id).order_by(Ticket.updated_at.desc())).all()
+    return {"tickets": [ticket_summary(t) for t in tickets]}
+
+
+def load_visible_ticket(db, state, ticket_id: str, user, key: str | None) -> Ticket:
+    """The ticket if the caller may see it: its customer, its guest link, or staff. Else 404."""
+    ticket = db.get(Ticket, ticket_id) if len(ticket_id) <= 32 else None
+    if ticket is None:
+        raise not_found("ticket")
+    if user is not None and (user.is_staff or (ticket.customer_id and ticket.customer_id == user.id)):
+        return ticket
+    if guest_key_matches(state.settings, ticket, key):
+        return ticket
+    raise not_found("ticket")
+
+
+@router.get("/tickets/{ticket_id}", summary="One ticket with its status history and conversation")
+def get_ticket(ticket_id: str, db: DB, state: State, user: OptionalUser, x_ticket_key: TicketKey = None) -> dict:
+    ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
+    return ticket_detail(db, ticket, staff=False, file_url=_file_url(ticket))
+
+
+@router.post("/tickets/{ticket_id}/messages", status_code=201, openapi_extra=REPLY_FORM_SCHEMA,
+             dependencies=[Depends(rate_limit("submission"))], summary="The customer replies to their ticket")
+async def reply(ticket_id: str, request: Request, state: State, db: DB, user: OptionalUser,
+                x_ticket_key: TicketKey = None):
+    form = await _form(request, state)
+    ticket = await run_in_threadpool(load_visible_ticket, db, state, ticket_id, user, x_ticket_key)
+    if user is not None and user.is_staff and ticket.customer_id != user.id:
+        raise ApiError(403, "forbidden", "Staff reply from the agent page.")
+    errors = FieldErrors()
+    body = clean_text(form.get("body"), "body", errors, required=True, max_length=state.settings.tickets.body_max,
+                      multiline=True)
+    uploads = await read_uploads(form, state.settings, errors)
+    errors.raise_if_any()
+    if ticket.status == "closed":
+        raise field_error("body", "this ticket is closed; please open a new ticket", 409)
+    saved = SavedFiles()
+
+    def create():
+        message = TicketMessage(ticket_id=ticket.id, author_id=user.id if user else None, author_kind="customer", body=body)
+        db.add(message)
+        db.flush()
+        store_uploads(db, state, uploads, saved, ticket=ticket, message=message, uploader=user)
+        # the customer answering (or coming back after "solved") puts the ball in the agents' court
+        if ticket.status in ("waiting", "solved"):
+            change_status(db, ticket, "open", user)
+        else:
+            from ..db import utcnow
+            ticket.updated_at = utcnow()
+        return 201, {"id": message.id, "ticket_id": ticket.id, "status": ticket.status}
+
+    print_ = fingerprint(ticket.id, body, [(u.filename, hashlib.sha256(u.data).hexdigest()) for u in uploads])
+    return await run_in_threadpool(run_once, db, request, f"tickets.reply:{ticket.id}", print_, create,
+                                   lambda: saved.cleanup(state.files))
+
+
+@router.get("/tickets/{ticket_id}/files/{file_id}", summary="Download an attachment of a ticket you may see")
+def ticket_file(ticket_id: str, file_id: str, db: DB, state: State, user: OptionalUser,
+                x_ticket_key: TicketKey = None, key: Annotated[str | None, Query(max_length=100)] = None):
+    # `key` in the query lets a plain link download for guests; the header is preferred
+    ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key or key)
+    stored = db.get(StoredFile, file_id) if len(file_id) <= 32 else None
+    if stored is None or stored.ticket_id != ticket.id or stored.kind != "attachment":
+        raise not_found("file")
+    if not (user is not None and user.is_staff):
+        message = db.get(TicketMessage, stored.message_id)
+        if message is None or message.internal:
+            raise not_found("file")
+    return download_response(state, stored)

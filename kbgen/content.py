@@ -150,7 +150,7 @@ def _to_datetime(value: Any, name: str) -> dt.datetime | None:
 
 
 def _field_line(raw_text: str, key: str) -> int | None:
-    match = re.search(rf"^\s*{re.escape(key)}\s*[:=]", raw_text, re.M | re.I)
+    match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*[:=]", raw_text, re.M | re.I)
     return raw_text[: match.start()].count("\n") + 1 if match else None
 
 

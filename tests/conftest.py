@@ -1,0 +1,136 @@
+"""Shared helpers for the builder tests: tiny synthetic sites and ways to build them."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CONTENT = REPO / "content"
+SAMPLE_CONFIG = REPO / "kbgen.toml"
+
+BASE_CONFIG = """\
+title = "Test KB"
+base_url = "https://example.com/"
+theme = "classic"
+default_language = "en"
+
+[languages.en]
+name = "English"
+title = "Test KB"
+
+[languages.ja]
+name = "日本語"
+title = "テスト KB"
+"""
+
+
+def make_site(root: Path, files: dict[str, str | bytes], config_extra: str = "", config: str | None = None) -> Path:
+    """Writes kbgen.toml and ``files`` (paths relative to content/, or to the site root when
+    they start with "/") into ``root``. Text is dedented, so tests can indent it naturally."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "kbgen.toml").write_text((config if config is not None else BASE_CONFIG) + config_extra, encoding="utf-8")
+    for relative, data in files.items():
+        path = root / relative.lstrip("/") if relative.startswith("/") else root / "content" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def article(title: str, body: str = "Body text.", **front) -> str:
+    """A Markdown file with YAML front matter."""
+    lines = ["---", f"title: {title!r}" if "'" not in title else f'title: "{title}"']
+    for key, value in front.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, list):
+            value = "[" + ", ".join(f'"{v}"' for v in value) + "]"
+        lines.append(f"{key}: {value}")
+    return "\n".join(lines) + "\n---\n\n" + textwrap.dedent(body).strip("\n") + "\n"
+
+
+def build_site(root: Path, *args: str):
+    """Runs ``kbgen -C root build …`` in-process; returns click's Result (exit_code, output)."""
+    return run_cli("-C", str(root), "build", *args)
+
+
+def run_cli(*args: str):
+    from kbgen.cli import cli
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def run_kbgen(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The real command (``python -m kbgen``), for what only a real process shows: exit codes,
+    stderr without tracebacks."""
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "kbgen", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def copy_sample(target: Path) -> Path:
+    """The real sample site (content + kbgen.toml), copied so builds never touch the repo."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(SAMPLE_CONTENT, target / "content")
+    shutil.copy(SAMPLE_CONFIG, target / "kbgen.toml")
+    return target
+
+
+def read(path: Path) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str, name: str | None = None) -> list[dict]:
+    """Attributes of every start tag (optionally only ``name`` tags) in ``html``."""
+    parser = _Links()
+    parser.feed(html)
+    return [attrs for tag, attrs in parser.tags if name is None or tag == name]
+
+
+def hrefs(html: str) -> list[str]:
+    return [a["href"] for a in tags(html, "a") if a.get("href") is not None]
+
+
+def follow(page_file: Path, href: str) -> Path:
+    """Where a relative href from ``page_file`` lands on disk, the way a static server (or
+    file:// with …/index.html) resolves it: percent-decoding, folder → index.html."""
+    parts = urlsplit(href)
+    assert not parts.scheme and not parts.netloc and not href.startswith("/"), f"not a relative link: {href}"
+    if not parts.path:
+        return page_file
+    target = (page_file.parent / unquote(parts.path)).resolve()
+    if parts.path.endswith("/") or target.is_dir():
+        target = target / "index.html"
+    return target
+
+
+def all_files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def site(tmp_path):
+    """``site(files, config_extra="")`` → a site folder in tmp_path."""
+    def factory(files: dict, config_extra: str = "", config: str | None = None, name: str = "site") -> Path:
+        return make_site(tmp_path / name, files, config_extra, config)
+    return factory

@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .indexer import build_data_files, tokenize_fields
+from .indexer import build_data_files, data_script, tokenize_fields
 from .widget import widget_script
 
 # Bump when tokenizer output changes, so cached terms from older builds are not reused.
@@ -115,6 +115,8 @@ def build_search_files(
     used = {doc.digest for doc in all_docs}
     _save_cache(cache_dir, {digest: fields for digest, fields in cache.items() if digest in used})
 
+    # Lets a page offer matches in the other languages when its own has none.
+    files["search/languages.js"] = data_script("search/languages.js", {"languages": [[code, name] for code, name in languages.items()]})
     for name, settings in widgets.items():
         lang = settings.get("language") or next(iter(languages), "en")
         files[f"widgets/{name}.js"] = widget_script(

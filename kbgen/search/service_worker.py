@@ -1,2 +1,43 @@
-def build_service_worker_files(files, *, precache_limit_bytes):
-    return {}
+"""sw.js for a build: the cache is named after a hash of every output file, so each build gets a
+new cache that replaces the old one only once it is complete (see assets/js/sw-template.js)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "assets" / "js" / "sw-template.js"
+
+# Never precached: the worker itself, files for crawlers and feed readers, and widgets (they run
+# on other sites, which this worker does not serve).
+_NEVER = re.compile(r"^(sw\.js|robots\.txt|sitemap\.xml|.*\.xml|widgets/.*)$")
+# The shell: what search and navigation need even for a site too big to precache whole.
+_SHELL = re.compile(r"^(index\.html|404\.html|assets/.*|search/.*|[^/]+/index\.html|[^/]+/search\.html)$")
+
+
+def cache_name(files: Mapping[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        if path == "sw.js":
+            continue
+        digest.update(path.encode("utf-8") + b"\0" + hashlib.sha256(files[path]).digest())
+    return f"kbgen-{digest.hexdigest()[:16]}"
+
+
+def precache_list(files: Mapping[str, bytes], precache_limit_bytes: int) -> list[str]:
+    candidates = sorted(path for path in files if not _NEVER.match(path))
+    total = sum(len(files[path]) for path in candidates)
+    if total <= precache_limit_bytes:
+        return candidates
+    return [path for path in candidates if _SHELL.match(path)]
+
+
+def build_service_worker_files(files: Mapping[str, bytes], *, precache_limit_bytes: int) -> dict[str, bytes]:
+    template = TEMPLATE.read_text(encoding="utf-8")
+    script = template.replace("'__KB_CACHE_NAME__'", json.dumps(cache_name(files))).replace(
+        "__KB_PRECACHE__", json.dumps(precache_list(files, precache_limit_bytes), ensure_ascii=False)
+    )
+    return {"sw.js": script.encode("utf-8")}

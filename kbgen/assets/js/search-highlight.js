@@ -1,0 +1,64 @@
+// Which parts of a title or summary to <mark> for a query, and which part of a long summary
+// to show. Shared by the portal's search UI and the embeddable widget.
+import { runs, cachedStem } from './tokenizer.js';
+
+const SNIPPET_LENGTH = 160;
+
+// What to highlight: CJK runs anywhere, words at a word start (as far as word and stem agree).
+export function highlightPatterns(query) {
+  return runs(query).map((run) => {
+    if (run.cjk) return { text: run.text, wordStart: false };
+    const stemmed = cachedStem(run.text);
+    let size = 0;
+    while (size < run.text.length && run.text[size] === stemmed[size]) size += 1;
+    return { text: run.text.slice(0, Math.max(size, 1)), wordStart: true };
+  }).filter((p) => p.text);
+}
+
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function matchRanges(text, patterns) {
+  if (!patterns.length || !text) return [];
+  const source = [...patterns]
+    .sort((a, b) => b.text.length - a.text.length)
+    .map((p) => (p.wordStart ? `(?<![\\p{L}\\p{N}])${escapeRegExp(p.text)}` : escapeRegExp(p.text)))
+    .join('|');
+  const pattern = new RegExp(source, 'giu');
+  const ranges = [];
+  for (const match of text.normalize('NFKC').matchAll(pattern)) {
+    if (match[0]) ranges.push([match.index, match.index + match[0].length]);
+  }
+  return ranges;
+}
+
+export function snippetOf(summary, patterns) {
+  const text = (summary || '').normalize('NFKC');
+  if (text.length <= SNIPPET_LENGTH) return text;
+  const first = matchRanges(text, patterns)[0];
+  const start = first && first[0] > SNIPPET_LENGTH - 40 ? Math.max(0, first[0] - 40) : 0;
+  return `${start > 0 ? '…' : ''}${text.slice(start, start + SNIPPET_LENGTH)}…`;
+}
+
+// A lone Latin letter matches thousands of words: wait for the second one.
+export function worthSearching(clauses) {
+  return clauses.length > 0 && !(clauses.length === 1 && clauses[0].prefix && clauses[0].term.length < 2 && /^[\p{L}\p{N}]$/u.test(clauses[0].term) && /[\p{Script=Latin}\p{N}]/u.test(clauses[0].term));
+}
+
+// Text with <mark>s, built as DOM nodes (never innerHTML: titles and summaries are data).
+export function highlighted(text, patterns) {
+  const fragment = document.createDocumentFragment();
+  const normalized = text.normalize('NFKC');
+  let position = 0;
+  for (const [start, end] of matchRanges(normalized, patterns)) {
+    if (start < position) continue;
+    fragment.append(normalized.slice(position, start));
+    const mark = document.createElement('mark');
+    mark.textContent = normalized.slice(start, end);
+    fragment.append(mark);
+    position = end;
+  }
+  fragment.append(normalized.slice(position));
+  return fragment;
+}

@@ -1,0 +1,388 @@
+// Search UI: results while typing in the header box (an ARIA combobox), and the full results page
+// (search.html?q=…&category=…) with a category filter. When nothing matches in the page's
+// language, matches from the other languages are shown, labelled, with a link to the
+// translation in the reader's language when there is one. Themes only provide the form and the
+// mount point; everything else (including a little CSS) comes from here.
+import { onReady, pageContext, registerMount } from './core.js';
+import { queryTerms } from './tokenizer.js';
+import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
+import { languageIndex, scriptLoader } from './search-index.js';
+
+const STRINGS = {
+  en: {
+    results: (n) => (n === 1 ? '1 result' : `${n} results`),
+    resultsFor: (n, q) => `${n === 1 ? '1 result' : `${n} results`} for “${q}”`,
+    none: (q) => `No articles match “${q}”.`,
+    noneHere: 'Nothing in this language; matches in other languages:',
+    inLanguage: (name) => `In ${name}`,
+    readTranslation: (title) => `Read in English: ${title}`,
+    all: 'All categories',
+    filter: 'Filter by category',
+    seeAll: (q) => `See all results for “${q}”`,
+    more: 'Show more results',
+    empty: 'Type a word to search the help center.',
+    failed: 'Search is not available right now.',
+    label: 'Search results',
+  },
+  ja: {
+    results: (n) => `${n} 件`,
+    resultsFor: (n, q) => `「${q}」の検索結果: ${n} 件`,
+    none: (q) => `「${q}」に一致する記事はありません。`,
+    noneHere: 'この言語には見つかりませんでした。他の言語の記事:',
+    inLanguage: (name) => `${name}`,
+    readTranslation: (title) => `日本語で読む: ${title}`,
+    all: 'すべてのカテゴリー',
+    filter: 'カテゴリーで絞り込む',
+    seeAll: (q) => `「${q}」の検索結果をすべて表示`,
+    more: 'さらに表示',
+    empty: 'キーワードを入力してヘルプセンターを検索してください。',
+    failed: '現在、検索を利用できません。',
+    label: '検索結果',
+  },
+};
+
+export function strings(lang) {
+  return STRINGS[lang] || STRINGS.en;
+}
+
+const POPUP_RESULTS = 8;
+const PAGE_RESULTS = 20;
+
+function pageHref(context, url) {
+  const href = context.root + url;
+  return context.fromFile && href.endsWith('/') ? `${href}index.html` : href;
+}
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'className') node.className = value;
+    else node.setAttribute(name, value === true ? '' : value);
+  }
+  node.append(...children.filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+let languagesPromise = null;
+function languageNames(context) {
+  if (!languagesPromise) {
+    languagesPromise = scriptLoader(context.root)('search/languages.js')
+      .then((data) => data.languages)
+      .catch(() => [[context.lang, context.lang]]);
+  }
+  return languagesPromise;
+}
+
+// {lang, results: [{ref, score}], index, foreign} for the page's language, or, when that finds
+// nothing, for the first other languages that do.
+export async function searchWithFallback(context, query) {
+  const clauses = queryTerms(query);
+  if (!worthSearching(clauses)) return { clauses, groups: [] };
+  const index = await languageIndex(context.root, context.lang);
+  const results = await index.search(clauses);
+  if (results.length) return { clauses, groups: [{ lang: context.lang, name: null, index, results, foreign: false }] };
+  const groups = [];
+  for (const [code, name] of await languageNames(context)) {
+    if (code === context.lang) continue;
+    try {
+      const other = await languageIndex(context.root, code);
+      const found = await other.search(clauses);
+      if (found.length) groups.push({ lang: code, name, index: other, results: found, foreign: true });
+    } catch (error) {
+      console.warn('kbgen search:', error);
+    }
+  }
+  return { clauses, groups };
+}
+
+function resultLink(context, doc, group) {
+  const translation = group.foreign ? doc.translations[context.lang] : null;
+  return translation ? pageHref(context, translation[0]) : pageHref(context, doc.url);
+}
+
+// ---- header box --------------------------------------------------------------------------
+
+let styleInstalled = false;
+function installStyle() {
+  if (styleInstalled || document.getElementById('kb-search-style')) return;
+  styleInstalled = true;
+  const style = document.createElement('style');
+  style.id = 'kb-search-style';
+  style.textContent = `
+.kb-search{position:relative}
+.kb-search-popup{position:absolute;z-index:1000;top:100%;left:0;min-width:min(28rem,90vw);max-width:90vw;margin:.25rem 0 0;padding:.25rem;list-style:none;background:Canvas;color:CanvasText;border:1px solid GrayText;border-radius:.4rem;box-shadow:0 .4rem 1.2rem rgb(0 0 0 / .2);max-height:70vh;overflow:auto;text-align:start}
+.kb-search-popup[hidden]{display:none}
+.kb-search-popup li{margin:0;padding:.45rem .6rem;border-radius:.3rem;cursor:pointer}
+.kb-search-popup li[aria-selected=true]{background:Highlight;color:HighlightText}
+.kb-search-popup a{color:inherit;text-decoration:none;display:block}
+.kb-search-popup .kb-search-title{display:block;font-weight:600}
+.kb-search-popup .kb-search-category,.kb-search-popup .kb-search-language{display:block;font-size:.8em;opacity:.75}
+.kb-search-popup .kb-search-snippet{display:block;font-size:.85em;opacity:.9}
+.kb-search-popup .kb-search-note{cursor:default;font-size:.85em;opacity:.8}
+.kb-search-popup mark,.kb-search-results mark{background:#ffe066;color:#111;padding:0 .05em;border-radius:.15em}
+.kb-visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.kb-search-results ol{list-style:none;padding:0}
+.kb-search-results li{margin:0 0 1.1rem}
+.kb-search-results .kb-search-category,.kb-search-results .kb-search-language{display:block;font-size:.85em;opacity:.75}
+.kb-search-filter{display:flex;flex-wrap:wrap;gap:.4rem;margin:.6rem 0 1rem;padding:0;border:0}
+.kb-search-filter button{font:inherit;font-size:.9em;padding:.2rem .6rem;border:1px solid GrayText;border-radius:1rem;background:Canvas;color:CanvasText;cursor:pointer}
+.kb-search-filter button[aria-pressed=true]{background:Highlight;color:HighlightText;border-color:Highlight}
+`;
+  document.head.append(style);
+}
+
+let popupCount = 0;
+
+function enhanceSearchForm(form, context) {
+  const input = form.querySelector('input[name="q"]');
+  if (!input || input.dataset.kbSearchReady) return;
+  input.dataset.kbSearchReady = '1';
+  installStyle();
+  const text = strings(context.lang);
+  popupCount += 1;
+  const listId = `kb-search-list-${popupCount}`;
+  const popup = element('ul', { id: listId, role: 'listbox', className: 'kb-search-popup', 'aria-label': text.label, hidden: true });
+  const status = element('div', { role: 'status', 'aria-live': 'polite', className: 'kb-visually-hidden' });
+  form.append(popup, status);
+  input.setAttribute('role', 'combobox');
+  input.setAttribute('aria-autocomplete', 'list');
+  input.setAttribute('aria-controls', listId);
+  input.setAttribute('aria-expanded', 'false');
+  input.setAttribute('autocomplete', 'off');
+
+  let active = -1;
+  let generation = 0;
+  let timer = null;
+
+  const options = () => [...popup.querySelectorAll('[role="option"]')];
+  const close = () => {
+    popup.hidden = true;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+    active = -1;
+  };
+  const open = () => {
+    popup.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+  };
+  const setActive = (position) => {
+    const all = options();
+    if (!all.length) return;
+    active = (position + all.length) % all.length;
+    all.forEach((option, i) => option.setAttribute('aria-selected', i === active ? 'true' : 'false'));
+    input.setAttribute('aria-activedescendant', all[active].id);
+    all[active].scrollIntoView({ block: 'nearest' });
+  };
+
+  const render = async (query, mine) => {
+    let outcome;
+    try {
+      outcome = await searchWithFallback(context, query);
+    } catch (error) {
+      console.error('kbgen search:', error);
+      if (mine !== generation) return;
+      popup.replaceChildren(element('li', { className: 'kb-search-note', role: 'presentation' }, text.failed));
+      open();
+      return;
+    }
+    if (mine !== generation) return; // a newer keystroke won
+    const patterns = highlightPatterns(query);
+    const items = [];
+    let total = 0;
+    if (!outcome.groups.length) {
+      if (!outcome.clauses.length || !worthSearching(outcome.clauses)) {
+        close();
+        status.textContent = '';
+        return;
+      }
+      items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text.none(query)));
+    }
+    let number = 0;
+    for (const group of outcome.groups) {
+      total += group.results.length;
+      if (group.foreign && number === 0) {
+        items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text.noneHere));
+      }
+      const shown = group.results.slice(0, Math.max(POPUP_RESULTS - number, group.foreign ? 3 : 0));
+      const docs = await group.index.documents(shown.map((r) => r.ref));
+      if (mine !== generation) return;
+      for (const doc of docs) {
+        number += 1;
+        const link = element('a', { href: resultLink(context, doc, group), tabindex: '-1' },
+          group.foreign ? element('span', { className: 'kb-search-language' }, text.inLanguage(group.name)) : null,
+          element('span', { className: 'kb-search-title' }, highlighted(doc.title, patterns)),
+          element('span', { className: 'kb-search-category' }, doc.categoryTitle),
+          element('span', { className: 'kb-search-snippet' }, highlighted(snippetOf(doc.summary, patterns), patterns)));
+        items.push(element('li', { role: 'option', id: `${listId}-${number}`, 'aria-selected': 'false', lang: group.foreign ? group.lang : null }, link));
+      }
+    }
+    if (total) {
+      const params = new URLSearchParams({ q: query });
+      items.push(element('li', { role: 'option', id: `${listId}-all`, 'aria-selected': 'false', className: 'kb-search-all' },
+        element('a', { href: `${form.getAttribute('action') || pageHref(context, `${context.lang}/search.html`)}?${params}`, tabindex: '-1' }, text.seeAll(query))));
+    }
+    popup.replaceChildren(...items);
+    active = -1;
+    input.removeAttribute('aria-activedescendant');
+    status.textContent = text.results(total);
+    open();
+  };
+
+  input.addEventListener('input', () => {
+    generation += 1;
+    const mine = generation;
+    clearTimeout(timer);
+    const query = input.value;
+    if (!query.trim()) {
+      close();
+      popup.replaceChildren();
+      status.textContent = '';
+      return;
+    }
+    timer = setTimeout(() => render(query, mine), 60);
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      if (popup.hidden && options().length) open();
+      event.preventDefault();
+      setActive(active + (event.key === 'ArrowDown' ? 1 : -1));
+    } else if (event.key === 'Enter' && active >= 0 && !popup.hidden) {
+      const link = options()[active]?.querySelector('a');
+      if (link) {
+        event.preventDefault();
+        window.location.href = link.href;
+      }
+    } else if (event.key === 'Escape') {
+      if (!popup.hidden) {
+        event.preventDefault();
+        close();
+      } else {
+        input.value = '';
+      }
+    }
+  });
+  popup.addEventListener('mousedown', (event) => event.preventDefault()); // keep focus in the box
+  popup.addEventListener('click', (event) => {
+    const option = event.target.closest('[role="option"]');
+    const link = option && option.querySelector('a');
+    if (link && event.target.closest('a') !== link) window.location.href = link.href;
+  });
+  input.addEventListener('focus', () => {
+    if (options().length && input.value.trim()) open();
+  });
+  input.addEventListener('blur', () => setTimeout(close, 150));
+  document.addEventListener('click', (event) => {
+    if (!form.contains(event.target)) close();
+  });
+}
+
+// ---- results page ------------------------------------------------------------------------
+
+function renderResultsPage(mount, context) {
+  installStyle();
+  const text = strings(context.lang);
+  mount.classList.add('kb-search-results');
+  const params = new URLSearchParams(window.location.search);
+  const query = (params.get('q') || '').trim();
+  let category = params.get('category') || '';
+  for (const box of document.querySelectorAll('form[data-kb-search] input[name="q"]')) if (!box.value) box.value = query;
+  const status = element('p', { role: 'status', 'aria-live': 'polite', className: 'kb-search-summary' });
+  const filter = element('div', { className: 'kb-search-filter', role: 'group', 'aria-label': text.filter });
+  const list = element('div');
+  mount.replaceChildren(status, filter, list);
+  if (!query) {
+    status.textContent = text.empty;
+    return;
+  }
+  const patterns = highlightPatterns(query);
+
+  const show = async (outcome) => {
+    const [group, ...others] = outcome.groups;
+    if (!group) {
+      status.textContent = text.none(query);
+      filter.replaceChildren();
+      list.replaceChildren();
+      return;
+    }
+    // The filter offers every category path that has results, and its ancestors.
+    const counts = new Map();
+    const titles = new Map();
+    for (const { ref } of group.results) {
+      const { path, title } = group.index.categoryOf(ref);
+      const parts = path.split('/');
+      const titleParts = title.split(' › ');
+      for (let depth = 1; depth <= parts.length; depth += 1) {
+        const ancestor = parts.slice(0, depth).join('/');
+        counts.set(ancestor, (counts.get(ancestor) || 0) + 1);
+        if (!titles.has(ancestor)) titles.set(ancestor, titleParts.slice(0, depth).join(' › ') || ancestor);
+      }
+    }
+    if (category && !counts.has(category)) category = '';
+    const inCategory = (ref) => !category || `${group.index.categoryOf(ref).path}/`.startsWith(`${category}/`);
+    const matching = group.results.filter((r) => inCategory(r.ref));
+    status.textContent = group.foreign ? text.noneHere : text.resultsFor(matching.length, query);
+
+    const button = (path, label, count) => {
+      const node = element('button', { type: 'button', 'aria-pressed': path === category ? 'true' : 'false', 'data-category': path }, `${label} (${count})`);
+      node.addEventListener('click', () => {
+        category = path;
+        const next = new URLSearchParams(window.location.search);
+        if (path) next.set('category', path);
+        else next.delete('category');
+        history.replaceState(null, '', `${window.location.pathname}?${next}`);
+        show(outcome);
+      });
+      return node;
+    };
+    filter.replaceChildren(
+      button('', text.all, group.results.length),
+      ...[...counts.keys()].sort().map((path) => button(path, titles.get(path), counts.get(path))),
+    );
+    filter.hidden = counts.size < 2 && !category;
+
+    const sections = [];
+    for (const shownGroup of [group, ...others]) {
+      const results = shownGroup === group ? matching : shownGroup.results;
+      const ol = element('ol', { lang: shownGroup.foreign ? shownGroup.lang : null });
+      const section = element('section', {}, ol);
+      if (shownGroup.foreign) section.prepend(element('h2', { className: 'kb-search-language' }, text.inLanguage(shownGroup.name)));
+      let shown = 0;
+      const more = element('button', { type: 'button', className: 'kb-search-more' }, text.more);
+      const showMore = async () => {
+        const batch = results.slice(shown, shown + PAGE_RESULTS);
+        shown += batch.length;
+        const docs = await shownGroup.index.documents(batch.map((r) => r.ref));
+        for (const doc of docs) {
+          const translation = shownGroup.foreign ? doc.translations[context.lang] : null;
+          ol.append(element('li', {},
+            element('a', { href: pageHref(context, doc.url), className: 'kb-search-title' }, highlighted(doc.title, patterns)),
+            element('span', { className: 'kb-search-category' }, doc.categoryTitle),
+            element('p', { className: 'kb-search-snippet' }, highlighted(snippetOf(doc.summary, patterns), patterns)),
+            translation ? element('a', { href: pageHref(context, translation[0]), className: 'kb-search-translation', lang: context.lang }, text.readTranslation(translation[1])) : null));
+        }
+        more.hidden = shown >= results.length;
+      };
+      more.addEventListener('click', showMore);
+      section.append(more);
+      await showMore();
+      sections.push(section);
+    }
+    list.replaceChildren(...sections);
+  };
+
+  searchWithFallback(context, query)
+    .then(show)
+    .catch((error) => {
+      console.error('kbgen search:', error);
+      status.textContent = text.failed;
+    });
+}
+
+registerMount('search-results', (mount, context) => renderResultsPage(mount, context));
+
+// Guarded so node can import this module (its tests run without a DOM).
+if (typeof document !== 'undefined') onReady(() => {
+  const context = pageContext();
+  for (const form of document.querySelectorAll('form[data-kb-search]')) enhanceSearchForm(form, context);
+});

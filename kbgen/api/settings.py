@@ -310,8 +310,12 @@ def origin_of(url: str) -> str:
     return match.group(1) if match else url
 
 
-def load_settings(config_path: str | Path = "kbgen.toml") -> Settings:
+def load_settings(config_path: str | Path = "kbgen.toml", development: bool = False) -> Settings:
+    """Settings from kbgen.toml (`config_path` may also be the site folder holding it).
+    `development` (kbgen serve) is accepted for the dev server; defaults already suit it."""
     path = Path(config_path)
+    if path.is_dir():
+        path = path / "kbgen.toml"
     if not path.exists():
         return settings_from_dict({}, source=str(path), base_dir=path.parent.resolve())
     try:

@@ -1,0 +1,112 @@
+// Small DOM helpers and the UI strings (en, ja) of the portal hooks: tickets, account, rating.
+
+const STRINGS = {
+  en: {
+    loading: 'Loading…', offline_queued: 'You are offline. Your submission is saved in this browser and will be sent automatically when the connection returns.',
+    queued_sent: 'Your saved submission was sent.', queued_failed: 'A saved submission could not be sent:', queued_count: 'Waiting to be sent: {n}',
+    required: 'required', optional: 'optional', error_generic: 'Something went wrong. Please try again.',
+    new_ticket: 'Contact support', subject: 'Subject', message: 'Describe the problem', department: 'Topic', email: 'Your email', name: 'Your name',
+    attachments: 'Attachments', attachments_hint: 'Up to {n} files, {size} MB each. Allowed: {types}', submit_ticket: 'Send request',
+    suggestions: 'These articles might already answer your question:', ticket_created: 'Thank you! Your ticket number is {n}.',
+    private_link: 'Keep this private link to follow your ticket without an account:', open_ticket: 'View the ticket',
+    my_tickets: 'Your tickets', no_tickets: 'You have no tickets yet.', sign_in_hint: 'Sign in to see all your tickets.', sign_in: 'Sign in',
+    ticket: 'Ticket {n}', status: 'Status', history: 'Progress', conversation: 'Conversation', reply: 'Reply', send_reply: 'Send reply',
+    reply_sent: 'Your reply was sent.', closed_note: 'This ticket is closed. Please open a new request if you need more help.',
+    back_to_tickets: 'All tickets', not_found: 'This ticket does not exist or the link is not valid.', you: 'You', support: 'Support',
+    status_new: 'New', status_open: 'Open', status_waiting: 'Waiting on you', status_solved: 'Solved', status_closed: 'Closed',
+    account: 'Your account', signed_in_as: 'Signed in as {email}', sign_out: 'Sign out', password: 'Password', register: 'Create an account',
+    new_password: 'New password', forgot: 'Forgot your password?', send_reset: 'Send reset link', reset_sent: 'If an account exists for that email, a reset link is on its way.',
+    set_password: 'Set new password', password_changed: 'Your password was changed and you are signed in.', documents: 'Your documents',
+    no_documents: 'No documents yet.', agent_page: 'Open the agent page', tickets_link: 'Your support tickets',
+    helpful: 'Was this article helpful?', yes: 'Yes', no: 'No', thanks: 'Thank you for your feedback.', rating_queued: 'Saved; it will be sent when you are back online.',
+  },
+  ja: {
+    loading: '読み込み中…', offline_queued: 'オフラインです。送信内容はこのブラウザに保存され、接続が戻ると自動的に送信されます。',
+    queued_sent: '保存されていた送信内容を送信しました。', queued_failed: '保存されていた送信内容を送信できませんでした：', queued_count: '送信待ち：{n} 件',
+    required: '必須', optional: '任意', error_generic: '問題が発生しました。もう一度お試しください。',
+    new_ticket: 'サポートへのお問い合わせ', subject: '件名', message: '問題の詳細', department: 'トピック', email: 'メールアドレス', name: 'お名前',
+    attachments: '添付ファイル', attachments_hint: '最大 {n} ファイル、1 ファイル {size} MB まで。形式：{types}', submit_ticket: '送信する',
+    suggestions: '次の記事で解決できるかもしれません：', ticket_created: 'ありがとうございます。チケット番号は {n} です。',
+    private_link: 'アカウントなしでチケットを確認するための非公開リンクです（他の人と共有しないでください）：', open_ticket: 'チケットを表示',
+    my_tickets: 'あなたのチケット', no_tickets: 'チケットはまだありません。', sign_in_hint: 'サインインするとすべてのチケットを確認できます。', sign_in: 'サインイン',
+    ticket: 'チケット {n}', status: 'ステータス', history: '進捗', conversation: 'やり取り', reply: '返信', send_reply: '返信を送信',
+    reply_sent: '返信を送信しました。', closed_note: 'このチケットはクローズされています。引き続きサポートが必要な場合は新しいお問い合わせを作成してください。',
+    back_to_tickets: 'チケット一覧', not_found: 'このチケットは存在しないか、リンクが無効です。', you: 'あなた', support: 'サポート',
+    status_new: '新規', status_open: '対応中', status_waiting: 'お客様の返信待ち', status_solved: '解決済み', status_closed: 'クローズ',
+    account: 'アカウント', signed_in_as: '{email} としてサインイン中', sign_out: 'サインアウト', password: 'パスワード', register: 'アカウントを作成',
+    new_password: '新しいパスワード', forgot: 'パスワードをお忘れですか？', send_reset: 'リセット用リンクを送信', reset_sent: 'アカウントが存在する場合、リセット用リンクを送信しました。',
+    set_password: 'パスワードを設定', password_changed: 'パスワードを変更し、サインインしました。', documents: 'あなたのドキュメント',
+    no_documents: 'ドキュメントはまだありません。', agent_page: '担当者ページを開く', tickets_link: 'サポートチケット',
+    helpful: 'この記事は役に立ちましたか？', yes: 'はい', no: 'いいえ', thanks: 'フィードバックをありがとうございました。', rating_queued: '保存しました。オンラインに戻ると送信されます。',
+  },
+};
+
+export function portalText(lang) {
+  const table = STRINGS[lang] || STRINGS.en;
+  return (key, values = {}) => {
+    const text = table[key] || STRINGS.en[key] || key;
+    return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+  };
+}
+
+// h('p', {class: 'x'}, 'text', child): text always goes in as text, never as HTML.
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith('on') && typeof value === 'function') element.addEventListener(name.slice(2), value);
+    else if (value === true) element.setAttribute(name, '');
+    else element.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+// Only for *_html fields the API has already sanitized with nh3.
+export function sanitizedHtml(html) {
+  const wrapper = document.createElement('div');
+  wrapper.className = 'kb-user-text';
+  wrapper.innerHTML = html;
+  return wrapper;
+}
+
+export function formatDate(iso, lang) {
+  try {
+    return new Date(iso).toLocaleString(lang, { dateStyle: 'medium', timeStyle: 'short' });
+  } catch (error) {
+    return iso;
+  }
+}
+
+// Shows the API's per-field reasons next to the fields (inputs named like the error's field).
+export function showFieldErrors(form, error, t) {
+  for (const old of form.querySelectorAll('.kb-field-error')) old.remove();
+  for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  const general = form.querySelector('.kb-form-error');
+  const unplaced = [];
+  for (const { field, reason } of (error && error.fields) || []) {
+    const input = form.querySelector(`[name="${CSS.escape(field)}"]`);
+    if (!input) {
+      unplaced.push(`${field}: ${reason}`);
+      continue;
+    }
+    const note = h('span', { class: 'kb-field-error', id: `err-${input.id || field}` }, reason);
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', note.id);
+    (input.closest('.kb-field') || input.parentElement).append(note);
+  }
+  if (general) {
+    const message = error ? (unplaced.length ? unplaced.join('; ') : (error.fields && error.fields.length ? '' : error.message)) : '';
+    general.textContent = message || '';
+    general.hidden = !message;
+  }
+  if (error && !error.fields?.length && !general) console.warn(error);
+  return t;
+}
+
+export function notice(text, kind = 'info') {
+  return h('p', { class: `kb-notice kb-notice-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+}

@@ -379,7 +379,8 @@ def _relate(languages: dict[str, LanguageSite], count: int) -> None:
             if len(candidates) < count and article.category.parent is not None:
                 candidates += [a for c in article.category.parent.children if c is not article.category
                                for a in c.articles][: count - len(candidates)]
-            candidates.sort(key=lambda a: (-len(keywords & {k.casefold() for k in a.source.keywords}),
+            candidates.sort(key=lambda a: (a.category is not article.category,
+                                           -len(keywords & {k.casefold() for k in a.source.keywords}),
                                            a.source.weight, a.title.casefold(), a.url))
             article.related = candidates[:count]
 
@@ -445,8 +446,10 @@ def resolve_link_target(link, source_path: str, articles_by_source, excluded) ->
     for candidate in candidates:
         if candidate in articles_by_source or candidate in excluded:
             return candidate
+    name = target.rsplit("/", 1)[-1]
+    names = (name,) if name.endswith((".md", ".markdown")) else (name + ".md", name + ".markdown", name + "/index.md")
     by_name = [p for p in list(articles_by_source) + list(excluded)
-               if p.startswith(lang + "/") and p.endswith("/" + target.rsplit("/", 1)[-1])]
+               if p.startswith(lang + "/") and p.endswith(tuple("/" + n for n in names))]
     return by_name[0] if len(by_name) == 1 else candidates[1]
 
 

@@ -1,0 +1,142 @@
+"""The search stage without a browser: data files, widgets, cache, audiences, service worker."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from kbgen.build import BuildOptions, build
+from kbgen.search import build_search, build_service_worker
+from kbgen.search import indexer, pipeline
+from kbgen.search.sample_corpus import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "tests" / "fixtures" / "search" / "site"
+LANGUAGES = {"en": "English", "ja": "日本語"}
+
+
+def payload(data: bytes, expected_id: str):
+    match = re.fullmatch(r'__kbSearchData\(("[^"]+"),(.*)\);\n', data.decode("utf-8"), re.DOTALL)
+    assert match, "a data file must be a script calling the shared callback"
+    assert json.loads(match.group(1)) == expected_id
+    return json.loads(match.group(2))
+
+
+def all_text(output: Path, folder: str) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in (output / folder).rglob("*.js"))
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("audiences")
+    public, internal = base / "public", base / "internal"
+    build(SITE, BuildOptions(output_dir=public, use_cache=False, workers=1))
+    build(SITE, BuildOptions(output_dir=internal, audience="internal", use_cache=False, workers=1))
+    return public, internal
+
+
+def test_every_data_file_is_a_script_that_names_itself(outputs):
+    public, _ = outputs
+    files = sorted(p for p in (public / "search").rglob("*.js")) + sorted((public / "widgets").rglob("*/*.js"))
+    assert len(files) >= 6
+    for path in files:
+        payload(path.read_bytes(), path.relative_to(public).as_posix())
+
+
+def test_internal_articles_are_only_in_the_internal_build(outputs):
+    public, internal = outputs
+    assert "zephyrin" not in all_text(public, "search")
+    assert "Unlocking a locked account" not in all_text(public, "search")
+    assert "zephyrin" in all_text(internal, "search")  # stemmed term in the internal index
+    assert "Unlocking a locked account" in all_text(internal, "search")
+
+
+def test_widget_data_holds_only_its_categories(outputs):
+    public, _ = outputs
+    manifest = payload((public / "widgets/billing/index.js").read_bytes(), "widgets/billing/index.js")
+    assert {path for path, _ in manifest["categories"]} == {"billing"}
+    assert manifest["docCount"] == 2
+    assert manifest["featured"] == [0, 1]
+    script = (public / "widgets/billing.js").read_text(encoding="utf-8")
+    assert script.startswith("/*") and "startWidget(" in script and "import " not in script
+    assert '"siteUrl": "https://golden.example/"' in script
+
+
+def test_languages_file_lists_languages_in_order(outputs):
+    public, _ = outputs
+    assert payload((public / "search/languages.js").read_bytes(), "search/languages.js") == {
+        "languages": [["en", "English"], ["ja", "日本語"]]}
+
+
+def test_translations_are_linked_in_the_document_store(outputs):
+    public, _ = outputs
+    manifest = payload((public / "search/ja/index.js").read_bytes(), "search/ja/index.js")
+    chunk_id = "search/ja/" + manifest["chunks"][0]
+    docs = payload((public / chunk_id).read_bytes(), chunk_id)["docs"]
+    two_step = next(d for d in docs if d[0] == "ja/security/two-step/")
+    assert two_step[5] == {"en": ["en/security/two-step/", "Turning on two-step verification"]}
+
+
+def test_tokenized_articles_are_reused_from_the_cache(tmp_path, monkeypatch):
+    corpus = generate(20)
+    calls = []
+    real = indexer.tokenize_fields
+    monkeypatch.setattr(pipeline, "tokenize_fields", lambda doc: calls.append(doc.ref) or real(doc))
+    first = build_search(corpus, languages=LANGUAGES, widgets={}, site_url="https://x/", cache_dir=tmp_path, workers=1)
+    assert len(calls) == 40
+    calls.clear()
+    second = build_search(corpus, languages=LANGUAGES, widgets={}, site_url="https://x/", cache_dir=tmp_path, workers=1)
+    assert calls == [] and second == first
+    changed = dict(corpus, en=[corpus["en"][0].__class__(**{**corpus["en"][0].__dict__, "title": "New", "digest": "new"})] + corpus["en"][1:])
+    build_search(changed, languages=LANGUAGES, widgets={}, site_url="https://x/", cache_dir=tmp_path, workers=1)
+    assert calls == ["en0"]
+
+
+def test_parallel_build_gives_the_same_files(monkeypatch):
+    corpus = generate(40)
+    serial = build_search(corpus, languages=LANGUAGES, widgets={}, site_url="https://x/", cache_dir=None, workers=1)
+    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 1)
+    parallel = build_search(corpus, languages=LANGUAGES, widgets={}, site_url="https://x/", cache_dir=None, workers=2)
+    assert parallel == serial
+
+
+def test_first_result_download_is_small_for_a_large_corpus():
+    corpus = generate(1000, languages=("en",))
+    files = build_search(corpus, languages={"en": "English"}, widgets={}, site_url="https://x/", cache_dir=None, workers=1)
+    manifest = payload(files["search/en/index.js"], "search/en/index.js")
+    shard_sizes = sorted(len(gzip.compress(files["search/en/" + name])) for _, name in manifest["shards"])
+    # a typical two-word query touches two shards and up to ten store chunks
+    chunk = max(len(gzip.compress(files["search/en/" + name])) for name in manifest["chunks"])
+    needed = len(gzip.compress(files["search/en/index.js"])) + 2 * shard_sizes[-1] + 10 * chunk
+    assert needed < 150_000
+    assert len(manifest["shards"]) > 10
+
+
+def sw_constants(files):
+    script = build_service_worker(files, precache_limit_bytes=10_000)["sw.js"].decode("utf-8")
+    name = re.search(r"const CACHE_NAME = (\"[^\"]+\");", script).group(1)
+    precache = re.search(r"const PRECACHE = (\[.*?\]);", script).group(1)
+    return json.loads(name), json.loads(precache)
+
+
+def test_service_worker_cache_is_renamed_when_any_file_changes():
+    files = {"en/index.html": b"<p>home</p>", "assets/kbgen/kbgen.js": b"js", "search/en/index.js": b"data"}
+    name, precache = sw_constants(files)
+    assert name.startswith("kbgen-")
+    assert sw_constants(dict(files))[0] == name
+    assert sw_constants({**files, "en/index.html": b"<p>changed</p>"})[0] != name
+    assert sorted(precache) == sorted(files)
+
+
+def test_service_worker_precaches_only_the_shell_of_a_big_site():
+    files = {
+        "en/index.html": b"home", "en/search.html": b"search", "assets/kbgen/kbgen.js": b"js",
+        "search/en/index.js": b"data", "en/big/article/index.html": b"x" * 20_000,
+        "widgets/help.js": b"widget", "sitemap.xml": b"<urlset/>",
+    }
+    _, precache = sw_constants(files)
+    assert sorted(precache) == ["assets/kbgen/kbgen.js", "en/index.html", "en/search.html", "search/en/index.js"]

@@ -1,0 +1,236 @@
+"""Search in real Chromium: the header box in every theme, keyboard use, the results page, the
+widget on another origin, offline use through the service worker, and file://."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from kbgen.build import BuildOptions, build
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+BOX = "form[data-kb-search] input[name=q]"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Chromium is not installed", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def build_sample(target: Path, theme: str = "classic") -> Path:
+    config = (ROOT / "kbgen.toml").read_text(encoding="utf-8")
+    config = re.sub(r'^theme = ".*"$', f'theme = "{theme}"\ncontent_dir = "{(ROOT / "content").as_posix()}"\n'
+                    f'themes_dir = "{(ROOT / "themes").as_posix()}"', config, count=1, flags=re.MULTILINE)
+    site = target / "site"
+    site.mkdir(parents=True)
+    (site / "kbgen.toml").write_text(config, encoding="utf-8")
+    output = target / "output"
+    build(site, BuildOptions(output_dir=output, use_cache=False, workers=1))
+    return output
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def serve():
+    servers = []
+
+    def start(directory: Path) -> str:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    return build_sample(tmp_path_factory.mktemp("classic"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def type_query(page, text: str):
+    box = page.locator(BOX).first
+    box.click()
+    box.fill("")
+    box.press_sequentially(text, delay=20)
+    return box
+
+
+def options(page):
+    return page.locator("form[data-kb-search] [role=listbox] [role=option]")
+
+
+def shot(page, name: str):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"search-{name}.png"))
+
+
+@pytest.mark.parametrize("theme", ["classic", "minimalistic", "montana"])
+def test_typing_shows_highlighted_results_in_every_theme(theme, tmp_path, serve, page):
+    base = serve(build_sample(tmp_path, theme))
+    page.goto(base + "en/index.html")
+    type_query(page, "reset pass")
+    first = options(page).first
+    first.wait_for()
+    assert "password" in first.inner_text().lower()
+    assert first.locator("mark").first.inner_text().lower() in ("reset", "pass")
+    box = page.locator(BOX).first
+    assert box.get_attribute("aria-expanded") == "true"
+    assert re.match(r"\d+ results?", page.locator("form[data-kb-search] [role=status]").first.inner_text())
+    assert first.is_visible()
+    shot(page, f"box-{theme}")
+
+
+def test_keyboard_moves_through_results_and_opens_one(sample, serve, page):
+    page.goto(serve(sample) + "en/index.html")
+    box = type_query(page, "invoice")
+    options(page).first.wait_for()
+    box.press("ArrowDown")
+    first_id = options(page).nth(0).get_attribute("id")
+    assert box.get_attribute("aria-activedescendant") == first_id
+    assert options(page).nth(0).get_attribute("aria-selected") == "true"
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant") == options(page).nth(1).get_attribute("id")
+    box.press("ArrowUp")
+    assert box.get_attribute("aria-activedescendant") == first_id
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+    box.press("ArrowDown")
+    target = options(page).nth(0).locator("a").get_attribute("href")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert page.url.endswith(target.replace("../", ""))
+    assert "invoice" in page.locator("h1").first.inner_text().lower()
+
+
+def test_japanese_typed_into_the_japanese_site(sample, serve, page):
+    page.goto(serve(sample) + "ja/index.html")
+    type_query(page, "二段階認証")
+    first = options(page).first
+    first.wait_for()
+    assert "二段階認証" in first.inner_text()
+    assert first.locator("mark").first.inner_text() == "二段階認証"
+
+
+def test_other_languages_are_offered_when_nothing_matches(sample, serve, page):
+    page.goto(serve(sample) + "en/index.html")
+    type_query(page, "パスワード")
+    first = options(page).first
+    first.wait_for()
+    assert "日本語" in first.inner_text()
+    href = first.locator("a").get_attribute("href")
+    assert href.startswith("../en/"), "links to the English translation of the Japanese match"
+    shot(page, "fallback")
+
+
+def test_results_page_filters_by_category_and_keeps_it_in_the_url(sample, serve, page):
+    page.goto(serve(sample) + "en/search.html?q=ticket")
+    results = page.locator("[data-kb-mount=search-results]")
+    results.locator("li").first.wait_for()
+    total = results.locator("li").count()
+    buttons = results.locator(".kb-search-filter button")
+    assert buttons.count() > 2
+    billing = results.locator(".kb-search-filter button[data-category=billing]")
+    billing.click()
+    assert "category=billing" in page.url
+    assert billing.get_attribute("aria-pressed") == "true"
+    assert 0 < results.locator("li").count() < total
+    for category in results.locator("li .kb-search-category").all_inner_texts():
+        assert category.startswith("Billing")
+    shot(page, "results-page")
+    page.reload()
+    results.locator("li").first.wait_for()
+    assert results.locator(".kb-search-filter button[data-category=billing]").get_attribute("aria-pressed") == "true"
+
+
+def test_widget_on_another_origin(sample, serve, tmp_path, page):
+    portal = serve(sample)
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "index.html").write_text(
+        "<!doctype html><html><head><style>li{color:rgb(255,0,0)} input{border:5px solid rgb(0,128,0)}</style></head>"
+        "<body><h1>Acme shop</h1><ul><li id=own>host item</li></ul>"
+        f"<script src='{portal}widgets/billing.js'></script></body></html>", encoding="utf-8")
+    host_url = serve(host)
+    assert host_url != portal
+    page.goto(host_url + "index.html")
+    before = set(page.evaluate("Object.keys(window)"))
+    widget_box = page.locator("[data-kb-widget=billing] input")
+    widget_box.click()
+    featured = page.locator("[data-kb-widget=billing] [role=option]")
+    featured.first.wait_for()  # popular articles before typing
+    widget_box.press_sequentially("invoice", delay=20)
+    page.wait_for_function("document.querySelector('[data-kb-widget=billing]').shadowRoot.querySelector('[role=option] mark')")
+    link = featured.first.locator("a")
+    assert link.get_attribute("href").startswith(portal + "en/billing/")
+    assert "invoice" in featured.first.inner_text().lower()
+    added = set(page.evaluate("Object.keys(window)")) - before
+    assert added <= {"__kbSearchData"}
+    assert page.evaluate("getComputedStyle(document.getElementById('own')).color") == "rgb(255, 0, 0)"
+    assert page.evaluate("getComputedStyle(document.querySelector('[data-kb-widget=billing]').shadowRoot.querySelector('li')).color") != "rgb(255, 0, 0)"
+    shot(page, "widget")
+
+
+def test_search_and_navigation_work_offline_after_one_visit(sample, serve, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(serve(sample) + "en/index.html")
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        context.set_offline(True)
+        page.reload()
+        type_query(page, "password")
+        first = options(page).first
+        first.wait_for()
+        with page.expect_navigation():
+            first.locator("a").click()
+        assert "password" in page.locator("h1").first.inner_text().lower()
+    finally:
+        context.close()
+
+
+def test_search_from_file_url(sample, page):
+    page.goto((sample / "en" / "index.html").as_uri())
+    type_query(page, "invoice")
+    first = options(page).first
+    first.wait_for()
+    href = first.locator("a").get_attribute("href")
+    assert href.endswith("/index.html")
+    with page.expect_navigation():
+        first.locator("a").click()
+    assert page.url.startswith("file://") and "invoice" in page.locator("h1").first.inner_text().lower()

@@ -279,8 +279,9 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
 
     for language in languages.values():
         for category in language.categories.values():
-            category.children.sort(key=lambda c: (c.weight, c.title.casefold(), c.path))
-            category.articles.sort(key=lambda a: (a.source.weight, a.title.casefold(), a.url))
+            # As in Hugo, weight 0 means "no weight": unweighted entries follow the weighted ones.
+            category.children.sort(key=lambda c: (c.weight == 0, c.weight, c.title.casefold(), c.path))
+            category.articles.sort(key=lambda a: (a.source.weight == 0, a.source.weight, a.title.casefold(), a.url))
         category_urls = {c.url for c in language.categories.values()}
         for article in language.articles:
             if article.url in category_urls:

@@ -73,10 +73,11 @@ def test_index_files_give_title_description_weight_and_order(tmp_path):
         "en/zeta/d.md": article("Cherry", weight=1),
     })
     language = site.languages["en"]
-    assert [c.title for c in language.top_categories] == ["Beta", "Zeta first", "Alpha", "gamma"]
+    # Hugo's order: weight, then title; weight 0 counts as "no weight" and goes last
+    assert [c.title for c in language.top_categories] == ["Zeta first", "Alpha", "gamma", "Beta"]
     zeta = language.categories["zeta"]
     assert zeta.description == "Weighted to the top"
-    assert [a.title for a in zeta.articles] == ["A", "Cherry", "apple", "Banana"]
+    assert [a.title for a in zeta.articles] == ["Cherry", "apple", "Banana", "A"]
 
 
 def test_translations_by_key_and_by_path(tmp_path):

@@ -1,0 +1,232 @@
+"""Built pages, as a reader sees them: every link goes somewhere, languages switch sensibly,
+the site works under a base path. One small bilingual site, built once for the module."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from conftest import article, build_site, follow, hrefs, make_site, read, tags
+
+BASE = "https://example.com/help/"
+
+FILES = {
+    "en/_index.md": article("Home"),
+    "en/guides/_index.md": article("Guides", description="Everything to get going", weight=1, translationKey="guides"),
+    "en/guides/setup.md": article("Setup", """
+        ## Install
+
+        Read [the custom section](other.md#custom), the [whole page](other.md),
+        [the plans]({{< ref "billing/plans.md" >}}) and the [checklist](setup-checklist.pdf).
+        Japanese: [ログイン](../../ja/よくある質問/ログイン.md).
+
+        ## 顧客ポータルの設定
+
+        Text.
+        """, translationKey="setup", date="2024-01-10", product_version="4.2"),
+    "en/guides/setup-checklist.pdf": b"%PDF-1.4 " + b"0" * 3000,
+    "en/guides/other.md": article("Other", "## Custom section {#custom}\n\nx\n", weight=1),
+    "en/guides/advanced/_index.md": article("Advanced", weight=2),
+    "en/guides/advanced/deep.md": article("Deep", "Back to [setup](../setup.md#install)."),
+    "en/guides/basics/_index.md": article("Basics", weight=1),
+    "en/guides/basics/one.md": article("One"),
+    "en/billing/_index.md": article("Billing", weight=2),
+    "en/billing/plans.md": article("Plans", aliases=["/en/pricing/", "/old/plans.html"], date="2024-03-01"),
+    "en/solo/only-english.md": article("Only English"),
+    "ja/guides/_index.md": article("ガイド", translationKey="guides", weight=1),
+    "ja/guides/setup.md": article("セットアップ", "[英語だけ](../よくある質問/ログイン.md)", translationKey="setup"),
+    "ja/よくある質問/_index.md": article("よくある質問", weight=2),
+    "ja/よくある質問/ログイン.md": article("ログインできない", "## 顧客ポータルの設定\n\n本文。", date="2024-02-01"),
+}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    root = make_site(tmp_path_factory.mktemp("render") / "site", FILES)
+    result = build_site(root, "--base-url", BASE)
+    assert result.exit_code == 0, result.output
+    return root / "output"
+
+
+def page(out: Path, url: str) -> str:
+    return read(out / unquote(url) / "index.html" if url.endswith("/") else out / url)
+
+
+def link_to(html: str, text: str) -> str:
+    match = re.search(r'<a [^>]*href="([^"]+)"[^>]*>(?:<[^>]+>)*' + re.escape(text) + "<", html)
+    assert match, f"no link with text {text!r}"
+    return match.group(1)
+
+
+def test_every_relative_link_and_asset_on_every_page_exists(out):
+    pages = [p for p in out.rglob("*.html") if p.name != "404.html"]
+    assert len(pages) > 20
+    broken = []
+    for file in pages:
+        html = read(file)
+        for attrs in tags(html):
+            for name in ("href", "src"):
+                value = attrs.get(name)
+                if not value or value.startswith(("#", "http:", "https:", "mailto:", "data:")):
+                    continue
+                if not follow(file, value).is_file():
+                    broken.append(f"{file.relative_to(out)}: {value}")
+    assert broken == []
+
+
+def test_in_page_links_are_relative(out):
+    html = page(out, "en/guides/setup/")
+    for value in hrefs(html):
+        assert not value.startswith("/"), value
+        assert not value.startswith(BASE) or False, value
+
+
+def test_relative_md_links_resolve_to_built_pages_with_anchors(out):
+    file = out / "en/guides/setup/index.html"
+    html = read(file)
+    custom = link_to(html, "the custom section")
+    assert custom == "../../../en/guides/other/#custom"
+    target = follow(file, custom)
+    assert target == (out / "en/guides/other/index.html").resolve()
+    assert 'id="custom"' in read(target)
+    assert follow(file, link_to(html, "whole page")) == target
+    assert follow(file, link_to(html, "the plans")) == (out / "en/billing/plans/index.html").resolve()
+    deep = out / "en/guides/advanced/deep/index.html"
+    back = link_to(read(deep), "setup")
+    assert back.endswith("#install") and follow(deep, back) == file.resolve()
+
+
+def test_japanese_paths_are_percent_encoded_and_resolve(out):
+    file = out / "en/guides/setup/index.html"
+    href = link_to(read(file), "ログイン")
+    assert href == "../../../ja/%E3%82%88%E3%81%8F%E3%81%82%E3%82%8B%E8%B3%AA%E5%95%8F/%E3%83%AD%E3%82%B0%E3%82%A4%E3%83%B3/"
+    assert follow(file, href) == (out / "ja/よくある質問/ログイン/index.html").resolve()
+    category = page(out, "ja/よくある質問/")
+    assert "ログインできない" in category
+
+
+def test_japanese_heading_ids_in_page_and_toc(out):
+    html = page(out, "ja/よくある質問/ログイン/")
+    assert '<h2 id="顧客ポータルの設定">' in html
+    assert 'href="#顧客ポータルの設定"' in html
+
+
+def test_home_lists_categories_with_counts_and_recent_articles(out):
+    html = page(out, "en/")
+    guides, billing = link_to(html, "Guides"), link_to(html, "Billing")
+    assert html.index(guides) < html.index(billing), "weight orders categories"
+    assert "4 articles" in html and "1 article" in html
+    recent = html[html.index("home-recent"):]
+    assert recent.index("Plans") < recent.index("Setup"), "newest first"
+
+
+def test_category_page_has_breadcrumbs_children_in_order_and_articles(out):
+    html = page(out, "en/guides/")
+    assert "Everything to get going" in html
+    assert html.index(">Basics<") < html.index(">Advanced<"), "subcategories by weight"
+    listed = html[html.index("category-articles"):]
+    assert listed.index(">Other<") < listed.index(">Setup<"), "articles by weight then title"
+    nested = page(out, "en/guides/advanced/")
+    crumbs = nested[nested.index("kb-breadcrumbs"):]
+    crumbs = crumbs[:crumbs.index("</nav>")]
+    assert [a["href"] for a in tags(crumbs, "a")] == ["../../../en/", "../../../en/guides/"]
+
+
+def test_article_page_shows_title_toc_attachments_and_translations(out):
+    html = page(out, "en/guides/setup/")
+    assert "<h1" in html and ">Setup</h1>" in html
+    assert 'href="#install"' in html
+    attachments = html[html.index("kb-attachments"):]
+    assert "setup-checklist.pdf" in attachments and "2.9 KB" in attachments
+    assert follow(out / "en/guides/setup/index.html", link_to(html, "setup-checklist.pdf")).read_bytes().startswith(b"%PDF")
+    translations = html[html.index("kb-translations"):]
+    assert "セットアップ" in translations and "日本語" in translations
+    assert '<html lang="en"' in html
+
+
+def switcher(html: str) -> dict[str, str]:
+    nav = html[html.index('class="kb-lang'):]
+    nav = nav[:nav.index("</nav>")]
+    return {a["hreflang"]: a["href"] for a in tags(nav, "a")}
+
+
+def alternates(html: str) -> dict[str, str]:
+    return {l["hreflang"]: l["href"] for l in tags(html, "link") if l.get("rel") == "alternate" and l.get("hreflang")}
+
+
+def test_switcher_goes_to_the_translation(out):
+    html = page(out, "en/guides/setup/")
+    assert switcher(html) == {"en": "../../../en/guides/setup/", "ja": "../../../ja/guides/setup/"}
+    assert alternates(html) == {"en": BASE + "en/guides/setup/", "ja": BASE + "ja/guides/setup/"}
+
+
+def test_switcher_without_translation_goes_to_nearest_category_or_home(out):
+    deep = page(out, "en/guides/advanced/deep/")
+    assert switcher(deep)["ja"] == "../../../../ja/guides/", "the same category exists in Japanese"
+    assert "ja" not in alternates(deep), "hreflang only for real translations"
+    solo = page(out, "en/solo/only-english/")
+    assert switcher(solo)["ja"] == "../../../ja/"
+    assert list(alternates(solo)) in ([], ["en"])
+    faq = page(out, "ja/よくある質問/")
+    assert switcher(faq)["en"] == "../../en/"
+
+
+def test_category_switcher_matches_by_translation_key(out):
+    assert switcher(page(out, "en/guides/"))["ja"] == "../../ja/guides/"
+
+
+def test_absolute_urls_include_the_base_path(out):
+    html = page(out, "ja/よくある質問/ログイン/")
+    canonical = [l["href"] for l in tags(html, "link") if l.get("rel") == "canonical"]
+    assert canonical == [BASE + "ja/%E3%82%88%E3%81%8F%E3%81%82%E3%82%8B%E8%B3%AA%E5%95%8F/%E3%83%AD%E3%82%B0%E3%82%A4%E3%83%B3/"]
+
+
+def test_404_links_start_at_the_base_path(out):
+    html = read(out / "404.html")
+    links = [v for v in hrefs(html) + [l["href"] for l in tags(html, "link") if l.get("href")] + [s["src"] for s in tags(html, "script") if s.get("src")]
+             if not v.startswith("#")]
+    assert links
+    assert all(v.startswith("/help/") or v.startswith(BASE) for v in links), links
+    assert "/help/en/" in links and "/help/ja/" in links
+
+
+def test_redirect_pages_for_aliases(out):
+    for alias in ("en/pricing/index.html", "old/plans.html"):
+        file = out / alias
+        html = read(file)
+        refresh = [m["content"] for m in tags(html, "meta") if m.get("http-equiv") == "refresh"][0]
+        target = refresh.split("url=", 1)[1]
+        assert follow(file, target) == (out / "en/billing/plans/index.html").resolve()
+        assert 'name="robots" content="noindex"' in html
+
+
+def test_language_root_points_to_default_language(out):
+    html = read(out / "index.html")
+    refresh = [m["content"] for m in tags(html, "meta") if m.get("http-equiv") == "refresh"][0]
+    assert refresh.endswith("url=./en/") or refresh.endswith("url=en/")
+
+
+def test_every_page_carries_the_mount_points(out):
+    html = page(out, "en/guides/setup/")
+    assert 'data-kb-search' in html and 'name="q"' in html
+    assert re.search(r'data-kb-mount="rating" data-article="[0-9a-f]{12}"', html)
+    assert 'data-kb-mount="chat"' in html
+    assert '<meta name="kb-lang" content="en">' in html and '<meta name="kb-root" content="../../../">' in html
+    assert 'data-kb-mount="tickets"' in page(out, "en/tickets/")
+
+
+def test_site_theme_folder_overrides_a_bundled_template_and_sees_params(tmp_path):
+    root = make_site(tmp_path / "site", {
+        "en/a.md": article("A", product_version="4.2", Audience="admins"),
+        "/themes/classic/templates/article.html": """
+            {% extends "base.html" %}
+            {% block main %}<p class="pv">Version {{ article.params.product_version }} for {{ article.params.Audience }}</p>{{ article.html|safe }}{% endblock %}
+            """,
+    })
+    assert build_site(root).exit_code == 0
+    html = read(root / "output/en/a/index.html")
+    assert '<p class="pv">Version 4.2 for admins</p>' in html
+    assert 'class="site-header"' in html, "base.html still comes from the bundled theme"
+    assert '<p class="pv">' not in read(root / "output/en/index.html")

@@ -18,7 +18,12 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import threading
+from contextlib import contextmanager
+
+import lunr.builder
 from lunr.builder import Builder
+from lunr.token import Token
 
 from .tokenizer import index_terms
 
@@ -58,6 +63,30 @@ class _IndexOnlyBuilder(Builder):
         self.token_set = None
 
 
+_tokenizer_swap = threading.Lock()
+
+
+def _list_tokenizer(obj, metadata=None, separator=None):
+    # What lunr's Tokenizer returns for a list (a lowercased Token per element), minus the
+    # deepcopy of an empty metadata dict per token, which is 40% of lunr's build time.
+    if isinstance(obj, list) and not metadata:
+        return [Token(element.lower(), {}) for element in obj]
+    return _lunr_tokenizer(obj, metadata, separator)
+
+
+_lunr_tokenizer = lunr.builder.Tokenizer
+
+
+@contextmanager
+def _fast_list_tokens():
+    with _tokenizer_swap:
+        lunr.builder.Tokenizer = _list_tokenizer
+        try:
+            yield
+        finally:
+            lunr.builder.Tokenizer = _lunr_tokenizer
+
+
 def lunr_builder(tokenized: Sequence[dict[str, list[str]]], *, with_token_set: bool = False) -> Builder:
     """Runs lunr.py's builder over pre-tokenized fields; refs are "0", "1", … in input order.
 
@@ -68,8 +97,9 @@ def lunr_builder(tokenized: Sequence[dict[str, list[str]]], *, with_token_set: b
     builder.ref("ref")
     for name, boost in FIELDS:
         builder.field(name, boost=boost)
-    for position, fields in enumerate(tokenized):
-        builder.add({"ref": str(position), **{name: fields.get(name, []) for name in FIELD_NAMES}})
+    with _fast_list_tokens():
+        for position, fields in enumerate(tokenized):
+            builder.add({"ref": str(position), **{name: list(fields.get(name, [])) for name in FIELD_NAMES}})
     return builder
 
 

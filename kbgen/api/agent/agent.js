@@ -58,7 +58,7 @@ async function inbox() {
     select('assignee', 'Assignee', [['', 'Anyone'], ['me', 'Me'], ['none', 'Unassigned'], ...state.staff.map((s) => [s.id, s.name || s.email])], state.filters.assignee, (e) => { state.filters.assignee = e.target.value; route(); }));
   const rows = tickets.map((t) => h('tr', {},
     h('td', {}, h('a', { href: `#ticket/${t.id}` }, t.number)),
-    h('td', {}, t.subject), h('td', {}, h('span', { class: `status status-${t.status}` }, t.status)),
+    h('td', {}, h('a', { href: `#ticket/${t.id}` }, t.subject)), h('td', {}, h('span', { class: `status status-${t.status}` }, t.status)),
     h('td', {}, t.department), h('td', {}, t.email), h('td', {}, staffName(t.assignee_id)), h('td', {}, when(t.updated_at))));
   return h('section', {}, h('h2', {}, `Inbox (${total})`), filters,
     h('table', { class: 'inbox' }, h('thead', {}, h('tr', {}, ['Number', 'Subject', 'Status', 'Department', 'Customer', 'Assignee', 'Updated'].map((c) => h('th', {}, c)))),

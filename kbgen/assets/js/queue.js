@@ -46,8 +46,11 @@ export function indexedDbStore() {
 }
 
 // FormData cannot be stored; its entries (strings and File objects) can.
+// An empty file input still yields a nameless, empty File: leave it out rather than send "file".
 export function formEntries(formData) {
-  return [...formData.entries()].map(([name, value]) => ({ name, value }));
+  return [...formData.entries()]
+    .filter(([, value]) => !(value && typeof value === 'object' && 'size' in value && !value.size && !value.name))
+    .map(([name, value]) => ({ name, value }));
 }
 
 function toFormData(entries) {

@@ -1,0 +1,255 @@
+// Staff live chat: presence heartbeat, the waiting queue with wait times, accept, reply,
+// transfer and close. The open chat streams over Server-Sent Events (messages de-duplicated by
+// sequence number, resumed after a reconnect); the queue is polled.
+import { apiClient, randomId } from '/agent/js/api-client.js';
+
+const api = apiClient('/api');
+const HEARTBEAT_MS = 15000;
+const OVERVIEW_MS = 1500;
+const state = { overview: null, current: null, lastSeq: 0, source: null, seen: {}, typingSent: 0, retry: null };
+
+function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith('on') && typeof value === 'function') element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+const $ = (id) => document.getElementById(id);
+
+function showError(error) {
+  const box = $('chat-error');
+  box.textContent = error ? error.message : '';
+  box.hidden = !error;
+}
+
+function waitText(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+async function heartbeat() {
+  try {
+    await api.post('/agent/chat/presence', { status: $('presence').checked ? 'online' : 'away' });
+  } catch (error) {
+    if (!error.offline) showError(error);
+  }
+}
+
+function listItem(chat, kind) {
+  const unread = kind === 'mine' && chat.id !== (state.current && state.current.id)
+    && chat.last_seq > (state.seen[chat.id] || 0) ? chat.last_seq - (state.seen[chat.id] || 0) : 0;
+  const who = chat.name || chat.email || 'Guest';
+  return h('li', { class: state.current && state.current.id === chat.id ? 'current' : null, 'data-chat': chat.id },
+    h('div', { class: 'line' },
+      h('button', { type: 'button', class: 'link', onclick: () => openChat(chat.id) }, who),
+      kind === 'waiting' ? h('span', { class: 'wait', 'data-since': String(Date.now() - chat.waited_seconds * 1000), title: 'Waiting for' }, waitText(chat.waited_seconds)) : null,
+      unread ? h('span', { class: 'unread', 'aria-label': `${unread} new` }, String(unread)) : null),
+    h('p', { class: 'preview' }, `${chat.department} · ${chat.customer_typing ? 'typing…' : chat.preview}`),
+    kind === 'waiting' ? h('button', { type: 'button', class: 'accept', onclick: () => accept(chat.id) }, 'Accept') : null);
+}
+
+function renderLists() {
+  const overview = state.overview;
+  if (!overview) return;
+  $('who').textContent = `Signed in as ${overview.me.name} · ${overview.online_staff.length} online`;
+  for (const kind of ['waiting', 'mine', 'others']) {
+    const list = $(kind);
+    list.replaceChildren(...overview[kind].map((chat) => listItem(chat, kind)));
+    if (!overview[kind].length) list.append(h('li', { class: 'none' }, 'None'));
+  }
+  $('waiting-title').textContent = `Waiting (${overview.waiting.length})`;
+}
+
+async function refreshOverview() {
+  try {
+    state.overview = await api.get('/agent/chat/overview');
+    renderLists();
+    showError(null);
+  } catch (error) {
+    if (error.status === 401) location.reload();
+    else showError(error);
+  }
+}
+
+async function accept(id) {
+  try {
+    await api.post(`/agent/chat/chats/${encodeURIComponent(id)}/accept`);
+    await refreshOverview();
+    openChat(id);
+  } catch (error) {
+    showError(error);
+    refreshOverview();
+  }
+}
+
+function messageItem(message) {
+  const body = h('div', { class: 'body' });
+  body.innerHTML = message.body_html;   // sanitized by the API (nh3)
+  return h('li', { class: message.kind, 'data-seq': String(message.seq) },
+    message.kind === 'system' ? null : h('span', { class: 'meta' },
+      `${message.author_name || (message.kind === 'customer' ? 'Customer' : 'Support')} · ${new Date(message.created_at).toLocaleTimeString()}`),
+    body);
+}
+
+function addMessages(messages) {
+  const log = $('chat-log');
+  if (!log) return;
+  for (const message of messages) {
+    if (message.seq <= state.lastSeq) continue;      // already shown (a replay after a reconnect)
+    state.lastSeq = message.seq;
+    log.append(messageItem(message));
+  }
+  state.seen[state.current.id] = state.lastSeq;
+  log.scrollTop = log.scrollHeight;
+}
+
+function applyState(chat) {
+  state.current = { ...state.current, ...chat };
+  const typing = $('chat-typing');
+  if (typing) typing.textContent = chat.customer_typing ? `${chat.name || 'The customer'} is typing…` : '';
+  const status = $('chat-status');
+  if (status) status.textContent = chat.status;
+  const mine = chat.status === 'active' && state.overview && chat.owner_id === state.overview.me.id;
+  for (const control of document.querySelectorAll('[data-owner-only]')) control.disabled = !mine;
+  const acceptButton = $('chat-accept');
+  if (acceptButton) acceptButton.hidden = chat.status !== 'waiting';
+}
+
+function closeStream() {
+  if (state.source) state.source.close();
+  state.source = null;
+  clearTimeout(state.retry);
+}
+
+function openStream(id) {
+  closeStream();
+  const source = new EventSource(`/api/agent/chat/chats/${encodeURIComponent(id)}/events?after=${state.lastSeq}`);
+  state.source = source;
+  source.addEventListener('message', (event) => addMessages([JSON.parse(event.data)]));
+  source.addEventListener('state', (event) => applyState(JSON.parse(event.data)));
+  source.addEventListener('error', () => {
+    // EventSource retries by itself (sending Last-Event-ID); once it gives up, start again from our last seq
+    if (source.readyState === EventSource.CLOSED && state.source === source) {
+      state.retry = setTimeout(() => openStream(id), 1500);
+    }
+  });
+}
+
+async function openChat(id) {
+  closeStream();
+  let data;
+  try {
+    data = await api.get(`/agent/chat/chats/${encodeURIComponent(id)}`);
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  const chat = data.chat;
+  state.current = chat;
+  state.lastSeq = 0;
+  const others = state.overview ? state.overview.online_staff.filter((p) => p.id !== state.overview.me.id) : [];
+  const departments = state.overview ? state.overview.departments : [];
+  const transfer = h('select', { id: 'chat-transfer', 'data-owner-only': true },
+    h('option', { value: '' }, 'Transfer to…'),
+    others.length ? h('optgroup', { label: 'Colleagues online' }, others.map((p) => h('option', { value: `user:${p.id}` }, p.name))) : null,
+    h('optgroup', { label: 'Department queue' }, departments.map((d) => h('option', { value: `department:${d.id}` }, d.label))));
+  const reply = h('form', { class: 'chat-reply', novalidate: true },
+    h('label', { for: 'chat-reply-body', class: 'visually-hidden' }, 'Reply'),
+    h('textarea', { id: 'chat-reply-body', rows: 2, required: true, 'data-owner-only': true, placeholder: 'Type a reply… (Enter sends, Shift+Enter for a new line)' }),
+    h('button', { type: 'submit', 'data-owner-only': true }, 'Send'));
+  const pane = $('pane');
+  pane.replaceChildren(
+    h('h2', {}, chat.name || chat.email || 'Guest', ' ', h('small', {}, '(', h('span', { id: 'chat-status' }, chat.status), ')')),
+    h('p', { class: 'meta' }, `${chat.email || 'no email'} · ${chat.department} · ${chat.lang}${chat.page ? ' · from ' + chat.page : ''}${chat.customer_id ? '' : ' · guest'}`),
+    h('ul', { id: 'chat-log', class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' }),
+    h('p', { id: 'chat-typing', class: 'typing', 'aria-live': 'polite' }),
+    reply,
+    h('div', { class: 'chat-actions' },
+      h('button', { type: 'button', id: 'chat-accept', onclick: () => accept(chat.id), hidden: chat.status !== 'waiting' }, 'Accept'),
+      h('label', { for: 'chat-transfer' }, 'Transfer'), transfer,
+      h('button', { type: 'button', id: 'chat-transfer-go', 'data-owner-only': true, onclick: () => doTransfer(chat.id) }, 'Transfer'),
+      h('button', { type: 'button', id: 'chat-close', onclick: () => closeChat(chat.id) }, 'Close chat')));
+  const textarea = reply.querySelector('textarea');
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey) { event.preventDefault(); reply.requestSubmit(); }
+  });
+  textarea.addEventListener('input', () => {
+    if (Date.now() - state.typingSent > 2500 && textarea.value) {
+      state.typingSent = Date.now();
+      api.post(`/agent/chat/chats/${encodeURIComponent(chat.id)}/typing`).catch(() => {});
+    }
+  });
+  reply.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = textarea.value.trim();
+    if (!text) return;
+    textarea.value = '';
+    send(chat.id, text, randomId());
+  });
+  addMessages(data.messages);
+  applyState(chat);
+  renderLists();
+  if (chat.status === 'waiting' || chat.status === 'active') openStream(chat.id);
+  textarea.focus();
+}
+
+// One key per message: a resend after a failure can never post it twice.
+async function send(id, text, key, attempt = 0) {
+  try {
+    const message = await api.post(`/agent/chat/chats/${encodeURIComponent(id)}/messages`, { body: text }, { 'Idempotency-Key': key });
+    if (state.current && state.current.id === id) addMessages([message]);
+    showError(null);
+  } catch (error) {
+    if (error.offline && attempt < 20) {
+      showError(new Error('Connection lost – resending…'));
+      setTimeout(() => send(id, text, key, attempt + 1), Math.min(1000 * 2 ** attempt, 10000));
+    } else showError(error);
+  }
+}
+
+async function doTransfer(id) {
+  const choice = $('chat-transfer').value;
+  if (!choice) return;
+  const [kind, value] = choice.split(':');
+  try {
+    await api.post(`/agent/chat/chats/${encodeURIComponent(id)}/transfer`, kind === 'user' ? { to_user_id: value } : { department: value });
+    await refreshOverview();
+    openChat(id);
+  } catch (error) { showError(error); }
+}
+
+async function closeChat(id) {
+  try {
+    const chat = await api.post(`/agent/chat/chats/${encodeURIComponent(id)}/close`);
+    applyState(chat);
+    refreshOverview();
+  } catch (error) { showError(error); }
+}
+
+function tickWaitTimes() {
+  for (const clock of document.querySelectorAll('.wait[data-since]')) {
+    clock.textContent = waitText(Math.max(0, Math.round((Date.now() - Number(clock.dataset.since)) / 1000)));
+  }
+}
+
+$('presence').addEventListener('change', heartbeat);
+heartbeat();
+refreshOverview();
+setInterval(heartbeat, HEARTBEAT_MS);
+setInterval(refreshOverview, OVERVIEW_MS);
+setInterval(tickWaitTimes, 1000);
+window.addEventListener('pagehide', () => {
+  // tell colleagues' queues at once that this agent is gone (else presence expires after ~45 s)
+  navigator.sendBeacon && api.session().then((s) => fetch('/api/agent/chat/presence', {
+    method: 'POST', keepalive: true, credentials: 'include',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token }, body: '{"status":"offline"}',
+  })).catch(() => {});
+});

@@ -20,7 +20,11 @@ from .jsbundle import bundle
 from .render import Renderer, render_pages
 from .structure import Site, build_site
 from .themes import KBGEN_ASSETS, pygments_css, static_files, theme_settings
-from .writer import Output
+from .writer import Output, PreviousOutput
+
+# The search files last written into each folder, carried over while a deferred
+# search rebuild is pending, so the dev server never serves a site without search.
+_last_search_files: dict[str, dict[str, bytes]] = {}
 
 
 @dataclass
@@ -34,6 +38,8 @@ class BuildOptions:
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     use_cache: bool = True
     progress: object = None            # callable(stage: str, total: int) -> advance(n) or None
+    in_place: bool = False             # update a folder only kbgen writes, file by file (kbgen serve)
+    defer_search: bool = False         # pages first, search data afterwards via result.finish_search()
 
 
 @dataclass
@@ -44,6 +50,7 @@ class BuildResult:
     files: int
     problems: list[Problem]
     timings: dict[str, float]
+    finish_search: object = None       # with defer_search: call to build and write the search data
 
     @property
     def warnings(self) -> list[Problem]:
@@ -96,25 +103,44 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
         problems.extend(structure_problems.items)
     problems.raise_if_errors(options.strict)
 
+    target = None
+    if options.write:
+        target = Path(options.output_dir or (config.internal_output_dir if options.audience == "internal"
+                                             else config.output_dir))
+    previous = PreviousOutput(target, config.cache_dir) if target is not None and options.use_cache else None
+
     output = Output()
     with clock.stage("render"):
         pages = sum(1 for _ in site.all_articles())
         advance = options.progress("Rendering pages", pages) if options.progress else None
-        renderer = render_pages(site, output, workers=options.workers, progress=advance)
+        renderer = render_pages(site, output, workers=options.workers, progress=advance, previous=previous)
         add_site_files(site, renderer, output)
 
-    with clock.stage("search"):
-        add_search(site, output, workers=options.workers,
-                   cache_dir=config.cache_dir if options.use_cache else None)
+    search_cache = config.cache_dir / "search" if options.use_cache else None
+    finish_search = None
+    if options.defer_search and target is not None:
+        for path, data in _last_search_files.get(str(target), {}).items():
+            output.add(path, data, "kbgen (search data of the previous build)")
+
+        def finish_search() -> None:
+            search_output = Output()
+            add_search(site, search_output, workers=options.workers, cache_dir=search_cache, service_worker=False)
+            search_output.commit(target, in_place=True, partial=True)
+            for stale in set(_last_search_files.get(str(target), {})) - set(search_output.files):
+                (target / stale).unlink(missing_ok=True)
+            _last_search_files[str(target)] = dict(search_output.files)
+    else:
+        with clock.stage("search"):
+            add_search(site, output, workers=options.workers, cache_dir=search_cache)
 
     problems.raise_if_errors(options.strict)
-    target = None
-    if options.write:
+    if target is not None:
         with clock.stage("write"):
-            target = options.output_dir or (config.internal_output_dir if options.audience == "internal" else config.output_dir)
-            output.commit(Path(target))
+            output.commit(target, in_place=options.in_place)
+            if previous is not None:
+                previous.save(output.fingerprints)
     page_counts = {lang: len(language.articles) for lang, language in site.languages.items()}
-    return BuildResult(target, site, page_counts, len(output.origins), problems.items, clock.timings)
+    return BuildResult(target, site, page_counts, len(output.origins), problems.items, clock.timings, finish_search)
 
 
 def add_site_files(site: Site, renderer: Renderer, output: Output) -> None:
@@ -167,7 +193,8 @@ def _summary(text: str, length: int) -> str:
     return (cut[:space] if space > length * 0.6 else cut).rstrip(" ,.;:、。") + "…"
 
 
-def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | None) -> None:
+def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | None,
+               service_worker: bool = True) -> None:
     try:
         from .search import build_search, build_service_worker
     except ImportError:  # the search package is optional while it is being developed
@@ -181,6 +208,8 @@ def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | No
                          cache_dir=(cache_dir / "search") if cache_dir else None, workers=workers)
     for path, data in sorted(files.items()):
         output.add(path, data, "kbgen (search data)")
+    if not service_worker:
+        return
     everything = {path: output.read(path) for path in output.all_paths()}
     for path, data in build_service_worker(everything, precache_limit_bytes=config.precache_limit_kb * 1024).items():
         output.add(path, data, "kbgen (offline service worker)")

@@ -6,6 +6,7 @@ that inherit the site, so only page numbers and finished bytes cross process lin
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import posixpath
@@ -17,10 +18,11 @@ from typing import Any
 import jinja2
 from markupsafe import escape
 
-from .markdown_render import FILE_PREFIX, LINK_PREFIX, REF_PREFIX, SITE_PREFIX
+from . import __version__
+from .markdown_render import FILE_PREFIX, LINK_PREFIX, REF_PREFIX, RENDERER_VERSION, SITE_PREFIX
 from .structure import Article, Category, Site, resolve_link_target, url_path
-from .themes import SHARED_TEMPLATES, theme_dirs
-from .ui_strings import Translator
+from .themes import SHARED_TEMPLATES, fingerprint as theme_fingerprint, theme_dirs
+from .ui_strings import Translator, fingerprint as ui_fingerprint
 
 APPS = ("tickets", "account", "community", "feedback", "roadmap")
 
@@ -62,6 +64,38 @@ class Renderer:
         )
         self.translators = {lang: Translator(lang, self.theme_dirs) for lang in self.config.languages}
         self.file_urls = {content_path: url for url, (content_path, _) in site.files.items()}
+        self.site_fingerprint = _digest(
+            __version__, RENDERER_VERSION, ui_fingerprint(), theme_fingerprint(self.theme_dirs),
+            repr(sorted(self.config.raw.items())), self.config.base_url, site.audience,
+            [(c.url, c.title, c.description, c.weight, c.count, c.translation_key)
+             for language in site.languages.values() for c in language.categories.values()],
+            [r.url for r in site.redirects])
+
+    def fingerprint(self, page: Page) -> str | None:
+        """Everything an article or category page shows, hashed: equal fingerprints mean
+        byte-identical pages, so an unchanged page need not be rendered again. Pages that
+        list the whole site (home, search, apps) are cheap and few: they always render."""
+        if page.kind == "article":
+            article = page.context["article"]
+            return _digest(self.site_fingerprint, page.url, article.source.digest, article.ref, article.category.path,
+                           [_list_item(a) for a in article.related],
+                           [(t.lang, t.url, t.title) for t in article.translations],
+                           [(a.name, a.url, a.size) for a in article.attachments],
+                           [(link.raw, self._link_url(article, link)) for link in article.source.body.links])
+        if page.kind == "category":
+            category = page.context["category"]
+            return _digest(self.site_fingerprint, page.url, [_list_item(a) for a in category.articles],
+                           [(c.url, c.title, c.description, c.count) for c in category.children])
+        return None
+
+    def _link_url(self, article: Article, link) -> str | None:
+        if link.kind == "file":
+            return self.file_urls.get(link.target)
+        if link.kind == "site":
+            return link.target
+        target = resolve_link_target(link, article.source.path, self.site.articles_by_source, self.site.excluded_sources)
+        found = self.site.articles_by_source.get(target)
+        return found.url if found else None
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -226,35 +260,71 @@ class ArticleView:
         return items(self._article.toc)
 
 
+def _digest(*parts) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _list_item(article: Article) -> tuple:
+    return (article.url, article.title, article.source.internal, article.source.description,
+            article.updated, article.source.weight, article.ref)
+
+
 _worker_renderer: Renderer | None = None
 _worker_pages: list[Page] = []
+
+# Pages rendered by this process, by fingerprint (kbgen serve rebuilds in one process).
+_rendered: dict[str, bytes] = {}
 
 
 def _render_index(index: int) -> bytes:
     return _worker_renderer.render(_worker_pages[index])
 
 
-def render_pages(site: Site, output, *, workers: int = 1, progress=None) -> "Renderer":
-    """Adds every page to ``output`` (the writer); returns the renderer for later stages."""
-    global _worker_renderer, _worker_pages
+def render_pages(site: Site, output, *, workers: int = 1, progress=None, previous=None) -> "Renderer":
+    """Adds every page to ``output`` (the writer); returns the renderer for later stages.
+
+    ``previous`` (a ``PreviousOutput``) offers the last build's files: a page whose
+    fingerprint is unchanged is taken from there instead of being rendered again."""
+    global _worker_renderer, _worker_pages, _rendered
     renderer = Renderer(site)
     pages = renderer.pages()
-    if workers > 1 and len(pages) > 200 and "fork" in multiprocessing.get_all_start_methods():
-        _worker_renderer, _worker_pages = renderer, pages
+    fingerprints = {page.output_path: renderer.fingerprint(page) for page in pages}
+    memo: dict[str, bytes] = {}
+    to_render: list[Page] = []
+    for page in pages:
+        fingerprint = fingerprints[page.output_path]
+        if fingerprint is not None and fingerprint in _rendered:
+            memo[fingerprint] = _rendered[fingerprint]
+            output.add(page.output_path, memo[fingerprint], _origin(page), fingerprint)
+        elif fingerprint is not None and previous is not None and previous.has(page.output_path, fingerprint):
+            output.reuse(page.output_path, previous, _origin(page), fingerprint)
+        else:
+            to_render.append(page)
+            continue
+        if progress:
+            progress(1)
+
+    def finished(page: Page, data: bytes) -> None:
+        fingerprint = fingerprints[page.output_path]
+        if fingerprint is not None:
+            memo[fingerprint] = data
+        output.add(page.output_path, data, _origin(page), fingerprint)
+        if progress:
+            progress(1)
+
+    if workers > 1 and len(to_render) > 200 and "fork" in multiprocessing.get_all_start_methods():
+        _worker_renderer, _worker_pages = renderer, to_render
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                chunk = max(1, min(100, len(pages) // (workers * 8)))
-                for page, data in zip(pages, pool.imap(_render_index, range(len(pages)), chunksize=chunk)):
-                    output.add(page.output_path, data, _origin(page))
-                    if progress:
-                        progress(1)
+                chunk = max(1, min(100, len(to_render) // (workers * 8)))
+                for page, data in zip(to_render, pool.imap(_render_index, range(len(to_render)), chunksize=chunk)):
+                    finished(page, data)
         finally:
             _worker_renderer, _worker_pages = None, []
     else:
-        for page in pages:
-            output.add(page.output_path, renderer.render(page), _origin(page))
-            if progress:
-                progress(1)
+        for page in to_render:
+            finished(page, renderer.render(page))
+    _rendered = memo
     return renderer
 
 

@@ -47,7 +47,8 @@ class SiteState:
             try:
                 result = build(self.root, self.options)
                 self.error = None
-                message = f"rebuilt {sum(result.pages.values())} articles in {time.perf_counter() - started:.2f} s"
+                pages_done = time.perf_counter() - started
+                message = f"rebuilt {sum(result.pages.values())} articles in {pages_done:.2f} s"
                 click.secho(f"{reason}{message} ({len(result.warnings)} warnings)", err=True,
                             fg="green" if not result.warnings else "yellow")
             except KbgenError as error:
@@ -56,10 +57,17 @@ class SiteState:
             except Exception as error:  # a bug must not kill the server either
                 self.error = f"internal error: {type(error).__name__}: {error}"
                 click.secho(self.error, err=True, fg="red")
-            with self.changed:
-                self.version += 1
-                self.changed.notify_all()
+            self._announce()
+            if self.error is None and result.finish_search is not None:
+                # The open tab reloads with the new pages at once; search data follows.
+                result.finish_search()
+                click.secho(f"search data updated ({time.perf_counter() - started:.2f} s after the change)", err=True)
         return time.perf_counter() - started
+
+    def _announce(self) -> None:
+        with self.changed:
+            self.version += 1
+            self.changed.notify_all()
 
 
 def error_page(message: str) -> bytes:
@@ -194,7 +202,7 @@ def run_dev_server(ctx, *, host: str, port: int, audience: str, drafts: bool, wi
     config = load_config(ctx.root)
     output_dir = Path(tempfile.mkdtemp(prefix="kbgen-serve-")) / "site"
     options = BuildOptions(audience=audience, drafts=drafts, output_dir=output_dir,
-                           base_url=f"http://{host}:{port}/")
+                           base_url=f"http://{host}:{port}/", in_place=True, defer_search=True)
     state = SiteState(ctx.root, output_dir, options)
     state.rebuild()
     api_app = load_api_app(ctx.root) if with_api else None

@@ -107,3 +107,23 @@ def test_runtime_ranks_like_lunr_py(corpus, lang, tmp_path):
             assert score == pytest.approx(lunr_score, rel=1e-9)
         # lunr's own order, ties included, is kept as long as scores are bit-identical
         assert [ref for ref, _ in got_json] == [ref for ref, _ in want] or tie_groups(want) != [{r} for r, _ in want]
+
+
+def test_field_vectors_of_zero_magnitude_score_like_lunr(corpus):
+    """lunr's similarity returns 0 when a field vector's magnitude is 0 (every value rounded to
+    0.000); the runtime only sums dot products, which are 0 there too. Force the case."""
+    tokenized = [tokenize_fields(doc) for doc in corpus["en"][:30]]
+    index = reference_index(tokenized)
+    for field_ref in ("title/0", "body/1", "title/2", "body/2"):
+        vector = index.field_vectors[field_ref]
+        vector.elements = [value if position % 2 == 0 else 0 for position, value in enumerate(vector.elements)]
+        vector._magnitude = 0
+    texts = [corpus["en"][n].title for n in range(3)] + ["ticket", "customer"]
+    clause_lists = [query_terms(text) for text in texts]
+    queries = [[{"term": term, "prefix": prefix} for term, prefix in clauses] for clauses in clause_lists]
+    got = run_js({"lunr": index.serialize(), "queries": queries})
+    for text, clauses, results in zip(texts, clause_lists, got):
+        want = lunr_results(index, clauses)
+        assert tie_groups(results) == tie_groups(want), text
+        for (_, score), (_, lunr_score) in zip(results, want):
+            assert score == pytest.approx(lunr_score, rel=1e-9, abs=1e-12)

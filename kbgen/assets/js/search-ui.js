@@ -236,7 +236,15 @@ function enhanceSearchForm(form, context) {
     }
   };
 
+  // While an IME composes (Japanese), the text is not final: search when it is committed.
+  let composing = false;
+  input.addEventListener('compositionstart', () => { composing = true; });
+  input.addEventListener('compositionend', () => {
+    composing = false;
+    input.dispatchEvent(new Event('input'));
+  });
   input.addEventListener('input', () => {
+    if (composing) return;
     generation += 1;
     const mine = generation;
     clearTimeout(timer);

@@ -76,15 +76,21 @@ class Output:
         self.copies: dict[str, Path] = {}
         self.reused: dict[str, Path] = {}
         self.fingerprints: dict[str, str] = {}
+        self.folders: dict[str, str] = {}   # folder -> a path inside it (a file may not take its name)
 
     def _claim(self, path: str, origin: str) -> str:
         path = path.lstrip("/")
-        if path in self.origins:
-            raise OutputConflict(f"two sources claim output/{path}: {self.origins[path]} and {origin}\n"
+        # A file and a folder of one name collide too (an alias "en/feed.xml/" against the feed).
+        clash = path if path in self.origins else self.folders.get(path) or next(
+            (folder for folder in _parents(path) if folder in self.origins), None)
+        if clash is not None:
+            raise OutputConflict(f"two sources claim output/{path}: {self.origins[clash]} and {origin}\n"
                                  f"    → rename one of them (or change its `slug:`/`url:`/`aliases:`)")
         if ".." in path.split("/"):
             raise OutputConflict(f"{origin} would write outside the output folder ({path})")
         self.origins[path] = origin
+        for folder in _parents(path):
+            self.folders.setdefault(folder, path)
         return path
 
     def add(self, path: str, data: bytes, origin: str, fingerprint: str | None = None) -> None:
@@ -182,3 +188,8 @@ class Output:
             except OSError:
                 pass
         _in_place_state[key] = after
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]

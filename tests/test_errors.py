@@ -1,0 +1,110 @@
+"""What a writer sees when something is wrong: every problem of the run at once, each with
+file, line where known and what to do; a non-zero exit; no traceback; the previous output
+untouched."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import BASE_CONFIG, all_files, article, build_site, make_site, run_kbgen
+
+BROKEN = {
+    "en/bad-yaml.md": "---\ntitle: A\ndescription: [oops\n---\nx\n",
+    "en/no-title.md": "---\ndescription: hi\n---\nx\n",
+    "fr/x.md": article("X"),
+    "en/one.md": article("One", slug="same"),
+    "en/same.md": article("Same"),
+    "en/latin.md": "---\ntitle: Caf\xe9\n---\n".encode("latin-1"),
+    "en/linker.md": article("Linker", "Intro\n\n[gone](missing.md)"),
+}
+
+
+@pytest.fixture(scope="module")
+def failed(tmp_path_factory):
+    root = make_site(tmp_path_factory.mktemp("errors") / "site",
+                     {"en/good.md": article("Good", "[ok](other.md)"), "en/other.md": article("Other")})
+    first = run_kbgen("build", cwd=root)
+    assert first.returncode == 0, first.stderr
+    before = all_files(root / "output")
+    make_site(root, BROKEN)
+    result = run_kbgen("build", cwd=root)
+    return root, before, result
+
+
+def lines_about(stderr: str, file: str) -> list[str]:
+    return [line for line in stderr.splitlines() if file in line and ": error:" in line]
+
+
+def test_exit_code_and_no_traceback(failed):
+    _, _, result = failed
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "File \"" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_all_problems_in_one_message(failed):
+    _, _, result = failed
+    assert "6 error(s): nothing was written; the previous output is unchanged." in result.stderr
+    for file in ("content/en/bad-yaml.md", "content/en/no-title.md", "content/fr/", "content/en/same.md",
+                 "content/en/latin.md", "content/en/linker.md"):
+        assert lines_about(result.stderr, file), f"{file} not reported"
+    # every problem says what to do
+    assert result.stderr.count("\n    → ") == 6
+
+
+@pytest.mark.parametrize("file, location, words", [
+    ("content/en/bad-yaml.md", r":[34]: ", ["YAML"]),
+    ("content/en/no-title.md", ":1: ", ["title", "required"]),
+    ("content/en/latin.md", ":2: ", ["UTF-8"]),
+    ("content/en/linker.md", ":7: ", ["broken link", "missing.md"]),
+    ("content/en/same.md", ": ", ["/en/same/", "content/en/one.md"]),
+    ("content/fr/", ": ", ["unknown language", "fr"]),
+])
+def test_each_problem_is_located_and_explained(failed, file, location, words):
+    _, _, result = failed
+    [line] = lines_about(result.stderr, file)
+    assert re.search(re.escape(file) + location, line), line
+    for word in words:
+        assert word in line
+
+
+def test_previous_output_is_left_byte_for_byte(failed):
+    root, before, _ = failed
+    assert all_files(root / "output") == before
+    assert [p.name for p in root.iterdir() if p.name.startswith(".output")] == []
+
+
+def test_config_errors_name_the_key_without_traceback(tmp_path):
+    make_site(tmp_path, {"en/a.md": article("A")}, config=BASE_CONFIG.replace('theme = "classic"', "theme = 3"))
+    result = run_kbgen("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "kbgen.toml: error: theme: expected a str, got int 3" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_strict_turns_warnings_into_errors(tmp_path):
+    root = make_site(tmp_path, {"en/a.md": article("A", "{{< youtube x >}}")})
+    assert build_site(root).exit_code == 0
+    before = all_files(root / "output")
+    result = build_site(root, "--strict")
+    assert result.exit_code == 1
+    assert "content/en/a.md: error: Hugo shortcode {{< youtube >}} is not supported" in result.output
+    assert all_files(root / "output") == before
+
+
+def test_a_category_named_like_a_portal_page_is_reported_not_crashed(tmp_path):
+    root = make_site(tmp_path, {"en/account/login.md": article("Login")})
+    result = run_kbgen("build", cwd=root)
+    assert result.returncode == 1
+    assert "output/en/account/index.html" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_draft_link_is_a_warning_and_the_text_stays(tmp_path):
+    root = make_site(tmp_path, {"en/a.md": article("A", "See [the draft](d.md) soon."), "en/d.md": article("D", draft=True)})
+    result = build_site(root)
+    assert result.exit_code == 0
+    assert "content/en/a.md:5: warning: links to draft content/en/d.md" in result.output
+    html = (root / "output/en/a/index.html").read_text(encoding="utf-8")
+    assert "the draft" in html and "d.md" not in html and "kbgen-link" not in html

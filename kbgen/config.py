@@ -126,6 +126,9 @@ def load_config(root: Path | str = ".", path: Path | str | None = None) -> Confi
     config_path = Path(path).resolve() if path else root / CONFIG_FILE
     shown = config_path.name if config_path.parent == root else str(config_path)
     if not config_path.is_file():
+        hugo = None if path else next((root / name for name in HUGO_CONFIG_FILES if (root / name).is_file()), None)
+        if hugo is not None:
+            return _config_from_hugo(hugo, root)
         raise ConfigError([Problem(shown, message="no configuration file found",
                                    hint=f"run kbgen in a site folder, or create one with `kbgen init DIR`")])
     try:
@@ -136,6 +139,44 @@ def load_config(root: Path | str = ".", path: Path | str | None = None) -> Confi
         line = getattr(exc, "lineno", None) or _line_from_toml_error(str(exc))
         raise ConfigError([Problem(shown, line, None, f"invalid TOML: {exc}", "fix the syntax at that line")])
     return parse_config(raw, root=config_path.parent, file=shown, path=config_path)
+
+
+HUGO_CONFIG_FILES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml")
+
+
+def _config_from_hugo(path: Path, root: Path) -> Config:
+    """A Hugo site without kbgen.toml builds as it is: title, baseURL and the languages
+    come from Hugo's own configuration (multilingual by content folder, content/<lang>/)."""
+    import json
+
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix == ".toml":
+            hugo = tomllib.loads(text)
+        elif path.suffix == ".json":
+            hugo = json.loads(text)
+        else:
+            hugo = yaml.safe_load(text) or {}
+    except (tomllib.TOMLDecodeError, ValueError, yaml.YAMLError) as exc:
+        raise ConfigError([Problem(path.name, None, None, f"cannot read Hugo configuration: {exc}",
+                                   "fix it, or add a kbgen.toml (kbgen init shows one)")])
+    lowered = {str(k).lower(): v for k, v in hugo.items()}
+    default_language = str(lowered.get("defaultcontentlanguage", "en"))
+    languages = {}
+    for code, spec in (lowered.get("languages") or {default_language: {}}).items():
+        spec = {str(k).lower(): v for k, v in (spec or {}).items()}
+        languages[str(code)] = {"name": str(spec.get("languagename", code)),
+                                "title": str(spec.get("title", lowered.get("title", "Help Center")))}
+    raw = {"title": str(lowered.get("title", "Help Center")),
+           "base_url": str(lowered.get("baseurl", "http://localhost:8000/")) or "http://localhost:8000/",
+           "default_language": default_language, "languages": languages}
+    config = parse_config(raw, root=root, file=path.name, path=path)
+    config.warnings.append(Problem(path.name, None, None,
+                                   "no kbgen.toml: title, base_url and languages were read from Hugo's configuration",
+                                   "add a kbgen.toml to choose a theme, widgets and the API settings", "warning"))
+    return config
 
 
 def _line_from_toml_error(text: str) -> int | None:

@@ -21,7 +21,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 # Bump when the HTML produced for the same source changes, to invalidate caches.
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 
 LINK_PREFIX = "kbgen-link:"   # another Markdown file: content-relative path
 FILE_PREFIX = "kbgen-file:"   # a non-Markdown file in content/
@@ -75,17 +75,34 @@ class ShortcodePreprocessor(Preprocessor):
     HIGHLIGHT = re.compile(r"\{\{<\s*highlight\s+(\w+)[^>]*>\}\}\n(.*?)\n\{\{<\s*/highlight\s*>\}\}", re.S)
     OTHER = re.compile(r"\{\{[<%]\s*/?\s*([\w.-]+)[^}]*?[>%]\}\}")
 
+    # Paired "box" shortcodes of popular Hugo documentation themes, rendered as callouts.
+    BOX = re.compile(r"\{\{[<%]\s*(hint|notice|alert|callout|admonition|note|tip|info|warning|caution|important|danger)"
+                     r"\b([^>%]*)[>%]\}\}(.*?)\{\{[<%]\s*/\s*\1\s*[>%]\}\}", re.S)
+    BOX_KINDS = {"info": "note", "note": "note", "tip": "tip", "success": "tip", "important": "important",
+                 "warning": "warning", "warn": "warning", "caution": "caution", "danger": "caution", "error": "caution"}
+
     def run(self, lines):
         text = "\n".join(lines)
         text = self.REF.sub(lambda m: REF_PREFIX + m.group(1), text)
         text = self.HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}\n```", text)
+        text = self.BOX.sub(self._box, text)
 
         def drop(match):
-            self.md.kbgen_warnings.append(f"Hugo shortcode {{{{< {match.group(1)} >}}}} is not supported; it was left out")
+            message = f"Hugo shortcode {{{{< {match.group(1)} >}}}} is not supported; it was left out"
+            if message not in self.md.kbgen_warnings:
+                self.md.kbgen_warnings.append(message)
             return ""
 
         text = self.OTHER.sub(drop, text)
         return text.split("\n")
+
+
+    def _box(self, match: re.Match) -> str:
+        words = [w.strip("\"'") for w in re.findall(r"[\w\"'-]+", match.group(2))]
+        named = [w.split("=")[-1].lower() for w in words]
+        kind = next((self.BOX_KINDS[w] for w in [match.group(1).lower(), *named] if w in self.BOX_KINDS), "note")
+        body = match.group(3).strip("\n")
+        return "\n\n> [!" + kind.upper() + "]\n" + "\n".join("> " + line for line in body.split("\n")) + "\n\n"
 
 
 class CalloutProcessor(BlockQuoteProcessor):

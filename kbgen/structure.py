@@ -321,6 +321,8 @@ def _place_files(files: list[ContentFile], sections, articles_by_source: dict[st
                 linked_by.setdefault(link.target, []).append(article)
     linked_by_excluded = {link.target for s in excluded.values() for link in s.body.links if link.kind == "file"}
 
+    included_folders = {a.source.path.rsplit("/", 1)[0] for a in articles_by_source.values()}
+    excluded_folders = {s.path.rsplit("/", 1)[0] for s in excluded.values()}
     placed: dict[str, tuple[str, ContentFile]] = {}
     for file in files:
         folder, name = file.path.rsplit("/", 1)
@@ -346,7 +348,10 @@ def _place_files(files: list[ContentFile], sections, articles_by_source: dict[st
         hidden_dir = any(folder == d or folder.startswith(d + "/") for d in internal_dirs) and audience == "public"
         belongs_to_excluded = file.path in linked_by_excluded or any(
             s.path.rsplit("/", 1)[0] == folder and _stem_matches(s.path, stem) for s in excluded.values())
-        if not owners and (belongs_to_excluded or hidden_dir):
+        # A file no public article uses, in a folder whose articles are all left out, is
+        # treated as theirs: unreferenced material next to runbooks must not go public.
+        only_excluded_here = folder in excluded_folders and folder not in included_folders
+        if not owners and (belongs_to_excluded or hidden_dir or only_excluded_here):
             continue
         placed[url] = (file.path, file)
         for article in owners:

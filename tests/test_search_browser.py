@@ -131,7 +131,7 @@ def test_keyboard_moves_through_results_and_opens_one(sample, serve, page):
     box.press("Escape")
     assert box.get_attribute("aria-expanded") == "false"
     box.press("ArrowDown")
-    target = options(page).nth(0).locator("a").get_attribute("href")
+    target = options(page).nth(0).get_attribute("href")
     with page.expect_navigation():
         box.press("Enter")
     assert page.url.endswith(target.replace("../", ""))
@@ -153,7 +153,7 @@ def test_other_languages_are_offered_when_nothing_matches(sample, serve, page):
     first = options(page).first
     first.wait_for()
     assert "日本語" in first.inner_text()
-    href = first.locator("a").get_attribute("href")
+    href = first.get_attribute("href")
     assert href.startswith("../en/"), "links to the English translation of the Japanese match"
     shot(page, "fallback")
 
@@ -196,13 +196,12 @@ def test_widget_on_another_origin(sample, serve, tmp_path, page):
     featured.first.wait_for()  # popular articles before typing
     widget_box.press_sequentially("invoice", delay=20)
     page.wait_for_function("document.querySelector('[data-kb-widget=billing]').shadowRoot.querySelector('[role=option] mark')")
-    link = featured.first.locator("a")
-    assert link.get_attribute("href").startswith(portal + "en/billing/")
+    assert featured.first.get_attribute("href").startswith(portal + "en/billing/")
     assert "invoice" in featured.first.inner_text().lower()
     added = set(page.evaluate("Object.keys(window)")) - before
     assert added <= {"__kbSearchData"}
     assert page.evaluate("getComputedStyle(document.getElementById('own')).color") == "rgb(255, 0, 0)"
-    assert page.evaluate("getComputedStyle(document.querySelector('[data-kb-widget=billing]').shadowRoot.querySelector('li')).color") != "rgb(255, 0, 0)"
+    assert page.evaluate("getComputedStyle(document.querySelector('[data-kb-widget=billing]').shadowRoot.querySelector('[role=option]')).color") != "rgb(255, 0, 0)"
     shot(page, "widget")
 
 
@@ -218,7 +217,7 @@ def test_search_and_navigation_work_offline_after_one_visit(sample, serve, brows
         first = options(page).first
         first.wait_for()
         with page.expect_navigation():
-            first.locator("a").click()
+            first.click()
         assert "password" in page.locator("h1").first.inner_text().lower()
     finally:
         context.close()
@@ -229,8 +228,23 @@ def test_search_from_file_url(sample, page):
     type_query(page, "invoice")
     first = options(page).first
     first.wait_for()
-    href = first.locator("a").get_attribute("href")
+    href = first.get_attribute("href")
     assert href.endswith("/index.html")
     with page.expect_navigation():
-        first.locator("a").click()
+        first.click()
     assert page.url.startswith("file://") and "invoice" in page.locator("h1").first.inner_text().lower()
+
+
+def test_open_popup_and_results_page_have_no_axe_violations(sample, serve, page):
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    base = serve(sample)
+    page.goto(base + "en/index.html")
+    box = type_query(page, "password")
+    options(page).first.wait_for()
+    box.press("ArrowDown")
+    popup = axe.run(page, context="form[data-kb-search]").response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in popup] == []
+    page.goto(base + "en/search.html?q=ticket")
+    page.locator("[data-kb-mount=search-results] li").first.wait_for()
+    results = axe.run(page, context="[data-kb-mount=search-results]").response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in results] == []

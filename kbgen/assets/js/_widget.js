@@ -20,10 +20,10 @@ input{width:100%;font:inherit;padding:.5rem .7rem;border:1px solid #8c959f;borde
 input:focus{outline:2px solid #0969da;outline-offset:1px}
 ul{position:absolute;z-index:2147483000;left:0;right:0;margin:.25rem 0 0;padding:.25rem;list-style:none;background:#fff;border:1px solid #d0d7de;border-radius:.45rem;box-shadow:0 .5rem 1.5rem rgb(0 0 0 / .18);max-height:24rem;overflow:auto}
 ul[hidden]{display:none}
-li{padding:.45rem .6rem;border-radius:.3rem}
-li[aria-selected=true]{background:#ddf4ff}
-li.note{font-size:.85em;color:#57606a}
-a{color:#0969da;text-decoration:none;display:block}
+li{margin:0;padding:0}
+li.note{padding:.45rem .6rem;font-size:.85em;color:#57606a}
+a{display:block;padding:.45rem .6rem;border-radius:.3rem;color:#0969da;text-decoration:none}
+a[aria-selected=true],a:hover{background:#ddf4ff}
 .title{display:block;font-weight:600}
 .category{display:block;font-size:.8em;color:#57606a}
 .snippet{display:block;font-size:.85em;color:#1f2328}
@@ -121,8 +121,11 @@ function mountWidget(host, config, root, text) {
       const patterns = heading ? [] : highlightPatterns(query);
       if (heading) items.push(make('li', { class: 'note', role: 'presentation' }, heading));
       docs.forEach((doc, i) => {
-        items.push(make('li', { role: 'option', id: `${listId}-${i}`, 'aria-selected': 'false' },
-          make('a', { href: new URL(doc.url, root).href, target: '_blank', rel: 'noopener', tabindex: '-1' },
+        items.push(make('li', { role: 'none' },
+          make('a', {
+            href: new URL(doc.url, root).href, target: '_blank', rel: 'noopener', tabindex: '-1',
+            role: 'option', id: `${listId}-${i}`, 'aria-selected': 'false',
+          },
             make('span', { class: 'title' }, highlighted(doc.title, patterns)),
             make('span', { class: 'category' }, doc.categoryTitle),
             make('span', { class: 'snippet' }, highlighted(snippetOf(doc.summary, patterns), patterns)))));
@@ -147,8 +150,7 @@ function mountWidget(host, config, root, text) {
       setActive(active + (event.key === 'ArrowDown' ? 1 : -1));
     } else if (event.key === 'Enter' && active >= 0) {
       event.preventDefault();
-      const link = options()[active].querySelector('a');
-      window.open(link.href, '_blank', 'noopener');
+      window.open(options()[active].href, '_blank', 'noopener');
     } else if (event.key === 'Escape') {
       close();
     }

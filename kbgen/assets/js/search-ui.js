@@ -113,9 +113,10 @@ function installStyle() {
 .kb-search{position:relative}
 .kb-search-popup{position:absolute;z-index:1000;top:100%;left:0;min-width:min(28rem,90vw);max-width:90vw;margin:.25rem 0 0;padding:.25rem;list-style:none;background:Canvas;color:CanvasText;border:1px solid GrayText;border-radius:.4rem;box-shadow:0 .4rem 1.2rem rgb(0 0 0 / .2);max-height:70vh;overflow:auto;text-align:start}
 .kb-search-popup[hidden]{display:none}
-.kb-search-popup li{margin:0;padding:.45rem .6rem;border-radius:.3rem;cursor:pointer}
-.kb-search-popup li[aria-selected=true]{background:Highlight;color:HighlightText}
-.kb-search-popup a{color:inherit;text-decoration:none;display:block}
+.kb-search-popup li{margin:0;padding:0}
+.kb-search-popup li.kb-search-note{padding:.45rem .6rem}
+.kb-search-popup [role=option]{display:block;padding:.45rem .6rem;border-radius:.3rem;color:inherit;text-decoration:none;cursor:pointer}
+.kb-search-popup [role=option][aria-selected=true],.kb-search-popup [role=option]:hover{background:rgb(127 127 127 / .18);outline:2px solid currentColor;outline-offset:-2px}
 .kb-search-popup .kb-search-title{display:block;font-weight:600}
 .kb-search-popup .kb-search-category,.kb-search-popup .kb-search-language{display:block;font-size:.8em;opacity:.75}
 .kb-search-popup .kb-search-snippet{display:block;font-size:.85em;opacity:.9}
@@ -127,7 +128,7 @@ function installStyle() {
 .kb-search-results .kb-search-category,.kb-search-results .kb-search-language{display:block;font-size:.85em;opacity:.75}
 .kb-search-filter{display:flex;flex-wrap:wrap;gap:.4rem;margin:.6rem 0 1rem;padding:0;border:0}
 .kb-search-filter button{font:inherit;font-size:.9em;padding:.2rem .6rem;border:1px solid GrayText;border-radius:1rem;background:Canvas;color:CanvasText;cursor:pointer}
-.kb-search-filter button[aria-pressed=true]{background:Highlight;color:HighlightText;border-color:Highlight}
+.kb-search-filter button[aria-pressed=true]{background:CanvasText;color:Canvas;border-color:CanvasText}
 `;
   document.head.append(style);
 }
@@ -210,18 +211,25 @@ function enhanceSearchForm(form, context) {
       if (mine !== generation) return;
       for (const doc of docs) {
         number += 1;
-        const link = element('a', { href: resultLink(context, doc, group), tabindex: '-1' },
+        // The link itself is the option: a listbox option must not contain a focusable element.
+        const option = element('a', {
+          href: resultLink(context, doc, group), tabindex: '-1', role: 'option', id: `${listId}-${number}`,
+          'aria-selected': 'false', lang: group.foreign ? group.lang : null,
+        },
           group.foreign ? element('span', { className: 'kb-search-language' }, text.inLanguage(group.name)) : null,
           element('span', { className: 'kb-search-title' }, highlighted(doc.title, patterns)),
           element('span', { className: 'kb-search-category' }, doc.categoryTitle),
           element('span', { className: 'kb-search-snippet' }, highlighted(snippetOf(doc.summary, patterns), patterns)));
-        items.push(element('li', { role: 'option', id: `${listId}-${number}`, 'aria-selected': 'false', lang: group.foreign ? group.lang : null }, link));
+        items.push(element('li', { role: 'none' }, option));
       }
     }
     if (total) {
       const params = new URLSearchParams({ q: query });
-      items.push(element('li', { role: 'option', id: `${listId}-all`, 'aria-selected': 'false', className: 'kb-search-all' },
-        element('a', { href: `${form.getAttribute('action') || pageHref(context, `${context.lang}/search.html`)}?${params}`, tabindex: '-1' }, text.seeAll(query))));
+      items.push(element('li', { role: 'none', className: 'kb-search-all' },
+        element('a', {
+          href: `${form.getAttribute('action') || pageHref(context, `${context.lang}/search.html`)}?${params}`,
+          tabindex: '-1', role: 'option', id: `${listId}-all`, 'aria-selected': 'false',
+        }, text.seeAll(query))));
     }
     popup.replaceChildren(...items);
     active = -1;
@@ -263,10 +271,10 @@ function enhanceSearchForm(form, context) {
       event.preventDefault();
       setActive(active + (event.key === 'ArrowDown' ? 1 : -1));
     } else if (event.key === 'Enter' && active >= 0 && !popup.hidden) {
-      const link = options()[active]?.querySelector('a');
-      if (link) {
+      const option = options()[active];
+      if (option) {
         event.preventDefault();
-        window.location.href = link.href;
+        window.location.href = option.href;
       }
     } else if (event.key === 'Escape') {
       if (!popup.hidden) {
@@ -278,11 +286,6 @@ function enhanceSearchForm(form, context) {
     }
   });
   popup.addEventListener('mousedown', (event) => event.preventDefault()); // keep focus in the box
-  popup.addEventListener('click', (event) => {
-    const option = event.target.closest('[role="option"]');
-    const link = option && option.querySelector('a');
-    if (link && event.target.closest('a') !== link) window.location.href = link.href;
-  });
   input.addEventListener('focus', () => {
     if (options().length && input.value.trim()) open();
   });

@@ -142,7 +142,10 @@ class Renderer:
                 target, is_translation = translations[lang].url, True
             elif category is not None:
                 target = self._nearest_category(lang, category)
-                is_translation = target == f"{lang}/{category.path}/" and bool(category.path)
+                # Only a category page matched by translationKey or path is a translation (an
+                # article falling back to its category is not): hreflang must name real ones.
+                is_translation = (article is None and bool(category.path)
+                                  and target != self._nearest_category(lang, category.parent))
             elif page.kind in ("home", "search", "app"):
                 target = page.url.replace(f"{page.lang}/", f"{lang}/", 1)
                 is_translation = True
@@ -265,7 +268,7 @@ def _digest(*parts) -> str:
 
 
 def _list_item(article: Article) -> tuple:
-    return (article.url, article.title, article.source.internal, article.source.description,
+    return (article.url, article.title, article.internal, article.source.description,
             article.updated, article.source.weight, article.ref)
 
 

@@ -106,6 +106,7 @@ class Article:
     attachments: list[Attachment] = field(default_factory=list)
     translations: list["Article"] = field(default_factory=list)
     related: list["Article"] = field(default_factory=list)
+    internal: bool = False          # itself or below an internal _index.md: shows the "Internal" badge
 
     def __getattr__(self, name):
         # Templates read front-matter fields straight off the article.
@@ -246,7 +247,8 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
         parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
         parent = category_for(lang, parent_path)
         section = sections.get(f"{lang}/{path}") or _section_by_slug(sections, lang, path)
-        category = Category(lang, path, humanize(path.rsplit("/", 1)[-1]), parent=parent)
+        category = Category(lang, path, humanize(path.rsplit("/", 1)[-1]), parent=parent,
+                            internal=parent.internal or bool(section and section.internal))
         if section is not None:
             category.title = section.title or category.title
             category.description = section.description
@@ -270,7 +272,8 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
         else:
             category_path = "/".join(_source_dir_segments(source))
         category = category_for(source.lang, category_path)
-        article = Article(source, source.lang, url, category, short_ref(source.lang, url))
+        article = Article(source, source.lang, url, category, short_ref(source.lang, url),
+                          internal=is_internal(source, internal_dirs))
         category.articles.append(article)
         languages[source.lang].articles.append(article)
         articles_by_source[source.path] = article

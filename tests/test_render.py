@@ -230,3 +230,12 @@ def test_site_theme_folder_overrides_a_bundled_template_and_sees_params(tmp_path
     assert '<p class="pv">Version 4.2 for admins</p>' in html
     assert 'class="site-header"' in html, "base.html still comes from the bundled theme"
     assert '<p class="pv">' not in read(root / "output/en/index.html")
+
+
+def test_article_falling_back_to_a_category_has_no_hreflang_for_it(out):
+    html = page(out, "en/guides/other/")
+    assert switcher(html)["ja"] == "../../../ja/guides/"
+    assert list(alternates(html)) == ["en"], "the Japanese category page is not a translation of this article"
+    category = page(out, "en/guides/")
+    assert alternates(category) == {"en": BASE + "en/guides/", "ja": BASE + "ja/guides/"}
+    assert "ja" not in alternates(page(out, "en/billing/")), "no Japanese billing category"

@@ -78,6 +78,7 @@ class Renderer:
         if page.kind == "article":
             article = page.context["article"]
             return _digest(self.site_fingerprint, page.url, article.source.digest, article.ref, article.category.path,
+                           article.internal,
                            [_list_item(a) for a in article.related],
                            [(t.lang, t.url, t.title) for t in article.translations],
                            [(a.name, a.url, a.size) for a in article.attachments],

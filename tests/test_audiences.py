@@ -132,3 +132,18 @@ def test_public_article_linking_to_an_internal_one_fails_naming_both(tmp_path):
     assert "content/en/public.md:5: error: public article links to internal article content/en/staff/notes.md" in result.output
     assert not (root / "output").exists()
     assert build_site(root, "--audience", "internal").exit_code == 0, "fine for staff"
+
+
+def test_rebuild_follows_a_folder_becoming_public(tmp_path):
+    root = make_site(tmp_path / "site", {
+        "en/staff/_index.md": article("Staff", internal=True),
+        "en/staff/roster.md": article("Roster"),
+    })
+    assert build_site(root, "--audience", "internal").exit_code == 0
+    page = root / "output-internal/en/staff/roster/index.html"
+    assert "kb-badge-internal" in page.read_text(encoding="utf-8")
+    (root / "content/en/staff/_index.md").write_text(article("Staff"), encoding="utf-8")
+    assert build_site(root, "--audience", "internal").exit_code == 0
+    assert "kb-badge-internal" not in page.read_text(encoding="utf-8"), "the incremental build kept a stale badge"
+    assert build_site(root).exit_code == 0
+    assert (root / "output/en/staff/roster/index.html").is_file()

@@ -248,3 +248,17 @@ def test_open_popup_and_results_page_have_no_axe_violations(sample, serve, page)
     page.locator("[data-kb-mount=search-results] li").first.wait_for()
     results = axe.run(page, context="[data-kb-mount=search-results]").response["violations"]
     assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in results] == []
+
+
+def test_results_page_labels_other_languages_and_links_translations(sample, serve, page):
+    page.goto(serve(sample) + "en/search.html?q=パスワード")
+    results = page.locator("[data-kb-mount=search-results]")
+    results.locator("li").first.wait_for()
+    assert "日本語" in results.locator("h2.kb-search-language").first.inner_text()
+    assert results.locator("ol[lang=ja]").count() == 1
+    translation = results.locator("a.kb-search-translation").first
+    assert translation.get_attribute("href").startswith("../en/")
+    assert translation.inner_text().startswith("Read in English:")
+    with page.expect_navigation():
+        translation.click()
+    assert page.url.split("/")[-3] == "en" or "/en/" in page.url

@@ -148,15 +148,14 @@ async def event_stream(request, state, chat_id: str, after: int, chat_config: Ca
         if snapshot is None:
             yield _sse("gone", {"id": chat_id})
             return
-        for message in messages:
-            sent = message["seq"]
-            yield _sse("message", message, sent)
         snapshot.pop("waited_seconds", None)   # ticks every second; the page counts it itself
         if snapshot != last_state:
             last_state = snapshot
             yield _sse("state", snapshot)
             last_write = clock.monotonic()
-        elif messages:
+        for message in messages:
+            sent = message["seq"]
+            yield _sse("message", message, sent)
             last_write = clock.monotonic()
         if clock.monotonic() - last_write > KEEPALIVE_SECONDS:
             yield ": keep-alive\n\n"

@@ -71,10 +71,10 @@ def run_cli(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def run_kbgen(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_kbgen(*args: str, cwd: Path | None = None, timeout: float = 60, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real command (``python -m kbgen``), for what only a real process shows: exit codes,
-    stderr without tracebacks."""
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    stderr without tracebacks, a fresh hash seed."""
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {}))
     return subprocess.run([sys.executable, "-m", "kbgen", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 

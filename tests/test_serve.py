@@ -1,0 +1,84 @@
+"""kbgen serve: pages with live reload; a broken save shows the problem in the browser and
+the server stays up; the fix brings the page back."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import REPO, run_kbgen
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8")
+
+
+def poll(url: str, condition, timeout: float = 20) -> tuple[int, str]:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fetch(url)
+            if condition(*last):
+                return last
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {url}; last response: {last and (last[0], last[1][:500])}")
+
+
+@pytest.fixture
+def server(tmp_path):
+    assert run_kbgen("init", str(tmp_path / "kb")).returncode == 0
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    process = subprocess.Popen([sys.executable, "-m", "kbgen", "serve", "--no-api", "--port", str(port)],
+                               cwd=tmp_path / "kb", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        yield tmp_path / "kb", f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_serve_reload_error_page_and_recovery(server):
+    root, base = server
+    url = f"{base}/en/getting-started/welcome/"
+    status, html = poll(url, lambda status, body: status == 200)
+    assert "<h1" in html and "Welcome" in html
+    assert "/__kbgen/reload" in html, "the live-reload script is injected"
+    assert poll(f"{base}/ja/", lambda status, body: status == 200)[1].count("ようこそ") >= 1
+
+    article = root / "content/en/getting-started/welcome.md"
+    good = article.read_text(encoding="utf-8")
+    article.write_text(good.replace('title: "Welcome"\n', ""), encoding="utf-8")
+    status, html = poll(url, lambda status, body: status != 200)
+    assert status == 500
+    assert "content/en/getting-started/welcome.md" in html and "title" in html
+    assert "/__kbgen/reload" in html, "the error page reloads itself once fixed"
+
+    article.write_text(good.replace("This is your first article.", "Edited while serving."), encoding="utf-8")
+    status, html = poll(url, lambda status, body: status == 200 and "Edited while serving." in body)
+    assert "Welcome" in html
+    missing, _ = fetch(f"{base}/en/no-such-page/")
+    assert missing == 404

@@ -21,7 +21,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 # Bump when the HTML produced for the same source changes, to invalidate caches.
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 
 LINK_PREFIX = "kbgen-link:"   # another Markdown file: content-relative path
 FILE_PREFIX = "kbgen-file:"   # a non-Markdown file in content/
@@ -171,7 +171,7 @@ class KbgenExtension(Extension):
         md.treeprocessors.register(LinkTreeprocessor(md), "kbgen_links", 1)
 
 
-def make_markdown() -> markdown.Markdown:
+def make_markdown(slugify=github_slug) -> markdown.Markdown:
     return markdown.Markdown(
         extensions=[
             "tables", "fenced_code", "codehilite", "toc", "footnotes", "def_list",
@@ -179,7 +179,7 @@ def make_markdown() -> markdown.Markdown:
         ],
         extension_configs={
             "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True},
-            "toc": {"slugify": github_slug, "permalink": False, "toc_depth": "2-4"},
+            "toc": {"slugify": slugify, "permalink": False, "toc_depth": "2-4"},
             "footnotes": {"UNIQUE_IDS": False},
         },
         output_format="html",
@@ -205,11 +205,24 @@ class MarkdownRenderer:
     """One reusable Python-Markdown instance (creating one per article is slow)."""
 
     def __init__(self) -> None:
-        self.md = make_markdown()
+        self.heading_ids: set[str] = set()
+        self.md = make_markdown(self._heading_id)
+
+    def _heading_id(self, value: str, separator: str) -> str:
+        """A repeated heading gets -1, -2… as in Hugo and GitHub (Python-Markdown would say _1),
+        so anchors copied from an existing Hugo KB keep pointing at the same section."""
+        base = slug = github_slug(value, separator)
+        count = 0
+        while slug in self.heading_ids:
+            count += 1
+            slug = f"{base}-{count}"
+        self.heading_ids.add(slug)
+        return slug
 
     def render(self, source_path: str, text: str) -> RenderedMarkdown:
         md = self.md
         md.reset()
+        self.heading_ids = set()
         md.kbgen_source = source_path
         md.kbgen_lang = source_path.split("/", 1)[0]
         md.kbgen_links = []

@@ -42,8 +42,15 @@ def test_ids_are_stable_between_renders_and_custom_ids_win(md):
     first, second = md(text), md(text)
     assert first.html == second.html
     ids = re.findall(r'<h2 id="([^"]+)"', first.html)
-    assert ids[0] == "custom-id" and ids[2] == "other"
-    assert len(set(ids)) == 3
+    assert ids == ["custom-id", "setup", "other"]
+
+
+def test_repeated_headings_are_numbered_like_hugo(md):
+    out = md("## Steps\n\n## Steps\n\n### Steps\n\n## Steps-1 and more\n")
+    assert re.findall(r'<h[23] id="([^"]+)"', out.html) == ["steps", "steps-1", "steps-2", "steps-1-and-more"]
+    assert [entry["id"] for entry in out.toc] == ["steps", "steps-1", "steps-1-and-more"]
+    again = md("## Steps\n")
+    assert '<h2 id="steps">' in again.html, "numbering starts afresh for every article"
 
 
 def test_tables(md):

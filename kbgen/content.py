@@ -121,6 +121,9 @@ def _load_yaml(text: str) -> dict:
                                 hint="check indentation and quote values containing ':' or '#'")
     except yaml.YAMLError as exc:
         raise _FrontMatterError(f"invalid YAML front matter: {exc}")
+    except (ValueError, TypeError) as exc:  # a value YAML recognises but cannot build: date: 2024-13-45
+        raise _FrontMatterError(f"invalid value in YAML front matter: {exc}",
+                                hint="write dates as YYYY-MM-DD, or quote the value")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -220,3 +220,8 @@ def test_link_lines_point_at_the_source_line():
     from kbgen.content import _render_one
     source = _render_one(("en/a.md", b"---\ntitle: A\n---\n\nIntro.\n\nSee [b](b.md).\n"))
     assert source.link_lines["b.md"] == 7
+
+
+def test_impossible_yaml_date_is_a_problem_not_a_crash():
+    problem = problem_of("en/a.md", b"---\ntitle: A\ndate: 2024-13-45\n---\n")
+    assert "month must be in 1..12" in problem.message and "YYYY-MM-DD" in problem.hint

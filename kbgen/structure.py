@@ -291,7 +291,7 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
                 problems.error(f"content/{article.source.path}", f"its URL /{article.url} is also a category page",
                                hint="rename the file or the folder so they differ")
 
-    _link_translations(languages)
+    _link_translations(languages, problems)
     _relate(languages, config.related_count)
     redirects = _redirects(languages, url_owner, problems)
     _check_links(articles_by_source, excluded, files, config, problems, audience)
@@ -367,13 +367,21 @@ def _stem_matches(article_path: str, file_stem: str) -> bool:
     return file_stem == article_stem or file_stem.startswith((article_stem + "-", article_stem + "_"))
 
 
-def _link_translations(languages: dict[str, LanguageSite]) -> None:
+def _link_translations(languages: dict[str, LanguageSite], problems: Problems) -> None:
     groups: dict[str, list[Article]] = {}
     for language in languages.values():
         for article in language.articles:
             groups.setdefault(article.translation_group, []).append(article)
     order = list(languages)
     for members in groups.values():
+        first_of_language: dict[str, Article] = {}
+        for article in members:
+            first = first_of_language.setdefault(article.lang, article)
+            if first is not article:  # usually front matter copied along with the text
+                problems.warning(f"content/{article.source.path}",
+                                 f"translationKey {article.source.translation_key!r} is also used by "
+                                 f"content/{first.source.path} (same language)", field="translationKey",
+                                 hint="give each article of a language its own translationKey")
         for article in members:
             article.translations = sorted((m for m in members if m.lang != article.lang),
                                           key=lambda m: order.index(m.lang))

@@ -237,3 +237,13 @@ def test_recent_articles_newest_first(tmp_path):
         "en/undated.md": article("Undated"),
     })
     assert [a.title for a in site.languages["en"].recent(3)] == ["New", "Mid", "Old"]
+
+
+def test_one_translation_key_twice_in_a_language_is_a_warning(tmp_path):
+    _, problems = structure(tmp_path, {
+        "en/a.md": article("A", translationKey="k"),
+        "en/b.md": article("B", translationKey="k"),
+        "ja/a.md": article("あ", translationKey="k"),
+    })
+    [warning] = [p for p in problems.warnings if p.field == "translationKey"]
+    assert warning.file == "content/en/b.md" and "content/en/a.md" in warning.message

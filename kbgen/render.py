@@ -225,7 +225,9 @@ class Renderer:
                 url = self.file_urls.get(content_path)
                 return f'{attribute}="{rel(url)}"' if url else attribute
             if value.startswith(SITE_PREFIX):
-                return f'{attribute}="{rel(value[len(SITE_PREFIX):])}"'
+                target = value[len(SITE_PREFIX):]   # a root-absolute link may carry ?query or #anchor
+                cut = min((i for i in (target.find("?"), target.find("#")) if i >= 0), default=len(target))
+                return f'{attribute}="{rel(target[:cut])}{target[cut:]}"'
             target_path, _, anchor = value.split(":", 1)[1].partition("#")
             link = next((l for l in article.source.body.links if l.target == target_path or l.raw.split("#")[0] == target_path), None)
             if value.startswith(REF_PREFIX) and link is not None:

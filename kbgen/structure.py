@@ -32,8 +32,9 @@ def humanize(segment: str) -> str:
 
 
 def url_path(site_path: str) -> str:
-    """Percent-encode a site path for an href (Japanese segments included)."""
-    return quote(site_path, safe="/#?=&.-_~")
+    """Percent-encode a site path for an href (Japanese segments included). "#" and "?" are
+    encoded too: in a path they can only be part of a file name ("FAQ #2.pdf")."""
+    return quote(site_path, safe="/=&.-_~")
 
 
 @dataclass(eq=False)

@@ -239,3 +239,25 @@ def test_article_falling_back_to_a_category_has_no_hreflang_for_it(out):
     category = page(out, "en/guides/")
     assert alternates(category) == {"en": BASE + "en/guides/", "ja": BASE + "ja/guides/"}
     assert "ja" not in alternates(page(out, "en/billing/")), "no Japanese billing category"
+
+
+def test_odd_file_names_and_root_absolute_links(tmp_path):
+    root = make_site(tmp_path / "site", {
+        "en/guide/setup.md": article("Setup", "[a](<setup guide.pdf>) [b](<setup 日本.pdf>) [c](setup%23two.pdf) "
+                                               "[d](setup%3F.pdf) [e](/en/guide/other/#part) [f](/en/search.html?q=a&b=c)"),
+        "en/guide/other.md": article("Other", "## Part"),
+        "en/guide/setup guide.pdf": b"1",
+        "en/guide/setup 日本.pdf": b"2",
+        "en/guide/setup#two.pdf": b"3",
+        "en/guide/setup?.pdf": b"4",
+    })
+    assert build_site(root).exit_code == 0
+    file = root / "output/en/guide/setup/index.html"
+    html = read(file)
+    expected = {"a": "setup%20guide.pdf", "b": "setup%20%E6%97%A5%E6%9C%AC.pdf", "c": "setup%23two.pdf", "d": "setup%3F.pdf"}
+    for text, name in expected.items():
+        href = link_to(html, text)
+        assert href == "../../../en/guide/" + name
+        assert follow(file, href).read_bytes() in (b"1", b"2", b"3", b"4")
+    assert link_to(html, "e") == "../../../en/guide/other/#part"
+    assert link_to(html, "f") == "../../../en/search.html?q=a&amp;b=c"

@@ -340,4 +340,10 @@ def _origin(page: Page) -> str:
         return f"content/{article.source.path}"
     if page.kind == "redirect":
         return f"an alias of {page.context['target_url']}"
+    if page.kind == "category":  # name the folder, so a clash with a portal page says what to rename
+        category = page.context["category"]
+        folder = category.source.path.rsplit("/", 1)[0] if category.source else f"{category.lang}/{category.path}"
+        return f"the category folder content/{folder}/"
+    if page.kind == "app":
+        return f"kbgen's {page.context['app']} page"
     return f"the {page.kind} page"

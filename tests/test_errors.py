@@ -98,6 +98,7 @@ def test_a_category_named_like_a_portal_page_is_reported_not_crashed(tmp_path):
     result = run_kbgen("build", cwd=root)
     assert result.returncode == 1
     assert "output/en/account/index.html" in result.stderr
+    assert "content/en/account/" in result.stderr and "account page" in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
 
 

@@ -261,6 +261,10 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
         return category
 
     for source in included:
+        if source.url and _not_a_site_path(source.url):
+            problems.error(f"content/{source.path}", f"url {source.url!r} {_not_a_site_path(source.url)}", field="url",
+                           hint="write the path on this site, e.g. url: /en/billing/plans/")
+            continue
         url = article_url(source)
         if url in url_owner:
             problems.error(f"content/{source.path}", f"claims the URL /{url}, which content/{url_owner[url]} already uses",
@@ -403,6 +407,17 @@ def _relate(languages: dict[str, LanguageSite], count: int) -> None:
             article.related = candidates[:count]
 
 
+def _not_a_site_path(value: str) -> str | None:
+    """Why ``value`` cannot be a page's path on this site (None when it can)."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value) or value.startswith("//"):
+        return "is a full URL, not a path on this site"
+    if "?" in value or "#" in value:
+        return "has a ?query or #anchor, which a static page cannot be found by"
+    if ".." in value.split("/"):
+        return "points outside the site"
+    return None
+
+
 def _redirects(languages, url_owner: dict[str, str], problems: Problems) -> list[Redirect]:
     redirects: list[Redirect] = []
     for language in languages.values():
@@ -410,6 +425,10 @@ def _redirects(languages, url_owner: dict[str, str], problems: Problems) -> list
             for alias in article.source.aliases:
                 path = alias.strip("/")
                 if not path:
+                    continue
+                if _not_a_site_path(alias):
+                    problems.error(f"content/{article.source.path}", f"alias {alias!r} {_not_a_site_path(alias)}",
+                                   field="aliases", hint="aliases are old paths on this site, e.g. /en/old-page/")
                     continue
                 if not path.endswith(".html"):
                     path += "/"

@@ -247,3 +247,18 @@ def test_one_translation_key_twice_in_a_language_is_a_warning(tmp_path):
     })
     [warning] = [p for p in problems.warnings if p.field == "translationKey"]
     assert warning.file == "content/en/b.md" and "content/en/a.md" in warning.message
+
+
+def test_aliases_and_urls_must_be_paths_on_the_site(tmp_path):
+    _, problems = structure(tmp_path, {
+        "en/a.md": article("A", aliases=["https://old.example.com/kb/a/", "/en/old?id=3", "/en/fine/"]),
+        "en/b.md": article("B", url="../../outside/"),
+        "en/c.md": article("C", url="//cdn.example.com/c/"),
+    })
+    reported = {(p.file, p.field, p.message.split(" ", 2)[1]) for p in problems.errors}
+    assert reported == {
+        ("content/en/a.md", "aliases", "'https://old.example.com/kb/a/'"),
+        ("content/en/a.md", "aliases", "'/en/old?id=3'"),
+        ("content/en/b.md", "url", "'../../outside/'"),
+        ("content/en/c.md", "url", "'//cdn.example.com/c/'"),
+    }

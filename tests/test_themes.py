@@ -238,13 +238,18 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # the browser closing a connection early is not a test failure
+
+
 @pytest.fixture(scope="module")
 def serve():
     """serve(folder) → http://127.0.0.1:<port>/ serving that folder (the hooks act as in production)."""
     servers = []
 
     def start(folder: Path) -> str:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+        server = _QuietServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/"
@@ -333,7 +338,7 @@ def test_the_three_layouts_really_differ_on_a_desktop(built, serve, browser):
         page.goto(base + richest_article(out).relative_to(out).as_posix())
         boxes[theme] = page.evaluate("""() => {
             const box = s => { const e = document.querySelector(s); if (!e) return null;
-                const r = e.getBoundingClientRect(); return r.width ? {left: r.left, right: r.right, top: r.top, width: r.width} : null; };
+                const r = e.getBoundingClientRect(); return r.width && e.checkVisibility() ? {left: r.left, right: r.right, top: r.top, width: r.width} : null; };
             return {main: box('main'), sidebar: box('nav.sidebar'), prose: box('.kb-prose'), toc: box('.kb-toc ol'),
                     h1Font: getComputedStyle(document.querySelector('h1')).fontFamily}; }""")
         page.goto(base + "en/index.html")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Callable, Iterator
+from typing import Annotated, AsyncIterator, Callable
 
 from fastapi import Depends, Request
 from sqlalchemy import select, update
@@ -36,9 +36,15 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.kb.settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.kb.sessions() as session:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Closed on the event loop, not in the thread pool: on SQLite a
+    transaction holds the write lock, and a close that waited for a free worker thread while every
+    thread waited for that lock would stall the server until the busy timeout."""
+    session = request.app.state.kb.sessions()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 DB = Annotated[Session, Depends(get_db)]

@@ -99,4 +99,10 @@ async def upload_document(user_id: str, request: Request, db: DB, state: State, 
             state.files.delete(key)
 
     print_ = fingerprint(staff.id, user_id, title, hashlib.sha256(upload.data).hexdigest())
-    return await run_in_threadpool(run_once, db, request, f"documents.upload:{user_id}", print_, create, cleanup)
+    def work():
+        try:
+            return run_once(db, request, f"documents.upload:{user_id}", print_, create, cleanup)
+        finally:
+            db.rollback()   # end any transaction inside this thread call (see get_db)
+
+    return await run_in_threadpool(work)

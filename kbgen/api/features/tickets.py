@@ -129,18 +129,21 @@ async def create_ticket(request: Request, state: State, db: DB, user: OptionalUs
                                               "path": f"{lang}/tickets/#ticket={ticket.id}&key={key}"}
 
     def run():
-        for _attempt in range(3):
-            try:
-                return run_once(db, request, "tickets.create", print_, create, lambda: saved.cleanup(state.files))
-            except IntegrityError:  # a ticket-number collision (1 in 10^11): draw another
-                db.rollback()
-                saved.cleanup(state.files)
-        raise ApiError(503, "busy", "Please try again.")
+        try:
+            for _attempt in range(3):
+                try:
+                    return run_once(db, request, "tickets.create", print_, create, lambda: saved.cleanup(state.files))
+                except IntegrityError:  # a ticket-number collision (1 in 10^11): draw another
+                    db.rollback()
+                    saved.cleanup(state.files)
+            raise ApiError(503, "busy", "Please try again.")
+        finally:
+            db.rollback()   # end any transaction inside this thread call (see get_db)
 
     response = await run_in_threadpool(run)
     if response.status_code == 201 and not response.headers.get("idempotent-replayed"):
         created = json.loads(response.body)
-        await run_in_threadpool(notify, state, db.get(Ticket, created["id"]), f"We received your request: {subject}",
+        await run_in_threadpool(state.mailer.send, email, f"[{created['number']}] We received your request: {subject}",
                                 f"Thank you for contacting us. Your ticket number is {created['number']}.\n\n"
                                 f"Follow it and reply here (keep this link private):\n{created['private_url']}\n")
     return response
@@ -175,17 +178,27 @@ def get_ticket(ticket_id: str, db: DB, state: State, user: OptionalUser, x_ticke
 async def reply(ticket_id: str, request: Request, state: State, db: DB, user: OptionalUser,
                 x_ticket_key: TicketKey = None):
     form = await _form(request, state)
-    ticket = await run_in_threadpool(load_visible_ticket, db, state, ticket_id, user, x_ticket_key)
-    if user is not None and user.is_staff and ticket.customer_id != user.id:
-        raise ApiError(403, "forbidden", "Staff reply from the agent page.")
     errors = FieldErrors()
     body = clean_text(form.get("body"), "body", errors, required=True, max_length=state.settings.tickets.body_max,
                       multiline=True)
     uploads = await read_uploads(form, state.settings, errors)
-    errors.raise_if_any()
-    if ticket.status == "closed":
-        raise field_error("body", "this ticket is closed; please open a new ticket", 409)
     saved = SavedFiles()
+    ticket = None
+
+    def work():
+        # one thread-pool call that ends its transaction: see get_db on why
+        nonlocal ticket
+        try:
+            ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
+            if user is not None and user.is_staff and ticket.customer_id != user.id:
+                raise ApiError(403, "forbidden", "Staff reply from the agent page.")
+            errors.raise_if_any()
+            if ticket.status == "closed":
+                raise field_error("body", "this ticket is closed; please open a new ticket", 409)
+            print_ = fingerprint(ticket.id, body, [(u.filename, hashlib.sha256(u.data).hexdigest()) for u in uploads])
+            return run_once(db, request, f"tickets.reply:{ticket.id}", print_, create, lambda: saved.cleanup(state.files))
+        finally:
+            db.rollback()
 
     def create():
         message = TicketMessage(ticket_id=ticket.id, author_id=user.id if user else None, author_kind="customer", body=body)
@@ -200,9 +213,7 @@ async def reply(ticket_id: str, request: Request, state: State, db: DB, user: Op
             ticket.updated_at = utcnow()
         return 201, {"id": message.id, "ticket_id": ticket.id, "status": ticket.status}
 
-    print_ = fingerprint(ticket.id, body, [(u.filename, hashlib.sha256(u.data).hexdigest()) for u in uploads])
-    return await run_in_threadpool(run_once, db, request, f"tickets.reply:{ticket.id}", print_, create,
-                                   lambda: saved.cleanup(state.files))
+    return await run_in_threadpool(work)
 
 
 @router.get("/tickets/{ticket_id}/files/{file_id}", summary="Download an attachment of a ticket you may see")

@@ -31,3 +31,22 @@ def test_a_warm_rebuild_equals_a_cold_build(tmp_path):
     assert diff(cold, all_files(root / "output")) == []
     assert build_site(root, "--output", str(tmp_path / "other")).exit_code == 0
     assert diff(cold, all_files(tmp_path / "other")) == []
+
+
+def test_parallel_and_serial_builds_are_byte_identical(tmp_path):
+    from conftest import article, make_site
+    from kbgen.build import BuildOptions, build
+
+    files = {}
+    for number in range(130):  # enough pages for the parallel parse and render paths
+        folder = f"topic-{number % 7}/sub-{number % 3}"
+        files[f"en/{folder}/article-{number}.md"] = article(
+            f"Article {number}", f"## Part {number}\n\nSee [next](article-{number + 7}.md).\n" if number + 7 < 130
+            and (number + 7) % 21 == number % 21 else f"## Part {number}\n\nText {number}.\n",
+            translationKey=f"k{number}", keywords=[f"kw{number % 5}"], date=f"2024-01-{number % 28 + 1:02d}")
+        files[f"ja/{folder}/article-{number}.md"] = article(f"記事 {number}", f"本文 {number}。", translationKey=f"k{number}")
+    root = make_site(tmp_path / "site", files)
+    serial = build(root, BuildOptions(workers=1, use_cache=False, output_dir=tmp_path / "serial"))
+    parallel = build(root, BuildOptions(workers=2, use_cache=False, output_dir=tmp_path / "parallel"))
+    assert serial.pages == parallel.pages == {"en": 130, "ja": 130}
+    assert diff(all_files(tmp_path / "serial"), all_files(tmp_path / "parallel")) == []

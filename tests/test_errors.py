@@ -109,3 +109,24 @@ def test_draft_link_is_a_warning_and_the_text_stays(tmp_path):
     assert "content/en/a.md:5: warning: links to draft content/en/d.md" in result.output
     html = (root / "output/en/a/index.html").read_text(encoding="utf-8")
     assert "the draft" in html and "d.md" not in html and "kbgen-link" not in html
+
+
+def test_a_bug_in_kbgen_is_a_message_with_the_way_to_a_traceback(tmp_path, monkeypatch, capsys):
+    import kbgen.build
+    from kbgen import cli
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("something kbgen did not expect")
+
+    root = make_site(tmp_path, {"en/a.md": article("A")})
+    monkeypatch.setattr(kbgen.build, "build", explode)
+    monkeypatch.setattr("sys.argv", ["kbgen", "-C", str(root), "build"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: something kbgen did not expect" in err
+    assert "--debug" in err and "Traceback" not in err
+    monkeypatch.setattr("sys.argv", ["kbgen", "-C", str(root), "--debug", "build"])
+    with pytest.raises(RuntimeError):
+        cli.main()

@@ -127,12 +127,23 @@ function closeStream() {
   if (state.source) state.source.close();
   state.source = null;
   clearTimeout(state.retry);
+  clearTimeout(state.fallback);
+  clearTimeout(state.pollTimer);
+  state.polling = null;
 }
 
 function openStream(id) {
   closeStream();
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+    // the public site's offline service worker (same origin) would hold a stream forever
+    state.polling = id;
+    poll(id);
+    return;
+  }
   const source = new EventSource(`/api/agent/chat/chats/${encodeURIComponent(id)}/events?after=${state.lastSeq}`);
   state.source = source;
+  let opened = false;
+  source.addEventListener('open', () => { opened = true; });
   source.addEventListener('message', (event) => addMessages([JSON.parse(event.data)]));
   source.addEventListener('state', (event) => applyState(JSON.parse(event.data)));
   source.addEventListener('error', () => {
@@ -141,6 +152,27 @@ function openStream(id) {
       state.retry = setTimeout(() => openStream(id), 1500);
     }
   });
+  // a service worker of the public site (same origin) or a buffering proxy can hold the stream: poll instead
+  state.fallback = setTimeout(() => {
+    if (!opened && state.source === source) {
+      closeStream();
+      state.polling = id;
+      poll(id);
+    }
+  }, 2500);
+}
+
+async function poll(id) {
+  if (state.polling !== id) return;
+  try {
+    const data = await api.get(`/agent/chat/chats/${encodeURIComponent(id)}?after=${state.lastSeq}`);
+    if (state.polling !== id) return;
+    addMessages(data.messages);
+    applyState(data.chat);
+  } catch (error) {
+    if (!error.offline) showError(error);
+  }
+  if (state.polling === id) state.pollTimer = setTimeout(() => poll(id), 1000);
 }
 
 async function openChat(id) {

@@ -103,6 +103,7 @@ function addStyles() {
   style.id = 'kb-chat-style';
   style.textContent = `
 .kb-chat[data-position="bottom-left"]:not(:empty) { right: auto; left: max(1rem, env(safe-area-inset-left)); }
+.kb-chat-launcher svg { width: 1.3em; height: 1.3em; flex: none; }
 .kb-chat-launcher { display: inline-flex; align-items: center; gap: .5rem; border: 0; border-radius: 999px; padding: .7rem 1.1rem;
   font: inherit; font-weight: 600; background: var(--kb-chat-accent); color: var(--kb-chat-on-accent); cursor: pointer;
   box-shadow: 0 4px 14px rgba(0,0,0,.22); }
@@ -115,7 +116,8 @@ function addStyles() {
 .kb-chat[data-position="bottom-left"] .kb-chat-panel { right: auto; left: 0; }
 .kb-chat-panel[hidden] { display: none; }
 .kb-chat-head { display: flex; align-items: center; gap: .5rem; padding: .6rem .8rem; background: var(--kb-chat-accent); color: var(--kb-chat-on-accent); }
-.kb-chat-head h2 { font-size: 1rem; margin: 0; flex: 1; }
+.kb-chat-head > div { flex: 1; min-width: 0; }
+.kb-chat-panel .kb-chat-head h2 { font: inherit; font-size: 1rem; font-weight: 700; margin: 0; color: inherit; border: 0; padding: 0; }
 .kb-chat-head p { margin: 0; font-size: .85rem; }
 .kb-chat-head button { background: transparent; color: inherit; border: 0; font-size: 1.4rem; line-height: 1; cursor: pointer; padding: .2rem .4rem; }
 .kb-chat-body { flex: 1; overflow-y: auto; padding: .75rem; display: flex; flex-direction: column; gap: .5rem; }
@@ -132,8 +134,9 @@ function addStyles() {
 .kb-chat-form { display: grid; gap: .5rem; }
 .kb-chat-form label { display: grid; gap: .2rem; font-size: .9rem; font-weight: 600; }
 .kb-chat-form :is(input, select, textarea) { font: inherit; padding: .4rem .5rem; border: 1px solid var(--kb-border, #c5cad3); border-radius: 6px; background: var(--kb-bg, #fff); color: inherit; }
-.kb-chat-compose { display: flex; gap: .4rem; padding: .5rem; border-top: 1px solid var(--kb-border, #d5d9e0); }
-.kb-chat-compose textarea { flex: 1; resize: none; font: inherit; padding: .4rem .5rem; border: 1px solid var(--kb-border, #c5cad3); border-radius: 6px; background: var(--kb-bg, #fff); color: inherit; }
+.kb-chat-panel .kb-chat-compose { display: flex; flex-direction: row; align-items: stretch; gap: .4rem; padding: .5rem; margin: 0; border-top: 1px solid var(--kb-border, #d5d9e0); }
+.kb-chat-panel .kb-chat-compose button { flex: none; width: auto; margin: 0; }
+.kb-chat-panel .kb-chat-compose textarea { flex: 1; width: auto; min-width: 0; height: 3.2rem; min-height: 0; margin: 0; resize: none; font: inherit; padding: .4rem .5rem; border: 1px solid var(--kb-border, #c5cad3); border-radius: 6px; background: var(--kb-bg, #fff); color: inherit; }
 .kb-chat-panel button.kb-chat-primary { background: var(--kb-chat-accent); color: var(--kb-chat-on-accent); border: 0; border-radius: 6px; padding: .45rem .9rem; font: inherit; font-weight: 600; cursor: pointer; }
 .kb-chat-panel button.kb-chat-secondary { background: none; border: 1px solid var(--kb-border, #c5cad3); border-radius: 6px; padding: .35rem .7rem; font: inherit; color: inherit; cursor: pointer; }
 .kb-chat-actions { display: flex; flex-wrap: wrap; gap: .4rem; padding: 0 .5rem .5rem; }
@@ -150,6 +153,19 @@ function addStyles() {
   document.head.append(style);
 }
 
+function bubbleIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z');
+  svg.append(path);
+  return svg;
+}
+
 export function mountChat(element, context) {
   if (!context.api || (context.fromFile && !/^https?:/i.test(context.api))) return;
   const t = chatText(context.lang);
@@ -162,7 +178,7 @@ export function mountChat(element, context) {
   const launcherLabel = h('span', { class: 'kb-chat-label' }, t('open'));
   const badge = h('span', { class: 'kb-chat-badge', hidden: true, 'aria-label': t('new_messages') });
   const launcher = h('button', { type: 'button', class: 'kb-chat-launcher', 'aria-expanded': 'false', 'aria-controls': 'kb-chat-panel', 'aria-label': t('open') },
-    h('span', { 'aria-hidden': 'true' }, '💬'), launcherLabel, badge);
+    bubbleIcon(), launcherLabel, badge);
   const title = h('h2', { id: 'kb-chat-title' }, t('title'));
   const subtitle = h('p', { class: 'kb-chat-agent', 'aria-live': 'polite' });
   const closeButton = h('button', { type: 'button', class: 'kb-chat-close', 'aria-label': t('close') }, '×');

@@ -191,10 +191,14 @@ class Renderer:
             chain = category.ancestors() + ([category] if page.kind == "article" else [])
             breadcrumbs = [{"title": c.title if c.path else t("home"), "url": c.url} for c in chain]
         alternates, switcher = self._switcher(page, article, category)
+        canonical = config.absolute(url_path(page.context.get("target_url", page.url)))
+        if page.kind == "404":
+            # Served at whatever address was not found: it has no address of its own to claim.
+            canonical, alternates = None, []
         language = site.languages.get(page.lang)
         page_info = {
             "kind": page.kind, "title": page.title, "description": page.description, "url": page.url,
-            "canonical": config.absolute(url_path(page.url)), "lang": page.lang, "breadcrumbs": breadcrumbs,
+            "canonical": canonical, "lang": page.lang, "breadcrumbs": breadcrumbs,
             "alternates": alternates, "switcher": switcher, "app": page.context.get("app"),
             "target": rel(page.context["target_url"]) if "target_url" in page.context else None,
             "mounts_json": json.dumps({"lang": page.lang, "api": config.api_url, "audience": site.audience},

@@ -140,3 +140,21 @@ def test_service_worker_precaches_only_the_shell_of_a_big_site():
     }
     _, precache = sw_constants(files)
     assert sorted(precache) == ["assets/kbgen/kbgen.js", "en/index.html", "en/search.html", "search/en/index.js"]
+
+
+def test_unchanged_languages_and_widgets_are_reused_from_the_cache(tmp_path, monkeypatch):
+    corpus = generate(15)
+    widgets = {"help": {"language": "ja", "categories": ["billing"], "title": None, "max_results": 5}}
+    built = []
+    real = pipeline.build_data_files
+    monkeypatch.setattr(pipeline, "build_data_files", lambda docs, tokenized, **kw: built.append(kw["prefix"]) or real(docs, tokenized, **kw))
+    arguments = dict(languages=LANGUAGES, widgets=widgets, site_url="https://x/", cache_dir=tmp_path, workers=1)
+    first = build_search(corpus, **arguments)
+    assert sorted(built) == ["search/en/", "search/ja/", "widgets/help/"]
+    built.clear()
+    assert build_search(corpus, **arguments) == first and built == []
+    doc = corpus["en"][3]
+    edited = dict(corpus, en=corpus["en"][:3] + [doc.__class__(**{**doc.__dict__, "body": doc.body + " zebra", "digest": "edited"})] + corpus["en"][4:])
+    files = build_search(edited, **arguments)
+    assert built == ["search/en/"]
+    assert files == build_search(edited, **{**arguments, "cache_dir": None})

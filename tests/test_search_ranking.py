@@ -127,3 +127,27 @@ def test_field_vectors_of_zero_magnitude_score_like_lunr(corpus):
         assert tie_groups(results) == tie_groups(want), text
         for (_, score), (_, lunr_score) in zip(results, want):
             assert score == pytest.approx(lunr_score, rel=1e-9, abs=1e-12)
+
+
+def test_stored_values_are_lunrs_field_vectors_bit_for_bit(corpus):
+    docs = corpus["ja"][:60] + corpus["en"][:60]
+    tokenized = [tokenize_fields(doc) for doc in docs]
+    tokenized[5] = {**tokenized[5], "keywords": [], "description": []}  # empty fields too
+    index = reference_index(tokenized)
+    expected = {}
+    for field_ref, vector in index.field_vectors.items():
+        field, ref = field_ref.split("/", 1)
+        for term_index, value in zip(vector.elements[0::2], vector.elements[1::2]):
+            expected[(term_index, field, int(ref))] = value
+    term_numbers = {term: posting["_index"] for term, posting in index.inverted_index.items()}
+    from kbgen.search.indexer import FIELD_NAMES, lunr_builder, term_postings
+    got = {}
+    for term, flat in term_postings(lunr_builder(tokenized)).items():
+        i = 0
+        while i < len(flat):
+            field, count, doc, i = FIELD_NAMES[flat[i]], flat[i + 1], 0, i + 2
+            for _ in range(count):
+                doc += flat[i]
+                got[(term_numbers[term], field, doc)] = flat[i + 1] / 1000  # what the runtime computes
+                i += 2
+    assert got == expected

@@ -38,7 +38,11 @@ FILES = {
     "ja/guides/_index.md": article("ガイド", translationKey="guides", weight=1),
     "ja/guides/setup.md": article("セットアップ", "[英語だけ](../よくある質問/ログイン.md)", translationKey="setup"),
     "ja/よくある質問/_index.md": article("よくある質問", weight=2),
-    "ja/よくある質問/ログイン.md": article("ログインできない", "## 顧客ポータルの設定\n\n本文。", date="2024-02-01"),
+    "ja/よくある質問/ログイン.md": article("ログインできない", "## 顧客ポータルの設定\n\n本文。[設定](ポータル.md)", date="2024-02-01"),
+    "ja/よくある質問/ポータル.md": article("ポータルの設定", "本文。", slug="ポータル設定"),
+    "en/guides/export/index.md": article("Export", "![The export screen](img/screen.png)\n\nUse the [checklist](checklist.pdf)."),
+    "en/guides/export/checklist.pdf": b"%PDF-1.4 " + b"1" * 100,
+    "en/guides/export/img/screen.png": b"\x89PNG" + b"0" * 2000,
 }
 
 
@@ -117,7 +121,7 @@ def test_home_lists_categories_with_counts_and_recent_articles(out):
     html = page(out, "en/")
     guides, billing = link_to(html, "Guides"), link_to(html, "Billing")
     assert html.index(guides) < html.index(billing), "weight orders categories"
-    assert "4 articles" in html and "1 article" in html
+    assert "5 articles" in html and "1 article" in html
     recent = html[html.index("home-recent"):]
     assert recent.index("Plans") < recent.index("Setup"), "newest first"
 
@@ -261,3 +265,23 @@ def test_odd_file_names_and_root_absolute_links(tmp_path):
         assert follow(file, href).read_bytes() in (b"1", b"2", b"3", b"4")
     assert link_to(html, "e") == "../../../en/guide/other/#part"
     assert link_to(html, "f") == "../../../en/search.html?q=a&amp;b=c"
+
+
+def test_japanese_slug(out):
+    file = out / "ja/よくある質問/ログイン/index.html"
+    href = link_to(read(file), "設定")
+    assert href == "../../../ja/%E3%82%88%E3%81%8F%E3%81%82%E3%82%8B%E8%B3%AA%E5%95%8F/%E3%83%9D%E3%83%BC%E3%82%BF%E3%83%AB%E8%A8%AD%E5%AE%9A/"
+    assert "ポータルの設定" in read(follow(file, href))
+
+
+def test_leaf_bundle_files_are_copied_and_listed(out):
+    file = out / "en/guides/export/index.html"
+    html = read(file)
+    image = [i for i in tags(html, "img") if i.get("alt") == "The export screen"][0]
+    assert image["src"] == "../../../en/guides/export/img/screen.png"
+    assert follow(file, image["src"]).read_bytes().startswith(b"\x89PNG")
+    listed = html[html.index("kb-attachments"):]
+    listed = listed[:listed.index("</section>")]
+    assert [a["href"] for a in tags(listed, "a")] == ["../../../en/guides/export/checklist.pdf",
+                                                      "../../../en/guides/export/img/screen.png"]
+    assert "109 B" in listed and "2.0 KB" in listed

@@ -23,25 +23,29 @@ PARALLEL_THRESHOLD = 300
 WIDGET_FEATURED = 5
 
 
-def _cache_file(cache_dir: Path) -> Path:
-    return cache_dir / "search" / f"terms-v{TOKENIZER_VERSION}.pickle"
+def _job_name(prefix: str) -> str:
+    return prefix.strip("/").replace("/", "-")
 
 
-def _load_cache(cache_dir: Path | None) -> dict[str, dict[str, list[str]]]:
+def _cache_file(cache_dir: Path, prefix: str) -> Path:
+    return cache_dir / "search" / f"terms-v{TOKENIZER_VERSION}-{_job_name(prefix)}.pickle"
+
+
+def _load_cache(cache_dir: Path | None, prefix: str) -> dict[str, dict[str, list[str]]]:
     if cache_dir is None:
         return {}
     try:
-        with _cache_file(cache_dir).open("rb") as handle:
+        with _cache_file(cache_dir, prefix).open("rb") as handle:
             cached = pickle.load(handle)
         return cached if isinstance(cached, dict) else {}
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         return {}  # a missing or damaged cache only costs time
 
 
-def _save_cache(cache_dir: Path | None, entries: dict[str, dict[str, list[str]]]) -> None:
+def _save_cache(cache_dir: Path | None, prefix: str, entries: dict[str, dict[str, list[str]]]) -> None:
     if cache_dir is None:
         return
-    target = _cache_file(cache_dir)
+    target = _cache_file(cache_dir, prefix)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_suffix(f".tmp{os.getpid()}")
     with temporary.open("wb") as handle:
@@ -62,17 +66,29 @@ class _NoCyclicGc:
             gc.enable()
 
 
-def _tokenize_many(docs: Sequence[Any]) -> list[tuple[str, dict[str, list[str]]]]:
-    with _NoCyclicGc():
-        return [(doc.digest, tokenize_fields(doc)) for doc in docs]
-
-
 def _build_job(job: dict[str, Any]) -> dict[str, bytes]:
+    """Tokenizes what the job's term cache lacks, builds its index, updates its caches.
+    Runs in a worker process: the big term lists never cross process boundaries."""
     with _NoCyclicGc():
-        return build_data_files(
-            job["docs"], job["tokenized"], prefix=job["prefix"], lang=job["lang"],
+        cache_dir = job["cache_dir"]
+        known = _load_cache(cache_dir, job["prefix"])
+        tokenized = []
+        fresh = 0
+        for doc in job["docs"]:
+            fields = known.get(doc.digest)
+            if fields is None:
+                fields = known[doc.digest] = tokenize_fields(doc)
+                fresh += 1
+            tokenized.append(fields)
+        if fresh or len(known) != len(job["docs"]):
+            used = {doc.digest for doc in job["docs"]}
+            _save_cache(cache_dir, job["prefix"], {d: f for d, f in known.items() if d in used})
+        files = build_data_files(
+            job["docs"], tokenized, prefix=job["prefix"], lang=job["lang"],
             translations=job["translations"], featured=job["featured"],
         )
+        _store_output(cache_dir, job, files)
+        return files
 
 
 def _job_key(job: dict[str, Any]) -> str:
@@ -86,7 +102,7 @@ def _job_key(job: dict[str, Any]) -> str:
 
 
 def _output_cache_file(cache_dir: Path, prefix: str) -> Path:
-    return cache_dir / "search" / ("data-" + prefix.strip("/").replace("/", "-") + ".pickle")
+    return cache_dir / "search" / f"data-{_job_name(prefix)}.pickle"
 
 
 def _cached_output(cache_dir: Path | None, job: dict[str, Any]) -> dict[str, bytes] | None:
@@ -128,8 +144,6 @@ def build_search_files(
     workers: int,
 ) -> dict[str, bytes]:
     all_docs = [doc for lang in docs for doc in docs[lang]]
-    cache = _load_cache(cache_dir)
-    missing = list({doc.digest: doc for doc in all_docs if doc.digest not in cache}.values())
     parallel = max(1, workers) > 1 and len(all_docs) >= PARALLEL_THRESHOLD
 
     translations: dict[str, dict[str, list[str]]] = {}
@@ -156,32 +170,17 @@ def build_search_files(
             pending.append(job)
         else:
             files.update(cached)
-    needed = {doc.digest for job in pending for doc in job["docs"]}
-    missing = [doc for doc in missing if doc.digest in needed]
-    parallel = parallel and (len(pending) > 1 or len(missing) >= PARALLEL_THRESHOLD)
-    executor = ProcessPoolExecutor(max_workers=max(1, workers)) if parallel else None
-    try:
-        if missing:
-            if executor:
-                batch = max(50, len(missing) // (workers * 4) + 1)
-                batches = [missing[i : i + batch] for i in range(0, len(missing), batch)]
-                for results in executor.map(_tokenize_many, batches):
-                    cache.update(results)
-            else:
-                cache.update(_tokenize_many(missing))
-        for job in pending:
-            job["tokenized"] = [cache[doc.digest] for doc in job["docs"]]
-        outputs = executor.map(_build_job, pending) if executor else map(_build_job, pending)
-        for job, output in zip(pending, outputs):
-            files.update(output)
-            _store_output(cache_dir, job, output)
-    finally:
-        if executor:
-            executor.shutdown()
-
-    if missing or len(cache) != len({doc.digest for doc in all_docs}):
-        used = {doc.digest for doc in all_docs}
-        _save_cache(cache_dir, {digest: fields for digest, fields in cache.items() if digest in used})
+    # Biggest first, so the last worker to finish is not the one that started the longest job.
+    pending.sort(key=lambda job: -sum(len(doc.body) for doc in job["docs"]))
+    for job in pending:
+        job["cache_dir"] = cache_dir
+    if parallel and len(pending) > 1:
+        with ProcessPoolExecutor(max_workers=min(max(1, workers), len(pending))) as executor:
+            outputs = list(executor.map(_build_job, pending))
+    else:
+        outputs = [_build_job(job) for job in pending]
+    for output in outputs:
+        files.update(output)
 
     # Lets a page offer matches in the other languages when its own has none.
     files["search/languages.js"] = data_script("search/languages.js", {"languages": [[code, name] for code, name in languages.items()]})

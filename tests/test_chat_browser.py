@@ -3,6 +3,7 @@ messages both ways within two seconds, through a reload and a move to another ar
 nobody online the button offers to leave a message, which becomes a ticket. The same exchange
 runs against two uvicorn worker processes sharing one PostgreSQL database."""
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -174,6 +175,10 @@ def exchange(browser, base_url, service_workers="allow"):
     customer.click(".kb-chat-form button[type=submit]")
     customer.wait_for_selector("#kb-chat-input")
     assert count(customer, ".kb-chat-log li", "Hi! How can we help?") == 1        # the welcome, at once
+    if service_workers == "allow":
+        axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+        violations = axe.run(customer, context="[data-kb-mount=chat]").response["violations"]
+        assert not violations, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
     customer.wait_for_selector("text=Waiting for a support agent")
     customer.fill("#kb-chat-input", "Hello from the customer")
     customer.press("#kb-chat-input", "Enter")
@@ -183,6 +188,9 @@ def exchange(browser, base_url, service_workers="allow"):
     assert agent.locator("#waiting .wait").count() == 1
     agent.click("#waiting .accept")
     agent.wait_for_selector("#chat-log >> text=Hello from the customer")
+    if service_workers == "allow":
+        violations = axe.run(agent).response["violations"]
+        assert not violations, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
     customer.wait_for_selector(f"text=You are chatting with {AGENT_NAME}", timeout=2000)
 
     agent.fill("#chat-reply-body", "Hello from")        # typing is shown to the customer
@@ -327,3 +335,12 @@ def test_the_same_exchange_with_two_worker_processes_on_postgresql(browser, two_
     timings = exchange(browser, two_worker_server, "block")
     assert max(timings.values()) < 2, timings
     print("two workers, delivery times (s):", {k: round(v, 2) for k, v in timings.items()})
+
+
+def test_browser_module_unit_tests_pass():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    result = subprocess.run([node, "--test", str(REPO / "kbgen" / "assets" / "js" / "chat.test.js")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr

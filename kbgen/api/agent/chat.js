@@ -201,7 +201,7 @@ async function openChat(id) {
   pane.replaceChildren(
     h('h2', {}, chat.name || chat.email || 'Guest', ' ', h('small', {}, '(', h('span', { id: 'chat-status' }, chat.status), ')')),
     h('p', { class: 'meta' }, `${chat.email || 'no email'} · ${chat.department} · ${chat.lang}${chat.page ? ' · from ' + chat.page : ''}${chat.customer_id ? '' : ' · guest'}`),
-    h('ul', { id: 'chat-log', class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' }),
+    h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', class: 'chat-log-box' }, h('ul', { id: 'chat-log', class: 'chat-log' })),
     h('p', { id: 'chat-typing', class: 'typing', 'aria-live': 'polite' }),
     reply,
     h('div', { class: 'chat-actions' },

@@ -352,7 +352,7 @@ export function mountChat(element, context) {
   function renderChat() {
     const chat = ui.chat;
     title.textContent = t('title');
-    const list = h('ul', { class: 'kb-chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': t('title') });
+    const list = h('ul', { class: 'kb-chat-log' });
     for (const message of ui.log.ordered()) list.append(messageItem(message));
     for (const pending of ui.pending) {
       list.append(h('li', { class: 'kb-chat-customer kb-chat-pending', 'data-key': pending.key }, h('span', { class: 'kb-chat-who' }, t('sending')), pending.text));
@@ -360,7 +360,7 @@ export function mountChat(element, context) {
     const status = h('p', { class: 'kb-chat-status kb-chat-note', role: 'status' });
     const typing = h('p', { class: 'kb-chat-typing', 'aria-live': 'polite' });
     const extra = h('div', { class: 'kb-chat-extra' });
-    body.replaceChildren(list, status, typing, extra);
+    body.replaceChildren(h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': t('title') }, list), status, typing, extra);
     ui.view = { list, status, typing, extra };
     const live = chat.status === 'waiting' || chat.status === 'active';
     if (live) {

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config, load_config
+from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
-from .errors import BuildError, Problem, Problems
+from .errors import BuildError, ConfigError, Problem, Problems
 from .feeds import atom_feed, robots, sitemap
 from .jsbundle import bundle
 from .render import Renderer, render_pages
@@ -107,6 +107,9 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     if options.write:
         target = Path(options.output_dir or (config.internal_output_dir if options.audience == "internal"
                                              else config.output_dir))
+        if unsafe_output_dir(config, target):
+            raise ConfigError([Problem("--output", None, None, unsafe_output_dir(config, target),
+                                       "every build replaces this folder: choose a folder of its own")])
     previous = PreviousOutput(target, config.cache_dir) if target is not None and options.use_cache else None
 
     output = Output()

@@ -76,6 +76,21 @@ class Config:
         return self
 
 
+def unsafe_output_dir(config: "Config", target: Path) -> str | None:
+    """Why a build must not write to ``target`` (None when it may). The writer replaces the
+    whole folder, so it must never be one that holds the site's sources."""
+    target = Path(target).resolve()
+    for name, folder in (("the site folder", config.root), ("the content folder", config.content_dir),
+                         ("the themes folder", config.themes_dir), ("the configuration file", config.path)):
+        if target == folder or target in folder.parents:
+            return f"{target} would replace {name} ({folder})"
+    if config.content_dir in target.parents:
+        return f"{target} is inside the content folder"
+    if target == Path.home().resolve():
+        return f"{target} is your home folder"
+    return None
+
+
 def _normalize_base_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
@@ -276,6 +291,10 @@ def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path |
         params=r.take(raw, "params", "", dict, {}),
         raw=raw,
     )
+    for key in ("output_dir", "internal_output_dir"):
+        unsafe = unsafe_output_dir(config, getattr(config, key))
+        if unsafe:
+            r.error(key, unsafe, "every build replaces this folder: choose a folder of its own, such as output/")
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ConfigError(problems)

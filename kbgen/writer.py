@@ -125,6 +125,10 @@ class Output:
         return len(self.origins)
 
     def _swap_in(self, target: Path) -> None:
+        # The whole folder is replaced: never one that a kbgen build did not make.
+        if target.is_dir() and any(target.iterdir()) and not (target / "sitemap.xml").is_file():
+            raise OutputConflict(f"{target} is not empty and is not a kbgen output folder (it has no sitemap.xml), "
+                                 f"so it was left alone\n    → choose a new or empty folder, or remove it first")
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
         try:

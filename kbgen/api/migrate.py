@@ -2,6 +2,7 @@
 `kbgen api migrate`. Parallel features add their own revision; `heads` upgrades every branch."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -20,7 +21,20 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
+@functools.cache
+def _script_heads() -> frozenset[str]:
+    return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def _current_heads(engine: Engine) -> frozenset[str]:
+    with engine.connect() as connection:
+        return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
 def upgrade(engine: Engine) -> None:
+    # every start-up (and every test) calls this; skip Alembic's machinery when nothing is pending
+    if _current_heads(engine) == _script_heads():
+        return
     command.upgrade(alembic_config(engine), "heads")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from .settings import Rate, Settings, settings_from_dict
 
-__all__ = ["api_db_url", "api_settings", "api_app", "api_client", "new_client", "make_user", "BrowserClient",
+__all__ = ["_api_sqlite_template", "_api_postgres_schema", "api_db_url", "api_settings", "api_app", "api_client", "new_client", "make_user", "BrowserClient",
            "settings_for_tests", "fresh_postgres_schema", "drop_postgres_schema"]
 
 TEST_ORIGIN = "http://testserver"
@@ -55,17 +56,63 @@ def drop_postgres_schema(base_url: str, schema: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def api_db_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'api.sqlite3'}"
-        return
+@pytest.fixture(scope="session")
+def _api_sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file per test session; each test gets a copy (migrating takes a second)."""
+    from .db import make_engine
+    from .migrate import upgrade
+
+    path = tmp_path_factory.mktemp("api-template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()   # the last connection to close folds the WAL back into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def _api_postgres_schema():
+    """One migrated schema per test session (per xdist worker); tests empty its tables."""
     base = os.environ.get("KBGEN_TEST_POSTGRES_URL")
     if not base:
-        pytest.skip("KBGEN_TEST_POSTGRES_URL is not set")
+        yield None
+        return
+    from .db import make_engine
+    from .migrate import upgrade
+
     url, schema = fresh_postgres_schema(base)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
     yield url
     drop_postgres_schema(base, schema)
+
+
+def _empty_all_tables(url: str) -> None:
+    from .all_models import metadata
+
+    engine = create_engine(url)
+    names = ", ".join(f'"{table.name}"' for table in metadata().sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def api_db_url(request, tmp_path):
+    """A fresh, migrated, empty database for one test: a new SQLite file, or the session's
+    PostgreSQL schema with every table emptied."""
+    if request.param == "sqlite":
+        path = tmp_path / "api.sqlite3"
+        template = request.getfixturevalue("_api_sqlite_template")
+        shutil.copyfile(template, path)
+        if Path(f"{template}-wal").exists():
+            shutil.copyfile(f"{template}-wal", f"{path}-wal")
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("_api_postgres_schema")
+    if url is None:
+        pytest.skip("KBGEN_TEST_POSTGRES_URL is not set")
+    _empty_all_tables(url)
+    return url
 
 
 @pytest.fixture

@@ -82,3 +82,17 @@ def test_serve_reload_error_page_and_recovery(server):
     assert "Welcome" in html
     missing, _ = fetch(f"{base}/en/no-such-page/")
     assert missing == 404
+    assert b"<html" in raw_get(base, "/en/")
+    outside = raw_get(base, "/%2e%2e/%2e%2e/kbgen.toml")
+    assert outside.startswith(b"HTTP/1.1 404") and b"base_url" not in outside, "no files outside the built site"
+
+
+def raw_get(base: str, path: str) -> bytes:
+    """A request line sent as is (urllib would normalise the dots away)."""
+    host, port = base.rsplit("/", 1)[-1].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)

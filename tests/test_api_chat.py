@@ -109,6 +109,13 @@ def test_config_errors_name_the_file_and_key(table, key):
     assert str(error.value.message).startswith(f"site/kbgen.toml: [chat] {key}:")
 
 
+def test_a_bad_chat_section_is_reported_with_file_and_key(api_client, chat_toml):
+    chat_toml.write_text('[chat]\nposition = "top-middle"\n', encoding="utf-8")
+    response = api_client.get("/api/chat/config")
+    assert response.status_code == 503
+    assert f"{chat_toml}: [chat] position: must be one of bottom-right, bottom-left" in response.json()["error"]["message"]
+
+
 def test_guest_gives_name_and_email_and_sees_the_welcome_at_once(api_client, agent):
     missing = api_client.post("/api/chat/chats", json={"lang": "en"})
     assert missing.status_code == 422

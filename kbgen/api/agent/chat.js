@@ -66,6 +66,8 @@ function renderLists() {
     if (!overview[kind].length) list.append(h('li', { class: 'none' }, 'None'));
   }
   $('waiting-title').textContent = `Waiting (${overview.waiting.length})`;
+  // the count in the tab title is visible while the agent works in another tab
+  document.title = overview.waiting.length ? `(${overview.waiting.length}) Live chat – support staff` : 'Live chat – support staff';
 }
 
 async function refreshOverview() {

@@ -3,6 +3,7 @@ opening hours. Read from the same file the API settings came from (`Settings.sou
 when that file changes; every error names the file and the key."""
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..settings import Settings, SettingsError
 
+log = logging.getLogger("kbgen.api.chat")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 POSITIONS = ("bottom-right", "bottom-left")
 PRECHAT_FIELDS = ("name", "email")
@@ -129,7 +131,22 @@ _cache: dict[str, tuple[object, ChatSettings]] = {}
 
 
 def chat_settings(settings: Settings) -> ChatSettings:
-    """The [chat] settings for these API settings (re-read when kbgen.toml changes)."""
+    """The [chat] settings for these API settings (re-read when kbgen.toml changes). A mistake in
+    the section answers 503 with the file and key, instead of a bare internal error."""
+    try:
+        return _load(settings)
+    except SettingsError as error:
+        from ..errors import ApiError
+        log.error("%s", error.message)
+        raise ApiError(503, "chat_misconfigured", f"Live chat is not configured correctly: {error.message}") from None
+
+
+def check_chat_settings(settings: Settings) -> None:
+    """Raises SettingsError (file + key) for a bad [chat] section; for start-up checks."""
+    _load(settings)
+
+
+def _load(settings: Settings) -> ChatSettings:
     raw = getattr(settings, "raw", None)
     if isinstance(raw, dict):
         return parse_chat_settings(raw.get("chat"), settings)

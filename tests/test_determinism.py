@@ -50,3 +50,30 @@ def test_parallel_and_serial_builds_are_byte_identical(tmp_path):
     parallel = build(root, BuildOptions(workers=2, use_cache=False, output_dir=tmp_path / "parallel"))
     assert serial.pages == parallel.pages == {"en": 130, "ja": 130}
     assert diff(all_files(tmp_path / "serial"), all_files(tmp_path / "parallel")) == []
+
+
+def test_an_incremental_rebuild_after_edits_equals_a_cold_build(tmp_path):
+    """Reused pages (fingerprints, cache) must never keep what an edit elsewhere changed."""
+    import re as regex
+
+    root = copy_sample(tmp_path / "site")
+    assert build_site(root).exit_code == 0
+    assert build_site(root, "--audience", "internal").exit_code == 0
+
+    def edit(relative: str, change) -> None:
+        path = root / "content" / relative
+        path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+    # a title shown in other pages' lists and translation links, a category title shown in
+    # every breadcrumb and sidebar, and a staff article made public
+    edit("en/billing/plans-and-pricing.md", lambda text: regex.sub(r'(?m)^title: .*$', 'title: "Plans, prices and trials"', text, count=1))
+    edit("ja/billing/_index.md", lambda text: regex.sub(r'(?m)^title: .*$', 'title: "料金とお支払い"', text, count=1))
+    edit("en/billing/refund-escalation.md", lambda text: text.replace("internal: true\n", "", 1))
+    for args, folder in (((), "output"), (("--audience", "internal"), "output-internal")):
+        assert build_site(root, *args).exit_code == 0
+        cold = tmp_path / ("cold-" + folder)
+        result = run_kbgen("-C", str(root), "build", *args, "--output", str(cold), env={"PYTHONHASHSEED": "3"})
+        assert result.returncode == 0, result.stderr
+        incremental = all_files(root / folder)
+        assert "Plans, prices and trials".encode() in incremental["en/billing/index.html"]
+        assert diff(incremental, all_files(cold)) == []

@@ -248,6 +248,8 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
         parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
         parent = category_for(lang, parent_path)
         section = sections.get(f"{lang}/{path}") or _section_by_slug(sections, lang, path)
+        if section is not None and audience == "public" and is_internal(section, internal_dirs):
+            section = None  # a public article filed into a staff folder must not publish its _index.md
         category = Category(lang, path, humanize(path.rsplit("/", 1)[-1]), parent=parent,
                             internal=parent.internal or bool(section and section.internal))
         if section is not None:

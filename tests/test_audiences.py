@@ -47,6 +47,10 @@ Body {MARK} text with a [public link](public.md).
     f"en/{MARK}-staff/roster.md": article("Roster", f"Names {MARK}"),
     f"en/{MARK}-staff/{MARK}-sub/deep.md": article("Deep", f"Deep {MARK}"),
     f"en/{MARK}-staff/shifts.xlsx": f"xlsx {MARK}".encode(),
+    # a public article filed into the internal folder: the folder's _index.md stays private
+    "en/staff-area/_index.md": article(f"Staff area {MARK}", internal=True, description=f"Only {MARK}"),
+    "en/staff-area/handbook.md": article("Handbook"),
+    "en/filed.md": article("Filed publicly", category="staff-area"),
     # a draft
     "en/guides/upcoming.md": article(f"Upcoming {DRAFT_MARK}", draft=True),
 }
@@ -109,6 +113,8 @@ def test_internal_build_has_everything_with_a_visible_badge(builds):
 
 def test_public_counts_and_translations_ignore_internal_articles(builds):
     public, internal = builds
+    filed = (public / "en/staff-area/index.html").read_text(encoding="utf-8")
+    assert "Filed publicly" in filed and "Handbook" not in filed and "<h1>Staff area</h1>" in filed
     guides = (public / "en/guides/index.html").read_text(encoding="utf-8")
     assert guides.count('class="kb-article-link"') == 2
     page = (public / "en/guides/public/index.html").read_text(encoding="utf-8")

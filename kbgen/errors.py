@@ -36,6 +36,12 @@ class Problem:
         }
 
 
+def _in_order(problems) -> list[Problem]:
+    """By file, then line (unlocated problems of a file first), then the rest of the fields;
+    None never meets an int in a comparison."""
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.field or "", p.message, p.hint or "", p.severity))
+
+
 class KbgenError(click.ClickException):
     exit_code = 1
 
@@ -44,7 +50,7 @@ class ConfigError(KbgenError):
     """kbgen.toml is missing, unreadable or invalid."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = _in_order(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
 
 
@@ -52,7 +58,7 @@ class BuildError(KbgenError):
     """The content has problems; every one found in this run is listed."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = _in_order(problems)
         errors = [p for p in self.problems if p.severity == "error"]
         lines = [p.format() for p in self.problems]
         lines.append(f"{len(errors)} error(s): nothing was written; the previous output is unchanged.")

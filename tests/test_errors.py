@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import BASE_CONFIG, all_files, article, build_site, make_site, run_kbgen
+from conftest import BASE_CONFIG, all_files, article, build_site, make_site, run_cli, run_kbgen
 
 BROKEN = {
     "en/bad-yaml.md": "---\ntitle: A\ndescription: [oops\n---\nx\n",
@@ -130,3 +130,17 @@ def test_a_bug_in_kbgen_is_a_message_with_the_way_to_a_traceback(tmp_path, monke
     monkeypatch.setattr("sys.argv", ["kbgen", "-C", str(root), "--debug", "build"])
     with pytest.raises(RuntimeError):
         cli.main()
+
+
+def test_problems_with_and_without_lines_in_one_file_are_listed_in_order(tmp_path):
+    root = make_site(tmp_path, {
+        "en/a.md": article("A", "{{< youtube x >}}\n\n[gone](gone.md)", slug="b"),
+        "en/b.md": article("B"),
+    })
+    result = build_site(root)   # the URL clash has no line, the broken link has one
+    assert result.exit_code == 1
+    located = [line for line in result.output.splitlines() if line.startswith(("content/", "Error: content/"))]
+    assert len(located) == 3
+    assert "claims the URL /en/b/" in result.output and "broken link 'gone.md'" in result.output
+    strict = run_cli("-C", str(root), "check", "--strict")
+    assert strict.exit_code == 1 and "Hugo shortcode" in strict.output

@@ -74,7 +74,7 @@ def test_documents_belong_to_one_customer(make_user, api_client):
 def test_one_changeable_vote_per_browser_and_report(api_client, make_user):
     def vote(voter, value, ref="abc123"):
         return api_client.put(f"/api/ratings/{ref}", json={"value": value, "voter": voter, "title": f"Article {ref}",
-                                                           "url": f"en/{ref}/", "lang": "en"})
+                                                           "url": f"/en/{ref}/", "lang": "en"})
     assert vote(VOTER_A, "up").status_code == 200
     vote(VOTER_A, "up")            # a resend: still one vote
     vote(VOTER_B, "up")
@@ -121,3 +121,10 @@ def test_internal_site_only_for_staff(tmp_path, api_settings, make_user, new_cli
     assert agent.get("/internal/../outside.txt").status_code == 404
     assert agent.get("/internal/%2e%2e/outside.txt").status_code == 404
     app.state.engine.dispose()
+
+
+def test_rating_url_must_be_a_path_on_this_site(api_client):
+    for url in ("//evil.example/x", "https://evil.example/", "javascript:alert(1)", "/\\evil"):
+        response = api_client.put("/api/ratings/abc", json={"value": "up", "voter": VOTER_A, "url": url})
+        assert response.status_code == 422, url
+    assert api_client.put("/api/ratings/abc", json={"value": "up", "voter": VOTER_A, "url": "/en/a/"}).status_code == 200

@@ -124,7 +124,7 @@ def test_password_reset_is_rate_limited(api_app, api_client):
 
 
 def test_oversized_body_is_refused_before_parsing(api_client):
-    response = api_client.post("/api/auth/login", content=b"{" + b" " * 200_000 + b"}",
+    response = api_client.post("/api/auth/login", content=b"{" + b" " * 400_000 + b"}",
                                headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
@@ -155,3 +155,22 @@ def test_disabled_staff_cannot_sign_in(api_app, make_user):
         db.commit()
     response = BrowserClient(api_app).post("/api/auth/login", json={"email": "agent@example.com", "password": PASSWORD})
     assert response.status_code == 401
+
+
+def test_signing_in_again_ends_the_previous_session(api_app, make_user):
+    from kbgen.api.models import AuthSession
+
+    ann = make_user("ann@example.com")
+    ann.sign_in("ann@example.com")
+    with api_app.state.kb.sessions() as db:
+        assert db.query(AuthSession).count() == 1
+
+
+def test_session_cookie_from_another_browser_is_not_enough_without_csrf(make_user, new_client):
+    ann = make_user("ann@example.com")
+    thief = new_client()
+    thief.http.cookies.set("kb_session", ann.http.cookies.get("kb_session"))
+    # a forged cross-site form post carries the session cookie but neither the token nor our Origin
+    response = thief.post("/api/tickets", csrf=False, origin="https://evil.example",
+                          data={"subject": "x", "body": "y", "department": "general"})
+    assert response.status_code == 403

@@ -76,7 +76,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=cross_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["content-type", "x-csrf-token", "idempotency-key"])
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     return app
 
 

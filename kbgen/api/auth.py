@@ -44,7 +44,10 @@ def set_csrf_cookie(response: Response, state, token: str) -> None:
                         path="/", max_age=60 * 60 * 24 * 365)
 
 
-def start_session(db, response: Response, state, user: User) -> None:
+def start_session(db, response: Response, state, user: User, request: Request | None = None) -> None:
+    previous = request.cookies.get(SESSION_COOKIE) if request is not None else None
+    if previous:
+        db.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash(previous)))
     token = new_token()
     db.add(AuthSession(token_hash=token_hash(token), user_id=user.id,
                        expires_at=utcnow() + session_lifetime(state.settings)))
@@ -62,7 +65,7 @@ def get_session(request: Request, response: Response, state: State, user: Option
 
 
 @router.post("/auth/register", status_code=201, dependencies=[Depends(rate_limit("register"))])
-def register(body: RegisterBody, response: Response, db: DB, state: State) -> dict:
+def register(body: RegisterBody, request: Request, response: Response, db: DB, state: State) -> dict:
     user = User(email=body.email, name=body.name, password_hash=hash_password(body.password), role="customer")
     db.add(user)
     try:
@@ -70,19 +73,19 @@ def register(body: RegisterBody, response: Response, db: DB, state: State) -> di
     except IntegrityError:
         db.rollback()
         raise field_error("email", "already has an account; sign in or reset the password", 409) from None
-    start_session(db, response, state, user)
+    start_session(db, response, state, user, request)
     db.commit()
     return {"user": user_json(user)}
 
 
 @router.post("/auth/login", dependencies=[Depends(rate_limit("signin"))])
-def login(body: SignInBody, response: Response, db: DB, state: State) -> dict:
+def login(body: SignInBody, request: Request, response: Response, db: DB, state: State) -> dict:
     # a second limit per account slows password guessing spread over many addresses
     hit_rate_limit(state, "signin", f"email:{body.email}")
     user = db.scalar(select(User).where(User.email == body.email))
     if not verify_password(user.password_hash if user else None, body.password) or user.disabled:
         raise ApiError(401, "bad_credentials", "The email or password is wrong.")
-    start_session(db, response, state, user)
+    start_session(db, response, state, user, request)
     db.commit()
     return {"user": user_json(user)}
 

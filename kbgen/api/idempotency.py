@@ -9,17 +9,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
+from datetime import timedelta
 from typing import Callable
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .db import utcnow
 from .errors import ApiError
 from .models import IdempotencyRecord
 
 HEADER = "idempotency-key"
+RETENTION = timedelta(days=30)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 
 
@@ -61,6 +66,8 @@ def run_once(db: Session, request: Request, scope: str, print_: str,
         cleanup()
         return _replay(existing, print_)
     status, body = create()
+    if secrets.randbelow(200) == 0:   # now and then, forget keys older than any sane offline period
+        db.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION))
     db.add(IdempotencyRecord(key=full_key, fingerprint=print_, status_code=status, response_json=json.dumps(body)))
     try:
         db.commit()

@@ -35,13 +35,14 @@ def security_headers(path: str) -> list[tuple[bytes, bytes]]:
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app):
+    def __init__(self, app, hsts: bool = False):
         self.app = app
+        self.hsts = [(b"strict-transport-security", b"max-age=31536000")] if hsts else []
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        extra = security_headers(scope.get("path", ""))
+        extra = security_headers(scope.get("path", "")) + self.hsts
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

@@ -87,7 +87,7 @@ class Settings:
     cookie_secure: bool = False
     session_days: int = 30
     reset_minutes: int = 60
-    max_json_bytes: int = 64 * 1024
+    max_json_bytes: int = 256 * 1024
     rates: dict[str, Rate] = field(default_factory=dict)
     smtp: SmtpSettings | None = None
     tickets: TicketSettings = field(default_factory=lambda: default_ticket_settings())
@@ -294,7 +294,7 @@ def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | N
         cookie_secure=bool(api.get("cookie_secure", public_url.startswith("https://"))),
         session_days=_int(api, "session_days", 30, source, "api", 1),
         reset_minutes=_int(api, "reset_minutes", 60, source, "api", 5),
-        max_json_bytes=_int(api, "max_json_kb", 64, source, "api", 4) * 1024,
+        max_json_bytes=_int(api, "max_json_kb", 256, source, "api", 4) * 1024,
         rates=_parse_rates(api.get("rate_limits", {}), source),
         smtp=_parse_smtp(api.get("smtp"), source),
         tickets=parse_tickets(raw.get("tickets"), source, languages),

@@ -105,7 +105,7 @@ async function ratingsView() {
   return h('section', {}, h('h2', {}, 'Least helpful articles'),
     h('table', { class: 'ratings' }, h('thead', {}, h('tr', {}, ['Article', 'Yes', 'No', 'Helpful'].map((c) => h('th', {}, c)))),
       h('tbody', {}, articles.map((a) => h('tr', {},
-        h('td', {}, a.url && a.url.startsWith('/') ? h('a', { href: a.url }, a.title) : a.title),
+        h('td', {}, a.url && /^\/(?![\/\\])/.test(a.url) ? h('a', { href: a.url }, a.title) : a.title),
         h('td', {}, a.up), h('td', {}, a.down), h('td', {}, a.helpful_ratio === null ? '—' : `${Math.round(a.helpful_ratio * 100)} %`))))));
 }
 

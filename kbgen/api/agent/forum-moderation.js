@@ -51,8 +51,8 @@ function act(label, work) {
   return async () => {
     try {
       await work();
-      say(label);
       await route(false);
+      say(label);     // after the redraw, so the message describes what is on screen
     } catch (error) {
       fail(error);
     }

@@ -24,7 +24,8 @@ class Vote(Strict):
     voter: str = Field(pattern=VOTER_PATTERN, description="random id the browser keeps for itself")
     lang: str = Field(default="", max_length=16, pattern=r"^[A-Za-z-]*$")
     title: str = Field(default="", max_length=200)
-    url: str = Field(default="", max_length=300, pattern=r"^[^\s<>\"']*$")
+    # a path on this site: one leading slash, never //host or a scheme
+    url: str = Field(default="", max_length=300, pattern=r"^(/([^/\\\s<>\"'][^\s<>\"'\\]*)?)?$")
 
 
 def _value(number: int | None) -> str | None:

@@ -213,7 +213,7 @@ def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path |
     theme = r.take(raw, "theme", "", str, "classic")
 
     languages: dict[str, Language] = {}
-    language_table = r.take(raw, "languages", "", dict, {}, required=True)
+    language_table = r.take(raw, "languages", "", dict, {})
     for code, spec in language_table.items():
         prefix = f"languages.{code}."
         if not LANGUAGE_CODE.match(code):
@@ -226,8 +226,9 @@ def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path |
         name = r.take(spec, "name", prefix, str, code)
         languages[code] = Language(code, name, r.take(spec, "title", prefix, str, title),
                                    r.take(spec, "description", prefix, str, ""))
-    if language_table and not languages:
-        r.error("languages", "no valid language")
+    if not languages and not any(p.field and p.field.startswith("languages.") for p in problems):
+        r.error("languages", "no language is configured",
+                'add a table per language, e.g. [languages.en] with name = "English"')
 
     default_language = r.take(raw, "default_language", "", str, next(iter(languages), "en"))
     if languages and default_language not in languages:

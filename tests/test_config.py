@@ -112,3 +112,10 @@ def test_folders_are_relative_to_the_config_file(tmp_path):
     config = load_config(write_config(tmp_path, 'content_dir = "docs"\noutput_dir = "public"\n' + BASE_CONFIG))
     assert config.content_dir == tmp_path / "docs"
     assert config.output_dir == tmp_path / "public"
+
+
+@pytest.mark.parametrize("text", ['title = "x"\n', 'title = "x"\n[languages]\n'])
+def test_a_site_needs_a_language(tmp_path, text):
+    message = config_error(tmp_path, text)
+    assert "kbgen.toml: error: languages: no language is configured" in message
+    assert "[languages.en]" in message

@@ -1,0 +1,55 @@
+// node --test kbgen/assets/js/portal.test.js
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { portalText } from './portal-ui.js';
+import { parseTicketHash } from './tickets.js';
+import { voterId } from './rating.js';
+import { ApiError, apiClient } from './api-client.js';
+
+test('the private link in the hash names the ticket and its key', () => {
+  assert.deepEqual(parseTicketHash('#ticket=abc_-1&key=f00'), { id: 'abc_-1', key: 'f00' });
+  assert.deepEqual(parseTicketHash('#ticket=abc'), { id: 'abc', key: null });
+  assert.equal(parseTicketHash('#reset=x'), null);
+  assert.equal(parseTicketHash(''), null);
+});
+
+test('Japanese strings exist for every English one and fill placeholders', () => {
+  const en = portalText('en');
+  const ja = portalText('ja');
+  assert.equal(en('ticket_created', { n: 'AB12' }), 'Thank you! Your ticket number is AB12.');
+  assert.match(ja('ticket_created', { n: 'AB12' }), /AB12/);
+  assert.notEqual(ja('helpful'), en('helpful'));
+  assert.equal(portalText('fr')('yes'), 'Yes');
+});
+
+test('a browser keeps one voter id', () => {
+  const store = new Map();
+  const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
+  const first = voterId(storage);
+  assert.match(first, /^[A-Za-z0-9_-]{16,64}$/);
+  assert.equal(voterId(storage), first);
+});
+
+test('API errors carry the field reasons; unreachable means offline', async () => {
+  const failing = apiClient('/api', { fetchImpl: async (url) => {
+    if (url.endsWith('/session')) return { status: 200, ok: true, json: async () => ({ csrf_token: 't' }) };
+    return { status: 422, ok: false, json: async () => ({ error: { code: 'validation_failed', message: 'subject: is required', fields: [{ field: 'subject', reason: 'is required' }] } }) };
+  } });
+  await assert.rejects(failing.post('/tickets', {}), (error) => error instanceof ApiError && error.fieldReason('subject') === 'is required');
+  const offline = apiClient('/api', { fetchImpl: async () => { throw new TypeError('Failed to fetch'); } });
+  await assert.rejects(offline.get('/session'), (error) => error.offline === true);
+});
+
+test('a refused CSRF token is refreshed once and the request retried', async () => {
+  let tokens = 0;
+  let posts = 0;
+  const api = apiClient('/api', { fetchImpl: async (url, init) => {
+    if (url.endsWith('/session')) { tokens += 1; return { status: 200, ok: true, json: async () => ({ csrf_token: `t${tokens}` }) }; }
+    posts += 1;
+    if (init.headers['X-CSRF-Token'] === 't1') return { status: 403, ok: false, json: async () => ({ error: { code: 'csrf_failed', message: 'no' } }) };
+    return { status: 200, ok: true, json: async () => ({ ok: true }) };
+  } });
+  assert.deepEqual(await api.post('/x', {}), { ok: true });
+  assert.equal(tokens, 2);
+  assert.equal(posts, 2);
+});

@@ -40,8 +40,9 @@ def test_sample_builds_without_warnings(sample):
     assert report.get("warnings") == [], "\n".join(f"{w['file']}:{w['line']}: {w['message']}" for w in report["warnings"])
 
 
-def test_every_link_on_every_page_resolves(out):
+def broken_links(out) -> list[str]:
     pages = [p for p in out.rglob("*.html") if p.name != "404.html"]
+    assert pages
     broken = []
     for file in pages:
         for attrs in tags(read(file)):
@@ -51,7 +52,22 @@ def test_every_link_on_every_page_resolves(out):
                     continue
                 if not follow(file, value).is_file():
                     broken.append(f"{file.relative_to(out)}: {value}")
-    assert broken == []
+    return broken
+
+
+def test_every_link_on_every_page_resolves(out):
+    assert broken_links(out) == []
+
+
+@pytest.mark.parametrize("theme", ["minimalistic", "montana"])
+def test_every_bundled_theme_builds_the_sample_with_working_links(tmp_path, theme):
+    root = copy_sample(tmp_path / "site")
+    config = root / "kbgen.toml"
+    config.write_text(re.sub(r'(?m)^theme = .*$', f'theme = "{theme}"', config.read_text(encoding="utf-8")), encoding="utf-8")
+    result = build_site(root, "--base-url", BASE)
+    assert result.exit_code == 0, result.output
+    assert f"theme-{theme}" in read(root / "output/en/index.html")
+    assert broken_links(root / "output") == []
 
 
 def test_every_anchor_exists_on_its_target_page(out):

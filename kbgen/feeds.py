@@ -62,6 +62,8 @@ def atom_feed(site: Site, lang: str, translator, count: int = 20) -> bytes:
         f'  <link href={quoteattr(config.absolute(lang + "/"))}/>',
         f"  <id>{escape(feed_url)}</id>",
         f"  <updated>{_iso(updated)}</updated>",
+        # Atom (RFC 4287) requires an author for the feed when entries have none of their own.
+        f"  <author><name>{escape(config.languages[lang].title)}</name></author>",
     ]
     for article in articles:
         url = config.absolute(url_path(article.url))

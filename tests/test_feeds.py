@@ -74,6 +74,11 @@ def test_atom_feed_per_language(out):
     assert first.find(f"{ATOM}published").text == "2024-01-10T00:00:00Z"
     assert first.find(f"{ATOM}summary").text == "Get going."
     assert feed.find(f"{ATOM}updated").text == "2024-04-01T01:00:00Z", "the feed is as new as its newest entry"
+    # what RFC 4287 requires of a feed: id, title, updated, a self link, an author
+    assert feed.find(f"{ATOM}id").text == BASE + "en/feed.xml"
+    assert feed.find(f"{ATOM}title").text == "Test KB"
+    assert feed.find(f"{ATOM}author/{ATOM}name").text == "Test KB"
+    assert [l.get("href") for l in feed.findall(f"{ATOM}link") if l.get("rel") == "self"] == [BASE + "en/feed.xml"]
     assert len(entries[1].find(f"{ATOM}summary").text) <= 200
     ja = ET.parse(out / "ja/feed.xml").getroot()
     assert [e.find(f"{ATOM}title").text for e in ja.findall(f"{ATOM}entry")] == ["セットアップ"]

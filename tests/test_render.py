@@ -204,6 +204,8 @@ def test_redirect_pages_for_aliases(out):
         target = refresh.split("url=", 1)[1]
         assert follow(file, target) == (out / "en/billing/plans/index.html").resolve()
         assert 'name="robots" content="noindex"' in html
+        canonical = [l["href"] for l in tags(html, "link") if l.get("rel") == "canonical"]
+        assert canonical == [BASE + "en/billing/plans/"], "search engines are pointed at the new address"
 
 
 def test_language_root_points_to_default_language(out):

@@ -142,12 +142,32 @@ def count(page, selector, text):
     return page.locator(selector, has_text=text).count()
 
 
+def add_earlier_chat(base_url):
+    """Gina chatted before; that transcript is on her record (made through the API, like a real visit)."""
+    from kbgen.api.testing import PASSWORD
+
+    with httpx.Client(base_url=base_url, headers={"Origin": base_url}) as guest, \
+            httpx.Client(base_url=base_url, headers={"Origin": base_url}) as staff:
+        token = staff.get("/api/session").json()["csrf_token"]
+        staff.post("/api/auth/login", json={"email": AGENT_EMAIL, "password": PASSWORD}, headers={"X-CSRF-Token": token})
+        token = staff.get("/api/session").json()["csrf_token"]
+        staff.post("/api/agent/chat/presence", json={"status": "online"}, headers={"X-CSRF-Token": token})
+        guest_token = guest.get("/api/session").json()["csrf_token"]
+        chat = guest.post("/api/chat/chats", json={"name": "Gina Guest", "email": "gina@example.com", "lang": "en"},
+                          headers={"X-CSRF-Token": guest_token}).json()
+        guest.post(f"/api/chat/chats/{chat['id']}/messages", json={"body": "My export failed last week"},
+                   headers={"X-CSRF-Token": guest_token, "X-Chat-Token": chat["token"]})
+        closed = guest.post(f"/api/chat/chats/{chat['id']}/close", headers={"X-CSRF-Token": guest_token, "X-Chat-Token": chat["token"]})
+        assert closed.json()["status"] == "closed"
+
+
 def exchange(browser, base_url, service_workers="allow"):
     """The whole customer ↔ agent conversation; returns the measured delivery times in seconds.
 
     With the site's offline service worker in charge the customer page polls (a worker would hold
     an event stream forever); with it blocked the page must use the event stream."""
     errors, timings = [], {}
+    add_earlier_chat(base_url)
     agent_context, agent = sign_in_agent(browser, base_url, errors)
     wait_until_available(base_url)
     customer_context = browser.new_context(base_url=base_url, service_workers=service_workers)
@@ -188,6 +208,9 @@ def exchange(browser, base_url, service_workers="allow"):
     assert agent.locator("#waiting .wait").count() == 1
     agent.click("#waiting .accept")
     agent.wait_for_selector("#chat-log >> text=Hello from the customer")
+    agent.wait_for_selector("#chat-history summary >> text=Previous chats")     # the transcript on her record
+    agent.click("#chat-history summary")
+    agent.wait_for_selector("#chat-history >> text=My export failed last week")
     if service_workers == "allow":
         violations = axe.run(agent).response["violations"]
         assert not violations, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]

@@ -203,14 +203,15 @@ async function openChat(id) {
   pane.replaceChildren(
     h('h2', {}, chat.name || chat.email || 'Guest', ' ', h('small', {}, '(', h('span', { id: 'chat-status' }, chat.status), ')')),
     h('p', { class: 'meta' }, `${chat.email || 'no email'} · ${chat.department} · ${chat.lang}${chat.page ? ' · from ' + chat.page : ''}${chat.customer_id ? '' : ' · guest'}`),
-    h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', class: 'chat-log-box' }, h('ul', { id: 'chat-log', class: 'chat-log' })),
+    h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', class: 'chat-log-box' }, h('ul', { id: 'chat-log', class: 'chat-log', tabindex: '0' })),
     h('p', { id: 'chat-typing', class: 'typing', 'aria-live': 'polite' }),
     reply,
     h('div', { class: 'chat-actions' },
       h('button', { type: 'button', id: 'chat-accept', onclick: () => accept(chat.id), hidden: chat.status !== 'waiting' }, 'Accept'),
       h('label', { for: 'chat-transfer' }, 'Transfer'), transfer,
       h('button', { type: 'button', id: 'chat-transfer-go', 'data-owner-only': true, onclick: () => doTransfer(chat.id) }, 'Transfer'),
-      h('button', { type: 'button', id: 'chat-close', onclick: () => closeChat(chat.id) }, 'Close chat')));
+      h('button', { type: 'button', id: 'chat-close', onclick: () => closeChat(chat.id) }, 'Close chat')),
+    h('div', { id: 'chat-history' }));
   const textarea = reply.querySelector('textarea');
   textarea.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey) { event.preventDefault(); reply.requestSubmit(); }
@@ -233,6 +234,23 @@ async function openChat(id) {
   renderLists();
   if (chat.status === 'waiting' || chat.status === 'active') openStream(chat.id);
   textarea.focus();
+  showHistory(chat);
+}
+
+// Earlier chats of the same customer (account or email): the transcripts kept on their record.
+async function showHistory(chat) {
+  const query = chat.customer_id ? `customer_id=${encodeURIComponent(chat.customer_id)}` : (chat.email ? `email=${encodeURIComponent(chat.email)}` : '');
+  if (!query) return;
+  let earlier;
+  try {
+    earlier = (await api.get(`/agent/chat/history?${query}`)).chats.filter((c) => c.id !== chat.id);
+  } catch (error) { return; }
+  const box = $('chat-history');
+  if (!box || !earlier.length || !state.current || state.current.id !== chat.id) return;
+  box.replaceChildren(h('details', {}, h('summary', {}, `Previous chats (${earlier.length})`),
+    earlier.map((past) => h('section', { class: 'past-chat' },
+      h('h3', {}, `${new Date(past.created_at).toLocaleString()} · ${past.status}${past.ticket_id ? ' · became a ticket' : ''}`),
+      h('ul', { class: 'chat-log past-log' }, past.messages.map(messageItem))))));
 }
 
 // One key per message: a resend after a failure can never post it twice.

@@ -182,7 +182,7 @@ export function mountChat(element, context) {
   const title = h('h2', { id: 'kb-chat-title' }, t('title'));
   const subtitle = h('p', { class: 'kb-chat-agent', 'aria-live': 'polite' });
   const closeButton = h('button', { type: 'button', class: 'kb-chat-close', 'aria-label': t('close') }, '×');
-  const body = h('div', { class: 'kb-chat-body' });
+  const body = h('div', { class: 'kb-chat-body', tabindex: '0' });   // scrollable: reachable by keyboard
   const footer = h('div', { class: 'kb-chat-footer' });
   const panel = h('div', { id: 'kb-chat-panel', class: 'kb-chat-panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'kb-chat-title', hidden: true },
     h('div', { class: 'kb-chat-head' }, h('div', { style: null }, title, subtitle), closeButton), body, footer);

@@ -262,3 +262,30 @@ def test_results_page_labels_other_languages_and_links_translations(sample, serv
     with page.expect_navigation():
         translation.click()
     assert page.url.split("/")[-3] == "en" or "/en/" in page.url
+
+
+def test_a_new_build_replaces_the_offline_cache(tmp_path, serve, browser):
+    output = build_sample(tmp_path / "first")
+    base = serve(output)
+    build_of = lambda: re.search(r"const BUILD = \"([^\"]+)\"", (output / "sw.js").read_text(encoding="utf-8")).group(1)
+    first_build = build_of()
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(base + "en/index.html")
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        caches = page.evaluate("caches.keys()")
+        assert len(caches) == 1 and caches[0].endswith(first_build)
+        site = tmp_path / "first" / "site"
+        build(site, BuildOptions(output_dir=output, use_cache=False, workers=1, base_url="https://elsewhere.example/"))
+        assert build_of() != first_build
+        page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+        # wait_for_function does not await promises: poll caches.keys() from here.
+        for _ in range(60):
+            caches = page.evaluate("caches.keys()")
+            if len(caches) == 1 and caches[0].endswith(build_of()):
+                break
+            page.wait_for_timeout(250)
+        assert len(caches) == 1 and caches[0].endswith(build_of()), caches
+    finally:
+        context.close()

@@ -118,7 +118,7 @@ def test_first_result_download_is_small_for_a_large_corpus():
 
 def sw_constants(files):
     script = build_service_worker(files, precache_limit_bytes=10_000)["sw.js"].decode("utf-8")
-    name = re.search(r"const CACHE_NAME = (\"[^\"]+\");", script).group(1)
+    name = re.search(r"const BUILD = (\"[^\"]+\");", script).group(1)
     precache = re.search(r"const PRECACHE = (\[.*?\]);", script).group(1)
     return json.loads(name), json.loads(precache)
 

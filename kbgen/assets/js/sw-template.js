@@ -5,11 +5,13 @@
 // - activate: caches of older builds are deleted, open pages are taken over.
 // - HTML: network first, cached copy when offline (visited pages are cached as they are read).
 // - content-hashed search data: cache first. Everything else (unversioned names): network first.
-const CACHE_NAME = '__KB_CACHE_NAME__';
-const CACHE_PREFIX = 'kbgen-';
+const BUILD = '__KB_CACHE_NAME__';
 const PRECACHE = __KB_PRECACHE__;
 
 const scope = self.registration ? self.registration.scope : self.location.href.replace(/[^/]*$/, '');
+// Per scope, so a public and an internal portal on one origin never delete each other's cache.
+const CACHE_PREFIX = `kbgen ${scope} `;
+const CACHE_NAME = CACHE_PREFIX + BUILD;
 const absolute = (path) => new URL(path, scope).href;
 
 self.addEventListener('install', (event) => {

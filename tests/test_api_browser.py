@@ -179,7 +179,7 @@ def test_offline_submission_is_sent_once_when_back_online(page, server):
     page.fill("#kb-t-body", "No signal here")
     page.context.set_offline(True)
     page.click(".kb-ticket-form button[type=submit]")
-    page.wait_for_selector("text=You are offline")
+    page.wait_for_selector("text=saved in this browser")
     shot(page, "offline-queued")
     assert tickets_with_subject(server, "Sent from a train") == []
     page.context.set_offline(False)
@@ -217,3 +217,22 @@ def test_subject_suggests_articles(page):
     page.type("#kb-t-subject", "password")
     page.wait_for_selector(".kb-suggestions li a", timeout=10000)
     assert page.locator(".kb-suggestions li").count() >= 1
+
+
+def test_form_works_while_the_api_is_down_and_sends_once_it_is_back(page, server):
+    page.goto("/en/tickets/")          # the config of the form is remembered from this visit
+    page.wait_for_selector("#kb-t-subject")
+    page.route("**/api/**", lambda route: route.abort())
+    page.reload()
+    page.wait_for_selector("#kb-t-subject")
+    assert page.locator("#kb-t-department option").count() == 2      # the remembered departments
+    page.fill("#kb-t-email", "down@example.com")
+    page.select_option("#kb-t-department", "tech")
+    page.fill("#kb-t-subject", "Sent while the API was down")
+    page.fill("#kb-t-body", "Hello?")
+    page.click(".kb-ticket-form button[type=submit]")
+    page.wait_for_selector("text=saved in this browser")
+    page.unroute("**/api/**")
+    # the browser never went offline, so no "online" event: the periodic retry sends it
+    page.wait_for_selector("text=Your ticket number is", timeout=30000)
+    assert len(tickets_with_subject(server, "Sent while the API was down")) == 1

@@ -2,7 +2,7 @@
 
 const STRINGS = {
   en: {
-    loading: 'Loading…', offline_queued: 'You are offline. Your submission is saved in this browser and will be sent automatically when the connection returns.',
+    loading: 'Loading…', api_unreachable: 'The support server cannot be reached right now. Please try again later.', offline_queued: 'The support server cannot be reached (are you offline?). Your submission is saved in this browser and will be sent automatically when the connection returns.',
     queued_sent: 'Your saved submission was sent.', queued_failed: 'A saved submission could not be sent:', queued_count: 'Waiting to be sent: {n}',
     required: 'required', optional: 'optional', error_generic: 'Something went wrong. Please try again.',
     new_ticket: 'Contact support', subject: 'Subject', message: 'Describe the problem', department: 'Topic', email: 'Your email', name: 'Your name',
@@ -21,7 +21,7 @@ const STRINGS = {
     helpful: 'Was this article helpful?', yes: 'Yes', no: 'No', thanks: 'Thank you for your feedback.', rating_queued: 'Saved; it will be sent when you are back online.',
   },
   ja: {
-    loading: '読み込み中…', offline_queued: 'オフラインです。送信内容はこのブラウザに保存され、接続が戻ると自動的に送信されます。',
+    loading: '読み込み中…', api_unreachable: '現在サポートサーバーに接続できません。しばらくしてからもう一度お試しください。', offline_queued: 'サポートサーバーに接続できません（オフラインの可能性があります）。送信内容はこのブラウザに保存され、接続が戻ると自動的に送信されます。',
     queued_sent: '保存されていた送信内容を送信しました。', queued_failed: '保存されていた送信内容を送信できませんでした：', queued_count: '送信待ち：{n} 件',
     required: '必須', optional: '任意', error_generic: '問題が発生しました。もう一度お試しください。',
     new_ticket: 'サポートへのお問い合わせ', subject: '件名', message: '問題の詳細', department: 'トピック', email: 'メールアドレス', name: 'お名前',

@@ -83,8 +83,31 @@ function statusLabel(status, t) {
   return h('span', { class: `kb-status kb-status-${status}` }, t(`status_${status}`));
 }
 
+// The form must work while the API is unreachable (the submission then waits in the queue), so
+// the last config seen is kept; without one, a minimal form (the server picks the department).
+const FALLBACK_CONFIG = {
+  departments: [{ id: '', label: '—' }], fields: [], subject_max: 200, body_max: 20000,
+  attachments: { max_files: 5, max_file_bytes: 10485760, max_total_bytes: 26214400, allowed_types: [] },
+};
+
+export async function ticketConfig(api, lang, storage) {
+  const key = `kb-ticket-config:${lang}`;
+  try {
+    const config = await api.get(`/config/tickets?lang=${encodeURIComponent(lang)}`);
+    try { storage.setItem(key, JSON.stringify(config)); } catch (error) { /* storage full or disabled */ }
+    return config;
+  } catch (error) {
+    if (!error.offline) throw error;
+    try {
+      const saved = JSON.parse(storage.getItem(key) || 'null');
+      if (saved && Array.isArray(saved.departments)) return saved;
+    } catch (parseError) { /* fall through */ }
+    return FALLBACK_CONFIG;
+  }
+}
+
 async function renderForm(element, context, api, session, t) {
-  const config = await api.get(`/config/tickets?lang=${encodeURIComponent(context.lang)}`);
+  const config = await ticketConfig(api, context.lang, globalThis.localStorage);
   const queue = sharedQueue(api);
   const user = session.user;
   const suggestions = suggestionBox(context, t);
@@ -233,18 +256,24 @@ export async function mountTickets(element, context) {
   const render = async () => {
     element.replaceChildren(h('p', { class: 'kb-muted' }, t('loading')));
     try {
-      const session = await api.session();
       const ref = parseTicketHash(location.hash);
+      let session = { user: null };
+      try {
+        session = await api.session();
+      } catch (error) {
+        if (!error.offline || ref) throw error;   // unreachable: the form still works, as a guest
+        api.forgetSession();
+      }
       if (ref) {
         element.replaceChildren(await renderTicket(element, context, api, ref, t));
         return;
       }
       const parts = [await renderForm(element, context, api, session, t)];
-      if (session.user) parts.push(await renderList(context, api, t));
+      if (session.user) parts.push(await renderList(context, api, t).catch(() => ''));
       else parts.push(h('p', {}, t('sign_in_hint'), ' ', h('a', { href: siteUrl(`${context.lang}/account/`) }, t('sign_in'))));
       element.replaceChildren(...parts);
     } catch (error) {
-      element.replaceChildren(notice(error.offline ? t('offline_queued') : (error.message || t('error_generic')), 'error'));
+      element.replaceChildren(notice(error.offline ? t('api_unreachable') : (error.message || t('error_generic')), 'error'));
     }
   };
   window.addEventListener('hashchange', render);

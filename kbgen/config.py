@@ -72,6 +72,10 @@ class Config:
         return self.base_url + site_path
 
     def with_base_url(self, base_url: str) -> "Config":
+        parts = urlsplit(base_url)
+        if not (parts.scheme in ("http", "https") and parts.netloc):
+            raise ConfigError([Problem("--base-url", None, None, f"must be an absolute http(s) URL, got {base_url!r}",
+                                       "for example --base-url https://example.com/help/")])
         self.base_url = _normalize_base_url(base_url)
         return self
 

@@ -110,3 +110,13 @@ def test_running_outside_a_site_says_what_to_do(tmp_path):
     assert result.returncode == 1
     assert "kbgen.toml" in result.stderr and "kbgen init" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_base_url_option_is_validated(tmp_path):
+    root = make_site(tmp_path / "s", {"en/a.md": article("A")})
+    result = build_site(root, "--base-url", "example.com/help")
+    assert result.exit_code == 1
+    assert "--base-url" in result.output and "absolute http(s) URL" in result.output
+    assert not (root / "output").exists()
+    assert build_site(root, "--base-url", "https://example.com/help").exit_code == 0
+    assert 'href="https://example.com/help/en/a/"' in (root / "output/en/a/index.html").read_text(encoding="utf-8")

@@ -82,9 +82,12 @@ def test_one_changeable_vote_per_browser_and_report(api_client, make_user):
     vote(VOTER_A, "down", ref="zzz")
     vote(VOTER_B, "up", ref="zzz")
     vote(VOTER_B, "up", ref="best")
-    assert api_client.get(f"/api/ratings/abc123?voter={VOTER_A}").json()["value"] == "down"
+    mine = api_client.get(f"/api/ratings/abc123?voter={VOTER_A}").json()
+    assert mine["value"] == "down" and "counts" not in mine     # visitors never see the counts
     assert api_client.get("/api/agent/ratings").status_code == 401
-    report = make_user("agent@example.com", role="agent").get("/api/agent/ratings").json()["articles"]
+    agent = make_user("agent@example.com", role="agent")
+    assert agent.get(f"/api/ratings/abc123?voter={VOTER_A}").json()["counts"] == {"up": 1, "down": 1}
+    report = agent.get("/api/agent/ratings").json()["articles"]
     counts = {a["ref"]: (a["up"], a["down"]) for a in report}
     assert counts == {"abc123": (1, 1), "zzz": (1, 1), "best": (1, 0)}
     assert report[-1]["ref"] == "best"

@@ -236,3 +236,32 @@ def test_form_works_while_the_api_is_down_and_sends_once_it_is_back(page, server
     # the browser never went offline, so no "online" event: the periodic retry sends it
     page.wait_for_selector("text=Your ticket number is", timeout=30000)
     assert len(tickets_with_subject(server, "Sent while the API was down")) == 1
+
+
+def test_agent_attaches_a_document_and_only_that_customer_gets_it(browser, server, page, tmp_path):
+    document = tmp_path / "contract.txt"
+    document.write_text("signed contract")
+    agent_context = browser.new_context(base_url=server.url)
+    agent = agent_context.new_page()
+    agent.goto("/agent/")
+    agent.fill("#email", "agent@example.com")
+    agent.fill("#password", PASSWORD)
+    agent.click("#signin button[type=submit]")
+    agent.wait_for_selector("table.inbox")
+    agent.goto("/agent/#documents")
+    agent.fill("#doc-email", "carol")
+    agent.click("text=Find")
+    agent.wait_for_selector(".customer h3:has-text('carol@example.com')")
+    agent.fill(".customer input[name=title]", "Service contract")
+    agent.set_input_files(".customer input[type=file]", str(document))
+    agent.click(".customer button[type=submit]")
+    agent.wait_for_selector(".customer li:has-text('Service contract')")
+    agent.goto("/agent/#ratings")
+    agent.wait_for_selector("h2:has-text('Least helpful articles')")
+    agent_context.close()
+
+    sign_in_on_account_page(page, "carol@example.com")
+    page.wait_for_selector(".kb-documents a:has-text('Service contract')")
+    with page.expect_download() as download:
+        page.click(".kb-documents a")
+    assert Path(download.value.path()).read_text() == "signed contract"

@@ -133,8 +133,7 @@ def chat_events(chat_id: str, request: Request, state: State, db: DB, user: Opti
     chat = load_chat(db, chat_id, token, user)
     resume = max(after, int(last_event_id) if last_event_id and last_event_id.isdigit() else 0)
     db.close()   # the stream polls with its own short sessions; do not hold this one for minutes
-    stream = core.event_stream(request, state, chat.id, resume, lambda: chat_settings(state.settings), staff=False,
-                               still_allowed=lambda _chat: True)
+    stream = core.event_stream(request, state, chat.id, resume, lambda: chat_settings(state.settings), staff=False)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

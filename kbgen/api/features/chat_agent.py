@@ -122,8 +122,7 @@ def chat_events(chat_id: str, request: Request, db: DB, state: State, staff: Sta
     header = request.headers.get("last-event-id", "")
     resume = max(after, int(header) if header.isdigit() and len(header) < 10 else 0)
     db.close()
-    stream = core.event_stream(request, state, chat.id, resume, lambda: chat_settings(state.settings), staff=True,
-                               still_allowed=lambda _chat: True)
+    stream = core.event_stream(request, state, chat.id, resume, lambda: chat_settings(state.settings), staff=True)
     return StreamingResponse(stream, media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

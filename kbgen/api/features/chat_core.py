@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import signal
 import time as clock
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -122,19 +123,27 @@ def read_only_session(state):
             yield session
 
 
+def server_stopping() -> bool:
+    """True once uvicorn was told to stop. It waits for open responses before exiting, and a chat
+    stream would keep it waiting for minutes; ending the stream is harmless, since the browser
+    reconnects (to the restarted server) and resumes after its last sequence number."""
+    handler = signal.getsignal(signal.SIGTERM)
+    return bool(getattr(getattr(handler, "__self__", None), "should_exit", False))
+
+
 def _sse(event: str, data: dict, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 async def event_stream(request, state, chat_id: str, after: int, chat_config: Callable[[], ChatSettings], *,
-                       staff: bool, still_allowed: Callable[[ChatSession], bool]) -> AsyncIterator[str]:
+                       staff: bool) -> AsyncIterator[str]:
     """`message` events (id = sequence number, so EventSource's Last-Event-ID resumes exactly)
     and `state` events (status, agent, typing) whenever they change."""
     def poll(sent: int):
         with read_only_session(state) as db:
             chat = db.get(ChatSession, chat_id)
-            if chat is None or not still_allowed(chat):
+            if chat is None:
                 return None, []
             return chat_state(db, chat, chat_config(), staff=staff), [message_json(m) for m in messages_after(db, chat_id, sent)]
 
@@ -142,7 +151,7 @@ async def event_stream(request, state, chat_id: str, after: int, chat_config: Ca
     sent, last_state = after, None
     started = last_write = clock.monotonic()
     while True:
-        if await request.is_disconnected():
+        if await request.is_disconnected() or server_stopping():
             return
         snapshot, messages = await run_in_threadpool(poll, sent)
         if snapshot is None:

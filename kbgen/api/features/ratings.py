@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db import utcnow
-from ..deps import DB, Staff, rate_limit
+from ..deps import DB, OptionalUser, Staff, rate_limit
 from ..models import Rating
 from ..schemas import Strict
 
@@ -51,10 +51,16 @@ def vote(ref: REF, body: Vote, db: DB) -> dict:
     return {"ref": ref, "value": body.value}
 
 
-@router.get("/ratings/{ref}", summary="This browser's vote on an article")
-def my_vote(ref: REF, db: DB, voter: Annotated[str, Query(pattern=VOTER_PATTERN)]) -> dict:
+@router.get("/ratings/{ref}", summary="This browser's vote on an article (and, for staff, the counts)")
+def my_vote(ref: REF, db: DB, user: OptionalUser, voter: Annotated[str, Query(pattern=VOTER_PATTERN)]) -> dict:
     value = db.scalar(select(Rating.value).where(Rating.article_ref == ref, Rating.voter == voter))
-    return {"ref": ref, "value": _value(value)}
+    answer = {"ref": ref, "value": _value(value)}
+    if user is not None and user.is_staff:
+        up = func.sum(case((Rating.value == 1, 1), else_=0))
+        down = func.sum(case((Rating.value == -1, 1), else_=0))
+        ups, downs = db.execute(select(up, down).where(Rating.article_ref == ref)).one()
+        answer["counts"] = {"up": ups or 0, "down": downs or 0}
+    return answer
 
 
 @router.get("/agent/ratings", tags=["agent"], summary="Votes per article; least helpful first")

@@ -218,9 +218,9 @@ async def reply(ticket_id: str, request: Request, state: State, db: DB, user: Op
 
 @router.get("/tickets/{ticket_id}/files/{file_id}", summary="Download an attachment of a ticket you may see")
 def ticket_file(ticket_id: str, file_id: str, db: DB, state: State, user: OptionalUser,
-                x_ticket_key: TicketKey = None, key: Annotated[str | None, Query(max_length=100)] = None):
-    # `key` in the query lets a plain link download for guests; the header is preferred
-    ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key or key)
+                x_ticket_key: TicketKey = None):
+    # guests send their key as a header only: a key in the URL would land in logs and histories
+    ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
     stored = db.get(StoredFile, file_id) if len(file_id) <= 32 else None
     if stored is None or stored.ticket_id != ticket.id or stored.kind != "attachment":
         raise not_found("file")

@@ -18,7 +18,7 @@ const STRINGS = {
     new_password: 'New password', forgot: 'Forgot your password?', send_reset: 'Send reset link', reset_sent: 'If an account exists for that email, a reset link is on its way.',
     set_password: 'Set new password', password_changed: 'Your password was changed and you are signed in.', documents: 'Your documents',
     no_documents: 'No documents yet.', agent_page: 'Open the agent page', tickets_link: 'Your support tickets',
-    helpful: 'Was this article helpful?', yes: 'Yes', no: 'No', thanks: 'Thank you for your feedback.', rating_queued: 'Saved; it will be sent when you are back online.',
+    staff_counts: '(staff) Yes {up} · No {down}', helpful: 'Was this article helpful?', yes: 'Yes', no: 'No', thanks: 'Thank you for your feedback.', rating_queued: 'Saved; it will be sent when you are back online.',
   },
   ja: {
     loading: '読み込み中…', api_unreachable: '現在サポートサーバーに接続できません。しばらくしてからもう一度お試しください。', offline_queued: 'サポートサーバーに接続できません（オフラインの可能性があります）。送信内容はこのブラウザに保存され、接続が戻ると自動的に送信されます。',
@@ -37,7 +37,7 @@ const STRINGS = {
     new_password: '新しいパスワード', forgot: 'パスワードをお忘れですか？', send_reset: 'リセット用リンクを送信', reset_sent: 'アカウントが存在する場合、リセット用リンクを送信しました。',
     set_password: 'パスワードを設定', password_changed: 'パスワードを変更し、サインインしました。', documents: 'あなたのドキュメント',
     no_documents: 'ドキュメントはまだありません。', agent_page: '担当者ページを開く', tickets_link: 'サポートチケット',
-    helpful: 'この記事は役に立ちましたか？', yes: 'はい', no: 'いいえ', thanks: 'フィードバックをありがとうございました。', rating_queued: '保存しました。オンラインに戻ると送信されます。',
+    staff_counts: '（スタッフ）はい {up} · いいえ {down}', helpful: 'この記事は役に立ちましたか？', yes: 'はい', no: 'いいえ', thanks: 'フィードバックをありがとうございました。', rating_queued: '保存しました。オンラインに戻ると送信されます。',
   },
 };
 

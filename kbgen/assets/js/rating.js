@@ -49,7 +49,13 @@ export function mountRating(element, context) {
     h('span', { class: 'kb-rating-question', id: `kb-rating-${ref}` }, t('helpful')), ' ',
     h('span', { role: 'group', 'aria-labelledby': `kb-rating-${ref}` }, buttons.up, ' ', buttons.down), ' ', status));
   api.get(`/ratings/${encodeURIComponent(ref)}?voter=${encodeURIComponent(voter)}`)
-    .then((current) => { if (current.value) show(current.value); })
+    .then((current) => {
+      if (current.value) show(current.value);
+      if (current.counts) {
+        element.querySelector('.kb-rating-box').append(' ', h('span', { class: 'kb-rating-counts kb-muted' },
+          t('staff_counts', { up: current.counts.up, down: current.counts.down })));
+      }
+    })
     .catch(() => { /* offline: the buttons still work */ });
 }
 

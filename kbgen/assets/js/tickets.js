@@ -180,6 +180,26 @@ function showCreated(container, ticket, t) {
     h('p', {}, h('a', { href: link }, t('open_ticket')))));
 }
 
+// A guest's private key travels in a header, not in the link (URLs end up in logs and histories):
+// the file is fetched and handed to the browser as a download.
+function attachmentLink(api, file, key) {
+  const url = api.root + file.url.replace(/^\/api/, '');
+  const link = h('a', { href: url, download: file.filename }, file.filename);
+  if (!key) return link;
+  link.addEventListener('click', async (event) => {
+    event.preventDefault();
+    const response = await fetch(url, { credentials: 'include', headers: { 'X-Ticket-Key': key } });
+    if (!response.ok) return;
+    const objectUrl = URL.createObjectURL(await response.blob());
+    const save = h('a', { href: objectUrl, download: file.filename });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(objectUrl), 60000);
+  });
+  return link;
+}
+
 async function renderList(context, api, t) {
   const { tickets } = await api.get('/tickets');
   return h('section', { class: 'kb-ticket-list' }, h('h2', {}, t('my_tickets')),
@@ -198,7 +218,6 @@ async function renderTicket(element, context, api, ref, t) {
     return h('section', {}, notice(error.status === 404 ? t('not_found') : error.message, 'error'),
       h('p', {}, h('a', { href: '#' }, t('back_to_tickets'))));
   }
-  const keyQuery = ref.key ? `?key=${encodeURIComponent(ref.key)}` : '';
   const reached = new Set(ticket.history.map((step) => step.to));
   const progress = h('ol', { class: 'kb-ticket-progress' }, STATUSES.map((status) => h('li', {
     class: `${reached.has(status) ? 'kb-done' : ''} ${ticket.status === status ? 'kb-current' : ''}`.trim(),
@@ -212,7 +231,7 @@ async function renderTicket(element, context, api, ref, t) {
     ' · ', formatDate(message.created_at, context.lang)),
   sanitizedHtml(message.body_html),
   message.attachments.length ? h('ul', { class: 'kb-attachments' }, message.attachments.map((file) => h('li', {},
-    h('a', { href: api.root + file.url.replace(/^\/api/, '') + keyQuery, download: file.filename }, file.filename)))) : null)));
+    attachmentLink(api, file, ref.key)))) : null)));
   const section = h('section', { class: 'kb-ticket', 'data-ticket': ticket.id },
     h('p', {}, h('a', { href: '#' }, t('back_to_tickets'))),
     h('h2', {}, t('ticket', { n: ticket.number }), ': ', ticket.subject),

@@ -289,3 +289,12 @@ def test_a_new_build_replaces_the_offline_cache(tmp_path, serve, browser):
         assert len(caches) == 1 and caches[0].endswith(build_of()), caches
     finally:
         context.close()
+
+
+def test_results_page_without_a_choice_of_categories_shows_no_filter(sample, serve, page):
+    page.goto(serve(sample) + "en/search.html?q=prorated")
+    results = page.locator("[data-kb-mount=search-results]")
+    results.locator("li").first.wait_for()
+    categories = set(results.locator("li .kb-search-category").all_inner_texts())
+    assert len(categories) == 1, "the query should match a single category for this test"
+    assert not results.locator(".kb-search-filter").is_visible()

@@ -126,6 +126,7 @@ function installStyle() {
 .kb-search-results ol{list-style:none;padding:0}
 .kb-search-results li{margin:0 0 1.1rem}
 .kb-search-results .kb-search-category,.kb-search-results .kb-search-language{display:block;font-size:.85em;opacity:.75}
+.kb-search-results [hidden]{display:none!important}
 .kb-search-filter{display:flex;flex-wrap:wrap;gap:.4rem;margin:.6rem 0 1rem;padding:0;border:0}
 .kb-search-filter button{font:inherit;font-size:.9em;padding:.2rem .6rem;border:1px solid GrayText;border-radius:1rem;background:Canvas;color:CanvasText;cursor:pointer}
 .kb-search-filter button[aria-pressed=true]{background:CanvasText;color:Canvas;border-color:CanvasText}
@@ -328,6 +329,7 @@ function renderResultsPage(mount, context) {
     const titles = new Map();
     for (const { ref } of group.results) {
       const { path, title } = group.index.categoryOf(ref);
+      if (!path) continue; // an article outside every category: only under "All"
       const parts = path.split('/');
       const titleParts = title.split(' › ');
       for (let depth = 1; depth <= parts.length; depth += 1) {

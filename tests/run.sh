@@ -27,7 +27,7 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "${KBGEN_TEST_POSTGRES_URL:-}" ] && [ -n "$PG_BIN" ] && [ -x "$PG_BIN/initdb" ]; then
   PG_DIR=$(mktemp -d /tmp/kbgen-pg-XXXXXX)
-  PG_PORT=${KBGEN_TEST_PG_PORT:-55432}
+  PG_PORT=${KBGEN_TEST_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   RUN_AS=()
   if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR"; RUN_AS=(runuser -u postgres --); fi
   "${RUN_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust >/dev/null

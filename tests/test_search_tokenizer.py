@@ -106,3 +106,17 @@ def test_js_stemmer_matches_lunr_on_a_large_vocabulary():
     js = run_js(words=words)
     mismatches = [(w, s, stem(w)) for w, s in zip(words, js["stems"]) if s != stem(w)]
     assert mismatches == []
+
+
+@needs_node
+def test_js_tokenizer_matches_python_on_every_field_of_the_built_sample_site():
+    from kbgen.build import BuildOptions, build, search_documents
+
+    result = build(ROOT, BuildOptions(write=False, use_cache=False, workers=1))
+    docs = [doc for language_docs in search_documents(result.site).values() for doc in language_docs]
+    assert {doc.lang for doc in docs} == {"en", "ja"}
+    texts = [text for doc in docs for text in (doc.title, doc.description, doc.body, doc.category_title,
+                                                "\n".join(doc.keywords), "\n".join(doc.headings))]
+    js = run_js(cases=texts)
+    mismatches = [text[:60] for text, js_index in zip(texts, js["index"]) if js_index != index_terms(text)]
+    assert mismatches == []

@@ -68,8 +68,9 @@ def github_slug(value: str, separator: str = "-") -> str:
 
 
 class ShortcodePreprocessor(Preprocessor):
-    """Hugo shortcodes that KBs use: ref/relref become link placeholders, highlight becomes a
-    fenced block; any other shortcode is removed with a warning (its inner text is kept)."""
+    """Hugo shortcodes that KBs use: ref/relref become link placeholders, highlight a fenced
+    block, figure an image with caption, box shortcodes (hint, notice…) callouts; any other
+    shortcode is removed with a warning (its inner text is kept)."""
 
     REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"]+)\"\s*[>%]\}\}")
     HIGHLIGHT = re.compile(r"\{\{<\s*highlight\s+(\w+)[^>]*>\}\}\n(.*?)\n\{\{<\s*/highlight\s*>\}\}", re.S)
@@ -86,6 +87,7 @@ class ShortcodePreprocessor(Preprocessor):
         text = self.REF.sub(lambda m: REF_PREFIX + m.group(1), text)
         text = self.HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}\n```", text)
         text = self.BOX.sub(self._box, text)
+        text = self.FIGURE.sub(self._figure, text)
 
         def drop(match):
             message = f"Hugo shortcode {{{{< {match.group(1)} >}}}} is not supported; it was left out"
@@ -96,6 +98,24 @@ class ShortcodePreprocessor(Preprocessor):
         text = self.OTHER.sub(drop, text)
         return text.split("\n")
 
+
+    FIGURE = re.compile(r"\{\{[<%]\s*figure\s+([^>%]*?)/?\s*[>%]\}\}")
+    ATTRIBUTE = re.compile(r"(\w+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
+
+    def _figure(self, match: re.Match) -> str:
+        """Hugo's figure: an image (through the normal link handling) with an optional caption."""
+        attributes = {m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+                      for m in self.ATTRIBUTE.finditer(match.group(1))}
+        source = attributes.get("src", "")
+        if not source:
+            return ""
+        alt = (attributes.get("alt") or attributes.get("caption") or attributes.get("title") or "").replace("]", "")
+        caption = attributes.get("caption") or attributes.get("title") or ""
+        image = f"![{alt}](<{source}>)"
+        if attributes.get("link"):
+            image = f"[{image}](<{attributes['link']}>)"
+        figcaption = f"\n<figcaption markdown=\"span\">{caption}</figcaption>" if caption else ""
+        return f"\n\n<figure markdown=\"1\">\n{image}{figcaption}\n</figure>\n\n"
 
     def _box(self, match: re.Match) -> str:
         words = [w.strip("\"'") for w in re.findall(r"[\w\"'-]+", match.group(2))]

@@ -208,9 +208,11 @@ def _included(source: Source, audience: str, drafts: bool, internal_dirs: set[st
 
 def is_internal(source: Source, internal_dirs: set[str]) -> bool:
     """An article is internal itself or below an _index.md marked internal."""
-    if source.internal:
-        return True
-    folder = source.path.rsplit("/", 1)[0]
+    return source.internal or is_internal_path(source.path, internal_dirs)
+
+
+def is_internal_path(content_path: str, internal_dirs: set[str]) -> bool:
+    folder = content_path.rsplit("/", 1)[0]
     return any(folder == d or folder.startswith(d + "/") for d in internal_dirs)
 
 
@@ -301,7 +303,7 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
     _link_translations(languages, problems)
     _relate(languages, config.related_count)
     redirects = _redirects(languages, url_owner, problems)
-    _check_links(articles_by_source, excluded, files, config, problems, audience)
+    _check_links(articles_by_source, excluded, files, config, problems, audience, internal_dirs)
     for source in content.sources:
         for warning in (source.body.warnings if source.body else []):
             problems.warning(f"content/{source.path}", warning)
@@ -443,7 +445,8 @@ def _redirects(languages, url_owner: dict[str, str], problems: Problems) -> list
     return redirects
 
 
-def _check_links(articles_by_source, excluded, files, config: Config, problems: Problems, audience: str) -> None:
+def _check_links(articles_by_source, excluded, files, config: Config, problems: Problems, audience: str,
+                 internal_dirs: set[str] = frozenset()) -> None:
     """Broken links and links from public articles into internal ones."""
     file_sources = {source for source, _ in files.values()}
     for article in articles_by_source.values():
@@ -470,6 +473,10 @@ def _check_links(articles_by_source, excluded, files, config: Config, problems: 
             elif link.kind == "file" and link.target not in file_sources:
                 problems.error(file, f"broken link {link.raw!r}: content/{link.target} does not exist", line=line,
                                hint="add the file next to the article or fix the path")
+            elif link.kind == "file" and audience == "public" and not is_internal(source, internal_dirs) \
+                    and is_internal_path(link.target, internal_dirs):
+                problems.error(file, f"public article links to content/{link.target}, a file in an internal folder",
+                               line=line, hint="move the file out of the internal folder, or remove the link")
 
 
 def resolve_link_target(link, source_path: str, articles_by_source, excluded) -> str:

@@ -2,7 +2,6 @@
 roadmap, merging duplicates, comments, abuse limits, and votes under real concurrency."""
 import random
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from kbgen.api.db import utcnow
+from kbgen.api.devserver import ServerThread
 from kbgen.api.features.feedback_models import FeedbackIdea, FeedbackVote
 from kbgen.api.features.forum_models import ForumAnswer, ForumAnswerVote
 from kbgen.api.mailer import read_outbox
@@ -185,18 +185,8 @@ def test_honeypot_links_lengths_and_resends(api_client, make_user):
 
 @pytest.fixture
 def live_api(api_app):
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(api_app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with ServerThread(api_app) as running:
+        yield running.url
 
 
 def signed_in_http(api_app, base: str, email: str) -> httpx.Client:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -140,6 +141,20 @@ def wait_until_available(base_url, expected=True, timeout=10):
 
 def count(page, selector, text):
     return page.locator(selector, has_text=text).count()
+
+
+class StaffApi:
+    """The agent, through the API (where a test needs no agent page)."""
+
+    def __init__(self, base_url):
+        from kbgen.api.testing import PASSWORD
+
+        self.http = httpx.Client(base_url=base_url, headers={"Origin": base_url})
+        self.post("/api/auth/login", json={"email": AGENT_EMAIL, "password": PASSWORD})
+
+    def post(self, path, **kwargs):
+        token = self.http.get("/api/session").json()["csrf_token"]
+        return self.http.post(path, headers={"X-CSRF-Token": token}, **kwargs)
 
 
 def add_earlier_chat(base_url):
@@ -302,6 +317,56 @@ def test_with_nobody_online_the_button_offers_a_message_that_becomes_a_ticket(br
         tickets = db.query(Ticket).filter_by(email="olga@example.com").all()
     assert len(tickets) == 1 and tickets[0].subject == "Message: Please call me about my invoice"
     assert tickets[0].number in page.inner_text("#kb-chat-panel")
+    context.close()
+    assert not errors, errors
+
+
+@pytest.mark.browser
+def test_unanswered_chat_becomes_a_ticket_and_replies_to_a_closed_panel_show_on_the_button(browser, server):
+    from kbgen.api.db import utcnow
+    from kbgen.api.features.chat_models import ChatSession
+    from kbgen.api.models import Ticket
+
+    staff = StaffApi(server.url)
+    staff.post("/api/agent/chat/presence", json={"status": "online"})
+    context = browser.new_context(base_url=server.url)
+    page = context.new_page()
+    errors = []
+    watch_errors(page, errors)
+    page.goto("/en/guides/exporting/")
+    page.click(".kb-chat-launcher")
+    page.fill("#kb-chat-name", "Una Unanswered")
+    page.fill("#kb-chat-email", "una@example.com")
+    page.click(".kb-chat-form button[type=submit]")
+    page.fill("#kb-chat-input", "Is anyone there?")
+    page.press("#kb-chat-input", "Enter")
+    page.wait_for_selector(".kb-chat-log li.kb-chat-customer:not(.kb-chat-pending)")
+    with server.app.state.kb.sessions() as db:      # two minutes pass without an agent
+        chat = db.query(ChatSession).filter_by(email="una@example.com").one()
+        chat.waiting_since = utcnow() - timedelta(seconds=121)
+        db.commit()
+    page.wait_for_selector("text=nobody has answered yet", timeout=3000)
+    page.click("button:has-text('Leave a message instead')")
+    page.wait_for_selector("text=We will answer by email.")
+    with server.app.state.kb.sessions() as db:
+        (ticket,) = db.query(Ticket).filter_by(email="una@example.com").all()
+    assert ticket.subject == "Chat: Is anyone there?" and ticket.number in page.inner_text("#kb-chat-panel")
+
+    page.click("text=Start a new chat")
+    page.fill("#kb-chat-name", "Una")
+    page.fill("#kb-chat-email", "una@example.com")
+    page.click(".kb-chat-form button[type=submit]")
+    page.wait_for_selector("#kb-chat-input")
+    page.keyboard.press("Escape")
+    with server.app.state.kb.sessions() as db:
+        chat_id = db.query(ChatSession).filter_by(email="una@example.com", status="waiting").one().id
+    assert staff.post(f"/api/agent/chat/chats/{chat_id}/accept").status_code == 200
+    staff.post(f"/api/agent/chat/chats/{chat_id}/messages", json={"body": "Sorry for the wait!"})
+    page.wait_for_selector(".kb-chat-badge:not([hidden])", timeout=2000)
+    assert "new" in page.get_attribute(".kb-chat-launcher", "aria-label")
+    page.click(".kb-chat-launcher")
+    assert page.is_hidden(".kb-chat-badge")
+    assert page.locator(".kb-chat-log li", has_text="Sorry for the wait!").count() == 1
     context.close()
     assert not errors, errors
 

@@ -29,7 +29,7 @@ const STRINGS = {
     unanswered: 'Sorry, nobody has answered yet. You can keep waiting or leave a message instead.', leave_instead: 'Leave a message instead',
     turned_ticket: 'Your message was saved as ticket {n}. We will answer by email.', reconnecting: 'Reconnecting…',
     offline_send: 'Not sent yet – will retry when the connection returns.', error: 'Something went wrong. Please try again.',
-    new_messages: 'New message', required: 'required',
+    new_messages: '{n} new', required: 'required',
   },
   ja: {
     open: 'チャットで問い合わせる', title: 'サポートとチャット', close: 'チャットウィンドウを閉じる', name: 'お名前', email: 'メールアドレス',
@@ -43,7 +43,7 @@ const STRINGS = {
     unanswered: '申し訳ありません、まだ担当者が応答していません。このままお待ちいただくか、メッセージを残してください。', leave_instead: '代わりにメッセージを残す',
     turned_ticket: 'メッセージをチケット {n} として保存しました。メールでご返信します。', reconnecting: '再接続しています…',
     offline_send: '未送信です。接続が戻ると再送します。', error: '問題が発生しました。もう一度お試しください。',
-    new_messages: '新しいメッセージ', required: '必須',
+    new_messages: '新着 {n} 件', required: '必須',
   },
 };
 
@@ -176,7 +176,7 @@ export function mountChat(element, context) {
 
   addStyles();
   const launcherLabel = h('span', { class: 'kb-chat-label' }, t('open'));
-  const badge = h('span', { class: 'kb-chat-badge', hidden: true, 'aria-label': t('new_messages') });
+  const badge = h('span', { class: 'kb-chat-badge', hidden: true, 'aria-hidden': 'true' });
   const launcher = h('button', { type: 'button', class: 'kb-chat-launcher', 'aria-expanded': 'false', 'aria-controls': 'kb-chat-panel', 'aria-label': t('open') },
     bubbleIcon(), launcherLabel, badge);
   const title = h('h2', { id: 'kb-chat-title' }, t('title'));
@@ -189,12 +189,18 @@ export function mountChat(element, context) {
 
   function isOpen() { return !panel.hidden; }
 
+  function showUnread(count) {
+    ui.unread = count;
+    badge.textContent = String(count);
+    badge.hidden = count === 0;
+    launcher.setAttribute('aria-label', count ? `${t('open')} (${t('new_messages', { n: count })})` : t('open'));
+  }
+
   function openPanel(focus = true) {
     panel.hidden = false;
     launcher.setAttribute('aria-expanded', 'true');
     writeJson('sessionStorage', OPEN_KEY, true);
-    ui.unread = 0;
-    badge.hidden = true;
+    showUnread(0);
     if (ui.chat) {
       if (focus) setTimeout(focusFirst, 0);
       return;
@@ -408,11 +414,7 @@ export function mountChat(element, context) {
     const later = [...ui.view.list.querySelectorAll('li[data-seq]')].find((li) => Number(li.dataset.seq) > message.seq);
     const firstPending = ui.view.list.querySelector('li.kb-chat-pending');
     ui.view.list.insertBefore(item, later || firstPending || null);
-    if (!isOpen() && message.kind !== 'customer') {
-      ui.unread += 1;
-      badge.textContent = String(ui.unread);
-      badge.hidden = false;
-    }
+    if (!isOpen() && message.kind !== 'customer') showUnread(ui.unread + 1);
     scrollDown();
   }
 

@@ -378,3 +378,20 @@ def test_overview_lists_waiting_chats_with_wait_time(api_client, new_client, age
 
 def test_default_settings_without_a_chat_section():
     assert ChatSettings().is_open(utcnow()) and ChatSettings().welcome_for("fr") == "Hi! How can we help?"
+
+
+def test_switched_off_chat_offers_nothing_but_a_message(api_client, agent, chat_toml):
+    chat_toml.write_text(CHAT_TOML + "enabled = false\n", encoding="utf-8")
+    config = api_client.get("/api/chat/config").json()
+    assert config["enabled"] is False and config["available"] is False
+    refused = api_client.post("/api/chat/chats", json=GUEST)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "chat_unavailable"
+
+
+def test_messages_are_rendered_without_markup_from_the_sender(api_client, agent):
+    chat = start(api_client)
+    sent = api_client.post(f"/api/chat/chats/{chat['id']}/messages", headers=as_guest(chat),
+                           json={"body": 'Look **here** <script>alert(1)</script> <a href="javascript:x()">link</a>'}).json()
+    assert "<strong>here</strong>" in sent["body_html"]
+    assert "<script" not in sent["body_html"] and "javascript:" not in sent["body_html"]
+    assert sent["body"].startswith("Look **here**")      # stored as written

@@ -459,3 +459,27 @@ def test_xss_payloads_in_every_field_never_execute(server, visitors):
         staff.page.wait_for_selector("#staff-view h2")
         staff.page.wait_for_timeout(200)
         assert_nothing_ran(staff, f"the staff page {view}")
+
+
+def axe_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+    result = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result.response["violations"]]
+
+
+def test_community_pages_pass_axe_in_every_theme(server, visitors):
+    agent = api_as(server, "agent@example.com")
+    topic = agent.post("/api/forum/topics", json={"title": "Accessible topic", "body": "Body with `code`", "category": "billing"}).json()["id"]
+    agent.post(f"/api/forum/topics/{topic}/answers", json={"body": "An *answer*."})
+    idea = agent.post("/api/feedback/ideas", json={"title": "Accessible idea", "body": "Please."}).json()["id"]
+    agent.patch(f"/api/agent/feedback/ideas/{idea}", json={"status": "planned", "note": "Soon."})
+    problems = []
+    for theme in THEMES:
+        page = visitors("dave@example.com").page
+        for path, ready in ((f"/{theme}/en/community/", ".kb-community-item"), (f"/{theme}/en/community/#topic={topic}", ".kb-forum-answer"),
+                            (f"/{theme}/ja/feedback/", ".kb-idea"), (f"/{theme}/en/feedback/#idea={idea}", ".kb-idea-note"),
+                            (f"/{theme}/ja/roadmap/", ".kb-roadmap li")):
+            page.goto(path)
+            page.wait_for_selector(ready)
+            problems += [f"{path}: {v}" for v in axe_violations(page)]
+    assert not problems, "\n".join(problems)

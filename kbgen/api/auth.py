@@ -12,7 +12,7 @@ from .deps import DB, OptionalUser, State, hit_rate_limit, rate_limit, session_l
 from .errors import ApiError, field_error
 from .models import AuthSession, PasswordReset, User
 from .schemas import Email, LangCode, Password, ShortText, Strict, user_json
-from .security import (CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_token_valid, hash_password, new_csrf_token,
+from .security import (CSRF_COOKIE, SESSION_COOKIE, csrf_token_valid, hash_password, new_csrf_token,
                        new_token, token_hash, verify_password)
 
 router = APIRouter(tags=["accounts"])

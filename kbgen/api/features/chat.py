@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 from sqlalchemy import select
@@ -125,12 +125,27 @@ def get_chat(chat_id: str, db: DB, state: State, user: OptionalUser, x_chat_toke
             "messages": [core.message_json(m) for m in core.messages_after(db, chat.id, after)]}
 
 
+STREAM_COOKIE = "kb_chat_stream"
+
+
+@router.post("/chats/{chat_id}/stream-access", status_code=204,
+             summary="Lets this browser open the chat's event stream: sets an HttpOnly cookie valid only for that stream")
+def stream_access(chat_id: str, request: Request, response: Response, db: DB, state: State, user: OptionalUser,
+                  x_chat_token: ChatToken = None) -> None:
+    # EventSource cannot send headers; a cookie keeps the secret token out of URLs (and access logs)
+    load_chat(db, chat_id, x_chat_token, user)
+    if x_chat_token:
+        events_path = request.url.path.removesuffix("/stream-access") + "/events"
+        response.set_cookie(STREAM_COOKIE, x_chat_token, httponly=True, samesite="lax", path=events_path,
+                            secure=state.settings.cookie_secure, max_age=7 * 24 * 3600)
+
+
 @router.get("/chats/{chat_id}/events", summary="Server-Sent Events: `message` (id = sequence number) and `state`",
             response_class=StreamingResponse)
 def chat_events(chat_id: str, request: Request, state: State, db: DB, user: OptionalUser,
-                token: Annotated[str | None, Query(max_length=200, description="the chat token (EventSource cannot send headers)")] = None,
+                token: Annotated[str | None, Query(max_length=200, description="the chat token; better: POST …/stream-access first")] = None,
                 after: Seq = 0, last_event_id: Annotated[str | None, Header(max_length=20)] = None):
-    chat = load_chat(db, chat_id, token, user)
+    chat = load_chat(db, chat_id, token or request.cookies.get(STREAM_COOKIE), user)
     resume = max(after, int(last_event_id) if last_event_id and last_event_id.isdigit() else 0)
     db.close()   # the stream polls with its own short sessions; do not hold this one for minutes
     stream = core.event_stream(request, state, chat.id, resume, lambda: chat_settings(state.settings), staff=False)

@@ -20,7 +20,7 @@ from ..idempotency import fingerprint, run_once
 from ..markup import render_markdown
 from ..models import User
 from ..schemas import Strict
-from .forum import RecordId, _trap_response
+from .forum import RecordId, trap_response
 from .forum_guard import (author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
                           like_pattern, plain_excerpt, settings_of, users_by_id)
 from .feedback_models import IDEA_STATUSES, ROADMAP_STATUSES, FeedbackComment, FeedbackIdea, FeedbackStatusChange, FeedbackVote
@@ -159,7 +159,7 @@ def get_idea(idea_id: RecordId, db: DB, user: OptionalUser) -> dict:
 def create_idea(body: IdeaBody, request: Request, db: DB, user: SignedIn, state: State):
     check_may_take_part(db, state, user)
     if check_honeypot(body.homepage):
-        return _trap_response("open")
+        return trap_response("open")
     title = clean_line(body.title, "title")
     text = clean_body(body.body)
     check_links(user, settings_of(state), title=title, body=text)
@@ -181,7 +181,7 @@ def create_comment(idea_id: RecordId, body: CommentBody, request: Request, db: D
     if idea.merged_into_id:
         raise ApiError(409, "conflict", "This idea was merged into another one; please comment there.")
     if check_honeypot(body.homepage):
-        return _trap_response("visible")
+        return trap_response("visible")
     text = clean_body(body.body)
     check_links(user, settings_of(state), body=text)
 

@@ -11,13 +11,13 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..deps import DB, OptionalUser, SignedIn, State, current_user, get_db, rate_limit
+from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
 from ..errors import ApiError, field_error, not_found
 from ..idempotency import fingerprint, run_once
 from ..models import StoredFile, Ticket, TicketEvent, TicketMessage
 from ..schemas import normalize_email
 from ._tickets_core import (MAX_FORM_FIELDS, FieldErrors, SavedFiles, clean_text, download_response, guest_key,
-                            guest_key_matches, new_ticket_number, notify, read_uploads, store_uploads,
+                            guest_key_matches, new_ticket_number, read_uploads, store_uploads,
                             ticket_detail, ticket_link, ticket_summary, validate_custom_fields, change_status)
 
 router = APIRouter(tags=["tickets"])

@@ -211,6 +211,12 @@ def test_search_and_navigation_work_offline_after_one_visit(sample, serve, brows
     try:
         page.goto(serve(sample) + "en/index.html")
         page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+        (sample / "api").mkdir(exist_ok=True)
+        (sample / "api" / "tickets").write_text("[]", encoding="utf-8")  # stands in for the portal's API
+        assert page.evaluate("fetch('../api/tickets').then(r => r.status)") == 200
+        cached = page.evaluate("caches.keys().then(n => caches.open(n[0])).then(c => c.keys()).then(k => k.map(r => r.url))")
+        assert any(url.endswith("/en/search.html") for url in cached)
+        assert not [url for url in cached if "/api/" in url], "API answers must never be cached"
         context.set_offline(True)
         page.reload()
         type_query(page, "password")

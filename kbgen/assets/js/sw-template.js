@@ -71,11 +71,21 @@ async function cacheFirst(request) {
   return response;
 }
 
+const precached = new Set(PRECACHE.map(absolute));
+
+// Only the static site is cached: never API calls (the portal's API may share this origin, and
+// its answers are private and live), nor anything else this build did not produce.
+function isSiteFile(url) {
+  const path = url.pathname.slice(new URL(scope).pathname.length);
+  return precached.has(url.origin + url.pathname) || /^(assets|search)\//.test(path)
+    || path === '' || path.endsWith('/') || path.endsWith('.html');
+}
+
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin || !url.href.startsWith(scope)) return;
+  if (url.origin !== self.location.origin || !url.href.startsWith(scope) || !isSiteFile(url)) return;
   if (isHtml(request) || url.pathname.endsWith('/index.js') || url.pathname.endsWith('/languages.js')) {
     event.respondWith(networkFirst(request));
   } else if (isVersionedData(url)) {

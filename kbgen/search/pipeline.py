@@ -30,7 +30,7 @@ def _job_name(prefix: str) -> str:
 
 
 def _cache_file(cache_dir: Path, prefix: str) -> Path:
-    return cache_dir / "search" / f"terms-v{TOKENIZER_VERSION}-{_job_name(prefix)}.pickle"
+    return cache_dir / f"terms-v{TOKENIZER_VERSION}-{_job_name(prefix)}.pickle"
 
 
 def _load_cache(cache_dir: Path | None, prefix: str) -> dict[str, dict[str, list[str]]]:
@@ -107,7 +107,7 @@ def _job_key(job: dict[str, Any]) -> str:
 
 
 def _output_cache_file(cache_dir: Path, prefix: str) -> Path:
-    return cache_dir / "search" / f"data-{_job_name(prefix)}.pickle"
+    return cache_dir / f"data-{_job_name(prefix)}.pickle"
 
 
 def _cached_output(cache_dir: Path | None, job: dict[str, Any]) -> dict[str, bytes] | None:

@@ -157,7 +157,9 @@ def query_terms(text: str) -> list[tuple[str, bool]]:
             continue
         is_open_last = position == len(all_runs) - 1 and not run.closed
         if is_open_last:
-            clauses.append((_common_prefix(run.text, stem(run.text)), True))
+            prefix = _common_prefix(run.text, stem(run.text))
+            if prefix:  # an empty prefix would require nothing and match everything
+                clauses.append((prefix, True))
         elif run.text not in STOP_WORDS:
             clauses.append((stem(run.text), False))
     return clauses

@@ -112,7 +112,8 @@ export function queryTerms(text) {
       return;
     }
     if (position === all.length - 1 && !run.closed) {
-      clauses.push({ term: commonPrefix(run.text, cachedStem(run.text)), prefix: true });
+      const prefix = commonPrefix(run.text, cachedStem(run.text));
+      if (prefix) clauses.push({ term: prefix, prefix: true }); // empty would match everything
     } else if (!STOP_WORDS.has(run.text)) {
       clauses.push({ term: cachedStem(run.text), prefix: false });
     }

@@ -156,6 +156,8 @@ def test_a_guest_reads_only_their_own_chat(api_client, new_client, make_user, ag
         assert other.post(f"/api/chat/chats/{chat_id}/messages", json={"body": "hi"}, headers=headers).status_code == 404
         assert other.post(f"/api/chat/chats/{chat_id}/transcript", headers=headers).status_code == 404
     assert other.get(f"/api/chat/chats/{chat_id}/events?token={chat_b['token']}").status_code == 404
+    denied = other.post(f"/api/chat/chats/{chat_id}/stream-access", headers=as_guest(chat_b))
+    assert denied.status_code == 404 and "set-cookie" not in denied.headers
     # the token works from any browser; another signed-in customer without it does not
     assert other.get(f"/api/chat/chats/{chat_id}", headers=as_guest(chat_a)).status_code == 200
     assert make_user("eve@example.com").get(f"/api/chat/chats/{chat_id}").status_code == 404
@@ -286,8 +288,13 @@ def test_stream_delivers_and_a_reconnect_resumes_without_loss_or_duplicates(api_
         # while the customer is away, both sides write
         agent.post(f"/api/agent/chat/chats/{chat['id']}/messages", json={"body": "Are you still there?"})
         api_client.post(f"/api/chat/chats/{chat['id']}/messages", json={"body": "Back now"}, headers=as_guest(chat))
+        # the browser's way: a cookie for this one stream instead of the token in the URL
+        access = api_client.post(f"/api/chat/chats/{chat['id']}/stream-access", headers=as_guest(chat))
+        cookie = access.headers["set-cookie"]
+        assert "HttpOnly" in cookie and f"Path=/api/chat/chats/{chat['id']}/events" in cookie
+        stream_cookie = {"Cookie": f"kb_chat_stream={chat['token']}"}
         # EventSource resumes with Last-Event-ID: exactly the missed messages, in order
-        with http.stream("GET", events, headers={"Last-Event-ID": "2"}) as response:
+        with http.stream("GET", events.split("?")[0], headers={"Last-Event-ID": "2"} | stream_cookie) as response:
             lines = response.iter_lines()
             missed, _ = read_events(lines, 2)
             assert missed == [(3, "Are you still there?"), (4, "Back now")]

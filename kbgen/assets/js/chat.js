@@ -473,11 +473,21 @@ export function mountChat(element, context) {
   // --- the event stream (with polling when a stream cannot be opened) ---
   function isLive() { return Boolean(ui.chat) && (ui.chat.status === 'waiting' || ui.chat.status === 'active'); }
 
-  function connect() {
+  async function connect() {
     disconnect();
     if (!isLive()) return;
     if (serviceWorkerControlled()) { poll(); return; }
-    const url = `${api.root}/chat/chats/${encodeURIComponent(ui.chat.id)}/events?token=${encodeURIComponent(ui.chat.token)}&after=${ui.log.lastSeq}`;
+    const chatId = ui.chat.id;
+    try {
+      // an HttpOnly cookie for this chat's stream, so the secret token never appears in a URL
+      await api.post(`/chat/chats/${encodeURIComponent(chatId)}/stream-access`, undefined, tokenHeader());
+    } catch (error) {
+      if (error.status === 404) { forget(); render(); return; }
+      ui.retryTimer = setTimeout(connect, 2000);
+      return;
+    }
+    if (!ui.chat || ui.chat.id !== chatId || ui.source) return;
+    const url = `${api.root}/chat/chats/${encodeURIComponent(chatId)}/events?after=${ui.log.lastSeq}`;
     const source = new EventSource(url, { withCredentials: true });
     ui.source = source;
     let opened = false;

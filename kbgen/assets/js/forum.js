@@ -86,6 +86,7 @@ const STYLE = `
 [data-kb-mount] .kb-community-actions button, [data-kb-mount] button.kb-community-secondary { background: var(--kb-bg); color: var(--kb-accent-strong); border-color: var(--kb-border); padding: .35rem .8rem; }
 [data-kb-mount] .kb-community-actions button[aria-pressed="true"] { background: var(--kb-accent); color: var(--kb-accent-fg); border-color: var(--kb-accent); }
 .kb-community-pager { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin: 1.25rem 0; }
+@media (max-width: 600px) { .kb-community-item { padding: .75rem; gap: .25rem .75rem; } .kb-community-post { padding: .75rem; } }
 .kb-community-trap { position: absolute !important; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 .kb-roadmap { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); align-items: start; }
 .kb-roadmap section { background: var(--kb-surface); border: 1px solid var(--kb-border); border-radius: var(--kb-radius); padding: .75rem 1rem; min-width: 0; }

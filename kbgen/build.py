@@ -101,6 +101,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     with clock.stage("structure"):
         site, structure_problems = build_site(config, content, audience=options.audience, drafts=options.drafts)
         problems.extend(structure_problems.items)
+        problems.extend(widget_problems(site))
     problems.raise_if_errors(options.strict)
 
     target = None
@@ -144,6 +145,22 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
                 previous.save(output.fingerprints)
     page_counts = {lang: len(language.articles) for lang, language in site.languages.items()}
     return BuildResult(target, site, page_counts, len(output.origins), problems.items, clock.timings, finish_search)
+
+
+def widget_problems(site: Site) -> list[Problem]:
+    """A widget category that matches no article would show an empty search box on
+    somebody's website: say so at build time."""
+    found = []
+    for name, widget in site.config.widgets.items():
+        language = site.languages.get(widget.language)
+        for category in widget.categories:
+            node = language.categories.get(category) if language else None
+            if node is None or not node.count:
+                found.append(Problem(site.config.path.name, None, f"widgets.{name}.categories",
+                                     f"{category!r} has no {widget.language} articles in this build",
+                                     "use a category path as in the portal's URLs, e.g. ticket-system/customer-portal",
+                                     "warning"))
+    return found
 
 
 def add_site_files(site: Site, renderer: Renderer, output: Output) -> None:

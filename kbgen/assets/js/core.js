@@ -27,6 +27,7 @@ export function siteUrl(path) {
 }
 
 export function onReady(callback) {
+  if (typeof document === 'undefined') return; // imported by node (tests): no page to wait for
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', callback, { once: true });
   } else {

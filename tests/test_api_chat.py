@@ -402,3 +402,16 @@ def test_messages_are_rendered_without_markup_from_the_sender(api_client, agent)
     assert "<strong>here</strong>" in sent["body_html"]
     assert "<script" not in sent["body_html"] and "javascript:" not in sent["body_html"]
     assert sent["body"].startswith("Look **here**")      # stored as written
+
+
+def test_a_quiet_stream_sends_pings_so_the_page_can_tell_it_from_a_stalled_one(api_client, agent, live, monkeypatch):
+    from kbgen.api.features import chat_core
+    monkeypatch.setattr(chat_core, "KEEPALIVE_SECONDS", 0.5)
+    chat = start(api_client)
+    with httpx.Client(timeout=10) as http:
+        with http.stream("GET", f"{live.url}/api/chat/chats/{chat['id']}/events?token={chat['token']}") as response:
+            started = utcnow()
+            for line in response.iter_lines():
+                if line == "event: ping":
+                    break
+    assert (utcnow() - started).total_seconds() < 3

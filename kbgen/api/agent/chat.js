@@ -149,10 +149,15 @@ function openStream(id) {
   source.addEventListener('message', (event) => addMessages([JSON.parse(event.data)]));
   source.addEventListener('state', (event) => applyState(JSON.parse(event.data)));
   source.addEventListener('error', () => {
-    // EventSource retries by itself (sending Last-Event-ID); once it gives up, start again from our last seq
-    if (source.readyState === EventSource.CLOSED && state.source === source) {
-      state.retry = setTimeout(() => openStream(id), 1500);
+    if (state.source !== source) return;
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {   // took over meanwhile: poll
+      closeStream();
+      state.polling = id;
+      poll(id);
+      return;
     }
+    // EventSource retries by itself (sending Last-Event-ID); once it gives up, start again from our last seq
+    if (source.readyState === EventSource.CLOSED) state.retry = setTimeout(() => openStream(id), 1500);
   });
   // a service worker of the public site (same origin) or a buffering proxy can hold the stream: poll instead
   state.fallback = setTimeout(() => {

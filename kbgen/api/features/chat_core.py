@@ -167,7 +167,8 @@ async def event_stream(request, state, chat_id: str, after: int, chat_config: Ca
             yield _sse("message", message, sent)
             last_write = clock.monotonic()
         if clock.monotonic() - last_write > KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
+            # an event rather than a comment, so the page can tell a quiet stream from a stalled one
+            yield "event: ping\ndata: {}\n\n"
             last_write = clock.monotonic()
         if clock.monotonic() - started > STREAM_SECONDS:
             return

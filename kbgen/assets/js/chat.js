@@ -15,6 +15,7 @@ const PENDING_KEY = 'kb-chat-pending';
 const TYPING_EVERY_MS = 2500;
 const POLL_FALLBACK_MS = 2500;
 const POLL_MS = 1000;
+const STALL_MS = 40000;
 
 const STRINGS = {
   en: {
@@ -491,16 +492,23 @@ export function mountChat(element, context) {
     const source = new EventSource(url, { withCredentials: true });
     ui.source = source;
     let opened = false;
-    source.addEventListener('open', () => { opened = true; });
-    source.addEventListener('message', (event) => addMessage(JSON.parse(event.data)));
-    source.addEventListener('state', (event) => applyState(JSON.parse(event.data)));
+    const alive = () => { ui.lastEventAt = Date.now(); };
+    source.addEventListener('open', () => { opened = true; alive(); });
+    source.addEventListener('message', (event) => { alive(); addMessage(JSON.parse(event.data)); });
+    source.addEventListener('state', (event) => { alive(); applyState(JSON.parse(event.data)); });
+    source.addEventListener('ping', alive);
     source.addEventListener('gone', () => { disconnect(); forget(); render(); });
     source.addEventListener('error', () => {
+      if (ui.source !== source) return;
+      // a service worker that took over meanwhile would hold the browser's automatic reconnection
+      if (serviceWorkerControlled()) { disconnect(); poll(); return; }
       // the browser retries by itself with Last-Event-ID; if it gives up, start over from the last seq we have
-      if (source.readyState === EventSource.CLOSED && ui.source === source) {
-        ui.retryTimer = setTimeout(connect, 2000);
-      }
+      if (source.readyState === EventSource.CLOSED) ui.retryTimer = setTimeout(connect, 2000);
     });
+    // the server writes at least every 15 s; a longer silence is a stalled connection
+    ui.watchdog = setInterval(() => {
+      if (ui.source === source && opened && Date.now() - ui.lastEventAt > STALL_MS) connect();
+    }, 5000);
     // Something between us and the API (a proxy that buffers, a service worker that waits for the
     // whole body) can hold a stream forever; then ask for new messages every second instead.
     ui.fallbackTimer = setTimeout(() => {
@@ -529,6 +537,7 @@ export function mountChat(element, context) {
   }
 
   function disconnect() {
+    clearInterval(ui.watchdog);
     clearTimeout(ui.retryTimer);
     clearTimeout(ui.fallbackTimer);
     clearTimeout(ui.pollTimer);

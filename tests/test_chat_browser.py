@@ -371,6 +371,28 @@ def test_unanswered_chat_becomes_a_ticket_and_replies_to_a_closed_panel_show_on_
     assert not errors, errors
 
 
+@pytest.mark.browser
+def test_agent_transfers_a_chat_back_to_the_department_queue(browser, server):
+    errors = []
+    agent_context, agent = sign_in_agent(browser, server.url, errors)
+    wait_until_available(server.url)
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as guest:
+        token = guest.get("/api/session").json()["csrf_token"]
+        chat = guest.post("/api/chat/chats", json={"name": "Tom Transfer", "email": "tom@example.com", "lang": "en"},
+                          headers={"X-CSRF-Token": token}).json()
+    agent.wait_for_selector(f"#waiting li[data-chat='{chat['id']}'] .accept").click()
+    agent.wait_for_selector("#mine >> text=Tom Transfer")
+    agent.select_option("#chat-transfer", "department:general")
+    agent.click("#chat-transfer-go")
+    agent.wait_for_selector(f"#waiting li[data-chat='{chat['id']}']")
+    agent.wait_for_selector("#chat-log >> text=The chat was transferred to")
+    assert agent.locator(f"#mine li[data-chat='{chat['id']}']").count() == 0
+    agent.click("#chat-close")
+    agent.wait_for_selector("#chat-status >> text=closed")
+    agent_context.close()
+    assert not errors, errors
+
+
 @pytest.fixture
 def two_worker_server(tmp_path, site):
     from kbgen.api.db import make_engine

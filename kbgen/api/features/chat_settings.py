@@ -1,6 +1,19 @@
 """The `[chat]` section of kbgen.toml: button look, welcome text, pre-chat fields, departments and
 opening hours. Read from the same file the API settings came from (`Settings.source`), re-read
-when that file changes; every error names the file and the key."""
+when that file changes; every error names the file and the key. Every key is optional:
+
+    [chat]
+    enabled = true
+    position = "bottom-right"               # or "bottom-left"
+    accent = "#0b6bcb"                      # button and header colour (text colour is chosen for contrast)
+    welcome = { en = "Hi! How can we help?", ja = "こんにちは。どのようなご用件でしょうか？" }
+    prechat_fields = ["name", "email"]      # asked of guests only
+    departments = ["support", "billing"]    # ids from [[tickets.departments]]; default: all of them
+    timezone = "Asia/Tokyo"
+    hours = { mon = "09:00-18:00", sat = "10:00-12:00, 13:00-17:00" }   # days left out are closed;
+                                            # without `hours` the chat is always open
+    unanswered_after_seconds = 120          # nobody accepts within this: offer to leave a message
+"""
 from __future__ import annotations
 
 import logging

@@ -186,14 +186,19 @@ def _watch(state: SiteState, paths: list[Path]):
     return observer
 
 
-def load_api_app(root: Path):
-    """The companion API for the dev server, on SQLite unless a database URL is configured."""
+def load_api_app(root: Path, public_url: str):
+    """The companion API for the dev server, on SQLite unless a database URL is configured.
+    Links in mail (password resets, replies) point at this server unless kbgen.toml says
+    where the portal really lives."""
     try:
         from .api.app import create_app
         from .api.settings import load_settings
     except ImportError:
         return None
-    return create_app(load_settings(root, development=True))
+    settings = load_settings(root, development=True)
+    if "public_url" not in load_config(root).raw.get("api", {}):
+        settings = settings.with_overrides(public_url=public_url.rstrip("/"))
+    return create_app(settings)
 
 
 def run_dev_server(ctx, *, host: str, port: int, audience: str, drafts: bool, with_api: bool, open_browser: bool):
@@ -205,7 +210,7 @@ def run_dev_server(ctx, *, host: str, port: int, audience: str, drafts: bool, wi
                            base_url=f"http://{host}:{port}/", in_place=True, defer_search=True)
     state = SiteState(ctx.root, output_dir, options)
     state.rebuild()
-    api_app = load_api_app(ctx.root) if with_api else None
+    api_app = load_api_app(ctx.root, f"http://{host}:{port}") if with_api else None
     watched = [config.content_dir, config.themes_dir, config.path]
     _watch(state, watched)
     url = f"http://{host}:{port}/{config.default_language}/"

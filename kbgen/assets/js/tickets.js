@@ -246,7 +246,7 @@ async function renderTicket(element, context, api, ref, t) {
   const result = h('div', { 'aria-live': 'polite' });
   const form = h('form', { class: 'kb-reply-form', novalidate: true },
     h('h3', {}, t('reply')),
-    h('p', { class: 'kb-field' }, h('label', { for: 'kb-r-body' }, t('reply')), h('textarea', { id: 'kb-r-body', name: 'body', rows: 5, required: true })),
+    h('p', { class: 'kb-field' }, h('label', { for: 'kb-r-body' }, t('your_message')), h('textarea', { id: 'kb-r-body', name: 'body', rows: 5, required: true })),
     h('p', { class: 'kb-field' }, h('label', { for: 'kb-r-attachments' }, t('attachments')), h('input', { id: 'kb-r-attachments', name: 'attachments', type: 'file', multiple: true })),
     h('p', { class: 'kb-form-error', role: 'alert', hidden: true }),
     h('p', {}, h('button', { type: 'submit' }, t('send_reply'))));

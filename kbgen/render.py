@@ -201,7 +201,7 @@ class Renderer:
             "canonical": canonical, "lang": page.lang, "breadcrumbs": breadcrumbs,
             "alternates": alternates, "switcher": switcher, "app": page.context.get("app"),
             "target": rel(page.context["target_url"]) if "target_url" in page.context else None,
-            "mounts_json": json.dumps({"lang": page.lang, "api": config.api_url, "audience": site.audience},
+            "mounts_json": json.dumps(self._mounts(page),
                                       ensure_ascii=False, sort_keys=True),
         }
         site_info = {
@@ -218,6 +218,16 @@ class Renderer:
         if article is not None:
             context["article"] = ArticleView(article, self.resolve_links(article, rel))
         return context
+
+    def _mounts(self, page: Page) -> dict:
+        """What hooks need from the build; app pages (forum, tickets…) also get the KB's
+        categories in tree order, so questions can be filed under them."""
+        mounts = {"lang": page.lang, "api": self.config.api_url, "audience": self.site.audience}
+        language = self.site.languages.get(page.lang)
+        if page.kind == "app" and language is not None:
+            mounts["categories"] = [{"path": c.path, "title": c.title, "depth": c.depth}
+                                    for c in language.root.walk() if c.path and c.count]
+        return mounts
 
     def resolve_links(self, article: Article, rel) -> str:
         site = self.site

@@ -160,7 +160,8 @@ async function start() {
   Object.assign(state, { staff, me, config });
   root.replaceChildren(
     h('header', {}, h('h1', {}, 'Support'), h('nav', {}, h('a', { href: '#' }, 'Inbox'), ' ', h('a', { href: '#ratings' }, 'Ratings'), ' ',
-      h('a', { href: '#documents' }, 'Documents')),
+      h('a', { href: '#documents' }, 'Documents'), ' ', h('a', { href: '/agent/chat/' }, 'Live chat'), ' ',
+      h('a', { href: '/agent/community/' }, 'Community')),
     h('span', { class: 'who' }, session.user.email, ' ', h('button', { type: 'button', onclick: async () => { await api.post('/auth/logout'); location.reload(); } }, 'Sign out'))),
     h('p', { id: 'agent-error', role: 'alert', hidden: true }),
     h('main', { id: 'agent-main' }));

@@ -6,7 +6,13 @@ import { apiClient, randomId } from '/agent/js/api-client.js';
 const api = apiClient('/api');
 const HEARTBEAT_MS = 15000;
 const OVERVIEW_MS = 1500;
-const state = { overview: null, current: null, lastSeq: 0, source: null, seen: {}, typingSent: 0, retry: null };
+const SEEN_KEY = 'kb-agent-chat-seen';
+const state = { overview: null, current: null, lastSeq: 0, source: null, seen: loadSeen(), typingSent: 0, retry: null };
+
+// what this agent has read, per chat, kept across reloads of the page
+function loadSeen() {
+  try { return JSON.parse(sessionStorage.getItem(SEEN_KEY)) || {}; } catch (error) { return {}; }
+}
 
 function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -110,6 +116,7 @@ function addMessages(messages) {
     log.append(messageItem(message));
   }
   state.seen[state.current.id] = state.lastSeq;
+  try { sessionStorage.setItem(SEEN_KEY, JSON.stringify(state.seen)); } catch (error) { /* private mode */ }
   log.scrollTop = log.scrollHeight;
 }
 

@@ -37,7 +37,10 @@ def precache_list(files: Mapping[str, bytes], precache_limit_bytes: int) -> list
 
 def build_service_worker_files(files: Mapping[str, bytes], *, precache_limit_bytes: int) -> dict[str, bytes]:
     template = TEMPLATE.read_text(encoding="utf-8")
+    # The worker only ever answers for names this build wrote at the top of the site, so the
+    # API, the agent page or anything else on the same origin passes straight through.
+    top_level = sorted({path.split("/", 1)[0] + ("/" if "/" in path else "") for path in files})
     script = template.replace("'__KB_CACHE_NAME__'", json.dumps(cache_name(files))).replace(
         "__KB_PRECACHE__", json.dumps(precache_list(files, precache_limit_bytes), ensure_ascii=False)
-    )
+    ).replace("__KB_TOP_LEVEL__", json.dumps(top_level, ensure_ascii=False))
     return {"sw.js": script.encode("utf-8")}

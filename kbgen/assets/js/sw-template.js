@@ -71,19 +71,24 @@ async function cacheFirst(request) {
   return response;
 }
 
-const precached = new Set(PRECACHE.map(absolute));
 
-// Only the static site is cached: never API calls (the portal's API may share this origin, and
-// its answers are private and live), nor anything else this build did not produce.
+// Top-level names this build wrote ("en/", "assets/", "404.html"…).
+const TOP_LEVEL = new Set(__KB_TOP_LEVEL__);
+
+// Only the static site is cached: never API calls or staff pages (the API may share this
+// origin; its answers are private and live), nor anything else this build did not produce.
 function isSiteFile(url) {
-  const path = url.pathname.slice(new URL(scope).pathname.length);
-  return precached.has(url.origin + url.pathname) || /^(assets|search)\//.test(path)
-    || path === '' || path.endsWith('/') || path.endsWith('.html');
+  const path = decodeURIComponent(url.pathname.slice(new URL(scope).pathname.length));
+  if (path === '') return true;
+  const slash = path.indexOf('/');
+  return TOP_LEVEL.has(slash === -1 ? path : path.slice(0, slash + 1));
 }
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (request.method !== 'GET') return;
+  // A stream never ends, so it can be neither cached nor waited for.
+  if ((request.headers.get('accept') || '').includes('text/event-stream')) return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin || !url.href.startsWith(scope) || !isSiteFile(url)) return;
   if (isHtml(request) || url.pathname.endsWith('/index.js') || url.pathname.endsWith('/languages.js')) {

@@ -75,7 +75,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         # a site on another origin (e.g. a CDN) calling this API with the visitor's cookies
         app.add_middleware(CORSMiddleware, allow_origins=cross_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                           allow_headers=["content-type", "x-csrf-token", "idempotency-key"])
+                           allow_headers=["content-type", "x-csrf-token", "idempotency-key", "x-chat-token"])
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     return app
 

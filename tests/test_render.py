@@ -214,6 +214,12 @@ def test_language_root_points_to_default_language(out):
     assert refresh.endswith("url=./en/") or refresh.endswith("url=en/")
 
 
+def test_language_root_title_names_the_site_once(out):
+    title = re.search(r"<title>(.*?)</title>", read(out / "index.html")).group(1)
+    site_title = re.search(r"<title>(.*?)</title>", read(out / "en/index.html")).group(1)
+    assert title == site_title, "the browser tab must not read 'Help | Help'"
+
+
 def test_every_page_carries_the_mount_points(out):
     html = page(out, "en/guides/setup/")
     assert 'data-kb-search' in html and 'name="q"' in html

@@ -138,6 +138,24 @@ def test_keyboard_moves_through_results_and_opens_one(sample, serve, page):
     assert "invoice" in page.locator("h1").first.inner_text().lower()
 
 
+def test_escape_pressed_right_after_typing_keeps_the_popup_closed(sample, serve, page):
+    page.goto(serve(sample) + "en/index.html")
+    box = page.locator(BOX).first
+    box.click()
+    # Faster than the typing debounce: the search already scheduled must not reopen the popup.
+    box.press_sequentially("email", delay=0)
+    box.press("Escape")
+    page.wait_for_timeout(400)
+    assert box.get_attribute("aria-expanded") == "false"
+    assert not page.locator("form[data-kb-search] [role=listbox]").first.is_visible()
+    box.press_sequentially("billing", delay=0)
+    box.press("Escape")
+    box.press("Escape")  # the second Escape empties the box: nothing may appear for the old text
+    page.wait_for_timeout(400)
+    assert box.input_value() == ""
+    assert box.get_attribute("aria-expanded") == "false"
+
+
 def test_japanese_typed_into_the_japanese_site(sample, serve, page):
     page.goto(serve(sample) + "ja/index.html")
     type_query(page, "二段階認証")

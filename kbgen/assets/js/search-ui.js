@@ -278,6 +278,9 @@ function enhanceSearchForm(form, context) {
         window.location.href = option.href;
       }
     } else if (event.key === 'Escape') {
+      // A search still waiting on the typing debounce would reopen the popup after Escape.
+      generation += 1;
+      clearTimeout(timer);
       if (!popup.hidden) {
         event.preventDefault();
         close();

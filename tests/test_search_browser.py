@@ -7,6 +7,7 @@ import functools
 import http.server
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,26 @@ def test_widget_on_another_origin(sample, serve, tmp_path, page):
     assert page.evaluate("getComputedStyle(document.getElementById('own')).color") == "rgb(255, 0, 0)"
     assert page.evaluate("getComputedStyle(document.querySelector('[data-kb-widget=billing]').shadowRoot.querySelector('[role=option]')).color") != "rgb(255, 0, 0)"
     shot(page, "widget")
+
+
+def test_widget_escape_while_its_data_still_loads_keeps_it_closed(sample, serve, tmp_path, page):
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "index.html").write_text(
+        f"<!doctype html><html><body><script src='{serve(sample)}widgets/billing.js'></script></body></html>",
+        encoding="utf-8")
+    page.goto(serve(host) + "index.html")
+
+    def slow(route):
+        time.sleep(0.3)  # a slow network: the data arrives after the reader pressed Escape
+        route.continue_()
+    page.route("**/widgets/billing/**", slow)
+    widget_box = page.locator("[data-kb-widget=billing] input")
+    widget_box.click()  # focus starts loading the popular articles
+    widget_box.press("Escape")
+    page.wait_for_timeout(800)
+    assert widget_box.get_attribute("aria-expanded") == "false"
+    assert not page.locator("[data-kb-widget=billing] [role=listbox]").is_visible()
 
 
 def test_search_and_navigation_work_offline_after_one_visit(sample, serve, browser):

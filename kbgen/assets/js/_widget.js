@@ -89,6 +89,7 @@ function mountWidget(host, config, root, text) {
   let generation = 0;
   const options = () => [...list.querySelectorAll('[role="option"]')];
   const close = () => {
+    generation += 1; // a search still loading must not reopen the list
     list.hidden = true;
     input.setAttribute('aria-expanded', 'false');
     input.removeAttribute('aria-activedescendant');

@@ -153,7 +153,7 @@ def load_config(root: Path | str = ".", path: Path | str | None = None) -> Confi
     try:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError([Problem(shown, message="is not UTF-8 text", hint="save the file as UTF-8")])
+        raise ConfigError([Problem(shown, message="the file is not UTF-8 text", hint="save the file as UTF-8")])
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_toml_error(str(exc))
         raise ConfigError([Problem(shown, line, None, f"invalid TOML: {exc}", "fix the syntax at that line")])

@@ -174,7 +174,7 @@ def parse_source(path: str, data: bytes) -> Source:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problem(f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)", line,
+        problem(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)", line,
                 hint="re-save the file with UTF-8 encoding")
         return source
     text = text.replace("\r\n", "\n")

@@ -165,6 +165,8 @@ def test_slug_with_a_slash_is_rejected():
 def test_non_utf8_file_is_reported_with_its_line():
     problem = problem_of("en/a.md", "---\ntitle: A\n---\n\ncaf\u00e9\n".encode("latin-1"))
     assert "UTF-8" in problem.message and problem.line == 5
+    # printed as "content/en/a.md:5: error: <message>": the sentence needs its subject
+    assert problem.message.startswith("the file is not UTF-8"), problem.message
 
 
 def test_bom_and_crlf_are_accepted():

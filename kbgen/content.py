@@ -263,9 +263,9 @@ def _render_one(args: tuple[str, bytes]) -> Source:
     return source
 
 
-def cache_key(path: str, data: bytes) -> str:
+def cache_key(path: str, data: bytes, strings: str | None = None) -> str:
     digest = hashlib.sha256()
-    for part in (__version__, RENDERER_VERSION, ui_fingerprint(), path):
+    for part in (__version__, RENDERER_VERSION, strings or ui_fingerprint(), path):
         digest.update(part.encode() + b"\0")
     digest.update(data)
     return digest.hexdigest()
@@ -350,6 +350,7 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
     results: dict[str, Source] = {}
     pending: list[tuple[str, bytes, str]] = []
     stats: dict[str, tuple[int, int]] = {}
+    strings = ui_fingerprint()  # callout titles come from the UI strings: part of every key
     for rel, full in markdown_files:
         stat = full.stat()
         stats[rel] = (stat.st_mtime_ns, stat.st_size)
@@ -360,7 +361,7 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
                 progress(1)
             continue
         data = full.read_bytes()
-        key = cache_key(rel, data)
+        key = cache_key(rel, data, strings)
         cached = cache.get(key)
         if cached is not None:
             results[rel] = cached

@@ -64,6 +64,7 @@ class Renderer:
         )
         self.translators = {lang: Translator(lang, self.theme_dirs) for lang in self.config.languages}
         self.file_urls = {content_path: url for url, (content_path, _) in site.files.items()}
+        self._memo: dict[str, object] = {}
         self.site_fingerprint = _digest(
             __version__, RENDERER_VERSION, ui_fingerprint(), theme_fingerprint(self.theme_dirs),
             repr(sorted(self.config.raw.items())), self.config.base_url, site.audience,
@@ -214,10 +215,19 @@ class Renderer:
         }
         context = dict(page.context)
         context.update(site=site_info, page=page_info, lang=page.lang, t=t, format_date=t.format_date,
-                       rel=rel, asset=rel, root=root)
+                       rel=rel, asset=rel, root=root, memo=self.memo)
         if article is not None:
             context["article"] = ArticleView(article, self.resolve_links(article, rel))
         return context
+
+    def memo(self, key, render, *args, **kwargs):
+        """For templates: a fragment many pages share (say, a sidebar tree) is rendered once
+        per ``key``. The key must name everything the fragment depends on, including
+        ``root`` when it contains relative links."""
+        key = repr(key)
+        if key not in self._memo:
+            self._memo[key] = render(*args, **kwargs)
+        return self._memo[key]
 
     def _mounts(self, page: Page) -> dict:
         """What hooks need from the build; app pages (forum, tickets…) also get the KB's

@@ -19,7 +19,7 @@ from .feeds import atom_feed, robots, sitemap
 from .jsbundle import bundle
 from .render import Renderer, render_pages
 from .structure import Site, build_site
-from .themes import KBGEN_ASSETS, pygments_css, static_files, theme_settings
+from .themes import KBGEN_ASSETS, pygments_css, static_files, theme_dirs, theme_settings
 from .writer import Output, PreviousOutput
 
 # The search files last written into each folder, carried over while a deferred
@@ -90,6 +90,10 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
         if options.base_url:
             config.with_base_url(options.base_url)
         problems.extend(config.warnings)
+        try:  # checked now, so that a misspelt theme is reported together with the content's problems
+            theme_dirs(config)
+        except ConfigError as error:
+            problems.extend(error.problems)
 
     with clock.stage("content"):
         advance = options.progress("Reading content", None) if options.progress else None

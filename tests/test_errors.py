@@ -144,3 +144,12 @@ def test_problems_with_and_without_lines_in_one_file_are_listed_in_order(tmp_pat
     assert "claims the URL /en/b/" in result.output and "broken link 'gone.md'" in result.output
     strict = run_cli("-C", str(root), "check", "--strict")
     assert strict.exit_code == 1 and "Hugo shortcode" in strict.output
+
+
+def test_an_unknown_theme_is_reported_with_the_content_problems(tmp_path):
+    root = make_site(tmp_path / "site", {"en/no-title.md": "---\ndescription: hi\n---\nx\n"},
+                     config=BASE_CONFIG.replace('theme = "classic"', 'theme = "clasic"'))
+    result = build_site(root)
+    assert result.exit_code != 0
+    assert "unknown theme 'clasic'" in result.output and "title" in result.output, \
+        "both problems in one run, not one per attempt"

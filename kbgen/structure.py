@@ -397,18 +397,44 @@ def _link_translations(languages: dict[str, LanguageSite], problems: Problems) -
 
 
 def _relate(languages: dict[str, LanguageSite], count: int) -> None:
-    """Same-category articles first, preferring shared keywords; then siblings' neighbours."""
+    """Same-category articles first, those sharing more keywords before others, then by
+    weight, title and URL; a category with too few articles borrows from its siblings.
+
+    Per category, only articles that share a keyword need comparing (through a keyword
+    index); the rest follow in the category's precomputed order, so large categories do
+    not cost a sort per article."""
+    def order_key(a: Article) -> tuple:
+        return (a.source.weight, a.title.casefold(), a.url)
+
     for language in languages.values():
-        for article in language.articles:
-            keywords = {k.casefold() for k in article.source.keywords}
-            candidates = [a for a in article.category.articles if a is not article]
-            if len(candidates) < count and article.category.parent is not None:
-                candidates += [a for c in article.category.parent.children if c is not article.category
-                               for a in c.articles][: count - len(candidates)]
-            candidates.sort(key=lambda a: (a.category is not article.category,
-                                           -len(keywords & {k.casefold() for k in a.source.keywords}),
-                                           a.source.weight, a.title.casefold(), a.url))
-            article.related = candidates[:count]
+        keywords = {id(a): {k.casefold() for k in a.source.keywords} for a in language.articles}
+        for category in language.categories.values():
+            ordered = sorted(category.articles, key=order_key)
+            by_keyword: dict[str, list[Article]] = {}
+            for other in ordered:
+                for keyword in keywords[id(other)]:
+                    by_keyword.setdefault(keyword, []).append(other)
+            for article in category.articles:
+                own = keywords[id(article)]
+                shared: dict[int, int] = {}
+                sharing: dict[int, Article] = {}
+                for keyword in own:
+                    for other in by_keyword.get(keyword, ()):
+                        if other is not article:
+                            shared[id(other)] = shared.get(id(other), 0) + 1
+                            sharing[id(other)] = other
+                related = sorted(sharing.values(), key=lambda a: (-shared[id(a)], order_key(a)))[:count]
+                for other in ordered:
+                    if len(related) >= count:
+                        break
+                    if other is not article and id(other) not in shared:
+                        related.append(other)
+                if len(related) < count and category.parent is not None:
+                    borrowed = [a for c in category.parent.children if c is not category
+                                for a in c.articles][: count - len(related)]
+                    borrowed.sort(key=lambda a: (-len(own & keywords[id(a)]), order_key(a)))
+                    related += borrowed
+                article.related = related[:count]
 
 
 def _not_a_site_path(value: str) -> str | None:

@@ -197,6 +197,20 @@ def test_results_page_filters_by_category_and_keeps_it_in_the_url(sample, serve,
     assert results.locator(".kb-search-filter button[data-category=billing]").get_attribute("aria-pressed") == "true"
 
 
+def test_results_filter_keeps_keyboard_focus_on_the_chosen_category(sample, serve, page):
+    page.goto(serve(sample) + "en/search.html?q=ticket")
+    results = page.locator("[data-kb-mount=search-results]")
+    results.locator("li").first.wait_for()
+    results.locator(".kb-search-filter button[data-category=billing]").focus()
+    page.keyboard.press("Enter")
+    focused = page.evaluate("[document.activeElement.dataset.category, document.activeElement.getAttribute('aria-pressed')]")
+    assert focused == ["billing", "true"], "focus must not fall back to the top of the page"
+    page.keyboard.press("Shift+Tab")  # the previous category, without the mouse
+    page.keyboard.press("Enter")
+    chosen = page.evaluate("document.activeElement.dataset.category")
+    assert chosen not in ("billing", None) and f"category={chosen}" in page.url
+
+
 def test_widget_on_another_origin(sample, serve, tmp_path, page):
     portal = serve(sample)
     host = tmp_path / "host"

@@ -354,7 +354,9 @@ function renderResultsPage(mount, context) {
         if (path) next.set('category', path);
         else next.delete('category');
         history.replaceState(null, '', `${window.location.pathname}?${next}`);
-        show(outcome);
+        show(outcome); // redraws the filter synchronously, before its first await
+        // The pressed button was just replaced: keep keyboard focus on its successor.
+        for (const candidate of filter.querySelectorAll('button')) if (candidate.dataset.category === path) candidate.focus();
       });
       return node;
     };

@@ -49,19 +49,32 @@ def relative_root(page_url: str) -> str:
     return "../" * depth or "./"
 
 
-class Renderer:
-    def __init__(self, site: Site):
-        self.site = site
-        self.config = site.config
-        self.theme_dirs = theme_dirs(self.config)
-        loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in self.theme_dirs]
+_environments: dict[tuple, jinja2.Environment] = {}
+
+
+def template_environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
+    """One Jinja environment per theme for the life of the process, so kbgen serve does not
+    parse every template again on each rebuild (Jinja reloads a template whose file changed).
+    Nothing site-specific lives in it: all of that is passed with each page."""
+    key = tuple(str(d) for d in dirs)
+    if key not in _environments:
+        loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in dirs]
         loaders.append(jinja2.FileSystemLoader(str(SHARED_TEMPLATES)))
-        self.env = jinja2.Environment(
+        _environments[key] = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
             undefined=jinja2.ChainableUndefined,
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         )
+    return _environments[key]
+
+
+class Renderer:
+    def __init__(self, site: Site):
+        self.site = site
+        self.config = site.config
+        self.theme_dirs = theme_dirs(self.config)
+        self.env = template_environment(self.theme_dirs)
         self.translators = {lang: Translator(lang, self.theme_dirs) for lang in self.config.languages}
         self.file_urls = {content_path: url for url, (content_path, _) in site.files.items()}
         self._memo: dict[str, object] = {}

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import posixpath
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -20,6 +21,7 @@ from .errors import Problems
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
+@lru_cache(maxsize=65536)
 def slugify_segment(segment: str) -> str:
     """Hugo lowercases paths and turns spaces into dashes; letters of every script stay."""
     segment = re.sub(r"[\s]+", "-", segment.strip().lower())
@@ -31,6 +33,7 @@ def humanize(segment: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@lru_cache(maxsize=65536)
 def url_path(site_path: str) -> str:
     """Percent-encode a site path for an href (Japanese segments included). "#" and "?" are
     encoded too: in a path they can only be part of a file name ("FAQ #2.pdf")."""

@@ -166,10 +166,10 @@ class Output:
         after: dict[str, str] = {}
         for path in sorted(self.origins):
             destination = target / path
-            if path in self.files:
-                content_key = hashlib.blake2b(self.files[path], digest_size=16).hexdigest()
-            elif path in self.reused:
+            if path in self.fingerprints:  # equal fingerprints mean equal bytes: no need to hash
                 content_key = "fingerprint:" + self.fingerprints[path]
+            elif path in self.files:
+                content_key = hashlib.blake2b(self.files[path], digest_size=16).hexdigest()
             else:
                 stat = self.copies[path].stat()
                 content_key = f"copy:{self.copies[path]}:{stat.st_mtime_ns}:{stat.st_size}"

@@ -360,3 +360,20 @@ def test_the_three_layouts_really_differ_on_a_desktop(built, serve, browser):
     assert montana["home"]["searchHeight"] >= 50 and montana["home"]["searchWidth"] >= 500
     assert montana["home"]["cardsInFirstRow"] >= 3
     assert classic["home"]["searchHeight"] < 50 and minimal["home"]["cardsInFirstRow"] == 0
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("theme", THEMES)
+def test_language_chooser_and_alias_pages_redirect_from_file_urls(built, browser, theme):
+    """file:// has no directory index: a redirect to "en/" would show a folder listing."""
+    output = built(theme)
+    page = browser.new_page()
+    try:
+        for start, arrival in (("index.html", "en/index.html"),
+                               ("en/start-here/index.html", "en/getting-started/quick-start/index.html")):
+            page.goto((output / start).as_uri())
+            page.wait_for_url((output / arrival).as_uri(), timeout=5000)
+            assert page.locator("h1").count() == 1 and page.locator("[data-kb-search]").count(), \
+                f"{start} must arrive at a portal page, not a folder listing"
+    finally:
+        page.close()

@@ -148,7 +148,8 @@ def load_config(root: Path | str = ".", path: Path | str | None = None) -> Confi
         hugo = None if path else next((root / name for name in HUGO_CONFIG_FILES if (root / name).is_file()), None)
         if hugo is not None:
             return _config_from_hugo(hugo, root)
-        raise ConfigError([Problem(shown, message="no configuration file found",
+        where = str(config_path.parent) if config_path.parent.is_dir() else f"{config_path.parent} (no such folder)"
+        raise ConfigError([Problem(shown, message=f"no configuration file found in {where}",
                                    hint=f"run kbgen in a site folder, or create one with `kbgen init DIR`")])
     try:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))

@@ -119,3 +119,9 @@ def test_a_site_needs_a_language(tmp_path, text):
     message = config_error(tmp_path, text)
     assert "kbgen.toml: error: languages: no language is configured" in message
     assert "[languages.en]" in message
+
+
+def test_a_missing_site_folder_is_named_in_the_message(tmp_path):
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path / "typo")
+    assert str(tmp_path / "typo") in str(raised.value), "with -C, the reader must see which folder was searched"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -80,16 +81,21 @@ def new_article(content_dir: Path, languages, title: str, lang: str, category: s
                 translation_key: str | None = None, internal: bool = False) -> Path:
     if lang not in languages:
         raise KbgenError(f"--lang {lang}: not a configured language (configured: {', '.join(languages)})")
-    category_path = "/".join(slugify_segment(p) for p in (category or "").split("/") if p.strip())
+    if not title.strip():
+        raise KbgenError('the title is empty: kbgen new "How to reset your password"')
+    segments = [slugify_segment(p) for p in (category or "").split("/") if p.strip()]
+    if any(segment in (".", "..") for segment in segments):
+        raise KbgenError(f"--category {category}: write a category path such as billing/invoices, without . or ..")
+    category_path = "/".join(segments)
     slug = article_slug(title)
     folder = content_dir / lang / category_path if category_path else content_dir / lang
     path = folder / f"{slug}.md"
     if path.exists():
         raise KbgenError(f"{path} already exists; choose another title or edit that file")
     folder.mkdir(parents=True, exist_ok=True)
-    quoted = title.replace("\\", "\\\\").replace('"', '\\"')
-    lines = ["---", f'title: "{quoted}"', f"date: {dt.date.today().isoformat()}",
-             f"translationKey: {translation_key or slug}", 'description: ""', "keywords: []"]
+    lines = ["---", f"title: {json.dumps(title, ensure_ascii=False)}", f"date: {dt.date.today().isoformat()}",
+             # quoted: a bare `yes`, `no` or `null` would be read back as a boolean or nothing
+             f"translationKey: {json.dumps(translation_key or slug, ensure_ascii=False)}", 'description: ""', "keywords: []"]
     if internal:
         lines.append("internal: true")
     lines += ["---", "", "Write the article here.", ""]

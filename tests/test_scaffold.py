@@ -62,3 +62,19 @@ def test_new_article_refuses_unknown_language_and_existing_file(tmp_path):
     new_article(tmp_path, ["en"], "T", "en", None)
     with pytest.raises(KbgenError, match="already exists"):
         new_article(tmp_path, ["en"], "T", "en", None)
+
+
+@pytest.mark.parametrize("title", ["yes", "No", "null", "2026", "on"])
+def test_new_article_with_a_yaml_keyword_title_builds(tmp_path, title):
+    root = make_site(tmp_path / "site", {})
+    new_article(root / "content", ["en", "ja"], title, "en", "faq")
+    result = build_site(root)
+    assert result.exit_code == 0, result.output
+
+
+def test_new_article_refuses_an_empty_title_and_a_category_outside_the_content(tmp_path):
+    with pytest.raises(KbgenError, match="title"):
+        new_article(tmp_path / "content", ["en"], "  ", "en", None)
+    with pytest.raises(KbgenError, match="--category"):
+        new_article(tmp_path / "content", ["en"], "Escape", "en", "../../outside")
+    assert not (tmp_path / "outside").exists() and not list(tmp_path.rglob("*.md"))

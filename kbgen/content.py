@@ -185,6 +185,7 @@ def parse_source(path: str, data: bytes) -> Source:
         return source
 
     lowered = {str(k).lower(): v for k, v in metadata.items()}
+    spelled = {str(k).lower(): str(k) for k in metadata}  # messages use the writer's spelling: translationKey
     source.params = dict(metadata)
 
     def take(key: str, kinds: tuple, default=None):
@@ -192,9 +193,10 @@ def parse_source(path: str, data: bytes) -> Source:
         if value is default:
             return default
         if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
-            expected = " or ".join(k.__name__.replace("str", "text").replace("list", "list") for k in kinds)
-            problem(f"expected {expected}, got {value!r}", _field_line(text, key), key,
-                    f"fix the `{key}` value in the front matter")
+            expected = " or ".join(k.__name__.replace("str", "text") for k in kinds)
+            name = spelled.get(key, key)
+            problem(f"expected {expected}, got {value!r}", _field_line(text, key), name,
+                    f"fix the `{name}` value in the front matter")
             return default
         return value
 

@@ -227,3 +227,8 @@ def test_link_lines_point_at_the_source_line():
 def test_impossible_yaml_date_is_a_problem_not_a_crash():
     problem = problem_of("en/a.md", b"---\ntitle: A\ndate: 2024-13-45\n---\n")
     assert "month must be in 1..12" in problem.message and "YYYY-MM-DD" in problem.hint
+
+
+def test_a_wrong_value_names_the_field_as_the_writer_spelled_it():
+    problem = problem_of("en/a.md", "---\ntitle: A\ntranslationKey: [a, b]\n---\nx\n".encode())
+    assert problem.field == "translationKey" and "`translationKey`" in problem.hint and problem.line == 3

@@ -21,7 +21,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 # Bump when the HTML produced for the same source changes, to invalidate caches.
-RENDERER_VERSION = "5"
+RENDERER_VERSION = "6"
 
 LINK_PREFIX = "kbgen-link:"   # another Markdown file: content-relative path
 FILE_PREFIX = "kbgen-file:"   # a non-Markdown file in content/
@@ -211,6 +211,7 @@ def callout_title(lang: str, kind: str) -> str:
     return ui_string(lang, f"callout_{kind}", default=kind.capitalize())
 
 
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _INLINE_TAGS = re.compile(r"</?(?:a|strong|em|b|i|code|span|kbd|sup|sub|mark|abbr|small|s|u)\b[^>]*>")
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -247,7 +248,9 @@ class MarkdownRenderer:
         md.kbgen_lang = source_path.split("/", 1)[0]
         md.kbgen_links = []
         md.kbgen_warnings = []
-        body = md.convert(text)
+        # Writers leave notes for each other in comments; they are not for readers. A comment in a
+        # code sample was escaped by Markdown, so only raw ones match.
+        body = _COMMENT.sub("", md.convert(text))
         toc = _clean_toc(md.toc_tokens)
         ids = set(re.findall(r'\sid="([^"]+)"', body))
         headings = [html_to_text(h) for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", body, re.S)]

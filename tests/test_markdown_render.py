@@ -157,3 +157,11 @@ def test_plain_text_and_headings_for_search(md):
     out = md("## Install\n\nRun the <em>installer</em> &amp; wait.\n")
     assert out.headings == ["Install"]
     assert out.text == "Install Run the installer & wait."
+
+
+def test_html_comments_are_writers_notes_and_never_published(md):
+    out = md("<!-- staff: refund loophole -->\n\nText <!-- inline note --> here.\n\n"
+                    "```html\n<!-- shown as code -->\n```\n")
+    assert "loophole" not in out.html and "inline note" not in out.html
+    assert "&lt;!-- shown as code --&gt;" in out.html, "comments inside code samples stay"
+    assert "Text" in out.html and "here." in out.html

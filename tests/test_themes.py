@@ -377,3 +377,28 @@ def test_language_chooser_and_alias_pages_redirect_from_file_urls(built, browser
                 f"{start} must arrive at a portal page, not a folder listing"
     finally:
         page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_floating_chat_button_hides_no_footer_link(built, serve, browser, theme):
+    base = serve(built(theme))
+    for width, height in ((1280, 900), (375, 700)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            page.goto(base + "en/index.html")
+            # What the chat hook puts into its mount when the API offers chat.
+            page.evaluate("""document.querySelector('[data-kb-mount=chat]').innerHTML =
+                '<button class="kb-chat-launcher" style="padding:.7rem 1.1rem;font-size:1rem">Chat with us</button>'""")
+            page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+            covered = page.evaluate("""() => {
+                const b = document.querySelector('.kb-chat-launcher').getBoundingClientRect();
+                return [...document.querySelectorAll('footer a')].filter((a) => {
+                    const r = a.getBoundingClientRect();
+                    return r.width && r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top;
+                }).map((a) => a.textContent.trim());
+            }""")
+            assert covered == [], f"{theme} at {width}px: the chat button covers {covered}"
+        finally:
+            context.close()

@@ -306,7 +306,8 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
     _link_translations(languages, problems)
     _relate(languages, config.related_count)
     redirects = _redirects(languages, url_owner, problems)
-    _check_links(articles_by_source, excluded, files, config, problems, audience, internal_dirs)
+    unreadable = {s.path for s in content.sources if s.body is None and s.problems}
+    _check_links(articles_by_source, excluded, files, config, problems, audience, internal_dirs, unreadable)
     for source in content.sources:
         for warning in (source.body.warnings if source.body else []):
             problems.warning(f"content/{source.path}", warning)
@@ -475,8 +476,9 @@ def _redirects(languages, url_owner: dict[str, str], problems: Problems) -> list
 
 
 def _check_links(articles_by_source, excluded, files, config: Config, problems: Problems, audience: str,
-                 internal_dirs: set[str] = frozenset()) -> None:
-    """Broken links and links from public articles into internal ones."""
+                 internal_dirs: set[str] = frozenset(), unreadable: set[str] = frozenset()) -> None:
+    """Broken links and links from public articles into internal ones. A link to a file that
+    could not be read is not reported: that file's own error is."""
     file_sources = {source for source, _ in files.values()}
     for article in articles_by_source.values():
         source = article.source
@@ -496,7 +498,7 @@ def _check_links(articles_by_source, excluded, files, config: Config, problems: 
                     else:
                         problems.error(file, f"public article links to internal article content/{target}", line=line,
                                        hint="remove the link, or mark this article `internal: true` too")
-                else:
+                elif target not in unreadable:
                     problems.error(file, f"broken link {link.raw!r}: content/{target} does not exist", line=line,
                                    hint="fix the path (relative to this file) or remove the link")
             elif link.kind == "file" and link.target not in file_sources:

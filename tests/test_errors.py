@@ -153,3 +153,13 @@ def test_an_unknown_theme_is_reported_with_the_content_problems(tmp_path):
     assert result.exit_code != 0
     assert "unknown theme 'clasic'" in result.output and "title" in result.output, \
         "both problems in one run, not one per attempt"
+
+
+def test_a_link_to_a_file_with_broken_front_matter_is_not_called_missing(tmp_path):
+    root = make_site(tmp_path / "site", {
+        "en/broken.md": "---\ntitle: \"unclosed\n---\nx\n",
+        "en/linker.md": article("Linker", "See [broken](broken.md)."),
+    })
+    result = build_site(root)
+    assert result.exit_code != 0 and "invalid YAML" in result.output
+    assert "does not exist" not in result.output, "the file exists: only its own error is news to the writer"

@@ -82,6 +82,9 @@ def test_atom_feed_per_language(out):
     assert len(entries[1].find(f"{ATOM}summary").text) <= 200
     ja = ET.parse(out / "ja/feed.xml").getroot()
     assert [e.find(f"{ATOM}title").text for e in ja.findall(f"{ATOM}entry")] == ["セットアップ"]
+    # a feed reader shows the subtitle under the title: words, never a missing string's key
+    assert feed.find(f"{ATOM}subtitle").text == "Recently updated articles"
+    assert ja.find(f"{ATOM}subtitle").text == "最近更新された記事"
 
 
 def test_feed_of_an_empty_language_is_still_valid(tmp_path):

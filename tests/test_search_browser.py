@@ -166,6 +166,20 @@ def test_japanese_typed_into_the_japanese_site(sample, serve, page):
     assert first.locator("mark").first.inner_text() == "二段階認証"
 
 
+def test_results_show_titles_as_written_not_normalized(sample, serve, page):
+    page.goto(serve(sample) + "ja/index.html")
+    type_query(page, "webhook")
+    first = options(page).first
+    first.wait_for()
+    # NFKC is for matching only: a Japanese title keeps its full-width colon on screen.
+    assert first.locator(".kb-search-title").inner_text() == "Webhook：チケットのイベントを自社システムに送る"
+    assert first.locator(".kb-search-title mark").first.inner_text() == "Webhook"
+    type_query(page, "ﾁｹｯﾄ")  # half-width katakana typed: the written full-width title is marked
+    options(page).first.wait_for()
+    marks = page.locator("form[data-kb-search] [role=option] .kb-search-title mark").all_inner_texts()
+    assert "チケット" in marks
+
+
 def test_other_languages_are_offered_when_nothing_matches(sample, serve, page):
     page.goto(serve(sample) + "en/index.html")
     type_query(page, "パスワード")

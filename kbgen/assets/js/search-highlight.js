@@ -33,10 +33,33 @@ export function matchRanges(text, patterns) {
   return ranges;
 }
 
+// Matching is done on NFKC text, as the index was built, but readers see the text as written
+// (a Japanese title keeps its full-width "："). Each chunk (a character with its combining marks,
+// including half-width kana voicing marks) normalizes on its own as it does within the whole text,
+// so every normalized offset maps back to the chunk it came from.
+const CHUNK = /[^\p{M}\uFF9E\uFF9F][\p{M}\uFF9E\uFF9F]*|[\p{M}\uFF9E\uFF9F]+/gsu;
+
+function rangesAsWritten(text, patterns) {
+  let normalized = '';
+  const starts = [];
+  const ends = [];
+  let offset = 0;
+  for (const [chunk] of text.matchAll(CHUNK)) {
+    const part = chunk.normalize('NFKC');
+    for (let i = 0; i < part.length; i += 1) {
+      starts.push(offset);
+      ends.push(offset + chunk.length);
+    }
+    normalized += part;
+    offset += chunk.length;
+  }
+  return matchRanges(normalized, patterns).map(([start, end]) => [starts[start], ends[end - 1]]);
+}
+
 export function snippetOf(summary, patterns) {
-  const text = (summary || '').normalize('NFKC');
+  const text = summary || '';
   if (text.length <= SNIPPET_LENGTH) return text;
-  const first = matchRanges(text, patterns)[0];
+  const first = rangesAsWritten(text, patterns)[0];
   const start = first && first[0] > SNIPPET_LENGTH - 40 ? Math.max(0, first[0] - 40) : 0;
   return `${start > 0 ? '…' : ''}${text.slice(start, start + SNIPPET_LENGTH)}…`;
 }
@@ -49,16 +72,15 @@ export function worthSearching(clauses) {
 // Text with <mark>s, built as DOM nodes (never innerHTML: titles and summaries are data).
 export function highlighted(text, patterns) {
   const fragment = document.createDocumentFragment();
-  const normalized = text.normalize('NFKC');
   let position = 0;
-  for (const [start, end] of matchRanges(normalized, patterns)) {
+  for (const [start, end] of rangesAsWritten(text, patterns)) {
     if (start < position) continue;
-    fragment.append(normalized.slice(position, start));
+    fragment.append(text.slice(position, start));
     const mark = document.createElement('mark');
-    mark.textContent = normalized.slice(start, end);
+    mark.textContent = text.slice(start, end);
     fragment.append(mark);
     position = end;
   }
-  fragment.append(normalized.slice(position));
+  fragment.append(text.slice(position));
   return fragment;
 }

@@ -1,25 +1,13 @@
 // The agent page: ticket inbox with filters, one ticket (assign, status, reply, internal note),
 // the least-helpful-articles report and customer documents. Served only to signed-in staff.
 import { apiClient } from '/agent/js/api-client.js';
+import { h } from '/agent/js/portal-ui.js';
 
 const api = apiClient('/api');
 const root = document.getElementById('kb-agent');
 const STATUSES = ['new', 'open', 'waiting', 'solved', 'closed'];
 const state = { staff: [], me: null, config: null, filters: { status: '', department: '', assignee: '' } };
 
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes || {})) {
-    if (value === false || value === null || value === undefined) continue;
-    if (name.startsWith('on') && typeof value === 'function') element.addEventListener(name.slice(2), value);
-    else element.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
 
 function sanitized(html) {
   const box = h('div', { class: 'body' });

@@ -2,6 +2,7 @@
 // transfer and close. The open chat streams over Server-Sent Events (messages de-duplicated by
 // sequence number, resumed after a reconnect); the queue is polled.
 import { apiClient, randomId } from '/agent/js/api-client.js';
+import { h } from '/agent/js/portal-ui.js';
 
 const api = apiClient('/api');
 const HEARTBEAT_MS = 15000;
@@ -14,19 +15,6 @@ function loadSeen() {
   try { return JSON.parse(sessionStorage.getItem(SEEN_KEY)) || {}; } catch (error) { return {}; }
 }
 
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes || {})) {
-    if (value === false || value === null || value === undefined) continue;
-    if (name.startsWith('on') && typeof value === 'function') element.addEventListener(name.slice(2), value);
-    else element.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
 
 const $ = (id) => document.getElementById(id);
 

@@ -3,25 +3,13 @@
 // note, merge, hide, delete, comments) and the community block list. Data comes from the
 // staff-only API; only *_html fields (sanitized by the API) are inserted as HTML.
 import { apiClient } from '/agent/js/api-client.js';
+import { h } from '/agent/js/portal-ui.js';
 
 const api = apiClient('/api');
 const view = document.getElementById('staff-view');
 const STATUSES = ['open', 'planned', 'in_progress', 'done', 'declined'];
 const STATUS_LABELS = { open: 'Open', planned: 'Planned', in_progress: 'In progress', done: 'Done', declined: 'Declined' };
 
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes || {})) {
-    if (value === false || value === null || value === undefined) continue;
-    if (name.startsWith('on') && typeof value === 'function') element.addEventListener(name.slice(2), value);
-    else element.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
 
 function sanitized(html) {
   const box = h('div', { class: 'body' });

@@ -23,12 +23,14 @@ def _load(path: Path) -> dict[str, str]:
 
 
 def strings_for(lang: str, theme_dirs: tuple[Path, ...] = ()) -> dict[str, str]:
-    """English first, then the language, then theme overrides (lowest to highest priority)."""
-    merged = dict(_load(BUNDLED / f"{FALLBACK_LANGUAGE}.toml"))
-    merged.update(_load(BUNDLED / f"{lang}.toml"))
-    for theme_dir in reversed(theme_dirs):
-        merged.update(_load(theme_dir / "i18n" / f"{FALLBACK_LANGUAGE}.toml") if lang != FALLBACK_LANGUAGE else {})
-        merged.update(_load(theme_dir / "i18n" / f"{lang}.toml"))
+    """English (bundled, then the themes') is the fallback; the language's own strings (bundled,
+    then the themes') win over it, so a theme that rewords an English string only leaves the
+    other languages' translations alone."""
+    merged: dict[str, str] = {}
+    for code in dict.fromkeys((FALLBACK_LANGUAGE, lang)):
+        merged.update(_load(BUNDLED / f"{code}.toml"))
+        for theme_dir in reversed(theme_dirs):
+            merged.update(_load(theme_dir / "i18n" / f"{code}.toml"))
     return merged
 
 

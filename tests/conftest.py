@@ -134,3 +134,21 @@ def site(tmp_path):
     def factory(files: dict, config_extra: str = "", config: str | None = None, name: str = "site") -> Path:
         return make_site(tmp_path / name, files, config_extra, config)
     return factory
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, one per test module (a second sync Playwright in the same thread
+    would fail, and some tests start their own); tests open their own contexts and pages."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -65,12 +65,6 @@ def sample(tmp_path_factory):
     return build_sample(tmp_path_factory.mktemp("classic"))
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

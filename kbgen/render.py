@@ -56,7 +56,10 @@ def template_environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
     """One Jinja environment per theme for the life of the process, so kbgen serve does not
     parse every template again on each rebuild (Jinja reloads a template whose file changed).
     Nothing site-specific lives in it: all of that is passed with each page."""
-    key = tuple(str(d) for d in dirs)
+    # The key lists the template files too: an override added to the site's theme folder
+    # while kbgen serve runs must replace the bundled template Jinja already holds.
+    key = tuple(str(d) for d in dirs) + tuple(
+        sorted(str(p) for d in dirs if (d / "templates").is_dir() for p in (d / "templates").rglob("*.html")))
     if key not in _environments:
         loaders = [jinja2.FileSystemLoader(str(d / "templates")) for d in dirs]
         loaders.append(jinja2.FileSystemLoader(str(SHARED_TEMPLATES)))

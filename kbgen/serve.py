@@ -31,6 +31,15 @@ RELOAD_SCRIPT = (
 )
 
 
+UNREGISTER_WORKER = (
+    b"self.addEventListener('install', () => self.skipWaiting());\n"
+    b"self.addEventListener('activate', (event) => event.waitUntil((async () => {\n"
+    b"  for (const name of await caches.keys()) await caches.delete(name);\n"
+    b"  await self.registration.unregister();\n"
+    b"})()));\n"
+)
+
+
 class SiteState:
     """The latest build: where it is, or what went wrong. Shared by the watcher and the server."""
 
@@ -104,6 +113,10 @@ class DevApp:
             return
         if path == RELOAD_PATH:
             return await self.events(send)
+        if path == "/sw.js":
+            # No offline cache while writing: stale pages would hide the edits. This worker
+            # also removes one a production build may have left on this origin.
+            return await self.respond(send, 200, UNREGISTER_WORKER, "text/javascript; charset=utf-8")
         await self.static(path, scope, send)
 
     async def events(self, send):

@@ -293,3 +293,19 @@ def test_leaf_bundle_files_are_copied_and_listed(out):
     assert [a["href"] for a in tags(listed, "a")] == ["../../../en/guides/export/checklist.pdf",
                                                       "../../../en/guides/export/img/screen.png"]
     assert "109 B" in listed and "2.0 KB" in listed
+
+
+def test_a_template_override_added_between_builds_of_one_process_is_used(tmp_path):
+    """kbgen serve keeps its template environment between rebuilds; an override the writer
+    adds to the site's theme folder meanwhile must still win over the bundled template."""
+    from kbgen.build import BuildOptions, build
+
+    root = make_site(tmp_path / "site", {"en/a.md": article("A"), "ja/a.md": article("エー")})
+    (root / "themes" / "classic" / "templates").mkdir(parents=True)  # the site already overrides its theme
+    options = BuildOptions(output_dir=tmp_path / "out", in_place=True)
+    build(root, options)
+    assert "OVERRIDDEN" not in read(tmp_path / "out" / "404.html")
+    override = root / "themes" / "classic" / "templates" / "404.html"
+    override.write_text("OVERRIDDEN 404 page", encoding="utf-8")
+    build(root, options)
+    assert read(tmp_path / "out" / "404.html") == "OVERRIDDEN 404 page"

@@ -85,6 +85,8 @@ def test_serve_reload_error_page_and_recovery(server):
     assert b"<html" in raw_get(base, "/en/")
     outside = raw_get(base, "/%2e%2e" * 12 + "/etc/passwd")   # a file that exists on any Linux
     assert outside.startswith(b"HTTP/1.1 404") and b"root:" not in outside, "no files outside the built site"
+    status, worker = fetch(f"{base}/sw.js")
+    assert status == 200 and "unregister()" in worker, "no offline cache while writing; an old one is removed"
 
 
 def raw_get(base: str, path: str) -> bytes:

@@ -5,7 +5,7 @@
 // conversation survives reloads and moving to another article. When nobody is there (closed,
 // no staff online, or nobody accepts in time) the visitor can leave a message, which becomes a ticket.
 
-import { registerMount } from './core.js';
+import { apiAvailable, registerMount } from './core.js';
 import { apiClient, randomId } from './api-client.js';
 import { h, sanitizedHtml } from './portal-ui.js';
 
@@ -168,7 +168,7 @@ function bubbleIcon() {
 }
 
 export function mountChat(element, context) {
-  if (!context.api || (context.fromFile && !/^https?:/i.test(context.api))) return;
+  if (!apiAvailable(context)) return;
   const t = chatText(context.lang);
   const api = apiClient(context.api);
   const storeKey = `${STORE_KEY}:${api.root}`;

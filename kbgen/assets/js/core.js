@@ -22,6 +22,12 @@ export function pageContext() {
   };
 }
 
+// A page opened from disk has no server beside it: a relative API address leads nowhere, so
+// hooks that would only fail (and fill the console with errors) stay quiet there.
+export function apiAvailable(context) {
+  return Boolean(context.api) && !(context.fromFile && !/^https?:/i.test(context.api));
+}
+
 export function siteUrl(path) {
   return pageContext().root + path;
 }

@@ -53,3 +53,11 @@ test('a refused CSRF token is refreshed once and the request retried', async () 
   assert.equal(tokens, 2);
   assert.equal(posts, 2);
 });
+
+test('hooks reach the API over http, or from disk only when its address is absolute', async () => {
+  const { apiAvailable } = await import('./core.js');
+  assert.equal(apiAvailable({ api: '/api', fromFile: false }), true);
+  assert.equal(apiAvailable({ api: '/api', fromFile: true }), false);
+  assert.equal(apiAvailable({ api: 'https://help.example/api', fromFile: true }), true);
+  assert.equal(apiAvailable({ api: '', fromFile: false }), false);
+});

@@ -1,7 +1,7 @@
 // "Was this helpful? Yes / No" under every article. The browser keeps one random voter id, so it
 // has one vote per article which it can change; offline votes wait in the queue.
 
-import { registerMount } from './core.js';
+import { apiAvailable, registerMount } from './core.js';
 import { apiClient, randomId } from './api-client.js';
 import { sharedQueue } from './queue.js';
 import { h, portalText } from './portal-ui.js';
@@ -20,7 +20,7 @@ export function voterId(storage) {
 
 export function mountRating(element, context) {
   const ref = element.dataset.article;
-  if (!ref || !context.api) return;
+  if (!ref || !apiAvailable(context)) return;
   const t = portalText(context.lang);
   const api = apiClient(context.api);
   const voter = voterId(globalThis.localStorage);

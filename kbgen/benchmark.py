@@ -135,7 +135,7 @@ def run_benchmark(articles: int, workdir: Path | None, *, browser: bool = False,
         corpus = generate_corpus(site, articles)
         output = workdir / "output"
         cold, peak, report = _run_build(site, output)
-        pages = sum(report["pages"].values())
+        pages = sum(report["articles"].values())
         # Edit one article, then measure a rebuild in a new process (CI) and in-process (dev server).
         victim = next((site / "content" / "en").rglob("article-00001.md"))
         victim.write_text(victim.read_text(encoding="utf-8") + "\nEdited for the benchmark.\n", encoding="utf-8")

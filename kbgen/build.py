@@ -46,7 +46,8 @@ class BuildOptions:
 class BuildResult:
     output_dir: Path | None
     site: Site | None
-    pages: dict[str, int]
+    articles: dict[str, int]           # articles per language
+    pages: dict[str, int]              # HTML pages written per language (articles, categories, portal…)
     files: int
     problems: list[Problem]
     timings: dict[str, float]
@@ -60,7 +61,7 @@ class BuildResult:
         return {
             "output": str(self.output_dir) if self.output_dir else None,
             "audience": self.site.audience if self.site else None,
-            "pages": self.pages, "files": self.files,
+            "articles": self.articles, "pages": self.pages, "files": self.files,
             "warnings": [p.as_dict() for p in self.warnings],
             "errors": [p.as_dict() for p in self.problems if p.severity == "error"],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
@@ -147,8 +148,11 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
             output.commit(target, in_place=options.in_place)
             if previous is not None:
                 previous.save(output.fingerprints)
-    page_counts = {lang: len(language.articles) for lang, language in site.languages.items()}
-    return BuildResult(target, site, page_counts, len(output.origins), problems.items, clock.timings, finish_search)
+    article_counts = {lang: len(language.articles) for lang, language in site.languages.items()}
+    page_counts = {lang: sum(1 for path in output.origins if path.startswith(lang + "/") and path.endswith(".html"))
+                   for lang in site.languages}
+    return BuildResult(target, site, article_counts, page_counts, len(output.origins), problems.items,
+                       clock.timings, finish_search)
 
 
 def widget_problems(site: Site) -> list[Problem]:

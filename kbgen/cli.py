@@ -83,10 +83,10 @@ def _run_build(ctx: Context, options, report: Path | None, verb: str):
     _print_problems(ctx, result.problems, options.strict)
     _write_report(report, result.report())
     elapsed = time.perf_counter() - started
-    pages = ", ".join(f"{lang} {count}" for lang, count in result.pages.items())
+    per_language = ", ".join(f"{lang} {count}" for lang, count in result.articles.items())
     where = f" into {result.output_dir}" if result.output_dir else ""
     warnings = len(result.warnings)
-    ctx.say(f"{verb} {sum(result.pages.values())} articles ({pages}), {result.files} files{where} "
+    ctx.say(f"{verb} {sum(result.articles.values())} articles ({per_language}), {result.files} files{where} "
             f"in {elapsed:.2f} s — {warnings} warning{'s' if warnings != 1 else ''}.",
             fg="green" if not warnings else "yellow")
     return result

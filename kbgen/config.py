@@ -157,7 +157,8 @@ def load_config(root: Path | str = ".", path: Path | str | None = None) -> Confi
         raise ConfigError([Problem(shown, message="the file is not UTF-8 text", hint="save the file as UTF-8")])
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_toml_error(str(exc))
-        raise ConfigError([Problem(shown, line, None, f"invalid TOML: {exc}", "fix the syntax at that line")])
+        hint = "fix the syntax at that line" if line else "a table or string is probably left open: check the end of the file"
+        raise ConfigError([Problem(shown, line, None, f"invalid TOML: {exc}", hint)])
     return parse_config(raw, root=config_path.parent, file=shown, path=config_path)
 
 

@@ -57,7 +57,7 @@ class SiteState:
                 result = build(self.root, self.options)
                 self.error = None
                 pages_done = time.perf_counter() - started
-                message = f"rebuilt {sum(result.pages.values())} articles in {pages_done:.2f} s"
+                message = f"rebuilt {sum(result.articles.values())} articles in {pages_done:.2f} s"
                 click.secho(f"{reason}{message} ({len(result.warnings)} warnings)", err=True,
                             fg="green" if not result.warnings else "yellow")
             except KbgenError as error:

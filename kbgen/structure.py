@@ -276,7 +276,8 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
         if url in url_owner:
             problems.error(f"content/{source.path}", f"claims the URL /{url}, which content/{url_owner[url]} already uses",
                            field="slug" if source.slug else "url" if source.url else None,
-                           hint="give one of them a different file name or `slug:`")
+                           hint="change one of their `url:` values" if source.url else
+                           "give one of them a different file name or `slug:`")
             continue
         url_owner[url] = source.path
         if source.category:

@@ -31,7 +31,8 @@ def out(sample):
 def test_sample_builds_in_both_languages(sample):
     _, result, report = sample
     assert result.exit_code == 0, result.output
-    assert report["pages"]["en"] >= 10 and report["pages"]["ja"] >= 10
+    assert report["articles"]["en"] >= 10 and report["articles"]["ja"] >= 10
+    assert report["pages"]["en"] > report["articles"]["en"], "category and portal pages count as pages"
     assert report["errors"] == []
 
 
@@ -144,6 +145,6 @@ def test_internal_build_adds_staff_articles(sample, tmp_path):
     result = build_site(root, "--audience", "internal", "--report", str(internal_report))
     assert result.exit_code == 0, result.output
     internal = json.loads(internal_report.read_text(encoding="utf-8"))
-    assert sum(internal["pages"].values()) > sum(report["pages"].values()), "the sample has staff-only articles"
+    assert sum(internal["articles"].values()) > sum(report["articles"].values()), "the sample has staff-only articles"
     badges = [p for p in (root / "output-internal").rglob("index.html") if "kb-badge-internal" in read(p)]
     assert badges

@@ -52,7 +52,9 @@ def test_report_file(tmp_path):
     result = build_site(root, "--report", str(tmp_path / "report.json"))
     assert result.exit_code == 0
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert report["pages"] == {"en": 1, "ja": 2}
+    assert report["articles"] == {"en": 1, "ja": 2}
+    # per language: the articles plus home, search and the five portal pages
+    assert report["pages"] == {"en": 1 + 7, "ja": 2 + 7}
     assert report["audience"] == "public"
     assert [w["file"] for w in report["warnings"]] == ["content/en/a.md"]
     assert report["errors"] == []

@@ -48,7 +48,7 @@ def test_parallel_and_serial_builds_are_byte_identical(tmp_path):
     root = make_site(tmp_path / "site", files)
     serial = build(root, BuildOptions(workers=1, use_cache=False, output_dir=tmp_path / "serial"))
     parallel = build(root, BuildOptions(workers=2, use_cache=False, output_dir=tmp_path / "parallel"))
-    assert serial.pages == parallel.pages == {"en": 130, "ja": 130}
+    assert serial.articles == parallel.articles == {"en": 130, "ja": 130}
     assert diff(all_files(tmp_path / "serial"), all_files(tmp_path / "parallel")) == []
 
 

@@ -21,3 +21,24 @@ def test_a_theme_translation_wins_over_the_bundled_one(tmp_path):
     (theme / "i18n" / "ja.toml").write_text('search_placeholder = "ドキュメントを検索…"\n', encoding="utf-8")
     assert Translator("ja", (theme,))("search_placeholder") == "ドキュメントを検索…"
     assert Translator("en", (theme,))("search_placeholder") == "Search articles…"
+
+
+def test_every_string_the_builder_asks_for_exists_in_english_and_japanese():
+    """A missing key is shown to readers as the key itself ("feed_subtitle"), so every key
+    used from Python, literal or from a known family, must exist in both bundled files."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "kbgen"
+    source = "\n".join(path.read_text(encoding="utf-8") for path in package.rglob("*.py")
+                       if "api" not in path.parts and path.name != "ui_strings.py")
+    literal = set(re.findall(r"""(?:\bt|translator|translators\[[^\]]+\]|ui_string\([^,]+,)\s*\(?\s*["']([a-z][a-z0-9_]+)["']""",
+                             source))
+    families = {"app_": ("tickets", "account", "community", "feedback", "roadmap"),
+                "callout_": ("note", "tip", "important", "warning", "caution")}
+    assert {"feed_subtitle", "search_title", "not_found_title", "home"} <= literal, "the scan finds the builder's keys"
+    wanted = literal | {prefix + name for prefix, names in families.items() for name in names}
+    for lang in ("en", "ja"):
+        strings = tomllib.loads((package / "i18n" / f"{lang}.toml").read_text(encoding="utf-8"))
+        assert sorted(wanted - set(strings)) == [], f"missing from kbgen/i18n/{lang}.toml"

@@ -131,7 +131,10 @@ def test_drafts_are_left_out_of_both_audiences_unless_asked(builds, tmp_path):
     assert files_containing(root / "output", DRAFT_MARK)
     draft_page = (root / "output" / "en" / "d" / "index.html").read_text(encoding="utf-8")
     assert "kb-badge-draft" in draft_page, "a draft shown for review says it is one"
-    assert "kb-badge-draft" not in (root / "output" / "en" / "a" / "index.html").read_text(encoding="utf-8")
+    review = make_site(tmp_path / "review", {"en/a.md": article("A"), "en/later/d.md": article("D", draft=True)})
+    assert build_site(review, "--drafts").exit_code == 0
+    assert "kb-badge-draft" not in (review / "output" / "en" / "a" / "index.html").read_text(encoding="utf-8"), \
+        "a published article is not marked"
 
 
 def test_public_article_linking_to_an_internal_one_fails_naming_both(tmp_path):

@@ -86,7 +86,11 @@ class _FrontMatterError(Exception):
 
 def split_front_matter(text: str) -> tuple[dict, str, int]:
     """Returns (metadata, body, line where the body starts). YAML (---), TOML (+++) and
-    JSON ({…}) front matter, as Hugo accepts."""
+    JSON ({…}) front matter, as Hugo accepts.
+
+    Not python-frontmatter: its TOML handler needs the separate `toml` package, and its
+    split drops the positions that errors must name (file:line); this is PyYAML's C
+    loader, tomllib and json with the line arithmetic kept."""
     text = text.lstrip("\ufeff")
     for fence, loader in (("---", _load_yaml), ("+++", _load_toml)):
         if text.startswith(fence + "\n") or text.startswith(fence + "\r\n"):

@@ -7,7 +7,7 @@ import { registerMount, siteUrl } from './core.js';
 import { apiClient } from './api-client.js';
 import { sharedQueue } from './queue.js';
 import { formatDate, h, notice, showFieldErrors } from './portal-ui.js';
-import { badge, failureNotice, field, hashParams, hashWith, honeypotField, htmlBlock, injectCommunityStyle, pager, signInPrompt, textFor } from './forum.js';
+import { badge, failureNotice, field, hashParams, hashWith, honeypotField, htmlBlock, injectCommunityStyle, mountHashApp, pager, signInPrompt, textFor } from './forum.js';
 
 export const IDEA_STATUSES = ['open', 'planned', 'in_progress', 'done', 'declined'];
 const ROADMAP_STATUSES = ['planned', 'in_progress', 'done'];
@@ -228,42 +228,20 @@ function staffLink(session, t) {
 }
 
 export async function mountFeedback(element, context) {
-  const t = textFor(STRINGS, context.lang);
-  const api = apiClient(context.api);
-  injectCommunityStyle();
-  const banner = h('div', { class: 'kb-community-banner', 'aria-live': 'polite' });
-  const say = (node) => banner.replaceChildren(node);
-  let previousRoute = null;
-  const render = async () => {
-    const params = hashParams();
-    const route = params.get('idea') ? 'idea' : (location.hash === '#suggest' ? 'suggest' : 'board');
-    if (route !== previousRoute && !(previousRoute === 'suggest' && route === 'idea')) banner.replaceChildren();
-    element.setAttribute('aria-busy', 'true');
-    try {
-      const session = await api.session();
-      let parts;
-      if (route === 'idea') parts = await ideaView(context, api, session, params.get('idea'), t, say, render);
-      else if (route === 'suggest') parts = suggestView(context, api, session, t, say);
-      else parts = await boardView(context, api, session, t, say);
-      element.replaceChildren(banner, ...parts.filter(Boolean), staffLink(session, t) || '');
-      if (route !== previousRoute && route !== 'board') {
-        const heading = element.querySelector('h2[tabindex]');
-        if (heading) heading.focus();
-      }
-    } catch (error) {
-      element.replaceChildren(banner, failureNotice(error, t));
-    } finally {
-      element.removeAttribute('aria-busy');
-      previousRoute = route;
-    }
-  };
-  sharedQueue(api).subscribe((event) => {
-    if (!event.item.kind || !event.item.kind.startsWith('feedback-')) return;
-    if (event.type === 'sent') { say(notice(t('queued_sent'), 'success')); render(); }
-    if (event.type === 'failed') say(notice(`${t('queued_failed')} ${event.error.message}`, 'error'));
+  await mountHashApp(element, context, {
+    strings: STRINGS,
+    queueKind: 'feedback-',
+    homeRoute: 'board',
+    routeOf: (params) => (params.get('idea') ? 'idea' : (location.hash === '#suggest' ? 'suggest' : 'board')),
+    // a just-suggested idea opens with the "sent" notice still showing
+    keepBanner: (previous, route) => previous === 'suggest' && route === 'idea',
+    views: {
+      idea: (v) => ideaView(v.context, v.api, v.session, v.params.get('idea'), v.t, v.say, v.render),
+      suggest: (v) => suggestView(v.context, v.api, v.session, v.t, v.say),
+      board: (v) => boardView(v.context, v.api, v.session, v.t, v.say),
+    },
+    footer: staffLink,
   });
-  window.addEventListener('hashchange', render);
-  await render();
 }
 
 export async function mountRoadmap(element, context) {

@@ -413,28 +413,27 @@ async function topicView(context, api, session, id, t, rerender) {
   return parts;
 }
 
-export async function mountCommunity(element, context) {
-  const t = textFor(STRINGS, context.lang);
+// The forum and the feedback board are each one page whose view lives in the URL hash. This runs
+// that page: picks the view for the hash, renders it under a status banner, moves focus to a newly
+// opened view's heading, and tells the reader when a queued submission of this page was sent.
+export async function mountHashApp(element, context, { strings, queueKind, homeRoute, routeOf, views, footer,
+  keepBanner = () => false }) {
+  const t = textFor(strings, context.lang);
   const api = apiClient(context.api);
   injectCommunityStyle();
   const banner = h('div', { class: 'kb-community-banner', 'aria-live': 'polite' });
-  const show = (node) => banner.replaceChildren(node);
+  const say = (node) => banner.replaceChildren(node);
   let previousRoute = null;
   const render = async () => {
     const params = hashParams();
-    const route = params.get('topic') ? 'topic' : (location.hash === '#ask' ? 'ask' : 'list');
-    if (route !== previousRoute) banner.replaceChildren();
+    const route = routeOf(params);
+    if (route !== previousRoute && !keepBanner(previousRoute, route)) banner.replaceChildren();
     element.setAttribute('aria-busy', 'true');
     try {
       const session = await api.session();
-      let parts;
-      if (route === 'topic') parts = await topicView(context, api, session, params.get('topic'), t, render);
-      else if (route === 'ask') parts = await askView(context, api, session, t, show);
-      else parts = await listView(context, api, session, t);
-      const staffLink = session.user && session.user.role !== 'customer'
-        ? h('p', { class: 'kb-community-staff' }, h('a', { href: '/agent/community/' }, t('moderate'))) : null;
-      element.replaceChildren(banner, ...parts.filter(Boolean), staffLink || '');
-      if (route !== previousRoute && route !== 'list') {
+      const parts = await views[route]({ context, api, session, params, t, say, render });
+      element.replaceChildren(banner, ...parts.filter(Boolean), footer(session, t) || '');
+      if (route !== previousRoute && route !== homeRoute) {
         const heading = element.querySelector('h2[tabindex]');
         if (heading) heading.focus();
       }
@@ -446,12 +445,28 @@ export async function mountCommunity(element, context) {
     }
   };
   sharedQueue(api).subscribe((event) => {
-    if (!event.item.kind || !event.item.kind.startsWith('forum-')) return;
-    if (event.type === 'sent') { show(notice(t('queued_sent'), 'success')); render(); }
-    if (event.type === 'failed') show(notice(`${t('queued_failed')} ${event.error.message}`, 'error'));
+    if (!event.item.kind || !event.item.kind.startsWith(queueKind)) return;
+    if (event.type === 'sent') { say(notice(t('queued_sent'), 'success')); render(); }
+    if (event.type === 'failed') say(notice(`${t('queued_failed')} ${event.error.message}`, 'error'));
   });
   window.addEventListener('hashchange', render);
   await render();
+}
+
+export async function mountCommunity(element, context) {
+  await mountHashApp(element, context, {
+    strings: STRINGS,
+    queueKind: 'forum-',
+    homeRoute: 'list',
+    routeOf: (params) => (params.get('topic') ? 'topic' : (location.hash === '#ask' ? 'ask' : 'list')),
+    views: {
+      topic: (v) => topicView(v.context, v.api, v.session, v.params.get('topic'), v.t, v.render),
+      ask: (v) => askView(v.context, v.api, v.session, v.t, v.say),
+      list: (v) => listView(v.context, v.api, v.session, v.t),
+    },
+    footer: (session, t) => (session.user && session.user.role !== 'customer'
+      ? h('p', { class: 'kb-community-staff' }, h('a', { href: '/agent/community/' }, t('moderate'))) : null),
+  });
 }
 
 registerMount('community', (element, context) => { mountCommunity(element, context); });

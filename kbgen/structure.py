@@ -291,7 +291,7 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
         languages[source.lang].articles.append(article)
         articles_by_source[source.path] = article
 
-    files = _place_files(content.files, sections, articles_by_source, excluded, internal_dirs, audience, problems)
+    files = _place_files(content.files, articles_by_source, excluded, internal_dirs, audience)
 
     for language in languages.values():
         for category in language.categories.values():
@@ -325,8 +325,8 @@ def _section_by_slug(sections: dict[str, Source], lang: str, path: str) -> Sourc
     return None
 
 
-def _place_files(files: list[ContentFile], sections, articles_by_source: dict[str, Article],
-                 excluded: dict[str, Source], internal_dirs: set[str], audience: str, problems: Problems):
+def _place_files(files: list[ContentFile], articles_by_source: dict[str, Article],
+                 excluded: dict[str, Source], internal_dirs: set[str], audience: str):
     """Decides each file's URL and which articles list it as an attachment. A file that
     belongs only to left-out (internal or draft) articles is left out with them."""
     bundles = {a.source.path.rsplit("/", 1)[0]: a for a in articles_by_source.values() if a.source.is_bundle}
@@ -337,43 +337,59 @@ def _place_files(files: list[ContentFile], sections, articles_by_source: dict[st
             if link.kind == "file":
                 linked_by.setdefault(link.target, []).append(article)
     linked_by_excluded = {link.target for s in excluded.values() for link in s.body.links if link.kind == "file"}
-
+    # Plain (non-bundle) articles and left-out sources by folder, in content order, so a file
+    # is matched against its neighbours only.
+    plain_by_folder: dict[str, list[Article]] = {}
+    for article in articles_by_source.values():
+        if not article.source.is_bundle:
+            plain_by_folder.setdefault(article.source.path.rsplit("/", 1)[0], []).append(article)
+    excluded_by_folder: dict[str, list[Source]] = {}
+    for source in excluded.values():
+        excluded_by_folder.setdefault(source.path.rsplit("/", 1)[0], []).append(source)
     included_folders = {a.source.path.rsplit("/", 1)[0] for a in articles_by_source.values()}
-    excluded_folders = {s.path.rsplit("/", 1)[0] for s in excluded.values()}
+
     placed: dict[str, tuple[str, ContentFile]] = {}
     for file in files:
         folder, name = file.path.rsplit("/", 1)
         owners: list[Article] = []
-        bundle_dir = next((d for d in sorted(bundles, key=len, reverse=True) if folder == d or folder.startswith(d + "/")), None)
-        in_excluded_bundle = any(folder == d or folder.startswith(d + "/") for d in excluded_bundles)
+        bundle_dir = _enclosing(folder, bundles)
         if bundle_dir is not None:
             owners.append(bundles[bundle_dir])
             url = bundles[bundle_dir].url + "/".join(
                 [slugify_segment(p) for p in folder[len(bundle_dir):].strip("/").split("/") if p] + [name])
         else:
-            if in_excluded_bundle:
+            if _enclosing(folder, excluded_bundles) is not None:
                 continue
             url = "/".join([file.lang] + [slugify_segment(p) for p in folder.split("/")[1:]] + [name])
         stem = name.rsplit(".", 1)[0]
         for article in linked_by.get(file.path, []):
             if article not in owners:
                 owners.append(article)
-        for article in articles_by_source.values():
-            if (not article.source.is_bundle and article.source.path.rsplit("/", 1)[0] == folder
-                    and article not in owners and _stem_matches(article.source.path, stem)):
+        for article in plain_by_folder.get(folder, []):
+            if article not in owners and _stem_matches(article.source.path, stem):
                 owners.append(article)
-        hidden_dir = any(folder == d or folder.startswith(d + "/") for d in internal_dirs) and audience == "public"
+        hidden_dir = audience == "public" and is_internal_path(file.path, internal_dirs)
         belongs_to_excluded = file.path in linked_by_excluded or any(
-            s.path.rsplit("/", 1)[0] == folder and _stem_matches(s.path, stem) for s in excluded.values())
+            _stem_matches(s.path, stem) for s in excluded_by_folder.get(folder, []))
         # A file no public article uses, in a folder whose articles are all left out, is
         # treated as theirs: unreferenced material next to runbooks must not go public.
-        only_excluded_here = folder in excluded_folders and folder not in included_folders
+        only_excluded_here = folder in excluded_by_folder and folder not in included_folders
         if not owners and (belongs_to_excluded or hidden_dir or only_excluded_here):
             continue
         placed[url] = (file.path, file)
         for article in owners:
             article.attachments.append(Attachment(name, url, file.size, file.path))
     return placed
+
+
+def _enclosing(folder: str, folders) -> str | None:
+    """The deepest of ``folders`` that is ``folder`` itself or one of its parents."""
+    while True:
+        if folder in folders:
+            return folder
+        if "/" not in folder:
+            return None
+        folder = folder.rsplit("/", 1)[0]
 
 
 def _stem_matches(article_path: str, file_stem: str) -> bool:

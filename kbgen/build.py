@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
-from .errors import BuildError, ConfigError, Problem, Problems
+from .errors import ConfigError, Problem, Problems
 from .feeds import atom_feed, robots, sitemap
 from .jsbundle import bundle
 from .render import Renderer, render_pages
@@ -113,8 +113,9 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     if options.write:
         target = Path(options.output_dir or (config.internal_output_dir if options.audience == "internal"
                                              else config.output_dir))
-        if unsafe_output_dir(config, target):
-            raise ConfigError([Problem("--output", None, None, unsafe_output_dir(config, target),
+        unsafe = unsafe_output_dir(config, target)
+        if unsafe:
+            raise ConfigError([Problem("--output", None, None, unsafe,
                                        "every build replaces this folder: choose a folder of its own")])
     previous = PreviousOutput(target, config.cache_dir) if target is not None and options.use_cache else None
 
@@ -130,14 +131,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     if options.defer_search and target is not None:
         for path, data in _last_search_files.get(str(target), {}).items():
             output.add(path, data, "kbgen (search data of the previous build)")
-
-        def finish_search() -> None:
-            search_output = Output()
-            add_search(site, search_output, workers=options.workers, cache_dir=search_cache, service_worker=False)
-            search_output.commit(target, in_place=True, partial=True)
-            for stale in set(_last_search_files.get(str(target), {})) - set(search_output.files):
-                (target / stale).unlink(missing_ok=True)
-            _last_search_files[str(target)] = dict(search_output.files)
+        finish_search = _deferred_search(site, target, options.workers, search_cache)
     else:
         with clock.stage("search"):
             add_search(site, output, workers=options.workers, cache_dir=search_cache)
@@ -153,6 +147,19 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
                    for lang in site.languages}
     return BuildResult(target, site, article_counts, page_counts, len(output.origins), problems.items,
                        clock.timings, finish_search)
+
+
+def _deferred_search(site: Site, target: Path, workers: int, cache_dir: Path | None):
+    """The search stage, to run after the pages are written (kbgen serve): updates the search
+    files in place and removes those of the previous build that are no longer needed."""
+    def finish_search() -> None:
+        search_output = Output()
+        add_search(site, search_output, workers=workers, cache_dir=cache_dir, service_worker=False)
+        search_output.commit(target, in_place=True, partial=True)
+        for stale in set(_last_search_files.get(str(target), {})) - set(search_output.files):
+            (target / stale).unlink(missing_ok=True)
+        _last_search_files[str(target)] = dict(search_output.files)
+    return finish_search
 
 
 def widget_problems(site: Site) -> list[Problem]:

@@ -121,7 +121,6 @@ def build(ctx: Context, audience, drafts, strict, base_url, output, report):
 @click.pass_obj
 def check(ctx: Context, audience, drafts, strict, report):
     """Validate everything without writing output: front matter, links, anchors, translations."""
-    from .build import build as run
     options = _build_options(ctx, audience, drafts, strict, None, None, write=False)
     result = _run_build(ctx, options, report, "Checked")
     site = result.site
@@ -136,7 +135,6 @@ def check(ctx: Context, audience, drafts, strict, report):
         click.secho(f"{len(missing)} article(s) without a translation:", err=True, fg="yellow")
         for line in missing:
             click.echo(f"  {line}", err=True)
-    del run
 
 
 @cli.command()

@@ -150,7 +150,7 @@ def load_config(root: Path | str = ".", path: Path | str | None = None) -> Confi
             return _config_from_hugo(hugo, root)
         where = str(config_path.parent) if config_path.parent.is_dir() else f"{config_path.parent} (no such folder)"
         raise ConfigError([Problem(shown, message=f"no configuration file found in {where}",
-                                   hint=f"run kbgen in a site folder, or create one with `kbgen init DIR`")])
+                                   hint="run kbgen in a site folder, or create one with `kbgen init DIR`")])
     try:
         raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:

@@ -21,7 +21,7 @@ import click
 
 from .build import BuildOptions, build
 from .config import load_config
-from .errors import BuildError, KbgenError
+from .errors import KbgenError
 
 RELOAD_PATH = "/__kbgen/reload"
 RELOAD_SCRIPT = (

@@ -34,7 +34,7 @@ def theme_dirs(config: Config) -> tuple[Path, ...]:
     for candidate in candidates:
         if candidate.is_dir() and candidate.resolve() not in [f.resolve() for f in found]:
             found.append(candidate)
-    if not any((d / "templates").is_dir() for d in found) and not (found and (bundled_themes_dir() / config.theme).is_dir()):
+    if not any((d / "templates").is_dir() for d in found):
         raise ConfigError([Problem(config.path.name, None, "theme", f"unknown theme {config.theme!r}",
                                    f"use one of: {', '.join(bundled_theme_names())}, or create themes/{config.theme}/templates/")])
     return tuple(found)

@@ -245,6 +245,9 @@ def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | No
         output.add(path, data, "kbgen (search data)")
     if not service_worker:
         return
-    everything = {path: output.read(path) for path in output.all_paths()}
-    for path, data in build_service_worker(everything, precache_limit_bytes=config.precache_limit_kb * 1024).items():
+    # Pages are named by fingerprint, so unchanged pages reused from the last build are not read back.
+    fingerprinted = {path: (fingerprint, output.size(path)) for path, fingerprint in output.fingerprints.items()}
+    others = {path: output.read(path) for path in output.all_paths() if path not in fingerprinted}
+    for path, data in build_service_worker(others, precache_limit_bytes=config.precache_limit_kb * 1024,
+                                           fingerprinted=fingerprinted).items():
         output.add(path, data, "kbgen (offline service worker)")

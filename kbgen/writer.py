@@ -107,6 +107,11 @@ class Output:
         self.reused[path] = previous.file(path)
         self.fingerprints[path] = fingerprint
 
+    def size(self, path: str) -> int:
+        if path in self.files:
+            return len(self.files[path])
+        return (self.copies.get(path) or self.reused[path]).stat().st_size
+
     def read(self, path: str) -> bytes:
         if path in self.files:
             return self.files[path]

@@ -46,9 +46,12 @@ def build_search(
     )
 
 
-def build_service_worker(files: Mapping[str, bytes], *, precache_limit_bytes: int) -> dict[str, bytes]:
-    """`{"sw.js": …}` for every output file, its cache named after a hash of all of them."""
-    return build_service_worker_files(files, precache_limit_bytes=precache_limit_bytes)
+def build_service_worker(files: Mapping[str, bytes], *, precache_limit_bytes: int,
+                         fingerprinted: Mapping[str, tuple[str, int]] | None = None) -> dict[str, bytes]:
+    """`{"sw.js": …}` for every output file, its cache named after a hash of all of them.
+    ``fingerprinted``: path → (fingerprint, size) for pages passed by fingerprint, not bytes."""
+    return build_service_worker_files(files, precache_limit_bytes=precache_limit_bytes,
+                                      fingerprinted=fingerprinted)
 
 
 __all__ = ["SearchDoc", "build_search", "build_service_worker"]

@@ -311,7 +311,8 @@ def _digest(*parts) -> str:
 
 
 def _list_item(article: Article) -> tuple:
-    return (article.url, article.title, article.internal, article.source.description,
+    # Everything a list entry shows, badges included.
+    return (article.url, article.title, article.internal, article.source.draft, article.source.description,
             article.updated, article.source.weight, article.ref)
 
 

@@ -309,3 +309,16 @@ def test_a_template_override_added_between_builds_of_one_process_is_used(tmp_pat
     override.write_text("OVERRIDDEN 404 page", encoding="utf-8")
     build(root, options)
     assert read(tmp_path / "out" / "404.html") == "OVERRIDDEN 404 page"
+
+
+def test_a_related_article_losing_its_draft_flag_loses_its_badge_on_other_pages(tmp_path):
+    """Pages are reused when nothing they show changed; a list entry's badges are part of it."""
+    root = make_site(tmp_path / "site", {"en/x/a.md": article("A"), "en/x/b.md": article("B", draft=True),
+                                         "ja/x/a.md": article("エー")})
+    assert build_site(root, "--drafts").exit_code == 0
+    page_a = root / "output" / "en" / "x" / "a" / "index.html"
+    assert "kb-badge-draft" in read(page_a), "B is listed as related, marked Draft"
+    draft = root / "content" / "en" / "x" / "b.md"
+    draft.write_text(draft.read_text(encoding="utf-8").replace("draft: true", "draft: false"), encoding="utf-8")
+    assert build_site(root, "--drafts").exit_code == 0
+    assert "kb-badge-draft" not in read(page_a)

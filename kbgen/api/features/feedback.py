@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..db import utcnow
 from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
@@ -22,7 +22,7 @@ from ..models import User
 from ..schemas import Strict
 from .forum import RecordId, trap_response
 from .forum_guard import (author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
-                          like_pattern, plain_excerpt, settings_of, users_by_id)
+                          plain_excerpt, settings_of, users_by_id, where_words_match)
 from .feedback_models import IDEA_STATUSES, ROADMAP_STATUSES, FeedbackComment, FeedbackIdea, FeedbackStatusChange, FeedbackVote
 
 router = APIRouter(prefix="/feedback", tags=["feedback"])
@@ -93,9 +93,7 @@ def list_ideas(db: DB, user: OptionalUser,
     query = public_ideas()
     if status:
         query = query.where(FeedbackIdea.status == status)
-    for word in (q or "").split()[:8]:
-        pattern = like_pattern(word)
-        query = query.where(or_(FeedbackIdea.title.ilike(pattern, escape="\\"), FeedbackIdea.body.ilike(pattern, escape="\\")))
+    query = where_words_match(query, q, FeedbackIdea.title, FeedbackIdea.body)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     if sort == "trending":
         # votes of the last week (votes merged in keep their date), then all votes

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import Field
-from sqlalchemy import String, and_, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import String, and_, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
 from ..db import utcnow
@@ -19,7 +19,7 @@ from ..schemas import Strict
 from .feedback import COMMENT_MAX, STATUS_WORDS, TITLE_MAX, BODY_MAX, Status
 from .feedback_models import FeedbackComment, FeedbackIdea, FeedbackStatusChange, FeedbackVote
 from .forum import RecordId
-from .forum_guard import clean_body, clean_line, iso, like_pattern, users_by_id
+from .forum_guard import clean_body, clean_line, iso, users_by_id, where_words_match
 from .forum_staff import blocked_ids, staff_author
 
 router = APIRouter(prefix="/agent/feedback", tags=["agent"])
@@ -88,9 +88,7 @@ def staff_ideas(db: DB, staff: Staff, status: Annotated[Status | None, Query()] 
     query = select(FeedbackIdea)
     if status:
         query = query.where(FeedbackIdea.status == status)
-    for word in (q or "").split()[:8]:
-        pattern = like_pattern(word)
-        query = query.where(or_(FeedbackIdea.title.ilike(pattern, escape="\\"), FeedbackIdea.body.ilike(pattern, escape="\\")))
+    query = where_words_match(query, q, FeedbackIdea.title, FeedbackIdea.body)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     ideas = db.scalars(query.order_by(FeedbackIdea.merged_into_id.is_not(None), FeedbackIdea.vote_count.desc(),
                                       FeedbackIdea.created_at.desc(), FeedbackIdea.id)

@@ -19,7 +19,8 @@ from ..markup import render_markdown
 from ..models import User
 from ..schemas import Strict
 from .forum_guard import (author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
-                          like_pattern, needs_approval, plain_excerpt, settings_of, users_by_id)
+                          like_pattern, needs_approval, plain_excerpt, settings_of, users_by_id,
+                          where_words_match)
 from .forum_models import ForumAnswer, ForumAnswerVote, ForumTopic
 
 router = APIRouter(prefix="/forum", tags=["forum"])
@@ -127,9 +128,7 @@ def list_topics(db: DB, user: OptionalUser,
         query = query.where(ForumTopic.answer_count > 0)
     elif filter == "solved":
         query = query.where(ForumTopic.accepted_answer_id.is_not(None))
-    for word in (q or "").split()[:8]:
-        pattern = like_pattern(word)
-        query = query.where(or_(ForumTopic.title.ilike(pattern, escape="\\"), ForumTopic.body.ilike(pattern, escape="\\")))
+    query = where_words_match(query, q, ForumTopic.title, ForumTopic.body)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     order = {"activity": [ForumTopic.last_activity_at.desc()], "new": [ForumTopic.created_at.desc()],
              "answers": [ForumTopic.answer_count.desc(), ForumTopic.last_activity_at.desc()]}[sort]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
@@ -192,6 +192,15 @@ def users_by_id(db: Session, ids) -> dict[str, User]:
 
 def like_pattern(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def where_words_match(query, q: str | None, *columns):
+    """Narrows `query` to rows where each of the first 8 words of `q` appears literally (any case) in
+    one of `columns`: the one search rule of the public and staff lists."""
+    for word in (q or "").split()[:8]:
+        pattern = like_pattern(word)
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+    return query
 
 
 def plain_excerpt(markdown_text: str, length: int = 200) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..db import utcnow
 from ..deps import DB, Staff
@@ -16,7 +16,7 @@ from ..markup import render_markdown
 from ..models import User
 from ..schemas import Email, Strict
 from .forum import BODY_MAX, CATEGORY_MAX, TITLE_MAX, RecordId, clean_category
-from .forum_guard import clean_body, clean_line, iso, like_pattern, users_by_id
+from .forum_guard import clean_body, clean_line, iso, users_by_id, where_words_match
 from .forum_models import CommunityBlock, ForumAnswer, ForumTopic
 
 router = APIRouter(prefix="/agent", tags=["agent"])
@@ -130,9 +130,7 @@ def staff_topics(db: DB, staff: Staff, status: Annotated[Status | None, Query()]
     query = select(ForumTopic)
     if status:
         query = query.where(ForumTopic.status == status)
-    for word in (q or "").split()[:8]:
-        pattern = like_pattern(word)
-        query = query.where(or_(ForumTopic.title.ilike(pattern, escape="\\"), ForumTopic.body.ilike(pattern, escape="\\")))
+    query = where_words_match(query, q, ForumTopic.title, ForumTopic.body)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     topics = db.scalars(query.order_by(ForumTopic.pinned.desc(), ForumTopic.last_activity_at.desc(), ForumTopic.id)
                         .limit(per_page).offset((page - 1) * per_page)).all()

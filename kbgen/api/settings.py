@@ -10,9 +10,11 @@ import secrets
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import click
 
+T = TypeVar("T")
 FIELD_TYPES = ("text", "textarea", "select", "checkbox", "email", "number")
 RESERVED_FIELD_NAMES = {"subject", "body", "department", "email", "name", "lang", "client_id"}
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -318,8 +320,33 @@ def load_settings(config_path: str | Path = "kbgen.toml", development: bool = Fa
         path = path / "kbgen.toml"
     if not path.exists():
         return settings_from_dict({}, source=str(path), base_dir=path.parent.resolve())
+    return settings_from_dict(_read_toml(path), source=str(path), base_dir=path.parent.resolve())
+
+
+def _read_toml(path: Path) -> dict:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
-    return settings_from_dict(raw, source=str(path), base_dir=path.parent.resolve())
+
+
+_section_cache: dict[tuple[str, str, int], tuple[int, object]] = {}
+
+
+def live_section(settings: Settings, name: str, parse: Callable[[dict, str], T], default: T) -> T:
+    """`parse(toml, source)` of the kbgen.toml these settings came from, as it is now: sections such as
+    [chat] or [forum] apply without a restart, yet the file is re-read and re-parsed only when its
+    modification time changes. `default` when the file is missing."""
+    path = Path(settings.source)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return default
+    # keyed by the settings object too: a parser may read other settings (e.g. languages)
+    key = (str(path.resolve()), name, id(settings))
+    cached = _section_cache.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    parsed = parse(_read_toml(path), str(path))
+    _section_cache[key] = (stamp, parsed)
+    return parsed

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..settings import Settings, SettingsError
+from ..settings import Settings, SettingsError, live_section
 
 log = logging.getLogger("kbgen.api.chat")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -140,9 +138,6 @@ def parse_chat_settings(table, settings: Settings, source: str | None = None) ->
                         hours=hours, unanswered_after_seconds=after)
 
 
-_cache: dict[str, tuple[object, ChatSettings]] = {}
-
-
 def chat_settings(settings: Settings) -> ChatSettings:
     """The [chat] settings for these API settings (re-read when kbgen.toml changes). A mistake in
     the section answers 503 with the file and key, instead of a bare internal error."""
@@ -160,22 +155,5 @@ def check_chat_settings(settings: Settings) -> None:
 
 
 def _load(settings: Settings) -> ChatSettings:
-    raw = getattr(settings, "raw", None)
-    if isinstance(raw, dict):
-        return parse_chat_settings(raw.get("chat"), settings)
-    path = Path(settings.source)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        return ChatSettings()
-    cache_key = f"{path.resolve()}|{id(settings)}"
-    cached = _cache.get(cache_key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path}: not valid TOML: {error}") from None
-    parsed = parse_chat_settings(raw.get("chat"), settings, str(path))
-    _cache[cache_key] = (stamp, parsed)
-    return parsed
+    return live_section(settings, "chat", lambda raw, source: parse_chat_settings(raw.get("chat"), settings, source),
+                        ChatSettings())

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import html
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -28,7 +26,7 @@ from ..deps import AppState, hit_rate_limit
 from ..errors import ApiError, field_error
 from ..markup import render_markdown
 from ..models import User
-from ..settings import Settings, SettingsError
+from ..settings import Settings, SettingsError, live_section
 from .forum_models import CommunityBlock, ForumAnswer, ForumTopic
 
 HONEYPOT_FIELD = "homepage"        # hidden in the forms; people leave it empty, form-filling bots do not
@@ -69,29 +67,9 @@ def parse_community_settings(raw: dict, source: str = "kbgen.toml") -> Community
     )
 
 
-_cache: dict[str, tuple[int, CommunitySettings]] = {}
-
-
 def community_settings(settings: Settings) -> CommunitySettings:
     """The community settings of the kbgen.toml these API settings came from (re-read when it changes)."""
-    raw = getattr(settings, "raw", None)
-    if isinstance(raw, dict):
-        return parse_community_settings(raw, settings.source)
-    path = Path(settings.source)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        return CommunitySettings()
-    key = str(path.resolve())
-    cached = _cache.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    try:
-        parsed = parse_community_settings(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path}: not valid TOML: {error}") from None
-    _cache[key] = (stamp, parsed)
-    return parsed
+    return live_section(settings, "community", parse_community_settings, CommunitySettings())
 
 
 def settings_of(state: AppState) -> CommunitySettings:

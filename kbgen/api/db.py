@@ -41,6 +41,11 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value is not None else None
 
 
+def escape_like(text: str) -> str:
+    """`text` for a LIKE pattern with escape="\\": its own % and _ match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

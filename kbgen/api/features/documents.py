@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
+from ..db import escape_like
 from ..deps import DB, OptionalUser, SignedIn, Staff, State, rate_limit
 from ..errors import ApiError, not_found
 from ..idempotency import fingerprint, run_once
@@ -48,7 +49,7 @@ def download_document(document_id: str, db: DB, state: State, user: OptionalUser
 
 @router.get("/agent/customers", tags=["agent"], summary="Find customer accounts by email")
 def find_customers(db: DB, staff: Staff, email: Annotated[str, Query(min_length=1, max_length=254)]) -> dict:
-    pattern = email.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = escape_like(email.strip().lower()) + "%"
     rows = db.scalars(select(User).where(User.email.like(pattern, escape="\\")).order_by(User.email).limit(20)).all()
     return {"customers": [{"id": u.id, "email": u.email, "name": u.name, "role": u.role} for u in rows]}
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import and_, case, delete, func, or_, select, update
 
-from ..db import new_id, utcnow
+from ..db import escape_like, new_id, utcnow
 from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
 from ..errors import ApiError, field_error, not_found
 from ..idempotency import fingerprint, run_once
@@ -19,7 +19,7 @@ from ..markup import render_markdown
 from ..models import User
 from ..schemas import Strict
 from .forum_guard import (author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
-                          like_pattern, needs_approval, plain_excerpt, settings_of, users_by_id,
+                          needs_approval, plain_excerpt, settings_of, users_by_id,
                           where_words_match)
 from .forum_models import ForumAnswer, ForumAnswerVote, ForumTopic
 
@@ -119,7 +119,7 @@ def list_topics(db: DB, user: OptionalUser,
     query = select(ForumTopic).where(visible_filter(ForumTopic, user))
     if category:
         path = category.strip().strip("/")
-        query = query.where(or_(ForumTopic.category == path, ForumTopic.category.like(like_pattern(path)[:-1] + "/%", escape="\\")))
+        query = query.where(or_(ForumTopic.category == path, ForumTopic.category.like("%" + escape_like(path) + "/%", escape="\\")))
     if lang:
         query = query.where(ForumTopic.lang == lang)
     if filter == "unanswered":

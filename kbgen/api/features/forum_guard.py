@@ -21,7 +21,7 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..db import utcnow
+from ..db import escape_like, utcnow
 from ..deps import AppState, hit_rate_limit
 from ..errors import ApiError, field_error
 from ..markup import render_markdown
@@ -169,7 +169,7 @@ def users_by_id(db: Session, ids) -> dict[str, User]:
 
 
 def like_pattern(word: str) -> str:
-    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return "%" + escape_like(word) + "%"
 
 
 def where_words_match(query, q: str | None, *columns):

@@ -374,9 +374,16 @@ def test_transfer_to_a_colleague_or_department_and_close(api_client, make_user, 
 
 def test_overview_lists_waiting_chats_with_wait_time(api_client, new_client, agent):
     first = start(api_client)
-    second = start(new_client(), GUEST | {"email": "bob@example.com"})
+    second_client = new_client()
+    second = start(second_client, GUEST | {"email": "bob@example.com"})
+    for text in ("My invoice is wrong", "It shows last month"):
+        assert api_client.post(f"/api/chat/chats/{first['id']}/messages", json={"body": text},
+                               headers=as_guest(first)).status_code == 201
+    assert second_client.post(f"/api/chat/chats/{second['id']}/messages", json={"body": "Hello?"},
+                              headers=as_guest(second)).status_code == 201
     overview = agent.get("/api/agent/chat/overview").json()
     assert [c["id"] for c in overview["waiting"]] == [first["id"], second["id"]]
+    assert [c["preview"] for c in overview["waiting"]] == ["It shows last month", "Hello?"]
     assert overview["waiting"][0]["waited_seconds"] >= 0 and overview["online_staff"][0]["name"] == "Alex Agent"
     agent.post(f"/api/agent/chat/chats/{first['id']}/accept")
     overview = agent.get("/api/agent/chat/overview").json()

@@ -20,7 +20,7 @@ from ..models import User
 from ..pages import signin_page
 from ..schemas import Strict, printable
 from . import chat_core as core
-from .chat_models import ChatPresence, ChatSession
+from .chat_models import ChatMessage, ChatPresence, ChatSession
 from .chat_settings import chat_settings
 
 router = APIRouter(prefix="/agent/chat", tags=["agent chat"])
@@ -49,12 +49,23 @@ def _chat(db, chat_id: str) -> ChatSession:
     return chat
 
 
-def _summary(db, chat: ChatSession, now) -> dict:
-    last = core.messages_after(db, chat.id, max(chat.last_seq - 1, 0))
+def _newest_messages(db, chats) -> dict[str, str]:
+    """The newest message of each chat (the one numbered last_seq), in one query rather than one
+    per chat: the agent page polls the overview every few seconds."""
+    ids = [chat.id for chat in chats if chat.last_seq]
+    if not ids:
+        return {}
+    rows = db.execute(select(ChatMessage.chat_id, ChatMessage.body)
+                      .join(ChatSession, ChatSession.id == ChatMessage.chat_id)
+                      .where(ChatMessage.chat_id.in_(ids), ChatMessage.seq == ChatSession.last_seq))
+    return {chat_id: body for chat_id, body in rows}
+
+
+def _summary(chat: ChatSession, now, newest: dict[str, str]) -> dict:
     return {"id": chat.id, "status": chat.status, "name": chat.name, "email": chat.email, "department": chat.department,
             "owner_id": chat.owner_id, "last_seq": chat.last_seq, "page": chat.page, "lang": chat.lang,
             "waited_seconds": int((now - chat.waiting_since).total_seconds()) if chat.status == "waiting" else 0,
-            "preview": last[-1].body[:140] if last else "",
+            "preview": newest.get(chat.id, "")[:140],
             "customer_typing": bool(chat.customer_typing_until and chat.customer_typing_until > now)}
 
 
@@ -80,13 +91,14 @@ def overview(db: DB, state: State, staff: Staff) -> dict:
     config = chat_settings(state.settings)
     open_chats = db.scalars(select(ChatSession).where(ChatSession.status.in_(("waiting", "active")))
                             .order_by(ChatSession.waiting_since)).all()
+    newest = _newest_messages(db, open_chats)
     return {
         "me": {"id": staff.id, "name": core.display_name(staff)},
         "online_staff": [{"id": u.id, "name": core.display_name(u)} for u in core.online_staff(db)],
         "departments": [{"id": d.id, "label": core.label(d.labels, "en")} for d in core.departments_for_chat(state, config)],
-        "waiting": [_summary(db, c, now) for c in open_chats if c.status == "waiting"],
-        "mine": [_summary(db, c, now) for c in open_chats if c.status == "active" and c.owner_id == staff.id],
-        "others": [_summary(db, c, now) for c in open_chats if c.status == "active" and c.owner_id != staff.id],
+        "waiting": [_summary(c, now, newest) for c in open_chats if c.status == "waiting"],
+        "mine": [_summary(c, now, newest) for c in open_chats if c.status == "active" and c.owner_id == staff.id],
+        "others": [_summary(c, now, newest) for c in open_chats if c.status == "active" and c.owner_id != staff.id],
         "unanswered_after_seconds": config.unanswered_after_seconds,
     } | core.availability(db, config)
 

@@ -422,3 +422,20 @@ def test_a_quiet_stream_sends_pings_so_the_page_can_tell_it_from_a_stalled_one(a
                 if line == "event: ping":
                     break
     assert (utcnow() - started).total_seconds() < 3
+
+
+def test_history_keeps_each_chat_with_its_own_transcript(make_user, agent):
+    dana = make_user("dana@example.com", name="Dana")
+    for text in ("First visit", "Second visit"):
+        chat = start(dana, {"lang": "en"})
+        assert dana.post(f"/api/chat/chats/{chat['id']}/messages", json={"body": text}).status_code == 201
+        agent.post(f"/api/agent/chat/chats/{chat['id']}/accept")
+        assert agent.post(f"/api/agent/chat/chats/{chat['id']}/close").json()["status"] == "closed"
+    mine = dana.get("/api/chat/history").json()["chats"]
+    customer_id = agent.get(f"/api/agent/chat/chats/{chat['id']}").json()["chat"]["customer_id"]
+    record = agent.get(f"/api/agent/chat/history?customer_id={customer_id}").json()["chats"]
+    for chats in (mine, record):
+        texts = [[m["body"] for m in c["messages"]] for c in chats]
+        assert len(texts) == 2 and "Second visit" in texts[0] and "First visit" in texts[1]
+        assert all([m["seq"] for m in c["messages"]] == sorted(m["seq"] for m in c["messages"]) for c in chats)
+        assert "First visit" not in texts[0] and "Second visit" not in texts[1]

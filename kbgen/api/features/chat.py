@@ -269,7 +269,8 @@ def my_chats(db: DB, state: State, user: SignedIn, limit: Annotated[int, Query(g
     chats = db.scalars(select(ChatSession).where(ChatSession.customer_id == user.id)
                        .order_by(ChatSession.created_at.desc()).limit(limit)).all()
     config = chat_settings(state.settings)
+    messages = core.transcripts(db, chats)
     return {"chats": [core.chat_state(db, c, config, staff=False) | {"created_at": core.iso(c.created_at),
-                                                                       "messages": [core.message_json(m) for m in core.messages_after(db, c.id, 0)]}
+                                                                       "messages": [core.message_json(m) for m in messages[c.id]]}
                       for c in chats]}
 

@@ -223,8 +223,9 @@ def history(db: DB, state: State, staff: Staff,
         conditions.append(ChatSession.email == email.strip().lower())
     chats = db.scalars(select(ChatSession).where(or_(*conditions)).order_by(ChatSession.created_at.desc()).limit(limit)).all()
     config = chat_settings(state.settings)
+    messages = core.transcripts(db, chats)
     return {"chats": [core.chat_state(db, c, config, staff=True)
-                      | {"messages": [core.message_json(m) for m in core.messages_after(db, c.id, 0)]} for c in chats]}
+                      | {"messages": [core.message_json(m) for m in messages[c.id]]} for c in chats]}
 
 
 @page_router.get("/agent/chat")

@@ -1,19 +1,13 @@
 // The agent page: ticket inbox with filters, one ticket (assign, status, reply, internal note),
 // the least-helpful-articles report and customer documents. Served only to signed-in staff.
 import { apiClient } from '/agent/js/api-client.js';
-import { h } from '/agent/js/portal-ui.js';
+import { h, sanitizedHtml } from '/agent/js/portal-ui.js';
 
 const api = apiClient('/api');
 const root = document.getElementById('kb-agent');
 const STATUSES = ['new', 'open', 'waiting', 'solved', 'closed'];
 const state = { staff: [], me: null, config: null, filters: { status: '', department: '', assignee: '' } };
 
-
-function sanitized(html) {
-  const box = h('div', { class: 'body' });
-  box.innerHTML = html;   // body_html is nh3-sanitized by the API
-  return box;
-}
 
 function when(iso) {
   return new Date(iso).toLocaleString();
@@ -58,7 +52,7 @@ async function ticketView(id) {
   const change = async (body) => { await api.patch(`/agent/tickets/${encodeURIComponent(id)}`, body); route(); };
   const messages = ticket.messages.map((m) => h('li', { class: `message ${m.author_kind}${m.internal ? ' internal' : ''}` },
     h('p', { class: 'meta' }, h('strong', {}, m.author_name), ` (${m.internal ? 'internal note' : m.author_kind}) · ${when(m.created_at)}`),
-    sanitized(m.body_html),
+    sanitizedHtml(m.body_html, 'body'),
     m.attachments.length ? h('ul', {}, m.attachments.map((f) => h('li', {}, h('a', { href: f.url, download: f.filename }, f.filename)))) : null));
   const reply = h('form', { class: 'reply', novalidate: true },
     h('label', { for: 'reply-body' }, 'Reply'), h('textarea', { id: 'reply-body', name: 'body', rows: 6, required: true }),

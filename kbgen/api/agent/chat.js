@@ -2,7 +2,7 @@
 // transfer and close. The open chat streams over Server-Sent Events (messages de-duplicated by
 // sequence number, resumed after a reconnect); the queue is polled.
 import { apiClient, randomId } from '/agent/js/api-client.js';
-import { h } from '/agent/js/portal-ui.js';
+import { h, sanitizedHtml } from '/agent/js/portal-ui.js';
 
 const api = apiClient('/api');
 const HEARTBEAT_MS = 15000;
@@ -87,8 +87,7 @@ async function accept(id) {
 }
 
 function messageItem(message) {
-  const body = h('div', { class: 'body' });
-  body.innerHTML = message.body_html;   // sanitized by the API (nh3)
+  const body = sanitizedHtml(message.body_html, 'body');
   return h('li', { class: message.kind, 'data-seq': String(message.seq) },
     message.kind === 'system' ? null : h('span', { class: 'meta' },
       `${message.author_name || (message.kind === 'customer' ? 'Customer' : 'Support')} · ${new Date(message.created_at).toLocaleTimeString()}`),

@@ -3,19 +3,13 @@
 // note, merge, hide, delete, comments) and the community block list. Data comes from the
 // staff-only API; only *_html fields (sanitized by the API) are inserted as HTML.
 import { apiClient } from '/agent/js/api-client.js';
-import { h } from '/agent/js/portal-ui.js';
+import { h, sanitizedHtml } from '/agent/js/portal-ui.js';
 
 const api = apiClient('/api');
 const view = document.getElementById('staff-view');
 const STATUSES = ['open', 'planned', 'in_progress', 'done', 'declined'];
 const STATUS_LABELS = { open: 'Open', planned: 'Planned', in_progress: 'In progress', done: 'Done', declined: 'Declined' };
 
-
-function sanitized(html) {
-  const box = h('div', { class: 'body' });
-  box.innerHTML = html;   // *_html: rendered and nh3-sanitized by the API
-  return box;
-}
 
 function when(iso) {
   return iso ? new Date(iso).toLocaleString() : '';
@@ -102,14 +96,14 @@ function topicCard(topic, withLink = true) {
     h('h3', {}, withLink ? h('a', { href: `#topic/${topic.id}` }, topic.title) : topic.title, statusBadge(topic.status),
       topic.pinned ? h('span', { class: 'badge' }, 'pinned') : null, topic.locked ? h('span', { class: 'badge' }, 'locked') : null),
     h('p', { class: 'meta' }, `Category: ${topic.category} · ${topic.answer_count} answers · language ${topic.lang}`),
-    authorLine(topic.author, topic.created_at), sanitized(topic.body_html), topicActions(topic));
+    authorLine(topic.author, topic.created_at), sanitizedHtml(topic.body_html, 'body'), topicActions(topic));
 }
 
 function answerCard(answer) {
   return h('article', { class: `post ${answer.status}-post`, 'data-answer': answer.id },
     answer.topic_title ? h('p', { class: 'meta' }, 'Answer to ', h('a', { href: `#topic/${answer.topic_id}` }, answer.topic_title),
       answer.accepted ? h('span', { class: 'badge' }, 'accepted') : null, statusBadge(answer.status)) : null,
-    authorLine(answer.author, answer.created_at), sanitized(answer.body_html), h('p', { class: 'meta' }, `${answer.score} votes`), answerActions(answer));
+    authorLine(answer.author, answer.created_at), sanitizedHtml(answer.body_html, 'body'), h('p', { class: 'meta' }, `${answer.score} votes`), answerActions(answer));
 }
 
 async function queueView() {
@@ -188,7 +182,7 @@ function ideaCard(idea, ideas) {
     h('h3', {}, h('a', { href: `#idea/${idea.id}` }, idea.title), h('span', { class: 'badge' }, STATUS_LABELS[idea.status]),
       idea.hidden ? h('span', { class: 'badge hidden' }, 'hidden') : null, idea.merged_into_id ? h('span', { class: 'badge' }, 'merged') : null),
     h('p', { class: 'meta' }, `${idea.vote_count} votes · ${idea.comment_count} comments`),
-    authorLine(idea.author, idea.created_at), sanitized(idea.body_html),
+    authorLine(idea.author, idea.created_at), sanitizedHtml(idea.body_html, 'body'),
     idea.merged_into_id ? null : statusForm,
     idea.merged_into_id ? null : h('details', {}, h('summary', {}, 'Merge into another idea…'), mergeForm),
     h('div', { class: 'actions' },
@@ -217,7 +211,7 @@ async function ideaDetail(id) {
     idea.comments.map((comment) => {
       const url = `/agent/feedback/comments/${encodeURIComponent(comment.id)}`;
       return h('article', { class: `post${comment.hidden ? ' hidden-post' : ''}`, 'data-comment': comment.id },
-        authorLine(comment.author, comment.created_at), sanitized(comment.body_html),
+        authorLine(comment.author, comment.created_at), sanitizedHtml(comment.body_html, 'body'),
         h('div', { class: 'actions' },
           button(comment.hidden ? 'Show again' : 'Hide', act('Comment updated.', () => api.patch(url, { hidden: !comment.hidden }))),
           button('Delete', act('Comment deleted.', confirmThen('Delete this comment for good?', () => api.del(url))), { class: 'danger' }),

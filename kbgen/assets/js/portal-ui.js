@@ -65,10 +65,10 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-// Only for *_html fields the API has already sanitized with nh3.
-export function sanitizedHtml(html) {
+// Only for *_html fields the API has already sanitized with nh3 (portal hooks and agent pages).
+export function sanitizedHtml(html, className = 'kb-user-text') {
   const wrapper = document.createElement('div');
-  wrapper.className = 'kb-user-text';
+  wrapper.className = className;
   wrapper.innerHTML = html;
   return wrapper;
 }

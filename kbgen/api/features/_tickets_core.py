@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from ..errors import ApiError
 from ..markup import render_markdown
-from ..models import StoredFile, Ticket, TicketEvent, TicketMessage, User
+from ..models import StoredFile, Ticket, TicketEvent, TicketMessage, User, users_by_id
 from ..schemas import normalize_email
 from ..settings import Settings, TicketField
 
@@ -204,8 +204,7 @@ def ticket_detail(db: Session, ticket: Ticket, *, staff: bool, file_url) -> dict
     files_by_message: dict[str, list] = {}
     for stored in files:
         files_by_message.setdefault(stored.message_id, []).append(stored)
-    authors = {u.id: u for u in db.scalars(select(User).where(User.id.in_(
-        {m.author_id for m in messages if m.author_id}))).all()}
+    authors = users_by_id(db, (m.author_id for m in messages))
     events = db.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                         .order_by(TicketEvent.created_at, TicketEvent.id)).all()
     conversation = []

@@ -14,12 +14,12 @@ from ..db import utcnow
 from ..deps import DB, Staff, State
 from ..errors import ApiError, field_error, not_found
 from ..markup import render_markdown
-from ..models import User
+from ..models import User, users_by_id
 from ..schemas import Strict
 from .feedback import COMMENT_MAX, STATUS_WORDS, TITLE_MAX, BODY_MAX, Status
 from .feedback_models import FeedbackComment, FeedbackIdea, FeedbackStatusChange, FeedbackVote
 from .forum import RecordId
-from .forum_guard import clean_body, clean_line, iso, users_by_id, where_words_match
+from .forum_guard import clean_body, clean_line, iso, where_words_match
 from .forum_staff import blocked_ids, staff_author
 
 router = APIRouter(prefix="/agent/feedback", tags=["agent"])

@@ -16,10 +16,10 @@ from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
 from ..errors import ApiError, field_error, not_found
 from ..idempotency import fingerprint, run_once
 from ..markup import render_markdown
-from ..models import User
+from ..models import User, users_by_id
 from ..schemas import Strict
 from .forum_guard import (author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
-                          needs_approval, plain_excerpt, settings_of, users_by_id,
+                          needs_approval, plain_excerpt, settings_of,
                           where_words_match)
 from .forum_models import ForumAnswer, ForumAnswerVote, ForumTopic
 

@@ -161,13 +161,6 @@ def author_json(user: User | None) -> dict:
     return {"id": user.id, "name": user.name or user.email.split("@")[0], "staff": user.is_staff}
 
 
-def users_by_id(db: Session, ids) -> dict[str, User]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return {u.id: u for u in db.scalars(select(User).where(User.id.in_(wanted)))}
-
-
 def like_pattern(word: str) -> str:
     return "%" + escape_like(word) + "%"
 

@@ -13,10 +13,10 @@ from ..db import utcnow
 from ..deps import DB, Staff
 from ..errors import ApiError, field_error, not_found
 from ..markup import render_markdown
-from ..models import User
+from ..models import User, users_by_id
 from ..schemas import Email, Strict
 from .forum import BODY_MAX, CATEGORY_MAX, TITLE_MAX, RecordId, clean_category
-from .forum_guard import clean_body, clean_line, iso, users_by_id, where_words_match
+from .forum_guard import clean_body, clean_line, iso, where_words_match
 from .forum_models import CommunityBlock, ForumAnswer, ForumTopic
 
 router = APIRouter(prefix="/agent", tags=["agent"])

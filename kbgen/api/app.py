@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import auth, pages
-from .db import make_engine, make_session_factory
-from .deps import AppState, csrf_protect
+from .db import make_engine, make_read_session_factory, make_session_factory
+from .deps import AppState, csrf_protect, end_sessions_in_endpoints
 from .errors import ApiError, install_error_handlers
 from .features import feature_modules
 from .mailer import Mailer
-from .middleware import BodyLimitMiddleware, BodyTooLarge, SecurityHeadersMiddleware
+from .middleware import (BodyLimitMiddleware, HeaderCheckMiddleware, LoadShedMiddleware, PublicCacheMiddleware,
+                         SecurityHeadersMiddleware)
 from .migrate import upgrade
 from .settings import Settings, load_settings
 from .storage import FileStore
@@ -29,21 +30,19 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app):
+        # mail left in the outbox by a crash or a restart goes out now, not at the next request
+        app.state.kb.mailer.start_worker()
         yield
+        app.state.kb.mailer.stop_worker()
         engine.dispose()
 
     app = FastAPI(title="kbgen companion API", version="1", openapi_url="/api/openapi.json",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.state.kb = AppState(settings=settings, sessions=make_session_factory(engine), mailer=Mailer(settings),
-                            files=FileStore(settings.uploads_dir))
+    sessions = make_session_factory(engine)
+    app.state.kb = AppState(settings=settings, sessions=sessions, mailer=Mailer(settings, sessions),
+                            files=FileStore(settings.uploads_dir), read_sessions=make_read_session_factory(engine))
     app.state.engine = engine
     install_error_handlers(app)
-
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(_request, _error):
-        from fastapi.responses import JSONResponse
-        from .errors import error_body
-        return JSONResponse(error_body("too_large", "The request is too large."), status_code=413)
 
     api = APIRouter(prefix="/api", dependencies=[Depends(csrf_protect)])
 
@@ -69,7 +68,11 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     if settings.internal_site is not None:
         app.include_router(pages.internal_router(settings.internal_site))
 
+    end_sessions_in_endpoints(app.routes)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(LoadShedMiddleware, settings=settings)
+    app.add_middleware(PublicCacheMiddleware)
+    app.add_middleware(HeaderCheckMiddleware)
     cross_origins = [o for o in settings.allowed_origins if o]
     if cross_origins:
         # a site on another origin (e.g. a CDN) calling this API with the visitor's cookies

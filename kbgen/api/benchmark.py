@@ -49,7 +49,7 @@ def _config(data_dir: Path, database_url: str, port: int) -> Path:
         'secret_key = "benchmark"\n'
         "[api.rate_limits]\n"
         # every client comes from 127.0.0.1: per-IP limits would measure the limiter, not the server
-        + "".join(f'{name} = "100000000/minute"\n' for name in ("signin", "register", "password_reset", "submission", "rating"))
+        + "".join(f'{name} = "100000000/minute"\n' for name in ("signin", "register", "password_reset", "submission", "rating", "read"))
         ,
         encoding="utf-8")
     return path
@@ -70,9 +70,9 @@ class Results:
         self.answers_differ = 0
         self.votes: dict[str, bool] = {}                      # writer → voted after its last acknowledged call
 
-    def record(self, endpoint: str, started: float, response: httpx.Response | None) -> None:
+    def record(self, endpoint: str, started: float, response: httpx.Response | None, error: str = "connection") -> None:
         if response is None:
-            self.status["connection"] += 1
+            self.status[error] += 1
             return
         self.latencies[endpoint].append(time.perf_counter() - started)
         code = response.status_code
@@ -90,6 +90,9 @@ async def _call(http: httpx.AsyncClient, results: Results, endpoint: str, method
     started = time.perf_counter()
     try:
         response = await http.request(method, url, **kwargs)
+    except httpx.TimeoutException:
+        results.record(endpoint, started, None, "timeout")
+        return None
     except httpx.HTTPError:
         results.record(endpoint, started, None)
         await asyncio.sleep(0.2)
@@ -173,6 +176,7 @@ async def _writer(base: str, results: Results, deadline: float, number: int, ide
 
 class Server:
     def __init__(self, config: Path, port: int, workers: int):
+        self.log = open(config.parent / "server.log", "ab")   # tracebacks go here, not over the table
         self.env = dict(os.environ, KBGEN_CONFIG=str(config))
         self.env.pop("KBGEN_DATABASE_URL", None)
         self.port = port
@@ -184,7 +188,7 @@ class Server:
         self.process = subprocess.Popen([sys.executable, "-m", "uvicorn", "kbgen.api.app:app_from_environment",
                                          "--factory", "--host", "127.0.0.1", "--port", str(self.port),
                                          "--workers", str(self.workers), "--log-level", "warning"],
-                                        env=self.env, start_new_session=True)
+                                        env=self.env, start_new_session=True, stdout=self.log, stderr=self.log)
         for _ in range(300):
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/api/health", timeout=1).status_code == 200:
@@ -200,6 +204,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
+            self.log.close()
             return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
@@ -207,6 +212,7 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(20)
+        self.log.close()
 
 
 def _seed(database_url: str) -> str:
@@ -333,21 +339,22 @@ def _print(summary: dict) -> None:
     expected, rows, count = summary["votes"]
     print(f"\n{summary['database']} · {summary['phase']} · {summary['seconds']} s · {summary['rps']} req/s "
           f"({summary['requests']} answered) · 5xx {status.get('5xx', 0)} · 429 {status.get('429', 0)} · "
-          f"other 4xx {status.get('other 4xx', 0)} · connection errors {status.get('connection', 0)}")
+          f"other 4xx {status.get('other 4xx', 0)} · client timeouts ({CLIENT_TIMEOUT:g} s) {status.get('timeout', 0)} · "
+          f"connection errors {status.get('connection', 0)}")
     print(f"  {'endpoint':28} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for name, (n, p50, p99) in summary["endpoints"].items():
         print(f"  {name:28} {n:9} {p50:8} {p99:8}")
     print(f"  submissions acknowledged {summary['acknowledged']} · stored {summary['stored']} · lost {summary['lost']} · "
           f"duplicated {summary['duplicated']} · resends answered differently {summary['answers_differ']}")
     print(f"  votes: expected {expected}, rows {rows}, idea counter {count}")
-    details = {k: v for k, v in status.items() if k not in ("5xx", "429", "other 4xx", "connection")}
+    details = {k: v for k, v in status.items() if k not in ("5xx", "429", "other 4xx", "connection", "timeout")}
     if details:
         print(f"  errors by endpoint: {details}")
 
 
 def failed(summary: dict) -> bool:
     expected, rows, count = summary["votes"]
-    return bool(summary["status"].get("5xx") or summary["lost"] or summary["duplicated"] or summary["answers_differ"]
+    return bool(summary["status"].get("5xx") or summary["lost"] or (summary["phase"] == "load" and summary["status"].get("timeout")) or summary["duplicated"] or summary["answers_differ"]
                 or rows != count or (summary["phase"] == "load" and rows != expected))
 
 

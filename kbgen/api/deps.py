@@ -2,11 +2,14 @@
 CSRF, per-IP rate limits. See docs/API.md for how to use them."""
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, AsyncIterator, Callable
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,12 +23,20 @@ from .settings import Settings
 from .storage import FileStore
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 @dataclass
 class AppState:
     settings: Settings
     sessions: sessionmaker[Session]
     mailer: Mailer
     files: FileStore
+    read_sessions: sessionmaker[Session] | None = None   # GET/HEAD: on SQLite, no write lock
+
+    def session_for(self, method: str) -> Session:
+        factory = self.read_sessions if method in SAFE_METHODS and self.read_sessions is not None else self.sessions
+        return factory()
 
 
 def app_state(request: Request) -> AppState:
@@ -37,10 +48,10 @@ def get_settings(request: Request) -> Settings:
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    """The request's session. Closed on the event loop, not in the thread pool: on SQLite a
-    transaction holds the write lock, and a close that waited for a free worker thread while every
-    thread waited for that lock would stall the server until the busy timeout."""
-    session = request.app.state.kb.sessions()
+    """The request's session: read-only for GET/HEAD. A sync endpoint's session is closed in the
+    endpoint's own thread as it returns (see end_sessions_in_endpoints); this close on the event
+    loop is the backstop for async endpoints and errors, and never waits for a thread."""
+    session = request.app.state.kb.session_for(request.method)
     try:
         yield session
     finally:
@@ -59,13 +70,12 @@ def current_user(request: Request) -> User | None:
     user = None
     token = request.cookies.get(SESSION_COOKIE)
     if token and len(token) < 100:
-        with request.app.state.kb.sessions() as db:
+        with request.app.state.kb.session_for("GET") as db:
             row = db.get(AuthSession, token_hash(token))
             if row is not None and row.expires_at > utcnow():
                 candidate = db.get(User, row.user_id)
                 if candidate is not None and not candidate.disabled:
                     user = candidate
-            db.commit()
     request.state.user = user
     return user
 
@@ -96,9 +106,6 @@ def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
 SignedIn = Annotated[User, Depends(require_user)]
 Staff = Annotated[User, Depends(require_staff)]
 Admin = Annotated[User, Depends(require_admin)]
-
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
 
 def csrf_protect(request: Request) -> None:
     """Applied to the whole /api router: every state-changing request needs Origin + token."""
@@ -149,3 +156,32 @@ def rate_limit(name: str) -> Callable:
 
 def session_lifetime(settings: Settings) -> timedelta:
     return timedelta(days=settings.session_days)
+
+
+def end_sessions_in_endpoints(routes) -> None:
+    """Make every sync endpoint close its database session(s) in its own thread, as it returns.
+
+    FastAPI validates a sync endpoint's return value in a second thread-pool call and closes
+    yield-dependencies after that. Under a burst every thread can be busy, so the request would sit
+    holding its pooled connection (and, on SQLite, its transaction) while waiting for a thread that
+    waits for that connection: the stall the load test showed. Closing here ends the transaction and
+    returns the connection before the request ever waits again."""
+    for route in routes:
+        if not isinstance(route, APIRoute) or getattr(route.dependant.call, "_ends_sessions", False):
+            continue
+        endpoint = route.dependant.call
+        if inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint) \
+                or inspect.isasyncgenfunction(endpoint):
+            continue
+
+        def wrapper(*args, _endpoint=endpoint, **kwargs):
+            try:
+                return _endpoint(*args, **kwargs)
+            finally:
+                for value in kwargs.values():
+                    if isinstance(value, Session):
+                        value.close()
+
+        functools.update_wrapper(wrapper, endpoint)
+        wrapper._ends_sessions = True
+        route.dependant.call = wrapper

@@ -124,6 +124,7 @@ DEFAULT_RATES = {
     "password_reset": Rate(5, 3600),
     "submission": Rate(30, 60),      # tickets, replies, uploads
     "rating": Rate(60, 60),
+    "read": Rate(600, 60),           # GETs per IP and worker process, counted in memory
 }
 
 

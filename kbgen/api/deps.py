@@ -145,6 +145,37 @@ def hit_rate_limit(state: AppState, name: str, key: str) -> None:
                        headers={"Retry-After": str(retry)})
 
 
+def _window(state: AppState, name: str, key: str):
+    rate = state.settings.rate(name)
+    now = int(utcnow().timestamp())
+    return rate, now, now // rate.period_seconds, f"{name}:{key}"[:200]
+
+
+def rate_exceeded(state: AppState, name: str, key: str) -> int:
+    """Seconds until `key` may try again when its window of limit `name` is full, else 0.
+    Counts nothing (see count_event): for limits on failures only."""
+    rate, now, window, bucket = _window(state, name, key)
+    with state.session_for("GET") as db:
+        count = db.scalar(select(RateCounter.count).where(RateCounter.bucket == bucket, RateCounter.window == window)) or 0
+    return rate.period_seconds - now % rate.period_seconds if count >= rate.limit else 0
+
+
+def count_event(state: AppState, name: str, key: str) -> None:
+    """Count one event (a failed password…) against limit `name` for `key`, in its own transaction."""
+    _rate, _now, window, bucket = _window(state, name, key)
+    with state.sessions() as db:
+        for _attempt in range(3):
+            changed = db.execute(update(RateCounter).where(RateCounter.bucket == bucket, RateCounter.window == window)
+                                 .values(count=RateCounter.count + 1)).rowcount
+            if not changed:
+                db.add(RateCounter(bucket=bucket, window=window, count=1))
+            try:
+                db.commit()
+                return
+            except IntegrityError:
+                db.rollback()
+
+
 def rate_limit(name: str) -> Callable:
     """Dependency: `dependencies=[Depends(rate_limit("submission"))]` limits per client IP."""
     def dependency(request: Request) -> None:

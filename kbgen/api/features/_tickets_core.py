@@ -262,4 +262,4 @@ def guest_key(settings: Settings, ticket_id: str) -> str:
 def guest_key_matches(settings: Settings, ticket: Ticket, key: str | None) -> bool:
     import hmac
 
-    return bool(key) and len(key) < 100 and hmac.compare_digest(guest_key(settings, ticket.id), key)
+    return bool(key) and len(key) < 100 and key.isascii() and hmac.compare_digest(guest_key(settings, ticket.id), key)

@@ -3,6 +3,7 @@ the agent page under /agent/… and, when configured, the internal KB under /int
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -30,8 +31,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app):
-        # mail left in the outbox by a crash or a restart goes out now, not at the next request
+        # mail left in the outbox by a crash or a restart goes out now, not at the next request;
+        # upload files a crash left without their database row are removed
         app.state.kb.mailer.start_worker()
+        threading.Thread(target=sweep_orphan_uploads, args=(app.state.kb,), daemon=True).start()
         yield
         app.state.kb.mailer.stop_worker()
         engine.dispose()
@@ -81,6 +84,20 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
                            allow_headers=["content-type", "x-csrf-token", "idempotency-key", "x-chat-token"])
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     return app
+
+
+def sweep_orphan_uploads(state: AppState, older_than_seconds: float = 3600) -> list[str]:
+    from sqlalchemy import select
+
+    from .models import StoredFile
+    try:
+        with state.session_for("GET") as db:
+            known = set(db.scalars(select(StoredFile.storage_key)))
+        return state.files.sweep_orphans(known, older_than_seconds)
+    except Exception as error:   # never stop the server for housekeeping
+        import logging
+        logging.getLogger("kbgen.api").warning("orphan upload sweep failed: %s", error)
+        return []
 
 
 def app_from_environment() -> FastAPI:

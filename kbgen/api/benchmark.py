@@ -155,6 +155,10 @@ async def _writer(base: str, results: Results, deadline: float, number: int, ide
         response = await _call(http, results, "POST auth/register", "POST", "/api/auth/register", headers=headers,
                                json={"email": email, "password": "benchmark password", "name": f"Writer {number}"})
         signed_in = response is not None and response.status_code == 201
+        if signed_in:   # the CSRF token is bound to the session: the new session has a new one
+            session = await _call(http, results, "GET session", "GET", "/api/session")
+            if session is not None and session.status_code == 200:
+                headers = {"X-CSRF-Token": session.json()["csrf_token"], "Origin": base}
         step = 0
         while time.monotonic() < deadline:
             step += 1

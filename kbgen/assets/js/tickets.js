@@ -310,7 +310,8 @@ async function renderForm(element, context, api, session, t) {
         outcome = await queue.submit({ id: key.get(), kind: 'ticket', path: '/tickets', entries, page: location.pathname });
       }
       showFieldErrors(form, null, t);
-      if (resuming && resuming.id !== outcome.id) await queue.discard(resuming.id);
+      // sent (or queued again under another key): the refused copy has done its job
+      if (resuming && (!outcome.queued || resuming.id !== outcome.id)) await queue.discard(resuming.id);
       resuming = null;
       key.done();
       if (outcome.queued) result.append(notice(t('offline_queued')));

@@ -143,22 +143,18 @@ async def _submit(http, results: Results, endpoint: str, url: str, headers: dict
         results.acknowledged[key] = answered
 
 
-async def _writer(base: str, results: Results, deadline: float, number: int, idea_id: str) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=CLIENT_TIMEOUT) as http:
-        email = f"writer{number:04d}-{secrets.token_hex(4)}@example.com"
+async def _writer(base: str, results: Results, deadline: float, number: int, idea_id: str, token: str) -> None:
+    # signed in by a session seeded in the database: 50 argon2 sign-ins at once would measure
+    # password hashing (deliberately slow), not the API
+    async with httpx.AsyncClient(base_url=base, timeout=CLIENT_TIMEOUT, cookies={"kb_session": token}) as http:
+        email = f"writer{number:04d}@example.com"
         headers = {}
         for _ in range(50):   # the server may still be starting
             session = await _call(http, results, "GET session", "GET", "/api/session")
             if session is not None and session.status_code == 200:
                 headers = {"X-CSRF-Token": session.json()["csrf_token"], "Origin": base}
                 break
-        response = await _call(http, results, "POST auth/register", "POST", "/api/auth/register", headers=headers,
-                               json={"email": email, "password": "benchmark password", "name": f"Writer {number}"})
-        signed_in = response is not None and response.status_code == 201
-        if signed_in:   # the CSRF token is bound to the session: the new session has a new one
-            session = await _call(http, results, "GET session", "GET", "/api/session")
-            if session is not None and session.status_code == 200:
-                headers = {"X-CSRF-Token": session.json()["csrf_token"], "Origin": base}
+        signed_in = bool(headers)
         step = 0
         while time.monotonic() < deadline:
             step += 1
@@ -219,25 +215,40 @@ class Server:
         self.log.close()
 
 
-def _seed(database_url: str) -> str:
-    """One public idea to vote on and one forum topic to read (inserted directly: the load is the test)."""
+def _seed(database_url: str, writers: int) -> tuple[str, list[str]]:
+    """One public idea to vote on, forum topics to read, and a signed-in session per writer
+    (inserted directly: the load is the test)."""
+    from datetime import timedelta
+
     from sqlalchemy.orm import Session
 
     from . import all_models
-    all_models.metadata()   # every table, for the foreign keys
+    from .db import utcnow
     from .features.feedback_models import FeedbackIdea
     from .features.forum_models import ForumTopic
+    from .models import AuthSession, User
+    from .security import hash_password, new_token, token_hash
 
+    all_models.metadata()   # every table, for the foreign keys
     engine = create_engine(database_url)
+    tokens = []
     with Session(engine) as db:
         idea = FeedbackIdea(title="Dark mode", body="Please add a dark mode.", status="open")
         db.add(idea)
         for n in range(20):
             db.add(ForumTopic(category="general", title=f"Question {n}", body="How do I…?"))
+        hashed = hash_password("benchmark password")
+        for n in range(writers):
+            user = User(email=f"writer{n:04d}@example.com", name=f"Writer {n}", password_hash=hashed, role="customer")
+            db.add(user)
+            db.flush()
+            token = new_token()
+            db.add(AuthSession(token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(days=1)))
+            tokens.append(token)
         db.commit()
         idea_id = idea.id
     engine.dispose()
-    return idea_id
+    return idea_id, tokens
 
 
 def _stored(database_url: str, idea_id: str) -> dict:
@@ -252,12 +263,12 @@ def _stored(database_url: str, idea_id: str) -> dict:
     return {"keys": keys, "tickets": tickets, "vote_rows": vote_rows, "vote_count": vote_count}
 
 
-def _load(base: str, results: Results, seconds: float, readers: int, writers: int, idea_id: str,
+def _load(base: str, results: Results, seconds: float, readers: int, writers: list[str], idea_id: str,
           tickets: list[tuple[str, str]], during=None) -> float:
     async def main():
         deadline = time.monotonic() + seconds
         jobs = [_reader(base, results, deadline, tickets) for _ in range(readers)]
-        jobs += [_writer(base, results, deadline, n, idea_id) for n in range(writers)]
+        jobs += [_writer(base, results, deadline, n, idea_id, token) for n, token in enumerate(writers)]
         if during is not None:
             jobs.append(during(deadline))
         await asyncio.gather(*jobs)
@@ -312,14 +323,14 @@ def run(database_url: str, label: str, readers: int, writers: int, seconds: floa
         env.pop("KBGEN_DATABASE_URL", None)
         subprocess.run([sys.executable, "-m", "kbgen.api.cli_main", "migrate", "--config", str(config)],
                        env=env, check=True, capture_output=True)
-        idea_id = _seed(database_url)
+        idea_id, tokens = _seed(database_url, writers)
         server = Server(config, port, workers)
         base = f"http://127.0.0.1:{port}"
         server.start()
         try:
             tickets = _guest_tickets(base)
             results = Results()
-            elapsed = _load(base, results, seconds, readers, writers, idea_id, tickets)
+            elapsed = _load(base, results, seconds, readers, tokens, idea_id, tickets)
             summaries.append(_summary(label, "load", results, elapsed, _stored(database_url, idea_id), results.votes))
             if crash_seconds:
                 crash = Results()
@@ -330,7 +341,7 @@ def run(database_url: str, label: str, readers: int, writers: int, seconds: floa
                     await asyncio.to_thread(server.kill)
                     await asyncio.to_thread(server.start)
 
-                elapsed = _load(base, crash, crash_seconds, readers, writers, idea_id, tickets, during=kill_half_way)
+                elapsed = _load(base, crash, crash_seconds, readers, tokens, idea_id, tickets, during=kill_half_way)
                 crash.acknowledged |= results.acknowledged
                 summaries.append(_summary(label, "kill -9", crash, elapsed, _stored(database_url, idea_id), crash.votes))
         finally:

@@ -33,7 +33,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     async def lifespan(_app):
         # mail left in the outbox by a crash or a restart goes out now, not at the next request;
         # upload files a crash left without their database row are removed
-        app.state.kb.mailer.start_worker()
+        app.state.kb.mailer.start_worker(persistent=True)
         threading.Thread(target=sweep_orphan_uploads, args=(app.state.kb,), daemon=True).start()
         yield
         app.state.kb.mailer.stop_worker()

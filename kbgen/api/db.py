@@ -59,7 +59,9 @@ def new_id() -> str:
 # Threads one worker process runs endpoints in, and the connections its pool keeps for them: a
 # thread never waits for a connection, and requests beyond what the threads can serve wait in
 # the admission queue (middleware.LoadShedMiddleware) or get 429, never a pool timeout.
-WORKER_THREADS = max(4, int(os.environ.get("KBGEN_API_THREADS", "32")))
+# Few on purpose: threads beyond a handful add no throughput on a small machine (SQLite has one
+# writer; Python one GIL) but starve the event loop, which also serves cached lists and 304s.
+WORKER_THREADS = max(2, int(os.environ.get("KBGEN_API_THREADS", "8")))
 # the request's session plus one short nested one (rate-limit counter, mail outbox)
 POOL_SIZE, POOL_OVERFLOW = WORKER_THREADS, WORKER_THREADS // 2
 READ_ONLY = "kbgen_read_only"

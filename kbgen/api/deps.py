@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Annotated, AsyncIterator, Callable
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -39,11 +40,13 @@ class AppState:
         return factory()
 
 
-def app_state(request: Request) -> AppState:
+# Dependencies that do no I/O are `async def`: FastAPI runs a sync dependency in the thread pool,
+# and every such hop is one more wait for a thread (and for the GIL) under load.
+async def app_state(request: Request) -> AppState:
     return request.app.state.kb
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.kb.settings
 
 
@@ -62,20 +65,26 @@ DB = Annotated[Session, Depends(get_db)]
 State = Annotated[AppState, Depends(app_state)]
 
 
-def current_user(request: Request) -> User | None:
-    """The signed-in user, or None. Looked up in its own short transaction (so a request that then
-    waits for its upload does not hold the database), and cached on the request."""
+def _lookup_user(request: Request, token: str) -> User | None:
+    with request.app.state.kb.session_for("GET") as db:
+        row = db.get(AuthSession, token_hash(token))
+        if row is not None and row.expires_at > utcnow():
+            candidate = db.get(User, row.user_id)
+            if candidate is not None and not candidate.disabled:
+                return candidate
+    return None
+
+
+async def current_user(request: Request) -> User | None:
+    """The signed-in user, or None. Looked up in its own short read (so a request that then
+    waits for its upload does not hold the database), and cached on the request. Anonymous
+    requests (most of a burst) need no thread at all."""
     if hasattr(request.state, "user"):
         return request.state.user
     user = None
     token = request.cookies.get(SESSION_COOKIE)
     if token and len(token) < 100:
-        with request.app.state.kb.session_for("GET") as db:
-            row = db.get(AuthSession, token_hash(token))
-            if row is not None and row.expires_at > utcnow():
-                candidate = db.get(User, row.user_id)
-                if candidate is not None and not candidate.disabled:
-                    user = candidate
+        user = await run_in_threadpool(_lookup_user, request, token)
     request.state.user = user
     return user
 
@@ -83,13 +92,13 @@ def current_user(request: Request) -> User | None:
 OptionalUser = Annotated[User | None, Depends(current_user)]
 
 
-def require_user(user: OptionalUser) -> User:
+async def require_user(user: OptionalUser) -> User:
     if user is None:
         raise ApiError(401, "not_signed_in", "Please sign in first.")
     return user
 
 
-def require_staff(user: OptionalUser) -> User:
+async def require_staff(user: OptionalUser) -> User:
     if user is None:
         raise ApiError(401, "not_signed_in", "Please sign in with a staff account.")
     if not user.is_staff:
@@ -97,7 +106,7 @@ def require_staff(user: OptionalUser) -> User:
     return user
 
 
-def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
+async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
     if user.role != "admin":
         raise ApiError(403, "forbidden", "Only administrators can do this.")
     return user
@@ -107,7 +116,7 @@ SignedIn = Annotated[User, Depends(require_user)]
 Staff = Annotated[User, Depends(require_staff)]
 Admin = Annotated[User, Depends(require_admin)]
 
-def csrf_protect(request: Request) -> None:
+async def csrf_protect(request: Request) -> None:
     """Applied to the whole /api router: every state-changing request needs Origin + token."""
     if request.method in SAFE_METHODS:
         return

@@ -52,6 +52,7 @@ class Mailer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._persistent = False
 
     def build(self, to: str, subject: str, text: str) -> EmailMessage:
         message = EmailMessage()
@@ -82,10 +83,14 @@ class Mailer:
 
     # ---- the worker ---------------------------------------------------------------------------
 
-    def start_worker(self) -> None:
+    def start_worker(self, persistent: bool = False) -> None:
+        """Start the worker thread if it is not running. A persistent one (the server's, from the
+        app's lifespan) runs until stop_worker(); one started by send() ends once the outbox has
+        been empty for a while, so short-lived apps (tests, scripts) leave no thread behind."""
         if self.sessions is None:
             return
         with self._lock:
+            self._persistent = self._persistent or persistent
             if self._thread is not None and self._thread.is_alive():
                 return
             self._stop.clear()
@@ -99,18 +104,30 @@ class Mailer:
             self._thread.join(10)
 
     def _run(self) -> None:
+        failures = idle_rounds = 0
         while not self._stop.is_set():
             try:
-                sent, next_due = self.drain()
+                _sent, next_due = self.drain()
+                failures = 0
             except Exception as error:   # the database is away for a moment: try again later
+                failures += 1
+                if not self._persistent and failures >= 3:
+                    return   # its app is gone (a test's database was dropped); the next send() restarts it
                 log.warning("mail outbox: %s", error)
-                sent, next_due = 0, 5.0
+                next_due = 5.0
             if next_due is None:
+                idle_rounds += 1
+                if not self._persistent and idle_rounds > 1:
+                    return
                 # nothing waiting: sleep until woken by send() or the idle poll (a mail queued by
                 # another process, or by this one before a crash)
                 next_due = IDLE_POLL_SECONDS
-            self._wake.wait(max(0.05, min(next_due, IDLE_POLL_SECONDS)))
+            else:
+                idle_rounds = 0
+            woken = self._wake.wait(max(0.05, min(next_due, IDLE_POLL_SECONDS)))
             self._wake.clear()
+            if woken:
+                idle_rounds = 0
 
     def drain(self, limit: int = 50) -> tuple[int, float | None]:
         """Send every due mail; returns (sent, seconds until the next one is due, or None)."""

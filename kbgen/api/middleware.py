@@ -189,11 +189,11 @@ class LoadShedMiddleware:
     Long-lived event streams are not counted. Also a per-IP limit on reads (in memory, per worker
     process: reads must never write to the database to be counted)."""
 
-    def __init__(self, app, settings: Settings, max_in_flight: int | None = None, queue_seconds: float = 3.0):
+    def __init__(self, app, settings: Settings, max_in_flight: int | None = None, queue_seconds: float = 2.0):
         from .db import WORKER_THREADS
         self.app = app
         self.settings = settings
-        self.max_in_flight = max_in_flight or WORKER_THREADS * 3
+        self.max_in_flight = max_in_flight or WORKER_THREADS * 4
         self.queue_seconds = queue_seconds
         self.slots: asyncio.Semaphore | None = None
         self.reads: dict[str, list] = {}

@@ -62,8 +62,11 @@ def new_id() -> str:
 # Few on purpose: threads beyond a handful add no throughput on a small machine (SQLite has one
 # writer; Python one GIL) but starve the event loop, which also serves cached lists and 304s.
 WORKER_THREADS = max(2, int(os.environ.get("KBGEN_API_THREADS", "8")))
-# the request's session plus one short nested one (rate-limit counter, mail outbox)
-POOL_SIZE, POOL_OVERFLOW = WORKER_THREADS, WORKER_THREADS // 2
+# Requests admitted at once (middleware.LoadShedMiddleware); the pool holds a connection for each,
+# so no thread ever waits for one, even when every admitted request has started its transaction
+# and some wait for a thread to finish; the overflow covers short nested sessions (rate counters).
+MAX_IN_FLIGHT = WORKER_THREADS * 4
+POOL_SIZE, POOL_OVERFLOW = MAX_IN_FLIGHT, WORKER_THREADS
 READ_ONLY = "kbgen_read_only"
 
 

@@ -198,6 +198,17 @@ def session_lifetime(settings: Settings) -> timedelta:
     return timedelta(days=settings.session_days)
 
 
+def _api_routes(routes):
+    """Every APIRoute, also inside included routers (FastAPI ≥ 0.16x keeps included routers as
+    references and builds their effective routes lazily, from `route.endpoint`)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _api_routes(inner.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
 def end_sessions_in_endpoints(routes) -> None:
     """Make every sync endpoint close its database session(s) in its own thread, as it returns.
 
@@ -205,13 +216,11 @@ def end_sessions_in_endpoints(routes) -> None:
     yield-dependencies after that. Under a burst every thread can be busy, so the request would sit
     holding its pooled connection (and, on SQLite, its transaction) while waiting for a thread that
     waits for that connection: the stall the load test showed. Closing here ends the transaction and
-    returns the connection before the request ever waits again."""
-    for route in routes:
-        if not isinstance(route, APIRoute) or getattr(route.dependant.call, "_ends_sessions", False):
-            continue
-        endpoint = route.dependant.call
-        if inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint) \
-                or inspect.isasyncgenfunction(endpoint):
+    returns the connection before the request ever waits again. Call before the first request."""
+    for route in _api_routes(routes):
+        endpoint = route.endpoint
+        if getattr(endpoint, "_ends_sessions", False) or inspect.iscoroutinefunction(endpoint) \
+                or inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
             continue
 
         def wrapper(*args, _endpoint=endpoint, **kwargs):
@@ -224,4 +233,5 @@ def end_sessions_in_endpoints(routes) -> None:
 
         functools.update_wrapper(wrapper, endpoint)
         wrapper._ends_sessions = True
+        route.endpoint = wrapper
         route.dependant.call = wrapper

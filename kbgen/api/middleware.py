@@ -190,10 +190,10 @@ class LoadShedMiddleware:
     process: reads must never write to the database to be counted)."""
 
     def __init__(self, app, settings: Settings, max_in_flight: int | None = None, queue_seconds: float = 2.0):
-        from .db import WORKER_THREADS
+        from .db import MAX_IN_FLIGHT
         self.app = app
         self.settings = settings
-        self.max_in_flight = max_in_flight or WORKER_THREADS * 4
+        self.max_in_flight = max_in_flight or MAX_IN_FLIGHT
         self.queue_seconds = queue_seconds
         self.slots: asyncio.Semaphore | None = None
         self.reads: dict[str, list] = {}
@@ -266,6 +266,7 @@ class PublicCacheMiddleware:
         self.app = app
         self.max_entries = max_entries
         self.entries: OrderedDict[str, tuple[float, int, list, bytes, bytes]] = OrderedDict()
+        self.filling: dict[str, asyncio.Future] = {}
 
     @staticmethod
     def _signed_in(scope) -> bool:
@@ -288,7 +289,22 @@ class PublicCacheMiddleware:
         key = path + "?" + scope.get("query_string", b"").decode("latin-1")
         entry = self.entries.get(key)
         if entry is None or time.monotonic() - entry[0] > PUBLIC_TTL:
-            entry = await self._fill(key, scope, receive)
+            pending = self.filling.get(key)
+            if pending is not None:
+                # one request computes the list; a burst arriving meanwhile waits for its answer
+                # instead of running the same queries a hundred times
+                entry = await asyncio.shield(pending)
+            else:
+                pending = self.filling[key] = asyncio.get_running_loop().create_future()
+                try:
+                    entry = await self._fill(key, scope, receive)
+                    pending.set_result(entry)
+                except BaseException as error:
+                    pending.set_exception(error)
+                    pending.exception()   # retrieved: no "never retrieved" warning when nobody waited
+                    raise
+                finally:
+                    self.filling.pop(key, None)
             if entry[1] != 200:   # not cached (a 404, a 429…): passed on as it came
                 await send({"type": "http.response.start", "status": entry[1], "headers": entry[2]})
                 return await send({"type": "http.response.body", "body": entry[3]})

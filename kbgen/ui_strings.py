@@ -54,6 +54,9 @@ class Translator:
 
     def __call__(self, key: str, **values) -> str:
         text = self.strings.get(key, key)
+        # "1 article": a language's "_one" form for n = 1, when it has one (Japanese has none)
+        if values.get("n") == 1 and f"{key}_one" in self.strings:
+            text = self.strings[f"{key}_one"]
         return text.format(**values) if values else text
 
     def format_date(self, value) -> str:

@@ -82,6 +82,7 @@ def chat_config(db: DB, state: State, user: OptionalUser, lang: Annotated[str, Q
         "departments": [{"id": d.id, "label": core.label(d.labels, lang)} for d in departments],
         "unanswered_after_seconds": config.unanswered_after_seconds,
         "signed_in": user is not None, "user_name": core.display_name(user),
+        "hours": config.hours_json(),
     } | core.availability(db, config)
 
 

@@ -50,6 +50,15 @@ class ChatSettings:
     def welcome_for(self, lang: str) -> str:
         return self.welcome.get(lang) or self.welcome.get("en") or next(iter(self.welcome.values()), "")
 
+    def hours_json(self) -> dict | None:
+        """Opening hours for the visitor (shown before "leave a message"): the time zone and each
+        day's spans, Monday first; None when the chat is always open."""
+        if self.hours is None:
+            return None
+        return {"timezone": self.timezone,
+                "days": [{"day": day, "spans": [f"{a:%H:%M}-{b:%H:%M}" for a, b in self.hours.get(day, ())]}
+                         for day in DAYS]}
+
     def is_open(self, now: datetime) -> bool:
         if self.hours is None:
             return True

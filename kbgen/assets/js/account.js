@@ -27,7 +27,8 @@ function formOf(title, fields, button, onSubmit, t) {
 
 function signedOutView(context, api, t, rerender) {
   const signIn = formOf(t('sign_in'), [
-    field('kb-a-email', 'email', t('email'), { type: 'email', autocomplete: 'username', required: true }),
+    // "username" (what password managers look for) is not allowed on type=email
+    field('kb-a-email', 'email', t('email'), { type: 'text', inputmode: 'email', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true }),
     field('kb-a-password', 'password', t('password'), { type: 'password', autocomplete: 'current-password', required: true }),
   ], t('sign_in'), async (values) => { await api.post('/auth/login', values); api.forgetSession(); rerender(); }, t);
   const register = formOf(t('register'), [
@@ -93,6 +94,10 @@ export async function mountAccount(element, context) {
       element.replaceChildren(notice(error.message || t('error_generic'), 'error'));
     }
   };
+  // a reset link pasted into a tab already on this page changes only the hash
+  window.addEventListener('hashchange', () => {
+    if (new URLSearchParams(location.hash.replace(/^#/, '')).get('reset')) render();
+  });
   await render();
 }
 

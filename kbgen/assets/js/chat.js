@@ -7,7 +7,7 @@
 
 import { apiAvailable, registerMount } from './core.js';
 import { apiClient, randomId } from './api-client.js';
-import { h, sanitizedHtml } from './portal-ui.js';
+import { h, sanitizedHtml, translator } from './portal-ui.js';
 
 const STORE_KEY = 'kb-chat';
 const OPEN_KEY = 'kb-chat-open';
@@ -30,7 +30,7 @@ const STRINGS = {
     unanswered: 'Sorry, nobody has answered yet. You can keep waiting or leave a message instead.', leave_instead: 'Leave a message instead',
     turned_ticket: 'Your message was saved as ticket {n}. We will answer by email.', reconnecting: 'Reconnecting…',
     offline_send: 'Not sent yet – will retry when the connection returns.', error: 'Something went wrong. Please try again.',
-    new_messages: '{n} new', required: 'required',
+    new_messages: '{n} new', required: 'required', hours: 'Chat hours ({zone})', closed_day: 'closed',
   },
   ja: {
     open: 'チャットで問い合わせる', title: 'サポートとチャット', close: 'チャットウィンドウを閉じる', name: 'お名前', email: 'メールアドレス',
@@ -44,14 +44,25 @@ const STRINGS = {
     unanswered: '申し訳ありません、まだ担当者が応答していません。このままお待ちいただくか、メッセージを残してください。', leave_instead: '代わりにメッセージを残す',
     turned_ticket: 'メッセージをチケット {n} として保存しました。メールでご返信します。', reconnecting: '再接続しています…',
     offline_send: '未送信です。接続が戻ると再送します。', error: '問題が発生しました。もう一度お試しください。',
-    new_messages: '新着 {n} 件', required: '必須',
+    new_messages: '新着 {n} 件', required: '必須', hours: 'チャット受付時間（{zone}）', closed_day: '休み',
   },
 };
 
 export function chatText(lang) {
-  const table = STRINGS[lang] || STRINGS.en;
-  return (key, values = {}) => (table[key] || STRINGS.en[key] || key)
-    .replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+  return translator(STRINGS, lang);
+}
+
+// The week's chat hours (Monday first), so a visitor outside them knows when to come back.
+export function openingHours(hours, lang, t) {
+  if (!hours || !Array.isArray(hours.days)) return null;
+  let dayName;
+  try { dayName = new Intl.DateTimeFormat(lang, { weekday: 'short', timeZone: 'UTC' }); } catch (error) { dayName = new Intl.DateTimeFormat('en', { weekday: 'short', timeZone: 'UTC' }); }
+  const monday = Date.UTC(2024, 0, 1);   // a Monday
+  return h('div', { class: 'kb-chat-hours' },
+    h('p', { class: 'kb-chat-note', id: 'kb-chat-hours-title' }, t('hours', { zone: hours.timezone })),
+    h('ul', { 'aria-labelledby': 'kb-chat-hours-title' }, hours.days.map((day, i) => h('li', {},
+      h('span', {}, dayName.format(new Date(monday + i * 86400000))), ' ',
+      h('span', {}, day.spans.length ? day.spans.map((span) => span.replace('-', '–')).join(', ') : t('closed_day'))))));
 }
 
 // Readable text on the configured accent colour (WCAG relative luminance).
@@ -142,6 +153,8 @@ function addStyles() {
 .kb-chat-panel button.kb-chat-secondary { background: none; border: 1px solid var(--kb-border, #c5cad3); border-radius: 6px; padding: .35rem .7rem; font: inherit; color: inherit; cursor: pointer; }
 .kb-chat-actions { display: flex; flex-wrap: wrap; gap: .4rem; padding: 0 .5rem .5rem; }
 .kb-chat-note { margin: 0; font-size: .9rem; }
+.kb-chat-hours ul { list-style: none; margin: .25rem 0 0; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: 0 1rem; font-size: .85rem; }
+.kb-chat-hours li span:first-child { display: inline-block; min-width: 2.5em; font-weight: 600; }
 .kb-chat-note.kb-chat-alert { color: #b42318; }
 .kb-chat-field-error { color: #b42318; font-weight: 400; font-size: .8rem; }
 @media (max-width: 30rem) {
@@ -327,6 +340,7 @@ export function mountChat(element, context) {
     const guest = !config.signed_in;
     const form = h('form', { class: 'kb-chat-form', novalidate: true },
       note(`${reason} ${t('leave_hint')}`),
+      openingHours(config.hours, context.lang, t),
       guest ? field('name', t('name'), { autocomplete: 'name' }) : null,
       guest ? field('email', t('email'), { type: 'email', autocomplete: 'email', maxlength: 254 }) : null,
       departmentField(),

@@ -6,7 +6,7 @@
 import { registerMount, siteUrl } from './core.js';
 import { apiClient } from './api-client.js';
 import { sharedQueue } from './queue.js';
-import { formatDate, h, notice, showFieldErrors } from './portal-ui.js';
+import { formatDate, h, htmlDatetime, notice, showFieldErrors } from './portal-ui.js';
 import { badge, failureNotice, field, hashParams, hashWith, honeypotField, htmlBlock, injectCommunityStyle, mountHashApp, pager, signInPrompt, textFor } from './forum.js';
 
 export const IDEA_STATUSES = ['open', 'planned', 'in_progress', 'done', 'declined'];
@@ -20,8 +20,8 @@ const STRINGS = {
     vote_signin: 'Sign in to vote.', suggest: 'Suggest an idea', title: 'Your idea in one line', body: 'Describe it: what would it help you do?',
     post_idea: 'Post idea', cancel: 'Cancel', markdown_hint: 'Markdown works: **bold**, *italic*, `code`, [links](https://…).', homepage: 'Leave this field empty',
     search: 'Search ideas', search_button: 'Search', status: 'Status', all_statuses: 'All statuses', sort: 'Sort by',
-    sort_top: 'Top', sort_new: 'New', sort_trending: 'Trending', ideas_found: '{n} ideas', no_ideas: 'No ideas here yet.',
-    vote: 'Vote', voted: 'Voted', votes: '{n} votes', votes_1: '1 vote', comments_n: '{n} comments', comments_1: '1 comment', comments_0: 'No comments yet',
+    sort_top: 'Top', sort_new: 'New', sort_trending: 'Trending', ideas_found: '{n} ideas', ideas_found_one: '1 idea', no_ideas: 'No ideas here yet.',
+    vote: 'Vote', voted: 'Voted', votes: '{n} votes', votes_one: '1 vote', comments_n: '{n} comments', comments_n_one: '1 comment', comments_0: 'No comments yet',
     status_open: 'Open', status_planned: 'Planned', status_in_progress: 'In progress', status_done: 'Done', status_declined: 'Declined',
     back: 'All ideas', not_found: 'This idea does not exist or was removed.', merged: 'This idea was merged into “{title}”. Votes and discussion continue there.',
     open_merged: 'Go to that idea', comment: 'Your comment', post_comment: 'Post comment', comments: 'Comments', history: 'Status history',
@@ -37,7 +37,7 @@ const STRINGS = {
     post_idea: 'アイデアを投稿', cancel: 'キャンセル', markdown_hint: 'Markdown が使えます：**太字**、*斜体*、`コード`、[リンク](https://…)。', homepage: 'この欄は空のままにしてください',
     search: 'アイデアを検索', search_button: '検索', status: 'ステータス', all_statuses: 'すべてのステータス', sort: '並べ替え',
     sort_top: '人気順', sort_new: '新しい順', sort_trending: '注目', ideas_found: '{n} 件のアイデア', no_ideas: 'まだアイデアはありません。',
-    vote: '投票', voted: '投票済み', votes: '{n} 票', votes_1: '1 票', comments_n: 'コメント {n} 件', comments_1: 'コメント 1 件', comments_0: 'コメントはまだありません',
+    vote: '投票', voted: '投票済み', votes: '{n} 票', comments_n: 'コメント {n} 件', comments_0: 'コメントはまだありません',
     status_open: '受付中', status_planned: '予定', status_in_progress: '対応中', status_done: '完了', status_declined: '見送り',
     back: 'アイデア一覧', not_found: 'このアイデアは存在しないか、削除されました。', merged: 'このアイデアは「{title}」に統合されました。投票と議論はそちらで続いています。',
     open_merged: '統合先のアイデアを見る', comment: 'コメント', post_comment: 'コメントを投稿', comments: 'コメント', history: 'ステータスの履歴',
@@ -52,11 +52,11 @@ function statusBadge(status, t) {
 }
 
 function votesLabel(n, t) {
-  return n === 1 ? t('votes_1') : t('votes', { n });
+  return t('votes', { n });
 }
 
 function commentsLabel(n, t) {
-  return n === 0 ? t('comments_0') : (n === 1 ? t('comments_1') : t('comments_n', { n }));
+  return n === 0 ? t('comments_0') : t('comments_n', { n });
 }
 
 // The vote toggle: a compact box in lists, a labelled button on the idea's page.
@@ -100,7 +100,7 @@ function ideaItem(idea, context, api, session, t, say) {
       h('p', { class: 'kb-community-meta' },
         h('span', {}, commentsLabel(idea.comment_count, t)),
         h('span', {}, t('by', { name: idea.author.name || '—' })),
-        h('time', { datetime: idea.created_at }, formatDate(idea.created_at, context.lang)))));
+        h('time', { datetime: htmlDatetime(idea.created_at) }, formatDate(idea.created_at, context.lang)))));
 }
 
 async function boardView(context, api, session, t, say) {
@@ -201,7 +201,7 @@ async function ideaView(context, api, session, id, t, say, rerender) {
   parts.push(h('article', { class: 'kb-card kb-community-post kb-idea-detail', 'data-idea': idea.id },
     h('h2', { tabindex: '-1' }, idea.title, h('span', { class: 'kb-community-badges' }, statusBadge(idea.status, t))),
     h('p', { class: 'kb-community-meta' }, h('strong', {}, idea.author.name || '—'),
-      h('time', { datetime: idea.created_at }, formatDate(idea.created_at, context.lang))),
+      h('time', { datetime: htmlDatetime(idea.created_at) }, formatDate(idea.created_at, context.lang))),
     htmlBlock(idea.body_html),
     idea.merged_into ? null : h('div', { class: 'kb-community-actions' }, voteButton(idea, context, api, session, t, say))));
   if (idea.status_note_html) {
@@ -209,13 +209,13 @@ async function ideaView(context, api, session, id, t, say, rerender) {
   }
   if (idea.history.length) {
     parts.push(h('h3', {}, t('history')), h('ol', { class: 'kb-list kb-idea-history' }, idea.history.map((step) => h('li', {},
-      h('time', { datetime: step.at }, formatDate(step.at, context.lang)), ' — ',
+      h('time', { datetime: htmlDatetime(step.at) }, formatDate(step.at, context.lang)), ' — ',
       t('changed', { from: t(`status_${step.from}`), to: t(`status_${step.to}`) })))));
   }
   parts.push(h('h3', {}, commentsLabel(idea.comments.length, t)),
     ...idea.comments.map((comment) => h('article', { class: 'kb-card kb-community-post kb-idea-comment' },
       h('p', { class: 'kb-community-meta' }, h('strong', {}, comment.author.name || '—'), comment.author.staff ? badge(t('staff'), 'open') : null,
-        h('time', { datetime: comment.created_at }, formatDate(comment.created_at, context.lang))),
+        h('time', { datetime: htmlDatetime(comment.created_at) }, formatDate(comment.created_at, context.lang))),
       htmlBlock(comment.body_html))));
   if (!session.user) parts.push(signInPrompt(context, t));
   else if (idea.can_comment) parts.push(commentForm(idea, api, t, say, rerender));
@@ -261,7 +261,7 @@ export async function mountRoadmap(element, context) {
       column.ideas.length ? h('ul', {}, column.ideas.map((idea) => h('li', { 'data-idea': idea.id },
         h('a', { href: `${board}#idea=${encodeURIComponent(idea.id)}` }, idea.title),
         h('p', { class: 'kb-community-meta' }, h('span', {}, votesLabel(idea.vote_count, t)),
-          idea.status_changed_at ? h('time', { datetime: idea.status_changed_at }, formatDate(idea.status_changed_at, context.lang)) : null),
+          idea.status_changed_at ? h('time', { datetime: htmlDatetime(idea.status_changed_at) }, formatDate(idea.status_changed_at, context.lang)) : null),
         idea.status_note_html ? htmlBlock(idea.status_note_html, 'kb-roadmap-note') : null)))
         : h('p', { class: 'kb-muted' }, t('roadmap_empty'))))));
   } catch (error) {

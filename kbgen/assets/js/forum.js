@@ -7,7 +7,7 @@
 import { registerMount, siteUrl } from './core.js';
 import { apiClient } from './api-client.js';
 import { sharedQueue } from './queue.js';
-import { formatDate, h, notice, showFieldErrors } from './portal-ui.js';
+import { formatDate, h, htmlDatetime, notice, showFieldErrors, translator } from './portal-ui.js';
 
 const STRINGS = {
   en: {
@@ -19,13 +19,13 @@ const STRINGS = {
     homepage: 'Leave this field empty', search: 'Search topics', search_button: 'Search', all_categories: 'All categories',
     filter: 'Show', filter_all: 'All topics', filter_unanswered: 'Unanswered', filter_answered: 'Answered', filter_solved: 'Solved',
     sort: 'Sort by', sort_activity: 'Recent activity', sort_new: 'Newest', sort_answers: 'Most answers',
-    no_topics: 'No topics here yet.', answers_n: '{n} answers', answers_1: '1 answer', answer_word: 'answer', answers_word: 'answers', answers_0: 'No answers yet',
+    no_topics: 'No topics here yet.', answers_n: '{n} answers', answers_n_one: '1 answer', answer_word: 'answer', answers_word: 'answers', answers_0: 'No answers yet',
     by: 'by {name}', staff: 'Staff', pinned: 'Pinned', locked: 'Locked', solved: 'Solved', pending: 'Waiting for approval', accepted: 'Accepted answer',
-    accept: 'Accept this answer', unaccept: 'Withdraw acceptance', upvote: 'Upvote', votes: '{n} votes', votes_1: '1 vote',
+    accept: 'Accept this answer', unaccept: 'Withdraw acceptance', upvote: 'Upvote', votes: '{n} votes', votes_one: '1 vote',
     back: 'All topics', not_found: 'This topic does not exist or was removed.', locked_note: 'This topic is locked; it takes no new answers.',
     pending_note: 'Your post is waiting for approval by a moderator. Others will see it once it is approved.',
     posted: 'Your question was posted.', answer_posted: 'Your answer was posted.', answer_pending: 'Thanks! Your answer is waiting for approval by a moderator.',
-    previous: 'Previous', next: 'Next', page_of: 'Page {page} of {pages}', topics_found: '{n} topics', cancel: 'Cancel', edited: 'edited',
+    previous: 'Previous', next: 'Next', page_of: 'Page {page} of {pages}', topics_found: '{n} topics', topics_found_one: '1 topic', cancel: 'Cancel', edited: 'edited',
     moderate: 'Moderate the community', vote_signin: 'Sign in to vote.', categories: 'Categories', asked: 'asked {date}', answered: 'answered {date}',
   },
   ja: {
@@ -37,9 +37,9 @@ const STRINGS = {
     homepage: 'この欄は空のままにしてください', search: 'トピックを検索', search_button: '検索', all_categories: 'すべてのカテゴリ',
     filter: '表示', filter_all: 'すべてのトピック', filter_unanswered: '未回答', filter_answered: '回答あり', filter_solved: '解決済み',
     sort: '並べ替え', sort_activity: '最近の更新', sort_new: '新しい順', sort_answers: '回答が多い順',
-    no_topics: 'まだトピックはありません。', answers_n: '回答 {n} 件', answers_1: '回答 1 件', answer_word: '回答', answers_word: '回答', answers_0: '回答はまだありません',
+    no_topics: 'まだトピックはありません。', answers_n: '回答 {n} 件', answer_word: '回答', answers_word: '回答', answers_0: '回答はまだありません',
     by: '投稿者：{name}', staff: 'スタッフ', pinned: '固定', locked: 'ロック中', solved: '解決済み', pending: '承認待ち', accepted: 'ベストアンサー',
-    accept: 'この回答をベストアンサーにする', unaccept: 'ベストアンサーを取り消す', upvote: '役に立った', votes: '{n} 票', votes_1: '1 票',
+    accept: 'この回答をベストアンサーにする', unaccept: 'ベストアンサーを取り消す', upvote: '役に立った', votes: '{n} 票',
     back: 'トピック一覧', not_found: 'このトピックは存在しないか、削除されました。', locked_note: 'このトピックはロックされているため、新しい回答はできません。',
     pending_note: 'あなたの投稿はモデレーターの承認待ちです。承認されるとほかの人にも表示されます。',
     posted: '質問を投稿しました。', answer_posted: '回答を投稿しました。', answer_pending: 'ありがとうございます。回答はモデレーターの承認待ちです。',
@@ -49,9 +49,7 @@ const STRINGS = {
 };
 
 export function textFor(strings, lang) {
-  const table = strings[lang] || strings.en;
-  return (key, values = {}) => (table[key] || strings.en[key] || key)
-    .replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+  return translator(strings, lang);
 }
 
 const STYLE = `
@@ -217,7 +215,7 @@ function prettyPath(path) {
 }
 
 function answersLabel(n, t) {
-  return n === 0 ? t('answers_0') : (n === 1 ? t('answers_1') : t('answers_n', { n }));
+  return n === 0 ? t('answers_0') : t('answers_n', { n });
 }
 
 function topicItem(topic, categories, context, t) {
@@ -237,7 +235,7 @@ function topicItem(topic, categories, context, t) {
         h('span', {}, category ? category.title : prettyPath(topic.category)),
         h('span', {}, answersLabel(topic.answer_count, t)),
         h('span', {}, t('by', { name: topic.author.name || '—' })),
-        h('time', { datetime: topic.last_activity_at }, formatDate(topic.last_activity_at, context.lang)))));
+        h('time', { datetime: htmlDatetime(topic.last_activity_at) }, formatDate(topic.last_activity_at, context.lang)))));
 }
 
 function toolbar(state, categories, t) {
@@ -315,7 +313,7 @@ async function askView(context, api, session, t, show) {
 }
 
 function voteButton(answer, api, session, t, say) {
-  const label = () => `▲ ${t('upvote')} · ${answer.score === 1 ? t('votes_1') : t('votes', { n: answer.score })}`;
+  const label = () => `▲ ${t('upvote')} · ${t('votes', { n: answer.score })}`;
   const button = h('button', { type: 'button', class: 'kb-forum-vote', 'aria-pressed': String(answer.voted) }, label());
   button.addEventListener('click', async () => {
     if (!session.user) { say(notice(t('vote_signin'))); return; }
@@ -349,7 +347,7 @@ function answerCard(answer, topic, context, api, session, t, say, rerender) {
       answer.accepted ? badge(`✓ ${t('accepted')}`, 'solved') : null,
       answer.status === 'pending' ? badge(t('pending'), 'pending') : null,
       h('strong', {}, answer.author.name || '—'), answer.author.staff ? badge(t('staff'), 'open') : null,
-      h('time', { datetime: answer.created_at }, t('answered', { date: formatDate(answer.created_at, context.lang) })),
+      h('time', { datetime: htmlDatetime(answer.created_at) }, t('answered', { date: formatDate(answer.created_at, context.lang) })),
       answer.edited_at ? h('span', {}, `(${t('edited')})`) : null),
     htmlBlock(answer.body_html),
     h('div', { class: 'kb-community-actions' }, voteButton(answer, api, session, t, say), accept));
@@ -400,7 +398,7 @@ async function topicView(context, api, session, id, t, rerender) {
     h('p', { class: 'kb-community-meta' },
       h('a', { href: hashWith({ topic: null, category: topic.category }) }, category ? category.title : prettyPath(topic.category)),
       h('strong', {}, topic.author.name || '—'), topic.author.staff ? badge(t('staff'), 'open') : null,
-      h('time', { datetime: topic.created_at }, t('asked', { date: formatDate(topic.created_at, context.lang) })),
+      h('time', { datetime: htmlDatetime(topic.created_at) }, t('asked', { date: formatDate(topic.created_at, context.lang) })),
       topic.edited_at ? h('span', {}, `(${t('edited')})`) : null),
     htmlBlock(topic.body_html));
   const parts = [h('p', {}, h('a', { href: '#' }, `← ${t('back')}`)), question];

@@ -6,7 +6,7 @@ const STRINGS = {
     queued_sent: 'Your saved submission was sent.', queued_failed: 'A saved submission could not be sent:', queued_count: 'Waiting to be sent: {n}',
     required: 'required', optional: 'optional', error_generic: 'Something went wrong. Please try again.',
     new_ticket: 'Contact support', subject: 'Subject', message: 'Describe the problem', department: 'Topic', email: 'Your email', name: 'Your name',
-    attachments: 'Attachments', attachments_hint: 'Up to {n} files, {size} MB each. Allowed: {types}', submit_ticket: 'Send request',
+    attachments: 'Attachments', attachments_hint: 'Up to {n} files, {size} MB each. Allowed: {types}', attachments_hint_one: 'One file, up to {size} MB. Allowed: {types}', submit_ticket: 'Send request',
     suggestions: 'These articles might already answer your question:', ticket_created: 'Thank you! Your ticket number is {n}.',
     private_link: 'Keep this private link to follow your ticket without an account:', open_ticket: 'View the ticket',
     my_tickets: 'Your tickets', no_tickets: 'You have no tickets yet.', sign_in_hint: 'Sign in to see all your tickets.', sign_in: 'Sign in',
@@ -41,12 +41,27 @@ const STRINGS = {
   },
 };
 
-export function portalText(lang) {
-  const table = STRINGS[lang] || STRINGS.en;
+// t(key, values) over per-language tables ({en: {...}, ja: {...}}). With a number `n`, the
+// language's plural form wins when the table has one: "votes_one" for n = 1 in English
+// ("1 vote"); Japanese has no plural forms, so "{n} 票" serves every number.
+export function translator(tables, lang) {
+  const table = tables[lang] || tables.en;
+  let plurals = null;
+  try { plurals = new Intl.PluralRules(lang); } catch (error) { plurals = new Intl.PluralRules('en'); }
+  const lookup = (key) => table[key] ?? tables.en[key];
   return (key, values = {}) => {
-    const text = table[key] || STRINGS.en[key] || key;
+    let text;
+    if (typeof values.n === 'number') {
+      const form = `${key}_${plurals.select(values.n)}`;
+      text = table[form] ?? (table[key] === undefined ? tables.en[form] : undefined);
+    }
+    text = text ?? lookup(key) ?? key;
     return text.replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
   };
+}
+
+export function portalText(lang) {
+  return translator(STRINGS, lang);
 }
 
 // h('p', {class: 'x'}, 'text', child): text always goes in as text, never as HTML.
@@ -71,6 +86,11 @@ export function sanitizedHtml(html, className = 'kb-user-text') {
   wrapper.className = className;
   wrapper.innerHTML = html;
   return wrapper;
+}
+
+// <time datetime> takes at most 3 fraction digits; the API sends Python's 6.
+export function htmlDatetime(iso) {
+  return typeof iso === 'string' ? iso.replace(/(\.\d{3})\d+/, '$1') : iso;
 }
 
 export function formatDate(iso, lang) {

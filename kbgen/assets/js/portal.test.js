@@ -1,7 +1,7 @@
 // node --test kbgen/assets/js/portal.test.js
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { portalText } from './portal-ui.js';
+import { htmlDatetime, portalText, translator } from './portal-ui.js';
 import { parseTicketHash } from './tickets.js';
 import { voterId } from './rating.js';
 import { ApiError, apiClient } from './api-client.js';
@@ -20,6 +20,21 @@ test('Japanese strings exist for every English one and fill placeholders', () =>
   assert.match(ja('ticket_created', { n: 'AB12' }), /AB12/);
   assert.notEqual(ja('helpful'), en('helpful'));
   assert.equal(portalText('fr')('yes'), 'Yes');
+});
+
+test('counts take the language\'s plural form: 1 vote, 2 votes; Japanese has one form', () => {
+  const tables = { en: { votes: '{n} votes', votes_one: '1 vote' }, ja: { votes: '{n} 票' } };
+  assert.equal(translator(tables, 'en')('votes', { n: 1 }), '1 vote');
+  assert.equal(translator(tables, 'en')('votes', { n: 2 }), '2 votes');
+  assert.equal(translator(tables, 'en')('votes', { n: 0 }), '0 votes');
+  assert.equal(translator(tables, 'ja')('votes', { n: 1 }), '1 票');
+  assert.equal(translator(tables, 'fr')('votes', { n: 1 }), '1 vote');   // English as the fallback
+  assert.equal(portalText('en')('attachments_hint', { n: 1, size: 2, types: '.txt' }), 'One file, up to 2 MB. Allowed: .txt');
+});
+
+test('<time datetime> gets at most 3 fraction digits', () => {
+  assert.equal(htmlDatetime('2026-12-01T12:00:00.123456+00:00'), '2026-12-01T12:00:00.123+00:00');
+  assert.equal(htmlDatetime('2026-12-01T12:00:00Z'), '2026-12-01T12:00:00Z');
 });
 
 test('a browser keeps one voter id', () => {

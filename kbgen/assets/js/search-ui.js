@@ -147,6 +147,8 @@ function enhanceSearchForm(form, context) {
   const popup = element('ul', { id: listId, role: 'listbox', className: 'kb-search-popup', 'aria-label': text.label, hidden: true });
   const status = element('div', { role: 'status', 'aria-live': 'polite', className: 'kb-visually-hidden' });
   form.append(popup, status);
+  // An ARIA combobox must be a text input: HTML does not allow role=combobox on type=search.
+  if (input.type === 'search') input.type = 'text';
   input.setAttribute('role', 'combobox');
   input.setAttribute('aria-autocomplete', 'list');
   input.setAttribute('aria-controls', listId);

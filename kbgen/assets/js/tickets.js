@@ -223,7 +223,8 @@ async function renderForm(element, context, api, session, t) {
   const queue = sharedQueue(api);
   const user = session.user;
   const suggestions = suggestionBox(context, t);
-  const department = h('select', { id: 'kb-t-department', name: 'department', required: true },
+  // always has a value (the first department), so no `required`: HTML wants a placeholder first then
+  const department = h('select', { id: 'kb-t-department', name: 'department' },
     config.departments.map((d) => h('option', { value: d.id }, d.label)));
   const subject = h('input', { id: 'kb-t-subject', name: 'subject', required: true, maxlength: config.subject_max, autocomplete: 'off',
     oninput: (event) => suggestions.update(event.target.value) });

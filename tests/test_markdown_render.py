@@ -150,7 +150,8 @@ def test_hugo_highlight_shortcode_and_unsupported_shortcodes(md):
     out = md('{{< highlight go >}}\nfunc main() {}\n{{< /highlight >}}\n\n{{< youtube abc123 >}}\n\nText.\n')
     assert '<span class="kd">func</span>' in out.html
     assert "youtube" not in out.html and "{{" not in out.html
-    assert out.warnings and "youtube" in out.warnings[0]
+    [(message, line, hint)] = out.warnings
+    assert "youtube" in message and line == 5 and "[markdown] extensions" in hint
 
 
 def test_plain_text_and_headings_for_search(md):

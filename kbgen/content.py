@@ -233,7 +233,7 @@ def parse_source(path: str, data: bytes) -> Source:
 
     def take(key: str, kinds: tuple, default=None):
         value = lowered.get(key, default)
-        if value is default:
+        if value is default or value is None:  # `draft:` with nothing after it means "not set", as in Hugo
             return default
         if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
             expected = " or ".join(k.__name__.replace("str", "text") for k in kinds)
@@ -282,7 +282,9 @@ def parse_source(path: str, data: bytes) -> Source:
     source.description = str(take("description", (str,), "") or "").strip()
     keywords = take("keywords", (list, str), [])
     source.keywords = [k.strip() for k in keywords.split(",")] if isinstance(keywords, str) else [str(k) for k in keywords]
-    category = take("category", (str,))
+    category = take("category", (str, list))
+    if isinstance(category, list):  # a list, as Hugo taxonomies are written: the first one files the article
+        category = next((str(c) for c in category if str(c).strip()), None)
     source.category = category.strip().strip("/") if category else None
     source.weight = int(take("weight", (int,), 0))
     aliases = take("aliases", (list, str), [])

@@ -176,6 +176,8 @@ class LinkTreeprocessor(Treeprocessor):
     def rewrite(self, value: str, source_dir: str, lang_root: str) -> str:
         if value.startswith(REF_PREFIX):
             target, _, anchor = value[len(REF_PREFIX):].partition("#")
+            if not target:  # {{< relref "#section" >}}: a heading of this same page, as in Hugo
+                return f"#{anchor}" if anchor else value
             self.md.kbgen_links.append(Link(target, anchor or None, "ref", value[len(REF_PREFIX):], value))
             return value
         if value.startswith("#") or value.startswith("//") or SCHEME.match(value) or value.startswith(AMP_SUBSTITUTE):

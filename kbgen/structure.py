@@ -292,6 +292,7 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
         parent.children.append(category)
         return category
 
+    unknown_categories: dict[tuple, list[Source]] = {}
     claims: dict[str, list[Source]] = {}
     for source in included:
         if source.url and _not_a_site_path(source.url):
@@ -324,13 +325,28 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
                            line=source.field_lines.get("url"),
                            hint="change its `url:`/`slug:`, or move the portal with [portal] path in kbgen.toml")
             continue
-        category_path = _category_path(source, known_sections[source.lang], problems)
+        category_path = _category_path(source, known_sections[source.lang], unknown_categories)
         category = category_for(source.lang, category_path)
         article = Article(source, source.lang, url, category, short_ref(source.lang, url),
                           internal=is_internal(source, internal_dirs))
         category.articles.append(article)
         languages[source.lang].articles.append(article)
         articles_by_source[source.path] = article
+
+    for (kind, lang, value, detail), sources in unknown_categories.items():
+        # One warning per value and language, on its first file: a taxonomy used as `category:`
+        # on 400 articles is one thing to fix, not 400.
+        first, others = sources[0], len(sources) - 1
+        also = f" (and {others} other file{'s' if others != 1 else ''})" if others else ""
+        if kind == "ambiguous":
+            problems.warning(f"content/{first.path}", f"category {value!r} could be any of: {detail}; the article "
+                             f"stays in its folder{also}", field="category", line=first.field_lines.get("category"),
+                             hint="write the section's full path, e.g. " + detail.split(", ")[0])
+        else:
+            problems.warning(f"content/{first.path}", f"category {value!r} names no section: a new category "
+                             f"/{lang}/{detail}/ was made for it{also}", field="category",
+                             line=first.field_lines.get("category"),
+                             hint=f"fix the value to a folder's path, or add content/{lang}/{detail}/_index.md")
 
     files = _place_files(content.files, articles_by_source, excluded, internal_dirs, audience)
 
@@ -367,9 +383,10 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
     return site, problems
 
 
-def _category_path(source: Source, known: set[str], problems: Problems) -> str:
+def _category_path(source: Source, known: set[str], unknown: dict[tuple, list[Source]]) -> str:
     """The folder, unless `category:` names a section: by its full path, or by a trailing path
-    that only one section has (files in docs/ai-chatbot/ saying `category: ai-chatbot`)."""
+    that only one section has (files in docs/ai-chatbot/ saying `category: ai-chatbot`). Values
+    that name no section, or several, are collected in ``unknown`` for one warning each."""
     folder = "/".join(_source_dir_segments(source))
     if not source.category:
         return folder
@@ -381,16 +398,10 @@ def _category_path(source: Source, known: set[str], problems: Problems) -> str:
         return folder
     if len(matches) == 1:
         return matches[0]
-    line = source.field_lines.get("category")
     if matches:
-        problems.warning(f"content/{source.path}", f"category {source.category!r} could be any of: "
-                         + ", ".join(matches) + f"; the article stays in its folder ({folder or 'the home page'})",
-                         field="category", line=line, hint="write the section's full path, e.g. " + matches[0])
+        unknown.setdefault(("ambiguous", source.lang, source.category, ", ".join(matches)), []).append(source)
         return folder
-    problems.warning(f"content/{source.path}", f"category {source.category!r} names no section: "
-                     f"a new category /{source.lang}/{wanted}/ was made for it",
-                     field="category", line=line,
-                     hint="fix the value to a folder's path, or add content/" + source.lang + "/" + wanted + "/_index.md")
+    unknown.setdefault(("none", source.lang, source.category, wanted), []).append(source)
     return wanted
 
 

@@ -146,6 +146,19 @@ def test_hugo_ref_shortcodes(md):
     assert [(l.kind, l.target, l.anchor) for l in out.links] == [("ref", "billing/plans.md", None), ("ref", "y.md", "z")]
 
 
+def test_relref_to_an_anchor_of_the_same_page(md):
+    out = md('## Set up\n\nSee [above]({{< relref "#set-up" >}}).\n')
+    assert [a["href"] for a in tags(out.html, "a")] == ["#set-up"] and out.links == []
+
+
+def test_email_autolinks_and_mailto_are_mail_links_not_content_links(md):
+    import html as html_module
+    out = md("Write to <support@example.com> or [sales](mailto:sales@example.com).\n")
+    assert [html_module.unescape(a["href"]) for a in tags(out.html, "a")] == \
+        ["mailto:support@example.com", "mailto:sales@example.com"]
+    assert out.links == []
+
+
 def test_hugo_highlight_shortcode_and_unsupported_shortcodes(md):
     out = md('{{< highlight go >}}\nfunc main() {}\n{{< /highlight >}}\n\n{{< youtube abc123 >}}\n\nText.\n')
     assert '<span class="kd">func</span>' in out.html

@@ -635,6 +635,7 @@ def resolve_links(site: Site, problems: Problems, internal_dirs: set[str] = froz
     not_pages = not_pages or {}
     file_urls = {source: url for url, (source, _) in site.files.items()}
     paths = site_paths(site)
+    site_categories = {c.url for language in site.languages.values() for c in language.categories.values() if c.count}
     for article in [*articles_by_source.values(), *unbuilt]:
         source = article.source
         file = f"content/{source.path}"
@@ -664,6 +665,12 @@ def resolve_links(site: Site, problems: Problems, internal_dirs: set[str] = froz
                                    hint="fix the path (relative to this file) or remove the link")
             elif link.kind == "file":
                 url = file_urls.get(link.target)
+                if url is None:  # a page's address written relative to this file: [x](../billing/plans/)
+                    page_path = "/".join(slugify_segment(p) for p in link.target.split("/")) + "/"
+                    url = page_path if paths.get(page_path) is not None or page_path in site_categories else None
+                    if url is not None:
+                        article.links[link.placeholder] = (url, link.raw[link.raw.index("#"):] if "#" in link.raw else "")
+                        continue
                 article.links[link.placeholder] = (url, "") if url is not None else None
                 if url is None:
                     problems.error(file, f"broken link {link.raw!r}: content/{link.target} does not exist", line=line,

@@ -318,3 +318,15 @@ def test_content_inside_the_portal_folder_is_an_error(tmp_path):
     _, problems = structure(tmp_path, {"en/a.md": article("A", url="/en/_portal/tickets/")})
     [error] = problems.errors
     assert error.file == "content/en/a.md" and "portal" in error.message and error.line == 3
+
+
+def test_a_page_address_relative_to_the_file_is_a_page_link(tmp_path):
+    site, problems = structure(tmp_path, {
+        "en/glossary/agents.md": article("Agents", "[LLM](Large-Language-Models/) [plans](../billing/plans/#yearly) [x](nothing/)"),
+        "en/glossary/Large-Language-Models.md": article("LLM"),
+        "en/billing/plans.md": article("Plans", "## Yearly"),
+    })
+    [error] = problems.errors
+    assert "'nothing/'" in error.message
+    assert sorted(v for v in site.articles_by_source["en/glossary/agents.md"].links.values() if v) == [
+        ("en/billing/plans/", "#yearly"), ("en/glossary/large-language-models/", "")]

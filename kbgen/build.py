@@ -102,7 +102,8 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
                                cache_dir=config.cache_dir if options.use_cache else None,
                                workers=options.workers, progress=advance,
                                markdown_extensions=tuple(config.markdown_extensions),
-                               markdown_extension_configs=config.markdown_extension_configs)
+                               markdown_extension_configs=config.markdown_extension_configs,
+                               hugo_config=config.path.name != "kbgen.toml")
         problems.extend(content.problems)
 
     with clock.stage("structure"):

@@ -376,8 +376,11 @@ class SourceCache:
         os.replace(temporary, target)
 
 
-def scan(content_dir: Path, languages) -> tuple[list[tuple[str, Path]], list[ContentFile], list[Problem]]:
-    """Lists Markdown files and other files, in a stable order."""
+def scan(content_dir: Path, languages, hugo_config: bool = False
+         ) -> tuple[list[tuple[str, Path]], list[ContentFile], list[Problem]]:
+    """Lists Markdown files and other files, in a stable order. With a Hugo configuration
+    (each language's contentDir is content/<lang>), another folder is not content there
+    either: a warning, not an error."""
     problems: list[Problem] = []
     markdown_files: list[tuple[str, Path]] = []
     other_files: list[ContentFile] = []
@@ -394,6 +397,11 @@ def scan(content_dir: Path, languages) -> tuple[list[tuple[str, Path]], list[Con
                                     f"move it into content/<lang>/ (one of: {', '.join(languages)})", "warning"))
             continue
         if entry.name not in languages:
+            if hugo_config:
+                problems.append(Problem(f"content/{entry.name}/", None, None,
+                                        "is not a language folder of the Hugo configuration and was ignored",
+                                        f"add a kbgen.toml with [languages.{entry.name}] if it is one", "warning"))
+                continue
             problems.append(Problem(f"content/{entry.name}/", None, None,
                                     f"unknown language folder {entry.name!r}",
                                     f"add [languages.{entry.name}] to kbgen.toml, or rename the folder to one of: "
@@ -423,9 +431,10 @@ def _remember(full: Path, rel: str, stat: tuple[int, int], source: Source, spec:
 
 
 def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None, workers: int = 1,
-                 progress=None, markdown_extensions=(), markdown_extension_configs=None) -> Content:
+                 progress=None, markdown_extensions=(), markdown_extension_configs=None,
+                 hugo_config: bool = False) -> Content:
     spec = markdown_spec(markdown_extensions, markdown_extension_configs)
-    markdown_files, other_files, problems = scan(content_dir, languages)
+    markdown_files, other_files, problems = scan(content_dir, languages, hugo_config)
     cache = SourceCache(cache_dir)
     results: dict[str, Source] = {}
     pending: list[tuple[str, bytes, str]] = []

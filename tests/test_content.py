@@ -258,3 +258,13 @@ def test_impossible_yaml_date_is_a_problem_not_a_crash():
 def test_a_wrong_value_names_the_field_as_the_writer_spelled_it():
     problem = problem_of("en/a.md", "---\ntitle: A\ntranslationKey: [a, b]\n---\nx\n".encode())
     assert problem.field == "translationKey" and "`translationKey`" in problem.hint and problem.line == 3
+
+
+def test_a_hugo_site_may_keep_other_folders_beside_its_language_folders(tmp_path):
+    from kbgen.content import scan
+    root = make_site(tmp_path, {"en/a.md": article("A"), "internal/notes.md": article("Notes")})
+    _, _, problems = scan(root / "content", ["en", "ja"], hugo_config=True)
+    [warning] = problems
+    assert warning.severity == "warning" and warning.file == "content/internal/"
+    _, _, problems = scan(root / "content", ["en", "ja"])
+    assert problems[0].severity == "error" and "unknown language folder" in problems[0].message

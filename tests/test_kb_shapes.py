@@ -7,8 +7,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
 from conftest import hrefs, read, run_cli, run_kbgen
 
 SHAPES = Path(__file__).resolve().parent / "fixtures" / "kb-shapes"

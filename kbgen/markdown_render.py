@@ -273,6 +273,10 @@ class MarkdownRenderer:
         self.heading_ids.add(slug)
         return slug
 
+    @staticmethod
+    def _unknown_syntax(source: str, rendered: str, warnings: list) -> None:
+        warnings.extend(_foreign_syntax_warnings(source, rendered))
+
     def render(self, source_path: str, text: str) -> RenderedMarkdown:
         md = self.md
         md.reset()
@@ -288,11 +292,34 @@ class MarkdownRenderer:
         ids = set(re.findall(r'\sid="([^"]+)"', body))
         headings = [html_to_text(h) for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", body, re.S)]
         code_free = re.sub(r'<div class="highlight">.*?</div>', " ", body, flags=re.S)
+        self._unknown_syntax(text, re.sub(r"<code>.*?</code>", " ", code_free, flags=re.S), md.kbgen_warnings)
         return RenderedMarkdown(
             html=body, toc=toc, heading_ids=ids, headings=headings,
             text=html_to_text(code_free) if len(code_free) < len(body) else html_to_text(body),
             links=list(md.kbgen_links), warnings=list(md.kbgen_warnings),
         )
+
+
+# Markup of other documentation tools that Markdown prints as text: Adobe's [!UICONTROL Save] /
+# [!DNL Name], include directives such as {{$include file.md}} or {% include x %}.
+_FOREIGN_SYNTAX = re.compile(r"\[!([A-Z][A-Z_]+)\b[^\]\n]*\]|\{\{\$\s*([\w-]+)|\{%\s*(include|snippet)\b")
+
+
+def _foreign_syntax_warnings(source: str, rendered: str) -> list[tuple[str, int | None, str]]:
+    found: list[tuple[str, int | None, str]] = []
+    seen: set[str] = set()
+    for match in _FOREIGN_SYNTAX.finditer(html.unescape(rendered)):
+        name = match.group(1) or match.group(2) or match.group(3)
+        shown = f"[!{name} …]" if match.group(1) else f"{{{{${name} …}}}}" if match.group(2) else f"{{% {name} … %}}"
+        if shown in seen:
+            continue
+        seen.add(shown)
+        at = source.find(match.group(0))
+        found.append((f"{shown} is not Markdown kbgen knows; it is shown as text",
+                      source.count("\n", 0, at) + 1 if at >= 0 else None,
+                      "add a Python-Markdown extension for it under [markdown] extensions in kbgen.toml "
+                      "(the README shows a 25-line one), or rewrite it as Markdown"))
+    return found
 
 
 def _clean_toc(tokens: list[dict]) -> list[dict]:

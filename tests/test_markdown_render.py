@@ -179,3 +179,12 @@ def test_html_comments_are_writers_notes_and_never_published(md):
     assert "loophole" not in out.html and "inline note" not in out.html
     assert "&lt;!-- shown as code --&gt;" in out.html, "comments inside code samples stay"
     assert "Text" in out.html and "here." in out.html
+
+
+def test_markup_of_other_tools_left_as_text_is_warned_about_once_with_its_line(md):
+    out = md("Intro.\n\nClick [!UICONTROL Save] and [!UICONTROL Close] in [!DNL Workfront].\n\n"
+             "{{$include /help/_includes/note.md}}\n\n`[!UICONTROL in code]` is fine.\n")
+    assert [(message.split(" is ")[0], line) for message, line, _ in out.warnings] == [
+        ("[!UICONTROL …]", 3), ("[!DNL …]", 3), ("{{$include …}}", 5)]
+    assert all("[markdown] extensions" in hint for _, _, hint in out.warnings)
+    assert md("> [!NOTE]\n> A callout.\n").warnings == []

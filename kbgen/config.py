@@ -338,7 +338,8 @@ def parse_portal_and_markdown(raw: dict, r: "_Reader", config: Config) -> None:
     portal = r.take(raw, "portal", "", dict, {})
     r.warn_unknown(portal, {"path"}, "portal.")
     path = r.take(portal, "path", "portal.", str, DEFAULT_PORTAL_PATH).strip("/")
-    if path and not re.fullmatch(r"[A-Za-z0-9_.~-]+(/[A-Za-z0-9_.~-]+)*", path):
+    if path and (not re.fullmatch(r"[A-Za-z0-9_.~-]+(/[A-Za-z0-9_.~-]+)*", path)
+                 or any(part in (".", "..") for part in path.split("/"))):
         r.error("portal.path", f"{path!r} is not a URL folder",
                 'use letters, digits, "-", "_" and "/", e.g. path = "_portal" or path = "support"')
         path = DEFAULT_PORTAL_PATH

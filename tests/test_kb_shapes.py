@@ -7,6 +7,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import hrefs, read, run_cli, run_kbgen
 
 SHAPES = Path(__file__).resolve().parent / "fixtures" / "kb-shapes"
@@ -206,3 +208,17 @@ def test_a_missing_extension_is_a_configuration_error(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "kbgen.toml: error: markdown.extensions: 'kb_uicontrol' cannot be imported" in result.stderr
     assert "pip install" in result.stderr
+
+
+@pytest.mark.parametrize("value, words", [
+    ('path = "../up"', "portal.path: '../up' is not a URL folder"),
+    ('path = "a b"', "portal.path: 'a b' is not a URL folder"),
+    ('pth = "x"', "portal.pth: unknown option"),
+])
+def test_portal_path_is_checked_with_the_configuration(tmp_path, value, words):
+    root = tmp_path / "kb"
+    shutil.copytree(SHAPES / "links", root)
+    with open(root / "kbgen.toml", "a", encoding="utf-8") as config:
+        config.write(f"\n[portal]\n{value}\n")
+    result = run_cli("-C", str(root), "build")
+    assert f"kbgen.toml: {'warning' if 'unknown' in words else 'error'}: {words}" in result.output

@@ -101,7 +101,10 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
         advance = options.progress("Reading content", None) if options.progress else None
         content = load_content(config.content_dir, config.languages,
                                cache_dir=config.cache_dir if options.use_cache else None,
-                               workers=options.workers, progress=advance)
+                               workers=options.workers, progress=advance,
+                               markdown_extensions=tuple(config.markdown_extensions),
+                               markdown_extension_configs=config.markdown_extension_configs,
+                               hugo_config=config.path.name != "kbgen.toml")
         problems.extend(content.problems)
 
     with clock.stage("structure"):
@@ -126,6 +129,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
         advance = options.progress("Rendering pages", pages) if options.progress else None
         renderer = render_pages(site, output, workers=options.workers, progress=advance, previous=previous)
         add_site_files(site, renderer, output)
+        problems.extend(renderer.problems)  # template mistakes (an undefined variable), by template and line
 
     search_cache = config.cache_dir / "search" if options.use_cache else None
     finish_search = None

@@ -99,7 +99,7 @@ def test_a_departments_fields_show_only_for_it_and_hidden_ones_are_not_sent(open
     sent = []
     page.on("request", lambda request: sent.append(request.post_data_buffer) if request.method == "POST"
             and request.url.endswith("/api/tickets") else None)
-    page.goto("/classic/en/tickets/")
+    page.goto("/classic/en/_portal/tickets/")
     page.wait_for_selector("#kb-t-department")
     page.select_option("#kb-t-department", "billing")
     assert page.is_visible("#kb-t-field-order_number")
@@ -121,7 +121,7 @@ def test_a_departments_fields_show_only_for_it_and_hidden_ones_are_not_sent(open
 
 def test_a_reset_link_pasted_into_the_open_account_tab_shows_the_form(open_page):
     page = open_page()
-    page.goto("/classic/en/account/")
+    page.goto("/classic/en/_portal/account/")
     page.wait_for_selector(".kb-account-signed-out")
     page.evaluate("location.hash = '#reset=some-token'")    # what pasting the link into the address bar does
     page.wait_for_selector("#kb-n-password")
@@ -201,14 +201,14 @@ def seed_counts(server):
 def test_counts_of_one_read_naturally_and_rendered_pages_pass_the_nu_checker(open_page, server, tmp_path):
     topic, idea = seed_counts(server)
     page = open_page()
-    page.goto("/classic/en/community/")
+    page.goto("/classic/en/_portal/community/")
     head = page.wait_for_selector(".kb-community-head h2")
     assert head.inner_text() == "1 topic"
-    page.goto(f"/classic/en/community/#topic={topic}")
+    page.goto(f"/classic/en/_portal/community/#topic={topic}")
     page.wait_for_selector(".kb-community-post")
     text = page.inner_text("[data-kb-mount=community]")
     assert re.search(r"\b1 vote\b", text) and not re.search(r"\b1 (votes|answers)\b", text), text
-    page.goto("/classic/en/feedback/")
+    page.goto("/classic/en/_portal/feedback/")
     page.wait_for_selector(".kb-community-head h2:text-is('1 idea')")
     text = page.inner_text("[data-kb-mount=feedback]")
     assert re.search(r"\b1 comment\b", text), text
@@ -225,10 +225,10 @@ def test_counts_of_one_read_naturally_and_rendered_pages_pass_the_nu_checker(ope
     rendered.mkdir()
     for theme in THEMES:
         for lang in ("en", "ja"):
-            for path, ready in (("", "body"), ("tickets/", "#kb-t-department"), ("account/", "#kb-a-email"),
-                                ("community/", ".kb-community-head"), (f"community/#topic={topic}", ".kb-community-post"),
-                                ("feedback/", ".kb-community-head"), (f"feedback/#idea={idea}", ".kb-idea-comment"),
-                                ("roadmap/", "[data-kb-mount=roadmap] .kb-roadmap"), ("search.html?q=ticket", ".kb-search-results li")):
+            for path, ready in (("", "body"), ("_portal/tickets/", "#kb-t-department"), ("_portal/account/", "#kb-a-email"),
+                                ("_portal/community/", ".kb-community-head"), (f"_portal/community/#topic={topic}", ".kb-community-post"),
+                                ("_portal/feedback/", ".kb-community-head"), (f"_portal/feedback/#idea={idea}", ".kb-idea-comment"),
+                                ("_portal/roadmap/", "[data-kb-mount=roadmap] .kb-roadmap"), ("search.html?q=ticket", ".kb-search-results li")):
                 page.goto(f"/{theme}/{lang}/{path}")
                 page.wait_for_selector(ready)
                 page.focus("input[name=q]")        # the header search as a combobox, with its popup

@@ -88,6 +88,7 @@ class Ticket(Base):
     assignee_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    priority: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal", index=True)
 
 
 class TicketMessage(Base):

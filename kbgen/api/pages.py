@@ -62,6 +62,15 @@ def agent_asset(name: str) -> Response:
     return _file_response(path)
 
 
+@router.get("/agent/css/{name}")
+def shared_stylesheet(name: str) -> Response:
+    # the portal's design system (kbgen.css), so agent pages look and behave like the portal
+    path = _safe_file(BROWSER_JS_DIR.parent / "css", name)
+    if path is None or path.suffix != ".css":
+        raise ApiError(404, "not_found", "No such file.")
+    return _file_response(path)
+
+
 @router.get("/agent/js/{name}")
 def shared_browser_module(name: str) -> Response:
     # the same ES modules the static site bundles, imported directly by the agent page

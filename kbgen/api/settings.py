@@ -66,6 +66,13 @@ class TicketSettings:
     allowed_types: tuple[str, ...] = DEFAULT_ALLOWED_TYPES
     subject_max: int = 200
     body_max: int = 20000
+    # [tickets.sla]: hours to solve a ticket per priority, optionally per department
+    # ({"": {"urgent": 4.0, …}, "billing": {"urgent": 2.0}}); a priority without a target has no due time
+    sla: dict[str, dict[str, float]] = field(default_factory=dict, hash=False)
+
+    def sla_hours(self, department: str, priority: str) -> float | None:
+        own = self.sla.get(department, {})
+        return own.get(priority, self.sla.get("", {}).get(priority))
 
 
 @dataclass(frozen=True)
@@ -189,6 +196,36 @@ def _parse_smtp(table, source: str) -> SmtpSettings | None:
     )
 
 
+TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def _parse_sla(table, source: str, department_ids: set[str]) -> dict[str, dict[str, float]]:
+    """[tickets.sla] urgent = 4 … (hours to solve, per priority) and [tickets.sla.<department>]
+    with the same keys for a department's own targets."""
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise _fail(source, "tickets.sla", "must be a table such as { urgent = 4, high = 8, normal = 24, low = 72 } (hours)")
+
+    def targets(values: dict, key: str) -> dict[str, float]:
+        found = {}
+        for priority, hours in values.items():
+            if priority not in TICKET_PRIORITIES:
+                raise _fail(source, f"{key}.{priority}", f"unknown priority; use {', '.join(TICKET_PRIORITIES)} or a department id")
+            if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours <= 0:
+                raise _fail(source, f"{key}.{priority}", "must be a positive number of hours (e.g. 24 or 0.5)")
+            found[priority] = float(hours)
+        return found
+
+    sla = {"": targets({k: v for k, v in table.items() if not isinstance(v, dict)}, "tickets.sla")}
+    for department, values in table.items():
+        if isinstance(values, dict):
+            if department not in department_ids:
+                raise _fail(source, f"tickets.sla.{department}", "must be a department id declared in [[tickets.departments]]")
+            sla[department] = targets(values, f"tickets.sla.{department}")
+    return sla
+
+
 def parse_tickets(table, source: str, languages) -> TicketSettings:
     if table is None:
         return default_ticket_settings()
@@ -242,6 +279,7 @@ def parse_tickets(table, source: str, languages) -> TicketSettings:
         raise _fail(source, "tickets.allowed_types", 'must be a list of file extensions such as [".png", ".pdf"]')
     defaults = default_ticket_settings()
     return TicketSettings(
+        sla=_parse_sla(table.get("sla"), source, {d.id for d in (departments or defaults.departments)}),
         departments=tuple(departments) or defaults.departments,
         fields=tuple(fields),
         max_file_bytes=_int(table, "max_file_mb", 10, source, "tickets", 1) * 1024 * 1024,

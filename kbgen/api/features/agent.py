@@ -6,24 +6,30 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
-from sqlalchemy import func, or_, select
+from datetime import timedelta
 
-from ..db import utcnow
+from sqlalchemy import and_, false, func, or_, select
+
+from ..db import escape_like, utcnow
 from ..deps import DB, Staff, State, rate_limit
 from ..errors import field_error, not_found
 from ..idempotency import fingerprint, run_once
 from ..models import STAFF_ROLES, StoredFile, Ticket, TicketMessage, User
+from ..settings import TICKET_PRIORITIES
 from ..schemas import Strict
-from ._tickets_core import STATUS_FLOW, change_status, download_response, guest_key, notify, ticket_detail, ticket_link, ticket_summary
+from ._tickets_core import STATUS_FLOW, iso, change_status, download_response, guest_key, notify, ticket_detail, ticket_link, ticket_summary
 
 router = APIRouter(prefix="/agent", tags=["agent"])
 Status = Literal["new", "open", "waiting", "solved", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
+OPEN_STATUSES = ("new", "open", "waiting")      # the SLA clock runs until a ticket is solved
 
 
 class TicketChange(Strict):
     status: Status | None = None
     assignee_id: str | None = Field(default=None, max_length=32, description='a staff user id, or "" to unassign')
     department: str | None = Field(default=None, max_length=40)
+    priority: Priority | None = None
 
 
 class AgentReply(Strict):
@@ -43,15 +49,58 @@ def _file_url(ticket):
     return lambda stored: f"/api/agent/tickets/{ticket.id}/files/{stored.id}"
 
 
+def due_at(settings, ticket: Ticket):
+    """When the ticket should be solved by, from the SLA target of its priority and department
+    ([tickets.sla] in kbgen.toml); None without a target."""
+    hours = settings.tickets.sla_hours(ticket.department, ticket.priority or "normal")
+    return ticket.created_at + timedelta(hours=hours) if hours is not None else None
+
+
+def sla_json(settings, ticket: Ticket, now) -> dict:
+    due = due_at(settings, ticket)
+    labels = {d.id: d.labels for d in settings.tickets.departments}.get(ticket.department, {})
+    return {"priority": ticket.priority or "normal", "due_at": iso(due),
+            "overdue": bool(due and ticket.status in OPEN_STATUSES and due < now),
+            "department_labels": labels}
+
+
+def _overdue_clause(settings, now):
+    """Open tickets past their due time, as SQL: one branch per department/priority target."""
+    sla = settings.tickets.sla
+    branches = []
+    departments = [d.id for d in settings.tickets.departments]
+    for priority in TICKET_PRIORITIES:
+        for department in departments:
+            hours = settings.tickets.sla_hours(department, priority)
+            if hours is not None:
+                branches.append(and_(Ticket.department == department, Ticket.priority == priority,
+                                     Ticket.created_at < now - timedelta(hours=hours)))
+        fallback = sla.get("", {}).get(priority)
+        if fallback is not None:   # tickets of a department no longer configured
+            branches.append(and_(Ticket.department.not_in(departments), Ticket.priority == priority,
+                                 Ticket.created_at < now - timedelta(hours=fallback)))
+    return and_(Ticket.status.in_(OPEN_STATUSES), or_(*branches)) if branches else false()
+
+
 @router.get("/tickets", summary="Ticket inbox with filters")
 def inbox(db: DB, staff: Staff,
           status: Annotated[list[Status] | None, Query()] = None,
           department: Annotated[str | None, Query(max_length=40)] = None,
           assignee: Annotated[str | None, Query(max_length=32, description='"me", "none" or a staff id')] = None,
           q: Annotated[str | None, Query(max_length=100)] = None,
+          priority: Annotated[list[Priority] | None, Query()] = None,
+          overdue: bool = False,
+          email: Annotated[str | None, Query(max_length=254, description="one customer's tickets")] = None,
           limit: Annotated[int, Query(ge=1, le=200)] = 50,
-          offset: Annotated[int, Query(ge=0, le=100000)] = 0) -> dict:
+          offset: Annotated[int, Query(ge=0, le=100000)] = 0, *, state: State) -> dict:
+    now = utcnow()
     query = select(Ticket)
+    if priority:
+        query = query.where(Ticket.priority.in_(priority))
+    if overdue:
+        query = query.where(_overdue_clause(state.settings, now))
+    if email:
+        query = query.where(func.lower(Ticket.email) == email.strip().lower())
     if status:
         query = query.where(Ticket.status.in_(status))
     if department:
@@ -63,12 +112,16 @@ def inbox(db: DB, staff: Staff,
     elif assignee:
         query = query.where(Ticket.assignee_id == assignee)
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # subject, customer, number, and any message of the conversation (a word the customer wrote)
+        pattern = "%" + escape_like(q.strip()) + "%"
+        in_messages = select(TicketMessage.ticket_id).where(TicketMessage.body.ilike(pattern, escape="\\"))
         query = query.where(or_(Ticket.subject.ilike(pattern, escape="\\"), Ticket.email.ilike(pattern, escape="\\"),
-                                Ticket.number == q.upper()))
+                                Ticket.name.ilike(pattern, escape="\\"), Ticket.number == q.strip().upper(),
+                                Ticket.id.in_(in_messages)))
     total = db.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.scalars(query.order_by(Ticket.updated_at.desc(), Ticket.id).limit(limit).offset(offset)).all()
-    return {"total": total, "tickets": [ticket_summary(t) | {"email": t.email, "assignee_id": t.assignee_id} for t in rows]}
+    return {"total": total, "tickets": [ticket_summary(t) | {"email": t.email, "name": t.name, "assignee_id": t.assignee_id}
+                                        | sla_json(state.settings, t, now) for t in rows]}
 
 
 @router.get("/staff", summary="Agents and admins, for the assignee menu")
@@ -78,9 +131,28 @@ def staff_list(db: DB, staff: Staff) -> dict:
 
 
 @router.get("/tickets/{ticket_id}", summary="A ticket with internal notes and customer details")
-def agent_ticket(ticket_id: str, db: DB, staff: Staff) -> dict:
+def agent_ticket(ticket_id: str, db: DB, staff: Staff, state: State) -> dict:
     ticket = _staff_ticket(db, ticket_id)
-    return ticket_detail(db, ticket, staff=True, file_url=_file_url(ticket))
+    return ticket_detail(db, ticket, staff=True, file_url=_file_url(ticket)) | sla_json(state.settings, ticket, utcnow())
+
+
+@router.get("/tickets/{ticket_id}/related", summary="The same customer's other tickets and chats")
+def related(ticket_id: str, db: DB, staff: Staff) -> dict:
+    from .chat_models import ChatSession
+
+    ticket = _staff_ticket(db, ticket_id)
+    same_customer = [func.lower(Ticket.email) == ticket.email.lower()]
+    if ticket.customer_id:
+        same_customer.append(Ticket.customer_id == ticket.customer_id)
+    tickets = db.scalars(select(Ticket).where(or_(*same_customer), Ticket.id != ticket.id)
+                         .order_by(Ticket.created_at.desc()).limit(20)).all()
+    chat_match = [func.lower(ChatSession.email) == ticket.email.lower()]
+    if ticket.customer_id:
+        chat_match.append(ChatSession.customer_id == ticket.customer_id)
+    chats = db.scalars(select(ChatSession).where(or_(*chat_match)).order_by(ChatSession.created_at.desc()).limit(20)).all()
+    return {"tickets": [ticket_summary(t) for t in tickets],
+            "chats": [{"id": c.id, "status": c.status, "department": c.department, "created_at": iso(c.created_at),
+                       "ticket_id": c.ticket_id} for c in chats]}
 
 
 @router.patch("/tickets/{ticket_id}", summary="Assign, change status or department")
@@ -99,10 +171,13 @@ def update_ticket(ticket_id: str, change: TicketChange, db: DB, staff: Staff, st
         if change.department not in {d.id for d in state.settings.tickets.departments}:
             raise field_error("department", "is not a configured department")
         ticket.department = change.department
+    if change.priority is not None:
+        ticket.priority = change.priority
+        ticket.updated_at = utcnow()
     if change.status is not None:
         change_status(db, ticket, change.status, staff)
     db.commit()
-    return ticket_summary(ticket) | {"assignee_id": ticket.assignee_id}
+    return ticket_summary(ticket) | {"assignee_id": ticket.assignee_id} | sla_json(state.settings, ticket, utcnow())
 
 
 @router.post("/tickets/{ticket_id}/messages", status_code=201, dependencies=[Depends(rate_limit("submission"))],
@@ -146,3 +221,11 @@ def agent_file(ticket_id: str, file_id: str, db: DB, staff: Staff, state: State)
 @router.get("/statuses", summary="The ticket statuses in their usual order")
 def statuses(staff: Staff) -> dict:
     return {"statuses": list(STATUS_FLOW)}
+
+
+@router.get("/strings", summary="The agent page's words in a language (the agent_* keys of kbgen/i18n/<lang>.toml)")
+def strings(staff: Staff, lang: Annotated[str, Query(max_length=16)] = "en") -> dict:
+    from ...ui_strings import strings_for
+
+    table = strings_for(lang if lang.isalpha() else "en")
+    return {"lang": lang, "strings": {key[len("agent_"):]: value for key, value in table.items() if key.startswith("agent_")}}

@@ -1,0 +1,37 @@
+"""help desk: ticket priority, canned replies
+
+Revision ID: 0007_helpdesk
+Revises: 0006_mail_outbox
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from kbgen.api.db import UTCDateTime
+
+revision = '0007_helpdesk'
+down_revision = '0006_mail_outbox'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('priority', sa.String(length=16), server_default='normal', nullable=False))
+        batch_op.create_index(batch_op.f('ix_tickets_priority'), ['priority'], unique=False)
+    op.create_table('canned_replies',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=120), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.String(length=32), nullable=True),
+    sa.Column('created_at', UTCDateTime(), nullable=False),
+    sa.Column('updated_at', UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_canned_replies_created_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_canned_replies'))
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('canned_replies')
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tickets_priority'))
+        batch_op.drop_column('priority')

@@ -147,8 +147,16 @@ async function relatedPanel(ticket) {
 async function ticketView(id) {
   const t = state.t;
   const [ticket, canned] = await Promise.all([api.get(`/agent/tickets/${encodeURIComponent(id)}`), api.get('/agent/canned-replies')]);
+  // a change keeps the page (and a reply being written) as it is; only the due time follows
+  const due = h('span', {}, dueCell(ticket));
+  const saved = h('p', { class: 'kb-muted', role: 'status' });
   const change = async (body) => {
-    try { await api.patch(`/agent/tickets/${encodeURIComponent(id)}`, body); showError(null); route(); } catch (error) { showError(error); }
+    try {
+      const updated = await api.patch(`/agent/tickets/${encodeURIComponent(id)}`, body);
+      showError(null);
+      due.replaceChildren(dueCell(updated));
+      saved.textContent = t('saved');
+    } catch (error) { showError(error); }
   };
   const messages = ticket.messages.map((m) => h('li', { class: `kb-card message ${m.author_kind}${m.internal ? ' internal' : ''}` },
     h('p', { class: 'meta' }, h('strong', {}, m.author_name), ` (${m.internal ? t('internal_note') : t(`author_${m.author_kind}`)}) · `, time(m.created_at)),
@@ -189,12 +197,13 @@ async function ticketView(id) {
       h('p', {}, h('a', { href: '#' }, `← ${t('back')}`)),
       h('h2', {}, `${ticket.number}: ${ticket.subject}`),
       h('p', {}, `${t('from')} ${ticket.name ? ticket.name + ' ' : ''}<${ticket.email}>${ticket.customer_id ? '' : ` (${t('guest')})`} · ${departmentName(ticket.department, ticket.department_labels)} · ${ticket.lang}`),
-      h('p', {}, `${t('due')}: `, dueCell(ticket)),
+      h('p', {}, `${t('due')}: `, due),
       customFields(ticket),
       h('div', { class: 'kb-agent-controls' },
         field('ticket-status', t('status'), select('ticket-status', 'status', STATUSES.map((s) => [s, t(`status_${s}`)]), ticket.status, (e) => change({ status: e.target.value }))),
         field('ticket-priority', t('priority'), select('ticket-priority', 'priority', PRIORITIES.map((p) => [p, t(`priority_${p}`)]), ticket.priority, (e) => change({ priority: e.target.value }))),
-        field('ticket-assignee', t('assignee'), select('ticket-assignee', 'assignee', [['', t('unassigned')], ...state.staff.map((s) => [s.id, s.name || s.email])], ticket.assignee_id || '', (e) => change({ assignee_id: e.target.value })))),
+        field('ticket-assignee', t('assignee'), select('ticket-assignee', 'assignee', [['', t('unassigned')], ...state.staff.map((s) => [s.id, s.name || s.email])], ticket.assignee_id || '', (e) => change({ assignee_id: e.target.value }))),
+        saved),
       h('h3', {}, t('history')), h('p', {}, ticket.history.map((step, i) => [i ? ' → ' : '', t(`status_${step.to}`), ' (', time(step.at), ')'])),
       h('h3', {}, t('conversation')), h('ol', { class: 'conversation' }, messages), reply),
     related);

@@ -1,0 +1,151 @@
+"""The agent console in real Chromium: an agent finds a ticket by a word of its body, sets its
+priority and answers with a canned reply whose placeholders are filled in; the customer sees the
+answer in the portal. Every agent page in English and Japanese (browser language), on a desktop
+and at 390 px, fits the screen and passes axe."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kbgen.api.app import create_app
+from kbgen.api.devserver import ServerThread, site_with_api
+from kbgen.api.models import User, utcnow
+from kbgen.api.security import hash_password
+from kbgen.api.settings import Rate
+from kbgen.api.testing import PASSWORD, settings_for_tests
+
+pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parent.parent
+TICKETS = {
+    "departments": [{"id": "billing", "label": {"en": "Billing", "ja": "請求"}}, {"id": "tech", "label": {"en": "Technical", "ja": "技術"}}],
+    "fields": [{"name": "order_number", "type": "text", "label": {"en": "Order number", "ja": "注文番号"}, "departments": ["billing"]}],
+    "sla": {"urgent": 4, "high": 8, "normal": 24},
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("agent-console")
+    site = tmp / "site"
+    subprocess.run([sys.executable, "-m", "kbgen", "build", "-o", str(site)], cwd=REPO, check=True, capture_output=True)
+    generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
+    app = create_app(settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, raw={"tickets": TICKETS}))
+    with app.state.kb.sessions() as db:
+        month_ago = utcnow() - timedelta(days=30)
+        db.add_all([User(email="agent@example.com", name="Alex Agent", role="agent", password_hash=hash_password(PASSWORD), created_at=month_ago),
+                    User(email="carol@example.com", name="Carol", role="customer", password_hash=hash_password(PASSWORD), created_at=month_ago)])
+        db.commit()
+    with ServerThread(site_with_api(app, site)) as running:
+        running.app = app
+        yield running
+    app.state.engine.dispose()
+
+
+def api_as(server, email) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=30)
+    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
+    assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
+    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
+    return client
+
+
+@pytest.fixture
+def open_page(browser, server):
+    contexts, errors = [], []
+
+    def factory(width=1280, locale="en-US"):
+        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900}, locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield factory
+    for context in contexts:
+        context.close()
+    assert not errors, errors
+
+
+def sign_in(page, path="/agent/"):
+    page.goto(path)
+    page.fill("#email", "agent@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("#signin button[type=submit]")
+    page.wait_for_selector("#agent-main section")
+
+
+def test_find_by_a_word_set_priority_answer_with_a_canned_reply_and_the_customer_reads_it(open_page, server):
+    carol = api_as(server, "carol@example.com")
+    created = carol.post("/api/tickets", data={"subject": "Strange invoice", "department": "billing", "field.order_number": "A-77",
+                                               "body": "The PDF shows a zebra pattern over the totals."})
+    assert created.status_code == 201, created.text
+    carol.post("/api/tickets", data={"subject": "Older question", "department": "tech", "body": "How do I export?"})
+    agent_api = api_as(server, "agent@example.com")
+    agent_api.post("/api/agent/canned-replies", json={"title": "Invoice reissued",
+                                                      "body": "Hello {customer_name}, we reissued the invoice for {ticket_number}. {agent_name}"})
+    agent = open_page()
+    sign_in(agent)
+    agent.fill("#f-q", "zebra")
+    agent.press("#f-q", "Enter")
+    agent.wait_for_selector(".kb-agent-count:text-is('1 ticket')")
+    agent.click("table.inbox a:text-is('Strange invoice')")
+    agent.wait_for_selector("#reply-body")
+    fields = agent.inner_text(".kb-agent-fields")
+    assert "Order number" in fields and "A-77" in fields and "[object" not in fields
+    assert "Billing" in agent.inner_text(".ticket")                       # the department's name, not its id
+    assert "Older question" in agent.inner_text(".kb-agent-related")      # the customer's other ticket beside it
+    agent.select_option("#ticket-priority", "high")
+    agent.wait_for_selector(".kb-agent-controls [role=status]:text-is('Saved.')")
+    agent.select_option("#reply-canned", label="Invoice reissued")
+    text = agent.input_value("#reply-body")
+    number = created.json()["number"]
+    assert text == f"Hello Carol, we reissued the invoice for {number}. Alex Agent"
+    agent.click(".reply button[type=submit]")
+    agent.wait_for_selector(f".conversation >> text=we reissued the invoice for {number}")
+    agent.goto("/agent/#")
+    agent.select_option("#f-priority", "high")
+    agent.wait_for_selector(".kb-agent-count:text-is('1 ticket')")
+    assert "Strange invoice" in agent.inner_text("table.inbox")
+
+    customer = open_page()
+    customer.goto("/en/_portal/account/")
+    customer.fill("#kb-a-email", "carol@example.com")
+    customer.fill("#kb-a-password", PASSWORD)
+    customer.click(".kb-account-signed-out form:first-of-type button[type=submit]")
+    customer.wait_for_selector("text=Signed in as")
+    customer.goto("/en/_portal/tickets/")
+    customer.click(".kb-ticket-list a:has-text('Strange invoice')")
+    customer.wait_for_selector(f".kb-conversation >> text=Hello Carol, we reissued the invoice for {number}")
+
+
+def axe_violations(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+    result = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result.response["violations"]]
+
+
+@pytest.mark.parametrize("locale, inbox_word", [("en-US", "Inbox"), ("ja-JP", "受信箱")])
+def test_every_agent_page_fits_a_phone_and_passes_axe_in_both_languages(open_page, server, locale, inbox_word):
+    carol = api_as(server, "carol@example.com")
+    ticket = carol.post("/api/tickets", data={"subject": "Axe check", "department": "billing", "field.order_number": "B-1",
+                                              "body": "A long enough body to show in the conversation."}).json()
+    api_as(server, "agent@example.com").post("/api/agent/canned-replies", json={"title": "Thanks", "body": "Thanks {customer_name}"})
+    problems = []
+    for width in (1280, 390):
+        page = open_page(width=width, locale=locale)
+        sign_in(page)
+        assert page.inner_text(".kb-agent-nav") .startswith(inbox_word)
+        for view, ready in (("#", "table.inbox"), (f"#ticket/{ticket['id']}", "#reply-body"), ("#canned", ".kb-canned"),
+                            ("#ratings", "h2"), ("#documents", "#doc-email")):
+            page.goto(f"/agent/{view}")
+            page.wait_for_selector(ready)
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            if overflow > 1:
+                problems.append(f"{locale} {width}px {view}: {overflow}px too wide")
+            problems += [f"{locale} {width}px {view}: {v}" for v in axe_violations(page)]
+    assert not problems, "\n".join(problems)

@@ -142,10 +142,8 @@ def request_password_reset(body: ResetRequestBody, request: Request, db: DB, sta
         link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{account}#reset={token}"
         db.add(PasswordReset(token_hash=token_hash(token), user_id=user_id,
                              expires_at=utcnow() + timedelta(minutes=state.settings.reset_minutes)))
-        state.mailer.send(email, "Reset your password",
-                          f"Someone (hopefully you) asked to reset the password for {email}.\n\n"
-                          f"Open this link within {state.settings.reset_minutes} minutes to choose a new password:\n"
-                          f"{link}\n\nIf it was not you, ignore this message; your password stays the same.\n", db=db)
+        from .features._notifications import send as send_mail
+        send_mail(state, email, lang, "reset", db=db, email=email, minutes=state.settings.reset_minutes, link=link)
         db.commit()
     # the same answer either way, so the form cannot be used to discover accounts
     return {"status": "sent_if_account_exists"}

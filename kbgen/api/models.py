@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, select
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, UTCDateTime, new_id, utcnow
@@ -23,6 +24,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="customer")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lang: Mapped[str] = mapped_column(String(16), default="", server_default="")   # for mails; "" = English
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())  # staff: mail on new tickets…
 
     @property
     def is_staff(self) -> bool:

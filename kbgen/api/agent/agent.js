@@ -306,21 +306,26 @@ async function route() {
 async function start() {
   state.lang = chosenLanguage();
   document.documentElement.lang = state.lang;
-  const [{ staff, me }, config, session, words] = await Promise.all([api.get('/agent/staff'),
+  const [{ staff, me, notify_email: notifyEmail }, config, session, words] = await Promise.all([api.get('/agent/staff'),
     api.get(`/config/tickets?lang=${state.lang}`), api.session(), api.get(`/agent/strings?lang=${state.lang}`)]);
   Object.assign(state, { staff, me, config, t: translator({ en: words.strings, [state.lang]: words.strings }, state.lang) });
   const t = state.t;
   document.title = `${t('inbox')} – ${t('title')}`;
-  const language = select('agent-lang', 'lang', LANGUAGES, state.lang, (event) => {
+  const language = select('agent-lang', 'lang', LANGUAGES, state.lang, async (event) => {
     try { localStorage.setItem('kb-agent-lang', event.target.value); } catch (error) { /* storage off */ }
+    await api.put('/agent/me', { lang: event.target.value }).catch(() => null);   // mails to this agent follow
     location.reload();
   });
+  const notify = h('input', { type: 'checkbox', id: 'agent-notify', checked: notifyEmail, onchange: async (event) => {
+    try { await api.put('/agent/me', { notify_email: event.target.checked }); showError(null); } catch (error) { showError(error); }
+  } });
   root.replaceChildren(
     h('header', { class: 'kb-agent-header' }, h('h1', { class: 'kb-agent-brand' }, t('title')),
       h('nav', { class: 'kb-agent-nav', 'aria-label': t('title') }, h('ul', {},
         [['#', t('inbox')], ['#canned', t('canned')], ['#ratings', t('reports')], ['#documents', t('documents')],
           ['/agent/chat/', t('chat')], ['/agent/community/', t('community')]].map(([href, text]) => h('li', {}, h('a', { href }, text))))),
       h('div', { class: 'kb-agent-who' }, h('label', { for: 'agent-lang', class: 'kb-sr-only' }, t('language')), language,
+        h('span', { class: 'kb-field-checkbox' }, notify, h('label', { for: 'agent-notify' }, t('notify_me'))),
         h('span', {}, session.user.email),
         h('button', { type: 'button', class: 'kb-button-secondary', onclick: async () => { await api.post('/auth/logout'); location.reload(); } }, t('sign_out')))),
     h('p', { id: 'agent-error', class: 'kb-notice kb-notice-error', role: 'alert', hidden: true }),

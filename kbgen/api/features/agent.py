@@ -17,7 +17,9 @@ from ..idempotency import fingerprint, run_once
 from ..models import STAFF_ROLES, StoredFile, Ticket, TicketMessage, User
 from ..settings import TICKET_PRIORITIES
 from ..schemas import Strict
-from ._tickets_core import STATUS_FLOW, iso, change_status, download_response, guest_key, notify, ticket_detail, ticket_link, ticket_summary
+from ...ui_strings import strings_for
+from . import _notifications as notifications
+from ._tickets_core import STATUS_FLOW, change_status, download_response, guest_key, iso, ticket_detail, ticket_link, ticket_summary
 
 router = APIRouter(prefix="/agent", tags=["agent"])
 Status = Literal["new", "open", "waiting", "solved", "closed"]
@@ -127,7 +129,24 @@ def inbox(db: DB, staff: Staff,
 @router.get("/staff", summary="Agents and admins, for the assignee menu")
 def staff_list(db: DB, staff: Staff) -> dict:
     people = db.scalars(select(User).where(User.role.in_(STAFF_ROLES), User.disabled.is_(False)).order_by(User.email)).all()
-    return {"staff": [{"id": u.id, "email": u.email, "name": u.name, "role": u.role} for u in people], "me": staff.id}
+    return {"staff": [{"id": u.id, "email": u.email, "name": u.name, "role": u.role} for u in people], "me": staff.id,
+            "notify_email": staff.notify_email, "lang": staff.lang or "en"}
+
+
+class MySettings(Strict):
+    notify_email: bool | None = Field(default=None, description="mail about new tickets, customer replies and waiting chats")
+    lang: Literal["en", "ja"] | None = Field(default=None, description="language of the agent page and of mails to this agent")
+
+
+@router.put("/me", summary="The signed-in agent's own settings: mail notifications on or off, language")
+def my_settings(change: MySettings, db: DB, staff: Staff) -> dict:
+    me = db.get(User, staff.id)
+    if change.notify_email is not None:
+        me.notify_email = change.notify_email
+    if change.lang is not None:
+        me.lang = change.lang
+    db.commit()
+    return {"notify_email": me.notify_email, "lang": me.lang or "en"}
 
 
 @router.get("/tickets/{ticket_id}", summary="A ticket with internal notes and customer details")
@@ -174,8 +193,14 @@ def update_ticket(ticket_id: str, change: TicketChange, db: DB, staff: Staff, st
     if change.priority is not None:
         ticket.priority = change.priority
         ticket.updated_at = utcnow()
-    if change.status is not None:
+    if change.status is not None and change.status != ticket.status:
         change_status(db, ticket, change.status, staff)
+        # the customer hears when their ticket is solved, closed or reopened (not about "waiting": a reply says that)
+        if change.status in ("open", "solved", "closed"):
+            words = strings_for(ticket.lang if ticket.lang.isalpha() else "en")
+            link = ticket_link(state.settings, ticket, None if ticket.customer_id else guest_key(state.settings, ticket.id))
+            notifications.send(state, ticket.email, ticket.lang, "status", db=db, number=ticket.number, subject=ticket.subject,
+                               status=words.get(f"mail_status_{change.status}", change.status), link=link)
     db.commit()
     return ticket_summary(ticket) | {"assignee_id": ticket.assignee_id} | sla_json(state.settings, ticket, utcnow())
 
@@ -204,9 +229,8 @@ def agent_reply(ticket_id: str, reply: AgentReply, request: Request, db: DB, sta
     response = run_once(db, request, f"agent.reply:{ticket.id}", fingerprint(staff.id, reply.model_dump()), create)
     if notify_customer:
         link = ticket_link(state.settings, ticket, None if ticket.customer_id else guest_key(state.settings, ticket.id))
-        notify(state, ticket, f"New reply to: {ticket.subject}",
-               f"Our support team replied to your ticket {ticket.number}:\n\n{reply.body}\n\n"
-               f"Read the conversation and answer here:\n{link}\n")
+        notifications.send(state, ticket.email, ticket.lang, "reply", number=ticket.number, subject=ticket.subject,
+                           body=reply.body, link=link)
     return response
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from ..markup import render_markdown
 from ..models import Ticket, TicketEvent, TicketMessage, User
-from ._tickets_core import guest_key, new_ticket_number, notify, ticket_link
+from ._tickets_core import guest_key, new_ticket_number, ticket_link
 from .chat_models import ChatMessage, ChatPresence, ChatSession
 from .chat_settings import ChatSettings
 
@@ -217,9 +217,13 @@ def create_ticket(db: Session, state, *, subject: str, body: str, department: st
 
 def notify_ticket_created(state, ticket: Ticket, key: str, db=None) -> None:
     link = ticket_link(state.settings, ticket, None if ticket.customer_id else key)
-    notify(state, ticket, f"We received your message: {ticket.subject}",
-           f"Thank you for your message. Your ticket number is {ticket.number}.\n\n"
-           f"Follow it and reply here (keep this link private):\n{link}\n", db=db)
+    from . import _notifications as notifications
+
+    notifications.send(state, ticket.email, ticket.lang, "received", db=db, number=ticket.number, subject=ticket.subject, link=link)
+    if db is not None:
+        notifications.tell_staff(db, state, "staff_new_ticket", number=ticket.number, subject=ticket.subject,
+                                 customer=ticket.name or ticket.email, department=ticket.department,
+                                 body=ticket.subject, link=notifications.agent_ticket_url(state.settings, ticket))
 
 
 def departments_for_chat(state, chat_config: ChatSettings) -> list:

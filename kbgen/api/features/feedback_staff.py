@@ -67,19 +67,13 @@ def idea_link(settings, idea: FeedbackIdea) -> str:
 def notify_voters(state, idea: FeedbackIdea, voters: list[tuple[str, str]], actor: User) -> None:
     words = STATUS_WORDS.get(idea.lang, STATUS_WORDS["en"])
     link = idea_link(state.settings, idea)
+    from . import _notifications as notifications
+
     for email, _name in voters:
         if email == actor.email:
             continue
-        if idea.lang == "ja":
-            subject = f"「{idea.title}」のステータスが「{words[idea.status]}」になりました"
-            text = f"あなたが投票したアイデア「{idea.title}」のステータスが「{words[idea.status]}」に変わりました。\n\n"
-        else:
-            subject = f"Status update: {idea.title} is now {words[idea.status]}"
-            text = f"An idea you voted for, \"{idea.title}\", is now: {words[idea.status]}.\n\n"
-        if idea.status_note:
-            text += idea.status_note + "\n\n"
-        text += link + "\n"
-        state.mailer.send(email, subject, text)
+        notifications.send(state, email, idea.lang, "idea_status", title=idea.title, status=words[idea.status],
+                           note=idea.status_note + "\n\n" if idea.status_note else "", link=link)
 
 
 @router.get("/ideas", summary="Every idea, including hidden and merged ones")
@@ -133,6 +127,9 @@ def change_idea(idea_id: RecordId, change: IdeaChange, db: DB, staff: Staff, sta
         idea.status_changed_at = utcnow()
         voters = list(db.execute(select(User.email, User.name).join(FeedbackVote, FeedbackVote.user_id == User.id)
                                  .where(FeedbackVote.idea_id == idea.id, User.disabled.is_(False))).all())
+        author = db.get(User, idea.author_id) if idea.author_id else None
+        if author is not None and not author.disabled and author.email not in {email for email, _name in voters}:
+            voters.append((author.email, author.name))    # its author hears too, voted or not
     db.commit()
     if status_changed:
         notify_voters(state, idea, voters, staff)    # after the commit: a mail never announces a rolled-back change

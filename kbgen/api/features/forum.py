@@ -190,6 +190,20 @@ def create_topic(body: TopicBody, request: Request, db: DB, user: SignedIn, stat
     return run_once(db, request, "forum.topic", fingerprint(user.id, body.model_dump()), create)
 
 
+def tell_asker(db, state, topic: ForumTopic, answerer: User, text: str) -> None:
+    """The asker hears about a published answer from someone else (in the topic's language)."""
+    from ...config import portal_url
+    from . import _notifications as notifications
+
+    asker = db.get(User, topic.author_id) if topic.author_id else None
+    if asker is None or asker.disabled or asker.id == answerer.id:
+        return
+    page = portal_url(topic.lang, "community", state.settings.portal_path)
+    link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{page}#topic={topic.id}"
+    notifications.send(state, asker.email, topic.lang, "forum_answer", db=db, name=answerer.name or "—",
+                       title=topic.title, body=text, link=link)
+
+
 @router.post("/topics/{topic_id}/answers", status_code=201, dependencies=[Depends(rate_limit("submission"))],
              summary="Answer a topic. Send Idempotency-Key so a resend never posts twice.")
 def create_answer(topic_id: RecordId, body: AnswerBody, request: Request, db: DB, user: SignedIn, state: State):
@@ -215,6 +229,7 @@ def create_answer(topic_id: RecordId, body: AnswerBody, request: Request, db: DB
             # an increment in SQL, so concurrent answers are all counted
             db.execute(update(ForumTopic).where(ForumTopic.id == topic.id)
                        .values(answer_count=ForumTopic.answer_count + 1, last_activity_at=now))
+            tell_asker(db, state, topic, user, text)
         db.flush()
         return 201, {"id": answer.id, "topic_id": topic.id, "status": answer.status}
 

@@ -17,6 +17,7 @@ from ..errors import ApiError, field_error, not_found
 from ..idempotency import fingerprint, run_once
 from ..models import StoredFile, Ticket, TicketEvent, TicketMessage
 from ..schemas import normalize_email
+from . import _notifications as notifications
 from ._tickets_core import (MAX_FORM_FIELDS, FieldErrors, SavedFiles, clean_text, download_response, guest_key,
                             guest_key_matches, new_ticket_number, read_uploads, store_uploads,
                             ticket_detail, ticket_link, ticket_summary, validate_custom_fields, change_status)
@@ -128,9 +129,11 @@ async def create_ticket(request: Request, state: State, db: DB, user: OptionalUs
         link = ticket_link(settings, ticket, key)
         # queued in the ticket's own transaction: the mail exists exactly when the ticket does, and
         # sending it (later, by the outbox worker) can never fail this request
-        state.mailer.send(email, f"[{ticket.number}] We received your request: {subject}",
-                          f"Thank you for contacting us. Your ticket number is {ticket.number}.\n\n"
-                          f"Follow it and reply here (keep this link private):\n{link}\n", db=db)
+        notifications.send(state, email, lang, "received", db=db, number=ticket.number, subject=subject, link=link)
+        department_name = next((d.labels.get("en") or d.id for d in settings.tickets.departments if d.id == department), department)
+        notifications.tell_staff(db, state, "staff_new_ticket", exclude=user.id if user else None, number=ticket.number,
+                                 subject=subject, customer=name or email, department=department_name, body=body,
+                                 link=notifications.agent_ticket_url(settings, ticket))
         return 201, ticket_summary(ticket) | {"guest_key": key, "private_url": link,
                                               "path": portal_url(lang, "tickets", settings.portal_path)
                                               + f"#ticket={ticket.id}&key={key}"}
@@ -212,6 +215,9 @@ async def reply(ticket_id: str, request: Request, state: State, db: DB, user: Op
         else:
             from ..db import utcnow
             ticket.updated_at = utcnow()
+        notifications.tell_staff(db, state, "staff_customer_reply", ticket, number=ticket.number, subject=ticket.subject,
+                                 customer=ticket.name or ticket.email, body=body,
+                                 link=notifications.agent_ticket_url(state.settings, ticket))
         return 201, {"id": message.id, "ticket_id": ticket.id, "status": ticket.status}
 
     return await run_in_threadpool(work)

@@ -1,4 +1,4 @@
-"""help desk: ticket priority, canned replies
+"""help desk: ticket priority, canned replies, users' mail language and staff mail opt-out
 
 Revision ID: 0007_helpdesk
 Revises: 0006_mail_outbox
@@ -15,6 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('lang', sa.String(length=16), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('notify_email', sa.Boolean(), server_default=sa.true(), nullable=False))
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('priority', sa.String(length=16), server_default='normal', nullable=False))
         batch_op.create_index(batch_op.f('ix_tickets_priority'), ['priority'], unique=False)
@@ -31,6 +34,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('notify_email')
+        batch_op.drop_column('lang')
     op.drop_table('canned_replies')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tickets_priority'))

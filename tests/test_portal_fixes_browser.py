@@ -119,6 +119,26 @@ def test_a_departments_fields_show_only_for_it_and_hidden_ones_are_not_sent(open
     assert b"field.order_number" not in body
 
 
+def test_a_japanese_customers_received_mail_is_japanese(open_page, server):
+    from kbgen.api.mailer import read_outbox
+
+    page = open_page()
+    page.goto("/classic/ja/_portal/tickets/")
+    page.wait_for_selector("#kb-t-department")
+    page.select_option("#kb-t-department", "tech")
+    page.fill("#kb-t-email", "kenji@example.com")
+    page.fill("#kb-t-subject", "画面が真っ黒になります")
+    page.fill("#kb-t-field-device", "タブレット")
+    page.fill("#kb-t-body", "アップデート後に画面が表示されません。")
+    page.click(".kb-ticket-form button[type=submit]")
+    page.wait_for_selector(".kb-ticket-result a")
+    (mail,) = [m for m in read_outbox(server.app.state.kb.settings) if m["To"] == "kenji@example.com"]
+    assert "お問い合わせを受け付けました" in mail["Subject"] and "画面が真っ黒になります" in mail["Subject"]
+    text = mail.get_content()
+    assert "チケット番号は" in text and "/ja/_portal/tickets/#ticket=" in text
+    assert not any(word in text for word in ("Thank you", "ticket number", "Follow it"))
+
+
 def test_a_reset_link_pasted_into_the_open_account_tab_shows_the_form(open_page):
     page = open_page()
     page.goto("/classic/en/_portal/account/")

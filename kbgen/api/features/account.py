@@ -1,0 +1,118 @@
+"""The signed-in customer's own account and tickets: change name or password, close a ticket,
+rate the support of a solved ticket (good/bad + comment); staff see satisfaction per agent and
+department (/api/agent/reports/satisfaction)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+from sqlalchemy import case, delete, func, select
+
+from ..auth import invalidate_reset_links
+from ..db import utcnow
+from ..deps import DB, OptionalUser, SignedIn, Staff, State, rate_limit
+from ..errors import ApiError, field_error
+from ..models import AuthSession, User
+from ..schemas import Password, ShortText, Strict, user_json
+from ..security import SESSION_COOKIE, hash_password, token_hash, verify_password
+from ._tickets_core import change_status, ticket_summary
+from .satisfaction_models import TicketSatisfaction
+from .tickets import TicketKey, load_visible_ticket
+
+router = APIRouter(tags=["account"])
+
+
+class ProfileChange(Strict):
+    name: ShortText
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=256)
+    new_password: Password
+
+
+class Satisfaction(Strict):
+    rating: Literal["good", "bad"]
+    comment: str = Field(default="", max_length=2000)
+
+
+@router.patch("/account", summary="Change your name")
+def change_profile(body: ProfileChange, db: DB, user: SignedIn) -> dict:
+    me = db.get(User, user.id)
+    me.name = body.name
+    db.commit()
+    return {"user": user_json(me)}
+
+
+@router.post("/account/password", dependencies=[Depends(rate_limit("signin"))],
+             summary="Change your password (your other browsers are signed out)")
+def change_password(body: PasswordChange, request: Request, db: DB, user: SignedIn) -> dict:
+    me = db.get(User, user.id)
+    if not verify_password(me.password_hash, body.current_password):
+        raise field_error("current_password", "is not your current password")
+    me.password_hash = hash_password(body.new_password)
+    invalidate_reset_links(db, me.id)
+    # other browsers signed in with the old password are signed out; this one stays
+    current = request.cookies.get(SESSION_COOKIE)
+    sessions = delete(AuthSession).where(AuthSession.user_id == me.id)
+    if current:
+        sessions = sessions.where(AuthSession.token_hash != token_hash(current))
+    db.execute(sessions)
+    db.commit()
+    return {"user": user_json(me)}
+
+
+@router.post("/tickets/{ticket_id}/close", summary="The customer closes their own ticket")
+def close_ticket(ticket_id: str, db: DB, state: State, user: OptionalUser, x_ticket_key: TicketKey = None) -> dict:
+    ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
+    if user is not None and user.is_staff and ticket.customer_id != user.id:
+        raise ApiError(403, "forbidden", "Staff close tickets from the agent page.")
+    change_status(db, ticket, "closed", user)
+    db.commit()
+    return ticket_summary(ticket)
+
+
+@router.put("/tickets/{ticket_id}/satisfaction", summary="Rate the support of a solved or closed ticket (rating again changes it)")
+def rate_ticket(ticket_id: str, body: Satisfaction, db: DB, state: State, user: OptionalUser,
+                x_ticket_key: TicketKey = None) -> dict:
+    ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
+    if user is not None and user.is_staff and ticket.customer_id != user.id:
+        raise ApiError(403, "forbidden", "Only the customer rates a ticket.")
+    if ticket.status not in ("solved", "closed"):
+        raise ApiError(409, "conflict", "A ticket can be rated once it is solved.")
+    row = db.get(TicketSatisfaction, ticket.id)
+    if row is None:
+        row = TicketSatisfaction(ticket_id=ticket.id)
+        db.add(row)
+    row.rating, row.comment = body.rating, body.comment.strip()
+    row.agent_id, row.department, row.updated_at = ticket.assignee_id, ticket.department, utcnow()
+    db.commit()
+    return {"rating": row.rating, "comment": row.comment}
+
+
+@router.get("/tickets/{ticket_id}/satisfaction", summary="Your rating of a ticket, if any")
+def my_rating(ticket_id: str, db: DB, state: State, user: OptionalUser, x_ticket_key: TicketKey = None) -> dict:
+    ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
+    row = db.get(TicketSatisfaction, ticket.id)
+    return {"rating": row.rating if row else None, "comment": row.comment if row else ""}
+
+
+@router.get("/agent/reports/satisfaction", tags=["agent"], summary="Satisfaction per agent and per department")
+def satisfaction_report(db: DB, staff: Staff) -> dict:
+    good = func.sum(case((TicketSatisfaction.rating == "good", 1), else_=0))
+    bad = func.sum(case((TicketSatisfaction.rating == "bad", 1), else_=0))
+
+    def rows(column):
+        return [{"key": key or "", "good": int(g or 0), "bad": int(b or 0),
+                 "score": round(100 * int(g or 0) / (int(g or 0) + int(b or 0))) if (g or b) else None}
+                for key, g, b in db.execute(select(column, good, bad).group_by(column).order_by(column))]
+
+    agents = rows(TicketSatisfaction.agent_id)
+    names = {u.id: (u.name or u.email) for u in db.scalars(select(User).where(User.id.in_([a["key"] for a in agents if a["key"]])))}
+    for row in agents:
+        row["name"] = names.get(row["key"], "—")
+    comments = [{"rating": r.rating, "comment": r.comment, "department": r.department}
+                for r in db.scalars(select(TicketSatisfaction).where(TicketSatisfaction.comment != "")
+                                    .order_by(TicketSatisfaction.updated_at.desc()).limit(20))]
+    return {"agents": agents, "departments": rows(TicketSatisfaction.department), "comments": comments}

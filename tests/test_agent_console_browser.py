@@ -1,6 +1,6 @@
 """The agent console in real Chromium: an agent finds a ticket by a word of its body, sets its
 priority and answers with a canned reply whose placeholders are filled in; the customer sees the
-answer in the portal. Every agent page in English and Japanese (browser language), on a desktop
+answer in the portal and rates it, and the rating shows on the reports page. Every agent page in English and Japanese (browser language), on a desktop
 and at 390 px, fits the screen and passes axe."""
 from __future__ import annotations
 
@@ -105,6 +105,7 @@ def test_find_by_a_word_set_priority_answer_with_a_canned_reply_and_the_customer
     text = agent.input_value("#reply-body")
     number = created.json()["number"]
     assert text == f"Hello Carol, we reissued the invoice for {number}. Alex Agent"
+    agent.select_option("#reply-status", "solved")
     agent.click(".reply button[type=submit]")
     agent.wait_for_selector(f".conversation >> text=we reissued the invoice for {number}")
     agent.goto("/agent/#")
@@ -121,6 +122,14 @@ def test_find_by_a_word_set_priority_answer_with_a_canned_reply_and_the_customer
     customer.goto("/en/_portal/tickets/")
     customer.click(".kb-ticket-list a:has-text('Strange invoice')")
     customer.wait_for_selector(f".kb-conversation >> text=Hello Carol, we reissued the invoice for {number}")
+    customer.check(".kb-satisfaction input[value=good]")
+    customer.fill("#kb-s-comment", "Quick and friendly")
+    customer.click(".kb-satisfaction button[type=submit]")
+    customer.wait_for_selector(".kb-satisfaction [role=status]:text-is('Thank you for your rating.')")
+    agent.goto("/agent/#ratings")
+    agent.wait_for_selector(".kb-satisfaction-report")
+    assert "Alex Agent" in agent.inner_text(".kb-satisfaction-report") and "100 %" in agent.inner_text(".kb-satisfaction-report")
+    assert "Quick and friendly" in agent.inner_text("#agent-main")
 
 
 def axe_violations(page) -> list[str]:

@@ -237,10 +237,25 @@ async function cannedView() {
     replies.map(editor), h('h3', {}, t('add')), editor(null));
 }
 
+function satisfactionTable(title, rows, label) {
+  const t = state.t;
+  return [h('h3', {}, title), rows.length ? h('div', { class: 'kb-table-scroll', tabindex: '0', role: 'region', 'aria-label': title },
+    h('table', { class: 'kb-agent-table kb-satisfaction-report' }, h('thead', {}, h('tr', {}, [label, 'rate_good', 'rate_bad', 'score'].map((c) => h('th', { scope: 'col' }, t(c))))),
+      h('tbody', {}, rows.map((row) => h('tr', {}, h('td', {}, row.label), h('td', {}, row.good), h('td', {}, row.bad),
+        h('td', {}, row.score === null ? '—' : `${row.score} %`))))))
+    : h('p', {}, t('none'))];
+}
+
 async function ratingsView() {
   const t = state.t;
-  const { articles } = await api.get('/agent/ratings');
-  return h('section', {}, h('h2', {}, t('least_helpful')),
+  const [{ articles }, satisfaction] = await Promise.all([api.get('/agent/ratings'), api.get('/agent/reports/satisfaction')]);
+  return h('section', {}, h('h2', {}, t('reports')),
+    h('h3', {}, t('satisfaction')),
+    satisfactionTable(t('by_agent'), satisfaction.agents.map((r) => ({ ...r, label: r.name || t('unassigned') })), 'assignee'),
+    satisfactionTable(t('by_department'), satisfaction.departments.map((r) => ({ ...r, label: departmentName(r.key) })), 'department'),
+    satisfaction.comments.length ? [h('h3', {}, t('comments')), h('ul', {}, satisfaction.comments.map((c) => h('li', {},
+      h('strong', {}, t(`rate_${c.rating}`)), ' · ', departmentName(c.department), ': ', c.comment)))] : null,
+    h('h3', {}, t('least_helpful')),
     h('div', { class: 'kb-table-scroll', tabindex: '0', role: 'region', 'aria-label': t('least_helpful') },
       h('table', { class: 'kb-agent-table ratings' }, h('thead', {}, h('tr', {}, ['article', 'yes', 'no', 'helpful'].map((c) => h('th', { scope: 'col' }, t(c))))),
         h('tbody', {}, articles.map((a) => h('tr', {},

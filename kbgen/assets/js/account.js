@@ -47,8 +47,38 @@ function signedOutView(context, api, t, rerender) {
   return h('div', { class: 'kb-account-signed-out' }, signIn, register, forgot, resetResult);
 }
 
+function profileForms(api, user, t) {
+  const profileResult = h('div', { 'aria-live': 'polite' });
+  const profile = formOf(t('profile'), [
+    field('kb-p-name', 'name', t('name'), { autocomplete: 'name', maxlength: 120, value: user.name || '' }),
+  ], t('save_profile'), async (values) => {
+    await api.patch('/account', { name: values.name });
+    api.forgetSession();
+    profileResult.replaceChildren(notice(t('profile_saved')));
+  }, t);
+  const passwordResult = h('div', { 'aria-live': 'polite' });
+  const password = formOf(t('change_password'), [
+    field('kb-c-current', 'current_password', t('current_password'), { type: 'password', autocomplete: 'current-password', required: true }),
+    field('kb-c-new', 'new_password', t('new_password'), { type: 'password', autocomplete: 'new-password', required: true, minlength: 8 }),
+  ], t('change_password'), async (values, form) => {
+    await api.post('/account/password', { current_password: values.current_password, new_password: values.new_password });
+    form.reset();
+    passwordResult.replaceChildren(notice(t('password_changed_here')));
+  }, t);
+  return [profile, profileResult, password, passwordResult];
+}
+
+async function pastChats(context, api, t) {
+  const { chats } = await api.get('/chat/history?limit=20').catch(() => ({ chats: [] }));
+  return [h('h2', {}, t('past_chats')), chats.length ? h('ul', { class: 'kb-list kb-past-chats' }, chats.map((chat) => h('li', { class: 'kb-card' },
+    h('details', {}, h('summary', {}, formatDate(chat.created_at, context.lang), ' · ', t(`chat_status_${chat.status}`) || chat.status),
+      h('ol', { class: 'kb-list' }, chat.messages.filter((m) => m.kind !== 'system').map((m) => h('li', {},
+        h('strong', {}, m.kind === 'customer' ? t('you') : (m.author_name || t('support'))), ': ', m.body)))))))
+    : h('p', {}, t('no_chats'))];
+}
+
 async function signedInView(context, api, user, t, rerender) {
-  const { documents } = await api.get('/documents');
+  const [{ documents }, chats] = await Promise.all([api.get('/documents'), pastChats(context, api, t)]);
   return h('div', { class: 'kb-account-signed-in' },
     h('h2', {}, t('account')),
     h('p', {}, t('signed_in_as', { email: user.email })),
@@ -63,7 +93,8 @@ async function signedInView(context, api, user, t, rerender) {
     documents.length ? h('ul', { class: 'kb-documents' }, documents.map((doc) => h('li', {},
       h('a', { href: api.root + doc.url.replace(/^\/api/, ''), download: doc.filename }, doc.title), ' ',
       h('span', { class: 'kb-muted' }, `${formatDate(doc.created_at, context.lang)} · ${Math.ceil(doc.size / 1024)} KB`))))
-      : h('p', {}, t('no_documents')));
+      : h('p', {}, t('no_documents')),
+    chats, profileForms(api, user, t));
 }
 
 function resetView(context, api, token, t, rerender) {

@@ -408,6 +408,7 @@ async function renderTicket(element, context, api, ref, t) {
     h('p', {}, t('status'), ': ', statusLabel(ticket.status, t)),
     h('h3', {}, t('history')), progress, history,
     h('h3', {}, t('conversation')), conversation);
+  if (ticket.status === 'solved' || ticket.status === 'closed') section.append(await satisfactionBox(api, ticket, headers, t));
   if (ticket.status === 'closed') {
     section.append(notice(t('closed_note')));
     return section;
@@ -435,8 +436,40 @@ async function renderTicket(element, context, api, ref, t) {
       showFieldErrors(form, error, t);
     }
   });
-  section.append(form, result);
+  const close = h('p', {}, h('button', { type: 'button', class: 'kb-button-secondary kb-close-ticket', onclick: async () => {
+    try {
+      await api.request('POST', `/tickets/${encodeURIComponent(ticket.id)}/close`, { headers });
+      element.replaceChildren(await renderTicket(element, context, api, ref, t));
+    } catch (error) { result.replaceChildren(notice(error.message || t('error_generic'), 'error')); }
+  } }, t('close_ticket')));
+  section.append(form, result, h('h3', {}, t('close_heading')), h('p', { class: 'kb-muted' }, t('close_hint')), close);
   return section;
+}
+
+// Good or bad, with a comment, once the ticket is solved (rating again changes the answer).
+async function satisfactionBox(api, ticket, headers, t) {
+  const path = `/tickets/${encodeURIComponent(ticket.id)}/satisfaction`;
+  const saved = await api.request('GET', path, { headers }).catch(() => ({ rating: null, comment: '' }));
+  const status = h('p', { class: 'kb-rating-status', role: 'status' }, saved.rating ? t('rated') : '');
+  const form = h('form', { class: 'kb-satisfaction', novalidate: true },
+    h('fieldset', { class: 'kb-field' }, h('legend', {}, t('rate_question')),
+      ['good', 'bad'].map((value) => h('label', { class: 'kb-field-checkbox' },
+        h('input', { type: 'radio', name: 'rating', value, checked: saved.rating === value, required: true }), t(`rate_${value}`)))),
+    h('p', { class: 'kb-field' }, h('label', { for: 'kb-s-comment' }, t('rate_comment'), ' ', h('span', { class: 'kb-muted' }, `(${t('optional')})`)),
+      h('textarea', { id: 'kb-s-comment', name: 'comment', rows: 3, maxlength: 2000 }, saved.comment || '')),
+    h('p', { class: 'kb-form-error', role: 'alert', hidden: true }),
+    h('p', {}, h('button', { type: 'submit' }, t('rate_send'))), status);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const rating = form.elements.rating.value;
+    if (!rating) { showFieldErrors(form, { message: t('rate_choose'), fields: [] }, t); return; }
+    try {
+      await api.request('PUT', path, { headers, body: { rating, comment: form.elements.comment.value } });
+      showFieldErrors(form, null, t);
+      status.textContent = t('rated');
+    } catch (error) { showFieldErrors(form, error, t); }
+  });
+  return h('section', { class: 'kb-card kb-satisfaction-box' }, h('h3', {}, t('rate_title')), form);
 }
 
 export async function mountTickets(element, context) {

@@ -94,11 +94,13 @@ def test_staff_status_with_note_reaches_roadmap_and_notifies_voters(api_client, 
     assert "Planned" in mails[0]["Subject"] and "Coming in **Q3**." in mails[0].get_content()
     assert f"/en/_portal/feedback/#idea={idea}" in mails[0].get_content()
     agent.patch(f"/api/agent/feedback/ideas/{ja_idea}", json={"status": "in_progress"})
-    ja_mail = read_outbox(api_settings)[-1]
-    assert ja_mail["To"] == "bob@example.com" and "対応中" in ja_mail["Subject"]
+    ja_mails = read_outbox(api_settings)[2:]
+    # its voter and its author (who did not vote for it), both in the idea's language
+    assert sorted(m["To"] for m in ja_mails) == ["alice@example.com", "bob@example.com"]
+    assert all("対応中" in m["Subject"] for m in ja_mails)
     # a note alone, or the same status again, tells nobody
     agent.patch(f"/api/agent/feedback/ideas/{idea}", json={"status": "planned", "note": "Coming in **Q3**, maybe Q4."})
-    assert len(read_outbox(api_settings)) == 3
+    assert len(read_outbox(api_settings)) == 4
     seen = api_client.get(f"/api/feedback/ideas/{idea}").json()
     assert seen["status"] == "planned" and "<strong>Q3</strong>, maybe Q4." in seen["status_note_html"]
     assert [(h["from"], h["to"]) for h in seen["history"]] == [("open", "planned")]

@@ -352,6 +352,7 @@ def _remember(full: Path, rel: str, stat: tuple[int, int], source: Source) -> No
 def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None, workers: int = 1,
                  progress=None) -> Content:
     markdown_files, other_files, problems = scan(content_dir, languages)
+    advance = progress(len(markdown_files)) if progress else None  # progress: start(total) -> advance(n)
     cache = SourceCache(cache_dir)
     results: dict[str, Source] = {}
     pending: list[tuple[str, bytes, str]] = []
@@ -363,8 +364,8 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
         remembered = _MEMORY.get((str(full), rel))
         if remembered is not None and remembered[0] == stats[rel]:
             results[rel] = remembered[1]
-            if progress:
-                progress(1)
+            if advance:
+                advance(1)
             continue
         data = full.read_bytes()
         key = cache_key(rel, data, strings)
@@ -372,8 +373,8 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
         if cached is not None:
             results[rel] = cached
             _remember(full, rel, stats[rel], cached)
-            if progress:
-                progress(1)
+            if advance:
+                advance(1)
         else:
             pending.append((rel, data, key))
 
@@ -382,8 +383,8 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
         cache.put(key, source)
         if not source.problems:
             _remember(content_dir / source.path, source.path, stats[source.path], source)
-        if progress:
-            progress(1)
+        if advance:
+            advance(1)
 
     if workers > 1 and len(pending) > 40:
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -73,7 +73,8 @@ def _article_body(rng: random.Random, lang: str, target_bytes: int, with_code: b
     while size + 300 < target_bytes:  # a section is ~600 bytes: stop near the target, not past it
         part = [f"## {headings[section % len(headings)]}{'' if section < len(headings) else f' {section}'}"]
         section += 1
-        kind = rng.choice(kinds)
+        # Every article has steps, every technical one code; the rest is the writer's mix.
+        kind = "steps" if section == 1 else "code" if with_code and section == 2 else rng.choice(kinds)
         if kind == "steps":
             part.append("\n".join(f"{i}. {_sentence(rng, lang)}" for i in range(1, rng.randint(4, 7))))
         elif kind == "bullets":

@@ -117,7 +117,10 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     with clock.stage("content"), _progress(options, "Reading content") as start:
         content = load_content(config.content_dir, config.languages,
                                cache_dir=config.cache_dir if options.use_cache else None,
-                               workers=options.workers, progress=start)
+                               workers=options.workers, progress=start,
+                               markdown_extensions=tuple(config.markdown_extensions),
+                               markdown_extension_configs=config.markdown_extension_configs,
+                               hugo_config=config.path.name != "kbgen.toml")
         problems.extend(content.problems)
 
     with clock.stage("structure"), _progress(options, "Building the site structure") as start:
@@ -141,6 +144,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     with clock.stage("render"), _progress(options, "Rendering pages") as start:
         renderer = render_pages(site, output, workers=options.workers, progress=start, previous=previous)
         add_site_files(site, renderer, output)
+        problems.extend(renderer.problems)  # template mistakes (an undefined variable), by template and line
 
     search_cache = config.cache_dir / "search" if options.use_cache else None
     finish_search = None

@@ -38,6 +38,8 @@ def _print_problems(ctx: Context, problems, strict: bool) -> None:
     for problem in problems:
         if problem.severity == "warning" and not ctx.quiet:
             click.secho(problem.format(), err=True, fg="red" if strict else "yellow")
+        elif problem.severity == "info" and strict and not ctx.quiet:
+            click.echo(problem.format(), err=True)
 
 
 def _build_options(ctx: Context, audience, drafts, strict, base_url, output, write=True):
@@ -59,6 +61,8 @@ def _run_build(ctx: Context, options, report: Path | None, verb: str):
     except BuildError as error:
         _write_report(report, {"errors": [p.as_dict() for p in error.problems if p.severity == "error"],
                                "warnings": [p.as_dict() for p in error.problems if p.severity == "warning"]})
+        if not options.write:
+            raise BuildError(error.problems, checking=True) from None
         raise
     _print_problems(ctx, result.problems, options.strict)
     _write_report(report, result.report())
@@ -66,12 +70,31 @@ def _run_build(ctx: Context, options, report: Path | None, verb: str):
     per_language = ", ".join(f"{lang} {count}" for lang, count in result.articles.items())
     where = f" into {result.output_dir}" if result.output_dir else ""
     warnings = len(result.warnings)
-    ctx.say(f"{verb} {sum(result.articles.values())} articles ({per_language}), {result.files} files{where} "
-            f"in {elapsed:.2f} s — {warnings} warning{'s' if warnings != 1 else ''}.",
-            fg="green" if not warnings else "yellow")
+    plural = "s" if warnings != 1 else ""
+    if options.write:
+        ctx.say(f"{verb} {sum(result.articles.values())} articles ({per_language}), {result.files} files{where} "
+                f"in {elapsed:.2f} s — {warnings} warning{plural}.", fg="green" if not warnings else "yellow")
+    else:
+        site = result.site
+        articles = list(site.all_articles())
+        links = sum(len(a.links) for a in articles)
+        pairs = sum(len(a.translations) for a in articles) // 2
+        ctx.say(f"{verb} {sum(result.articles.values())} articles ({per_language}): front matter, categories, "
+                f"{links} links and anchors, {pairs} translation pairs, {len(site.files)} attachments, "
+                f"the templates of theme {site.config.theme!r} — {warnings} warning{plural}, no errors, "
+                f"nothing written ({elapsed:.2f} s).", fg="green" if not warnings else "yellow")
     return result
 
 
+def _quiet_here(click_ctx, _param, value):
+    if value and isinstance(click_ctx.obj, Context):
+        click_ctx.obj.quiet = True
+    return value
+
+
+# `kbgen build -q` as well as `kbgen -q build`.
+quiet_option = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_quiet_here,
+                            is_eager=True, help="Only print errors.")
 audience_option = click.option("--audience", type=click.Choice(["public", "internal"]), default="public",
                                show_default=True, help="internal adds staff-only articles (into its own folder).")
 drafts_option = click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
@@ -81,6 +104,7 @@ report_option = click.option("--report", type=click.Path(dir_okay=False, path_ty
 
 
 @cli.command()
+@quiet_option
 @audience_option
 @drafts_option
 @strict_option
@@ -94,6 +118,7 @@ def build(ctx: Context, audience, drafts, strict, base_url, output, report):
 
 
 @cli.command()
+@quiet_option
 @audience_option
 @drafts_option
 @strict_option
@@ -118,6 +143,7 @@ def check(ctx: Context, audience, drafts, strict, report):
 
 
 @cli.command()
+@quiet_option
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="Help Center", show_default=True)
 @click.pass_obj
@@ -130,6 +156,7 @@ def init(ctx: Context, directory: Path, title: str):
 
 
 @cli.command()
+@quiet_option
 @click.argument("title")
 @click.option("--lang", default=None, help="Language folder (default: default_language).")
 @click.option("--category", default=None, help="Category path, e.g. ticket-system/customer-portal.")
@@ -147,6 +174,7 @@ def new(ctx: Context, title, lang, category, translation_key, internal):
 
 
 @cli.command()
+@quiet_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @audience_option
@@ -162,6 +190,7 @@ def serve(ctx: Context, host, port, audience, drafts, no_api, open_browser):
 
 
 @cli.command()
+@quiet_option
 @click.option("--articles", default=1000, show_default=True, type=int, help="How many articles (both languages together).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to generate the corpus (default: a temporary folder).")

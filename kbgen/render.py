@@ -399,6 +399,7 @@ def render_pages(site: Site, output, *, workers: int = 1, progress=None, previou
     global _worker_renderer, _worker_pages, _rendered
     renderer = Renderer(site)
     pages = renderer.pages()
+    advance = progress(len(pages)) if progress else None  # progress: start(total) -> advance(n)
     fingerprints = {page.output_path: renderer.fingerprint(page) for page in pages}
     memo: dict[str, bytes] = {}
     to_render: list[Page] = []
@@ -412,8 +413,8 @@ def render_pages(site: Site, output, *, workers: int = 1, progress=None, previou
         else:
             to_render.append(page)
             continue
-        if progress:
-            progress(1)
+        if advance:
+            advance(1)
 
     def finished(page: Page, data: bytes, found: list[Problem]) -> None:
         # A page whose template went wrong is rendered again next time, so the mistake is
@@ -422,8 +423,8 @@ def render_pages(site: Site, output, *, workers: int = 1, progress=None, previou
         if fingerprint is not None:
             memo[fingerprint] = data
         output.add(page.output_path, data, _origin(page), fingerprint)
-        if progress:
-            progress(1)
+        if advance:
+            advance(1)
 
     if workers > 1 and len(to_render) > 200 and "fork" in multiprocessing.get_all_start_methods():
         _worker_renderer, _worker_pages = renderer, to_render

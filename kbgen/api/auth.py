@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..config import portal_url
 from .db import utcnow
 from .deps import DB, OptionalUser, State, count_event, rate_exceeded, rate_limit, session_lifetime
 from .errors import ApiError, field_error
@@ -137,7 +138,8 @@ def request_password_reset(body: ResetRequestBody, request: Request, db: DB, sta
         count_event(state, "password_reset_mail", f"user:{user_id}")
         token = new_token()
         lang = body.lang if body.lang in state.settings.languages else state.settings.languages[0]
-        link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{lang}/account/#reset={token}"
+        account = portal_url(lang, "account", state.settings.portal_path)
+        link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{account}#reset={token}"
         db.add(PasswordReset(token_hash=token_hash(token), user_id=user_id,
                              expires_at=utcnow() + timedelta(minutes=state.settings.reset_minutes)))
         state.mailer.send(email, "Reset your password",

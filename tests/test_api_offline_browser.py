@@ -14,6 +14,9 @@ from kbgen.api.devserver import ServerThread, site_with_api
 from kbgen.api.models import Ticket
 from kbgen.api.settings import parse_tickets
 from kbgen.api.testing import settings_for_tests
+from kbgen.config import portal_url
+
+TICKETS_PAGE = "/" + portal_url("en", "tickets")
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
@@ -68,7 +71,7 @@ def queued(page) -> list:
 
 
 def fill_ticket(page, subject, department="tech"):
-    page.goto("/en/tickets/")
+    page.goto(TICKETS_PAGE)
     page.wait_for_selector("#kb-t-subject")
     page.fill("#kb-t-email", "traveller@example.com")
     page.select_option("#kb-t-department", department)

@@ -12,6 +12,7 @@ import urllib.request
 import pytest
 
 from conftest import REPO, build_site, copy_sample, run_kbgen
+from kbgen.config import portal_url
 from kbgen.site_headers import headers_file, nginx_snippet, site_csp
 
 
@@ -47,7 +48,7 @@ def served(tmp_path_factory):
             process.wait()
 
 
-@pytest.mark.parametrize("path", ["/en/", "/en/tickets/", "/en/account/", "/en/community/", "/en/feedback/",
+@pytest.mark.parametrize("path", ["/en/", *("/" + portal_url("en", app) for app in ("tickets", "account", "community", "feedback")),
                                   "/assets/kbgen/kbgen.js", "/no-such-page/"])
 def test_serve_sends_security_headers_on_every_page(served, path):
     try:
@@ -82,14 +83,14 @@ def test_portal_page_works_under_the_policy_and_cannot_be_framed_by_another_site
     violations = []
     page.on("console", lambda message: violations.append(message.text)
             if "Content Security Policy" in message.text else None)
-    page.goto(served + "/en/tickets/")
+    page.goto(served + "/" + portal_url("en", "tickets"))
     page.wait_for_selector("[data-kb-mount]")
     page.wait_for_timeout(500)
     assert violations == [], violations
     # another origin (localhost is not 127.0.0.1) framing the tickets page gets nothing
     other = served.replace("127.0.0.1", "localhost")
     page.route(other + "/frame-test", lambda route: route.fulfill(
-        content_type="text/html", body=f'<iframe id="f" src="{served}/en/tickets/"></iframe>'))
+        content_type="text/html", body=f'<iframe id="f" src="{served}/{portal_url("en", "tickets")}"></iframe>'))
     page.goto(other + "/frame-test")
     page.wait_for_timeout(1500)
     frame = page.frame_locator("#f")

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -37,6 +38,8 @@ from .devserver import free_port
 RESEND_EVERY = 3          # every 3rd submission is sent again with the same key, like an offline resend
 READ_PATHS = ("forum", "feedback", "ticket")
 CLIENT_TIMEOUT = 30.0
+# Plain http on loopback: verify=False spares each client loading the CA bundle, which for a few
+# hundred clients blocked this process's event loop for seconds at the start of every phase.
 
 
 def _config(data_dir: Path, database_url: str, port: int) -> Path:
@@ -104,7 +107,7 @@ async def _call(http: httpx.AsyncClient, results: Results, endpoint: str, method
 
 
 async def _reader(base: str, results: Results, deadline: float, tickets: list[tuple[str, str]]) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=CLIENT_TIMEOUT) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=CLIENT_TIMEOUT, verify=False) as http:
         while time.monotonic() < deadline:
             kind = random.choice(READ_PATHS)
             if kind == "forum":
@@ -146,7 +149,7 @@ async def _submit(http, results: Results, endpoint: str, url: str, headers: dict
 async def _writer(base: str, results: Results, deadline: float, number: int, idea_id: str, token: str) -> None:
     # signed in by a session seeded in the database: 50 argon2 sign-ins at once would measure
     # password hashing (deliberately slow), not the API
-    async with httpx.AsyncClient(base_url=base, timeout=CLIENT_TIMEOUT, cookies={"kb_session": token}) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=CLIENT_TIMEOUT, cookies={"kb_session": token}, verify=False) as http:
         email = f"writer{number:04d}@example.com"
         headers = {}
         for _ in range(50):   # the server may still be starting
@@ -337,9 +340,15 @@ def run(database_url: str, label: str, readers: int, writers: int, seconds: floa
                 crash.votes = dict(results.votes)
 
                 async def kill_half_way(deadline):
-                    await asyncio.sleep(crash_seconds / 2)
-                    await asyncio.to_thread(server.kill)
-                    await asyncio.to_thread(server.start)
+                    # its own thread: asyncio's default executor is busy resolving the clients'
+                    # connections, and a kill queued behind them came after the load had ended
+                    loop = asyncio.get_running_loop()
+                    with ThreadPoolExecutor(1) as own:
+                        await asyncio.sleep(crash_seconds / 2)
+                        print(f"kill at {time.monotonic() - deadline:+.1f} s from the deadline", file=sys.stderr)
+                        await loop.run_in_executor(own, server.kill)
+                        await loop.run_in_executor(own, server.start)
+                        print(f"restarted at {time.monotonic() - deadline:+.1f} s", file=sys.stderr)
 
                 elapsed = _load(base, crash, crash_seconds, readers, tokens, idea_id, tickets, during=kill_half_way)
                 crash.acknowledged |= results.acknowledged

@@ -247,7 +247,7 @@ def test_agent_attaches_a_document_and_only_that_customer_gets_it(browser, serve
     agent.click(".customer button[type=submit]")
     agent.wait_for_selector(".customer li:has-text('Service contract')")
     agent.goto("/agent/#ratings")
-    agent.wait_for_selector("h2:has-text('Least helpful articles')")
+    agent.wait_for_selector("h3:has-text('Least helpful articles')")
     agent_context.close()
 
     sign_in_on_account_page(page, "carol@example.com")

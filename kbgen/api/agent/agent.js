@@ -112,9 +112,9 @@ async function inbox() {
   const columns = ['number', 'subject', 'status', 'priority', 'due', 'department', 'customer', 'assignee', 'updated'];
   return h('section', {}, h('h2', {}, t('inbox')), search, filters,
     h('p', { class: 'kb-agent-count', role: 'status' }, t('tickets_found', { n: total })),
-    tickets.length ? h('div', { class: 'kb-table-scroll', tabindex: '0', role: 'region', 'aria-label': t('inbox') },
+    h('div', { class: 'kb-table-scroll', tabindex: '0', role: 'region', 'aria-label': t('inbox') },
       h('table', { class: 'kb-agent-table inbox' }, h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, t(c))))),
-        h('tbody', {}, rows))) : h('p', {}, t('no_tickets')),
+        h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: columns.length }, t('no_tickets')))))),
     pager);
 }
 

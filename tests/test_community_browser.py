@@ -109,6 +109,7 @@ def api_as(server, email) -> httpx.Client:
     client = httpx.Client(base_url=server.url, timeout=30)
     client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
     assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
+    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]   # bound to the new session
     return client
 
 

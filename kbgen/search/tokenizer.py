@@ -5,28 +5,42 @@ Here text is NFKC-normalized and lowercased, then cut into runs:
 
 * CJK runs (han, hiragana, katakana, the prolonged sound mark and iteration marks) become
   overlapping character bigrams, so any substring of two or more characters finds the article;
-  a run of one character stays a unigram.
+  the last character of a run is also indexed alone, so a one-character query finds a compound
+  that ends with it (one that starts with it or holds it inside is found by its bigrams).
 * Latin-script (any non-CJK letter/digit/mark) runs are words: stop words dropped, the rest
   stemmed with lunr.py's Porter stemmer so the JS stemmer can be checked against it.
 * Everything else (spaces, punctuation, Japanese punctuation 、。「」・, emoji, `_`, `.`) separates.
 
-Both implementations must return identical terms for identical input; tests run the JS twin in
-node over a fixture of tricky strings and over every word of the sample content.
+Runs are found with one compiled regular expression (the per-character loop it replaces was a
+quarter of a cold build). Both implementations must return identical terms for identical input;
+tests run the JS twin in node over a fixture of tricky strings and over every word of the sample
+content, and compare the runs with the former per-character definition.
+
+A query is a list of units, one per word or CJK run (see `query_units`): each unit is optional and
+scored, documents matching more units rank first (search-index.js).
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from lunr.stemmer import porter_stemmer
 
-# Kept short on purpose: with every query term required, a stop word in the index only costs
-# space, but a missing one in the query would find nothing. Must equal STOP_WORDS in tokenizer.js.
+# Dropped from documents and queries alike: a stop word in the index only costs space, and
+# customers ask questions ("how do I …", "I cannot …", "why is my …") whose little words would
+# otherwise rank every article that happens to contain them. Must equal STOP_WORDS in tokenizer.js.
 STOP_WORDS = frozenset(
     """a an and are as at be but by for from has have if in into is it its of on or so
-    such than that the their then there these they this to was were will with""".split()
+    such than that the their then there these they this to was were will with
+    i me my mine myself we our ours us you your yours he him his she her hers them
+    am been being do does did doing done can cannot cant could should would shall may might must
+    how what when where which who whom whose why
+    all any both each few more most other some no nor not only own same too very just also
+    please about again once here those dont doesnt didnt isnt arent wasnt werent wont im ive""".split()
 )
 
 _CJK_RANGES = (
@@ -54,11 +68,30 @@ def is_cjk(char: str) -> bool:
     return False
 
 
-def _is_word_char(char: str) -> bool:
-    return unicodedata.category(char)[0] in "LNM"
+def _class(ranges: list[tuple[int, int]]) -> str:
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
 
 
-_APOSTROPHES = "'\u2019"
+def _word_ranges() -> list[tuple[int, int]]:
+    """Code point ranges of letters, digits and marks (Unicode categories L, N, M) that are not
+    CJK: Python's re has no \\p{L}, so the class is computed once from unicodedata."""
+    ranges: list[tuple[int, int]] = []
+    start = None
+    for code in range(sys.maxunicode + 2):
+        inside = code <= sys.maxunicode and unicodedata.category(chr(code))[0] in "LNM" and not is_cjk(chr(code))
+        if inside and start is None:
+            start = code
+        elif not inside and start is not None:
+            ranges.append((start, code - 1))
+            start = None
+    return ranges
+
+
+_CJK = _class(list(_CJK_RANGES))
+_WORD = _class(_word_ranges())
+# A word may hold an apostrophe between two of its letters ("don't" is one word, as a reader sees it).
+_RUN = re.compile(f"([{_CJK}]+)|([{_WORD}](?:[{_WORD}]|['\u2019](?=[{_WORD}]))*)")
+_APOSTROPHE = re.compile("['\u2019]")
 
 
 @lru_cache(maxsize=65536)
@@ -73,42 +106,22 @@ class Run:
     closed: bool  # followed by a separator (the user finished typing this word)
 
 
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
 def runs(text: str) -> list[Run]:
     """Splits normalized text into CJK and word runs."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    found: list[Run] = []
-    current: list[str] = []
-    current_cjk = False
+    text = normalize(text)
     length = len(text)
-
-    def flush(closed: bool) -> None:
-        if current:
-            found.append(Run("".join(current), current_cjk, closed))
-            current.clear()
-
-    for position, char in enumerate(text):
-        if is_cjk(char):
-            if current and not current_cjk:
-                flush(True)
-            current_cjk = True
-            current.append(char)
-        elif _is_word_char(char):
-            if current and current_cjk:
-                flush(True)
-            current_cjk = False
-            current.append(char)
-        elif (
-            char in _APOSTROPHES
-            and current
-            and not current_cjk
-            and position + 1 < length
-            and _is_word_char(text[position + 1])
-            and not is_cjk(text[position + 1])
-        ):
-            continue  # don't -> dont: one word, as a reader sees it
+    found = []
+    for match in _RUN.finditer(text):
+        cjk, word = match.groups()
+        if cjk is not None:
+            found.append(Run(cjk, True, match.end() < length))
         else:
-            flush(True)
-    flush(False)
+            found.append(Run(_APOSTROPHE.sub("", word) if "'" in word or "\u2019" in word else word, False,
+                             match.end() < length))
     return found
 
 
@@ -124,6 +137,8 @@ def index_terms(text: str) -> list[str]:
     for run in runs(text or ""):
         if run.cjk:
             terms.extend(_bigrams(run.text))
+            if len(run.text) > 1:
+                terms.append(run.text[-1])
         elif run.text not in STOP_WORDS:
             terms.append(stem(run.text))
     return terms
@@ -138,28 +153,87 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:size]
 
 
-def query_terms(text: str) -> list[tuple[str, bool]]:
-    """(term, is_prefix) clauses for a query; every clause is required.
+# Japanese query noise: inflection and particles carry no topic ("パスワードを忘れました" is about
+# パスワード and 忘れ). In a run that is not all hiragana, a bigram of two hiragana (ました, して,
+# できません) and a bigram joining a particle to a word (ドを, を忘) are left out of the query.
+_PARTICLES = frozenset("をがはにでとのもへや")
 
-    The last word, if the user has not typed a separator after it yet, is a prefix: it is
-    matched against the longest common prefix of the word and its stem, so "passwords" still
-    finds "password" and "happy" finds "happi". A stop word is kept when it is that prefix
-    ("in" is the beginning of "invoice"). A single CJK character is a prefix of its bigrams.
+
+def _is_hiragana(char: str) -> bool:
+    return "\u3041" <= char <= "\u309f"
+
+
+def _kept_bigrams(run: str) -> list[str]:
+    grams = _bigrams(run)
+    if all(_is_hiragana(char) for char in run):
+        return grams
+    kept = [g for g in grams if not (_is_hiragana(g[0]) and _is_hiragana(g[1]))
+            and not (g[0] in _PARTICLES and not _is_hiragana(g[1]))
+            and not (g[1] in _PARTICLES and not _is_hiragana(g[0]))]
+    return kept or grams
+
+
+# Credit a unit earns toward "how much of the query a document matches", and the weight its terms
+# get in lunr's score: a whole word counts fully, a prefix of the last word or a typo variant less.
+PREFIX_CREDIT = 0.75
+PREFIX_BOOST = 0.5
+TYPO_CREDIT = 0.75
+TYPO_BOOST = 0.3
+TYPO_MIN_LENGTH = 4
+
+
+def query_units(text: str) -> list[dict]:
+    """The query as units, each a list of alternative forms; the browser runtime scores them.
+
+    unit: {"forms": [{"terms": [...], "prefix": str|None, "credit": float, "boost": float}],
+           "weak": bool (scores but does not count as a matched part of the query),
+           "typo": "word"|"kana"|None (typo variants may be tried), "word": the stem typos start from}
+
+    * a finished word: its stem (stop words dropped);
+    * the unfinished last word: its stem, and, at lower credit, every term starting with the common
+      prefix of word and stem ("passwo" finds "password", "happy" finds "happi"); a stop word there
+      is kept as a weak prefix ("in" is the beginning of "invoice");
+    * a CJK run: its bigrams minus particle/inflection noise, credited by the share found;
+      a lone CJK character: every term starting with it (bigrams, and the run-final unigram).
     """
     all_runs = runs(text or "")
-    clauses: list[tuple[str, bool]] = []
+    units: list[dict] = []
     for position, run in enumerate(all_runs):
         if run.cjk:
             if len(run.text) == 1:
-                clauses.append((run.text, True))
+                units.append({"forms": [{"terms": [], "prefix": run.text, "credit": 1, "boost": 1}],
+                              "weak": False, "typo": None, "word": run.text})
             else:
-                clauses.extend((gram, False) for gram in _bigrams(run.text))
+                has_kana = any("\u3041" <= char <= "\u30ff" for char in run.text)
+                units.append({"forms": [{"terms": _kept_bigrams(run.text), "prefix": None, "credit": 1, "boost": 1}],
+                              "weak": False, "typo": "kana" if has_kana else None, "word": run.text})
             continue
         is_open_last = position == len(all_runs) - 1 and not run.closed
+        stop = run.text in STOP_WORDS
+        stemmed = stem(run.text)
+        forms = []
+        if not stop:
+            forms.append({"terms": [stemmed], "prefix": None, "credit": 1, "boost": 1})
         if is_open_last:
-            prefix = _common_prefix(run.text, stem(run.text))
-            if prefix:  # an empty prefix would require nothing and match everything
-                clauses.append((prefix, True))
-        elif run.text not in STOP_WORDS:
-            clauses.append((stem(run.text), False))
-    return clauses
+            prefix = _common_prefix(run.text, stemmed)
+            if prefix:  # an empty prefix would match everything
+                forms.append({"terms": [], "prefix": prefix, "credit": PREFIX_CREDIT, "boost": PREFIX_BOOST})
+        if not forms:
+            continue
+        units.append({"forms": forms, "weak": stop, "word": stemmed,
+                      "typo": "word" if len(run.text) >= TYPO_MIN_LENGTH and not stop else None})
+    if units and all(unit["weak"] for unit in units):
+        for unit in units:
+            unit["weak"] = False  # "in" alone is still a search for what starts with "in"
+    return units
+
+
+def query_terms(text: str) -> list[tuple[str, bool]]:
+    """(term, is_prefix) of every form of every unit, in order (what the runtime looks up first)."""
+    found: list[tuple[str, bool]] = []
+    for unit in query_units(text):
+        for form in unit["forms"]:
+            found.extend((term, False) for term in form["terms"])
+            if form["prefix"]:
+                found.append((form["prefix"], True))
+    return found

@@ -6,7 +6,62 @@
 // from kbgen's sharded files (kbgen/search/indexer.py), loaded as <script>s so the same code
 // works over http, from file:// and from another origin (the widget).
 
+import { keptBigrams, TYPO_BOOST, TYPO_CREDIT } from './tokenizer.js';
+
 export const DATA_CALLBACK = '__kbSearchData';
+// Never scored: the first term of each title, to know which titles start with the query.
+const LEAD_FIELD = 'lead';
+// A unit that fully matches fewer documents than this is also looked up with typo variants.
+const TYPO_MIN_DOCS = 3;
+const TYPO_VARIANTS = 3;
+
+// Optimal string alignment distance exactly 1 (lengths differ by at most one).
+export function oneEdit(a, b) {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  if (x.length === y.length) {
+    const diff = [];
+    for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) diff.push(i);
+    if (diff.length === 1) return true;
+    return diff.length === 2 && diff[1] === diff[0] + 1 && x[diff[0]] === y[diff[1]] && x[diff[1]] === y[diff[0]];
+  }
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  if (long.length - short.length !== 1) return false;
+  let i = 0;
+  while (i < short.length && short[i] === long[i]) i += 1;
+  for (let j = i; j < short.length; j += 1) if (short[j] !== long[j + 1]) return false;
+  return true;
+}
+
+// Small and large kana (ァ/ア …, っ/つ …) in pairs.
+const SMALL_KANA = 'ぁあぃいぅうぇえぉおっつゃやゅゆょよゎわァアィイゥウェエォオッツャヤュユョヨヮワヵカヶケ';
+const KANA_PAIR = new Map();
+for (let i = 0; i < SMALL_KANA.length; i += 2) {
+  KANA_PAIR.set(SMALL_KANA[i], SMALL_KANA[i + 1]);
+  KANA_PAIR.set(SMALL_KANA[i + 1], SMALL_KANA[i]);
+}
+
+// One-character spelling variants of a kana run: voiced/semi-voiced/plain, small/large,
+// a long vowel mark dropped or added after a katakana.
+export function kanaSpellings(run) {
+  const chars = Array.from(run);
+  const variants = [];
+  chars.forEach((char, i) => {
+    const swap = (other) => variants.push([...chars.slice(0, i), other, ...chars.slice(i + 1)].join(''));
+    const base = char.normalize('NFD')[0];
+    for (const mark of ['', '\u3099', '\u309a']) {
+      const other = (base + mark).normalize('NFC');
+      if (other !== char && Array.from(other).length === 1) swap(other);
+    }
+    if (KANA_PAIR.has(char)) swap(KANA_PAIR.get(char));
+    if (char === 'ー') variants.push([...chars.slice(0, i), ...chars.slice(i + 1)].join(''));
+    else if (char >= '\u30a1' && char <= '\u30fa' && chars[i + 1] !== 'ー') {
+      variants.push([...chars.slice(0, i + 1), 'ー', ...chars.slice(i + 1)].join(''));
+    }
+  });
+  return variants.filter((variant) => variant.length >= 2);
+}
+
 
 // One global callback shared by every copy of this code on a page (portal bundle, widgets):
 // data scripts call it with their id, and whoever asked for that id gets the payload.
@@ -204,11 +259,25 @@ class ShardedSource {
     return posting;
   }
 
-  // Preloads every shard a set of clauses touches, in parallel.
-  async prefetch(clauses) {
+  // Preloads every shard a query touches, in parallel.
+  async prefetch(units) {
     const positions = new Set();
-    for (const { term, prefix } of clauses) for (const p of this.shardPositions(term, prefix)) positions.add(p);
+    for (const unit of units) {
+      for (const form of unit.forms) {
+        for (const term of form.terms) for (const p of this.shardPositions(term, false)) positions.add(p);
+        if (form.prefix) for (const p of this.shardPositions(form.prefix, true)) positions.add(p);
+      }
+    }
     await Promise.all([...positions].map((p) => this.shard(p)));
+  }
+
+  // [[term, documents]] of the vocabulary groups that can hold a typo variant of `word`.
+  async vocabulary(word) {
+    const chars = Array.from(word);
+    const keys = new Set([`1${chars[0]}`, `1${chars[1]}`, `2${chars[1]}`, `2${chars[0]}`]);
+    const files = (this.manifest.vocab || []).filter(([key]) => keys.has(key)).map(([, file]) => file);
+    const groups = await Promise.all(files.map((file) => this.load(this.prefix + file)));
+    return groups.flatMap((group) => group.vocab);
   }
 }
 
@@ -230,61 +299,175 @@ export class SearchIndex {
     return index;
   }
 
-  // clauses: [{term, prefix}] (tokenizer.queryTerms). Returns [{ref, score}], best first.
-  async search(clauses) {
-    if (!clauses.length) return [];
-    if (this.source.prefetch) await this.source.prefetch(clauses);
-    const expansions = [];
-    for (const clause of clauses) {
-      const expanded = await this.source.expand(clause.term, clause.prefix);
-      if (!expanded.length) return []; // a required term that matches nothing
-      if (clause.prefix) expanded.sort(lunrExpansionOrder);
-      expansions.push(expanded);
-    }
-    const timesAsked = new Map();
-    for (const expanded of expansions) for (const term of expanded) timesAsked.set(term, (timesAsked.get(term) || 0) + 1);
+  // units: tokenizer.queryUnits(text). Returns [{ref, score, coverage, tier}], best first:
+  // titles that start with the query (tier 1), then documents matching more of the query
+  // (coverage, in quarter units), then lunr's score. `lastPlan` keeps the [term, boost] clauses
+  // that were scored, so tests can score the same query with lunr.py.
+  async search(units) {
+    this.lastPlan = [];
+    if (!units.length) return [];
+    if (this.source.prefetch) await this.source.prefetch(units);
     const postings = new Map();
-    for (const term of timesAsked.keys()) postings.set(term, await this.source.posting(term));
-
-    let required = null;
-    for (const expanded of expansions) {
-      const matching = new Set();
-      for (const term of expanded) for (const { docs } of postings.get(term)) for (const ref of docs) matching.add(ref);
-      required = required ? new Set([...required].filter((ref) => matching.has(ref))) : matching;
-      if (!required.size) return [];
+    const postingOf = async (term) => {
+      if (!postings.has(term)) postings.set(term, await this.source.posting(term));
+      return postings.get(term);
+    };
+    // Per unit, its forms with their terms as found in the index.
+    const plan = [];
+    for (const unit of units) {
+      const exact = new Set(unit.forms.flatMap((form) => form.terms));
+      const forms = [];
+      for (const form of unit.forms) {
+        let terms = form.terms;
+        if (form.prefix) {
+          terms = (await this.source.expand(form.prefix, true)).filter((term) => !exact.has(term));
+          terms.sort(lunrExpansionOrder);
+        }
+        for (const term of terms) await postingOf(term);
+        forms.push({ terms, any: Boolean(form.prefix), credit: form.credit, boost: form.boost, typo: false });
+      }
+      plan.push({ unit, forms });
     }
 
-    let sumOfSquares = 0;
-    for (const times of timesAsked.values()) sumOfSquares += times * times;
-    const magnitude = Math.sqrt(sumOfSquares);
+    const docsOf = (term, field = null) => {
+      const found = new Set();
+      for (const { field: name, docs } of postings.get(term) || []) {
+        if (name === LEAD_FIELD || (field && name !== field)) continue;
+        for (const ref of docs) found.add(ref);
+      }
+      return found;
+    };
+    // Typo variants, only for a unit that finds (almost) nothing as typed.
+    for (const entry of plan) {
+      if (!entry.unit.typo) continue;
+      const full = new Set();
+      for (const form of entry.forms) {
+        const sets = form.terms.map((term) => docsOf(term));
+        if (!sets.length) continue;
+        if (form.any) for (const set of sets) for (const ref of set) full.add(ref);
+        else for (const ref of sets[0]) if (sets.every((set) => set.has(ref))) full.add(ref);
+      }
+      if (full.size >= TYPO_MIN_DOCS) continue;
+      const variants = entry.unit.typo === 'word'
+        ? await this.wordVariants(entry.unit.word)
+        : await this.kanaVariants(entry.unit.word, postingOf, docsOf);
+      for (const terms of variants) {
+        for (const term of terms) await postingOf(term);
+        entry.forms.push({ terms, any: false, credit: TYPO_CREDIT, boost: TYPO_BOOST, typo: true });
+      }
+    }
 
-    // ref -> Map(field -> dot product), both in lunr's first-match order.
-    const dots = new Map();
-    const seen = new Set();
-    for (const expanded of expansions) {
-      for (const term of expanded) {
-        const weight = timesAsked.get(term);
-        for (const { field, docs, values } of postings.get(term)) {
-          const termField = `${term}/${field}`;
-          if (seen.has(termField)) continue;
-          seen.add(termField);
-          for (let i = 0; i < docs.length; i += 1) {
-            const ref = docs[i];
-            if (!required.has(ref)) continue;
-            let byField = dots.get(ref);
-            if (!byField) dots.set(ref, (byField = new Map()));
-            byField.set(field, (byField.get(field) || 0) + weight * values[i]);
-          }
+    // lunr's query vector: every (form, term) is a clause with the form's boost.
+    const weights = new Map();
+    for (const { forms } of plan) {
+      for (const form of forms) {
+        for (const term of form.terms) {
+          if (!(postings.get(term) || []).length) continue; // not in the index: lunr skips it too
+          weights.set(term, (weights.get(term) || 0) + form.boost);
+          this.lastPlan.push([term, form.boost]);
         }
       }
     }
-    const results = [];
-    for (const [ref, byField] of dots) {
-      let score = 0;
-      for (const dot of byField.values()) score += dot / magnitude;
-      results.push({ ref, score });
+    if (!weights.size) return [];
+    let sumOfSquares = 0;
+    for (const weight of weights.values()) sumOfSquares += weight * weight;
+    const magnitude = Math.sqrt(sumOfSquares);
+
+    const scores = new Map();
+    const present = new Map(); // ref -> Set of terms (scored fields)
+    const inTitle = new Map(); // ref -> Set of terms in the title
+    const leads = new Map(); // ref -> Set of terms that start the title
+    const add = (map, ref, term) => {
+      let set = map.get(ref);
+      if (!set) map.set(ref, (set = new Set()));
+      set.add(term);
+    };
+    for (const [term, weight] of weights) {
+      for (const { field, docs, values } of postings.get(term)) {
+        for (let i = 0; i < docs.length; i += 1) {
+          const ref = docs[i];
+          if (field === LEAD_FIELD) {
+            add(leads, ref, term);
+            continue;
+          }
+          scores.set(ref, (scores.get(ref) || 0) + (weight * values[i]) / magnitude);
+          add(present, ref, term);
+          if (field === 'title') add(inTitle, ref, term);
+        }
+      }
     }
-    return results.sort((a, b) => b.score - a.score);
+
+    const share = (form, terms) => {
+      if (!form.terms.length || !terms) return 0;
+      let found = 0;
+      for (const term of form.terms) if (terms.has(term)) found += 1;
+      return form.any ? (found ? 1 : 0) : found / form.terms.length;
+    };
+    const first = plan[0];
+    const results = [];
+    for (const [ref, score] of scores) {
+      const terms = present.get(ref);
+      const title = inTitle.get(ref);
+      let coverage = 0;
+      let wholeTitle = true;
+      for (const { unit, forms } of plan) {
+        if (unit.weak) continue;
+        let best = 0;
+        let titled = false;
+        for (const form of forms) {
+          best = Math.max(best, form.credit * share(form, terms));
+          if (!form.typo && share(form, title) === 1) titled = true;
+        }
+        coverage += best;
+        wholeTitle = wholeTitle && titled;
+      }
+      const lead = leads.get(ref);
+      const leading = Boolean(lead) && first.forms.some((form) => !form.typo && form.terms.some((term) => lead.has(term)));
+      results.push({ ref, score, coverage: Math.round(coverage * 4) / 4, tier: wholeTitle && leading ? 1 : 0 });
+    }
+    // A document that matches less than half of what the best one matches is noise (one bigram
+    // of a Japanese sentence, one common word of a long question).
+    const best = Math.max(...results.map((r) => r.coverage));
+    return results.filter((r) => r.tier || r.coverage * 2 >= best)
+      .sort((a, b) => b.tier - a.tier || b.coverage - a.coverage || b.score - a.score);
+  }
+
+  // Terms one edit (insert, delete, substitute, swap neighbours) from `word`: [[term]…], the most
+  // common first.
+  async wordVariants(word) {
+    if (!this.source.vocabulary) return [];
+    const length = Array.from(word).length;
+    const found = new Map();
+    for (const [term, count] of await this.source.vocabulary(word)) {
+      if (term !== word && Math.abs(Array.from(term).length - length) <= 1 && oneEdit(word, term)) found.set(term, count);
+    }
+    return [...found].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TYPO_VARIANTS).map(([term]) => [term]);
+  }
+
+  // Spellings of a kana run that differ by a voiced mark, a small kana or a long vowel mark,
+  // as lists of bigrams, keeping those whose bigrams are all indexed, most documents first.
+  async kanaVariants(run, postingOf, docsOf) {
+    const candidates = [];
+    const seen = new Set([run]);
+    for (const variant of kanaSpellings(run)) {
+      if (seen.has(variant)) continue;
+      seen.add(variant);
+      const terms = keptBigrams(variant);
+      let known = true;
+      for (const term of terms) {
+        if (!(await this.source.expand(term, false)).length) { known = false; break; }
+      }
+      if (!known) continue;
+      let docs = null;
+      for (const term of terms) {
+        await postingOf(term);
+        const set = docsOf(term);
+        docs = docs ? new Set([...docs].filter((ref) => set.has(ref))) : set;
+      }
+      if (docs && docs.size) candidates.push({ terms, count: docs.size, variant });
+    }
+    candidates.sort((a, b) => b.count - a.count || (a.variant < b.variant ? -1 : 1));
+    return candidates.slice(0, TYPO_VARIANTS).map((c) => c.terms);
   }
 
   // Display records of numeric refs: {ref, url, title, category, categoryTitle, summary, translationKey, translations}.

@@ -4,7 +4,7 @@
 // translation in the reader's language when there is one. Themes only provide the form and the
 // mount point; everything else (including a little CSS) comes from here.
 import { onReady, pageContext, registerMount } from './core.js';
-import { queryTerms } from './tokenizer.js';
+import { queryUnits, runs } from './tokenizer.js';
 import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
 import { languageIndex, scriptLoader } from './search-index.js';
 
@@ -74,21 +74,33 @@ function languageNames(context) {
   return languagesPromise;
 }
 
-// {lang, results: [{ref, score}], index, foreign} for the page's language, or, when that finds
-// nothing, for the first other languages that do.
+// Languages written in CJK script: a query typed in it on another language's page (a katakana
+// product name on an English page) is meant for their articles too.
+const CJK_LANGUAGES = new Set(['ja', 'zh', 'ko']);
+
+// {lang, results: [{ref, score, coverage, tier}], index, foreign} for the page's language, and
+// for other languages when the query is written in their script or matches more of it there
+// (not only when the page's language finds nothing).
 export async function searchWithFallback(context, query) {
-  const clauses = queryTerms(query);
+  const clauses = queryUnits(query);
   if (!worthSearching(clauses)) return { clauses, groups: [] };
   const index = await languageIndex(context.root, context.lang);
   const results = await index.search(clauses);
-  if (results.length) return { clauses, groups: [{ lang: context.lang, name: null, index, results, foreign: false }] };
-  const groups = [];
+  const groups = results.length ? [{ lang: context.lang, name: null, index, results, foreign: false }] : [];
+  const best = results.length ? results[0].coverage : 0;
+  const whole = clauses.filter((unit) => !unit.weak).length;
+  const queryRuns = runs(query);
+  const cjkQuery = queryRuns.some((run) => run.cjk);
+  if (results.length && best >= whole && !(cjkQuery && !CJK_LANGUAGES.has(context.lang))) return { clauses, groups };
   for (const [code, name] of await languageNames(context)) {
     if (code === context.lang) continue;
+    const theirScript = cjkQuery && CJK_LANGUAGES.has(code) && !CJK_LANGUAGES.has(context.lang);
     try {
       const other = await languageIndex(context.root, code);
       const found = await other.search(clauses);
-      if (found.length) groups.push({ lang: code, name, index: other, results: found, foreign: true });
+      if (found.length && (!results.length || theirScript || found[0].coverage > best)) {
+        groups.push({ lang: code, name, index: other, results: found, foreign: true });
+      }
     } catch (error) {
       console.warn('kbgen search:', error);
     }

@@ -40,7 +40,7 @@ STOP_WORDS = frozenset(
     am been being do does did doing done can cannot cant could should would shall may might must
     how what when where which who whom whose why
     all any both each few more most other some no nor not only own same too very just also
-    please about again once here those dont doesnt didnt isnt arent wasnt werent wont im ive""".split()
+    please about again once here those dont doesnt didnt isnt arent wasnt werent wont im ive mean""".split()
 )
 
 _CJK_RANGES = (
@@ -92,6 +92,21 @@ _WORD = _class(_word_ranges())
 # A word may hold an apostrophe between two of its letters ("don't" is one word, as a reader sees it).
 _RUN = re.compile(f"([{_CJK}]+)|([{_WORD}](?:[{_WORD}]|['\u2019](?=[{_WORD}]))*)")
 _APOSTROPHE = re.compile("['\u2019]")
+# Code identifiers (`tickets:read`, `Retry-After`, `ORBIT_API_KEY`, `app.config.json`) are also
+# indexed whole, so the article that holds the identifier ranks above those holding its words.
+_WORD_RUN = f"[{_WORD}](?:[{_WORD}]|['\u2019](?=[{_WORD}]))*"
+_COMPOUND = re.compile(f"(?<![{_WORD}'\u2019]){_WORD_RUN}(?:[-_:./@]{_WORD_RUN})+")
+COMPOUND_MAX_LENGTH = 48
+
+
+def compounds(normalized: str) -> list[tuple[str, bool]]:
+    """(identifier, closed) of every word sequence joined by - _ : . / @ in normalized text."""
+    found = []
+    for match in _COMPOUND.finditer(normalized):
+        text = _APOSTROPHE.sub("", match.group())
+        if len(text) <= COMPOUND_MAX_LENGTH:
+            found.append((text, match.end() < len(normalized)))
+    return found
 
 
 @lru_cache(maxsize=65536)
@@ -141,6 +156,8 @@ def index_terms(text: str) -> list[str]:
                 terms.append(run.text[-1])
         elif run.text not in STOP_WORDS:
             terms.append(stem(run.text))
+    if text:
+        terms.extend(compound for compound, _ in compounds(normalize(text)))
     return terms
 
 
@@ -164,12 +181,24 @@ def _is_hiragana(char: str) -> bool:
 
 
 def _kept_bigrams(run: str) -> list[str]:
+    """Also left out: a bigram joining a word already covered by its own bigram to the kana after
+    or before it (変更し in 変更したい, い方 in 支払い方法); 忘れ (one kanji and its kana) stays."""
     grams = _bigrams(run)
-    if all(_is_hiragana(char) for char in run):
+    hira = [_is_hiragana(char) for char in run]
+    if all(hira):
         return grams
-    kept = [g for g in grams if not (_is_hiragana(g[0]) and _is_hiragana(g[1]))
-            and not (g[0] in _PARTICLES and not _is_hiragana(g[1]))
-            and not (g[1] in _PARTICLES and not _is_hiragana(g[0]))]
+    kept = []
+    for i, gram in enumerate(grams):
+        a, b = hira[i], hira[i + 1]
+        if a and b:
+            continue
+        if (gram[0] in _PARTICLES and not b) or (gram[1] in _PARTICLES and not a):
+            continue
+        if not a and b and i > 0 and not hira[i - 1]:
+            continue
+        if a and not b and i + 2 < len(run) and not hira[i + 2]:
+            continue
+        kept.append(gram)
     return kept or grams
 
 
@@ -222,6 +251,11 @@ def query_units(text: str) -> list[dict]:
             continue
         units.append({"forms": forms, "weak": stop, "word": stemmed,
                       "typo": "word" if len(run.text) >= TYPO_MIN_LENGTH and not stop else None})
+    for compound, closed in compounds(normalize(text)):
+        forms = [{"terms": [compound], "prefix": None, "credit": 1, "boost": 1}]
+        if not closed:
+            forms.append({"terms": [], "prefix": compound, "credit": PREFIX_CREDIT, "boost": PREFIX_BOOST})
+        units.append({"forms": forms, "weak": False, "typo": None, "word": compound})
     if units and all(unit["weak"] for unit in units):
         for unit in units:
             unit["weak"] = False  # "in" alone is still a search for what starts with "in"

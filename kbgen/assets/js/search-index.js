@@ -305,6 +305,7 @@ export class SearchIndex {
   // that were scored, so tests can score the same query with lunr.py.
   async search(units) {
     this.lastPlan = [];
+    this.lastForms = [];
     if (!units.length) return [];
     if (this.source.prefetch) await this.source.prefetch(units);
     const postings = new Map();
@@ -347,16 +348,24 @@ export class SearchIndex {
         if (form.any) for (const set of sets) for (const ref of set) full.add(ref);
         else for (const ref of sets[0]) if (sets.every((set) => set.has(ref))) full.add(ref);
       }
-      if (full.size >= TYPO_MIN_DOCS) continue;
+      // Bigrams match anywhere in a document, so a misspelt katakana word can look found
+      // (パスワート: パス スワ ワー in one word, ート in another): its variants are kept when they
+      // are found in more documents than what was typed.
+      if (entry.unit.typo === 'word' && full.size >= TYPO_MIN_DOCS) continue;
       const variants = entry.unit.typo === 'word'
         ? await this.wordVariants(entry.unit.word)
-        : await this.kanaVariants(entry.unit.word, postingOf, docsOf);
+        : await this.kanaVariants(entry.unit.word, postingOf, docsOf, full.size);
+      // What was typed is then no more certain than its variants.
+      if (entry.unit.typo === 'kana' && variants.length) for (const form of entry.forms) form.credit = Math.min(form.credit, TYPO_CREDIT);
       for (const terms of variants) {
         for (const term of terms) await postingOf(term);
         entry.forms.push({ terms, any: false, credit: TYPO_CREDIT, boost: TYPO_BOOST, typo: true });
       }
     }
 
+    this.lastForms = plan.map(({ unit, forms }) => ({
+      weak: unit.weak, forms: forms.map(({ terms, any, credit, boost, typo }) => ({ terms, any, credit, boost, typo })),
+    }));
     // lunr's query vector: every (form, term) is a clause with the form's boost.
     const weights = new Map();
     for (const { forms } of plan) {
@@ -428,7 +437,8 @@ export class SearchIndex {
     // A document that matches less than half of what the best one matches is noise (one bigram
     // of a Japanese sentence, one common word of a long question).
     const best = Math.max(...results.map((r) => r.coverage));
-    return results.filter((r) => r.tier || r.coverage * 2 >= best)
+    const enough = Math.max(best, Math.min(1, plan.filter(({ unit }) => !unit.weak).length)) / 2;
+    return results.filter((r) => r.tier || r.coverage >= enough)
       .sort((a, b) => b.tier - a.tier || b.coverage - a.coverage || b.score - a.score);
   }
 
@@ -446,7 +456,7 @@ export class SearchIndex {
 
   // Spellings of a kana run that differ by a voiced mark, a small kana or a long vowel mark,
   // as lists of bigrams, keeping those whose bigrams are all indexed, most documents first.
-  async kanaVariants(run, postingOf, docsOf) {
+  async kanaVariants(run, postingOf, docsOf, typedCount) {
     const candidates = [];
     const seen = new Set([run]);
     for (const variant of kanaSpellings(run)) {
@@ -464,7 +474,7 @@ export class SearchIndex {
         const set = docsOf(term);
         docs = docs ? new Set([...docs].filter((ref) => set.has(ref))) : set;
       }
-      if (docs && docs.size) candidates.push({ terms, count: docs.size, variant });
+      if (docs && docs.size > typedCount) candidates.push({ terms, count: docs.size, variant });
     }
     candidates.sort((a, b) => b.count - a.count || (a.variant < b.variant ? -1 : 1));
     return candidates.slice(0, TYPO_VARIANTS).map((c) => c.terms);

@@ -99,7 +99,10 @@ export async function searchWithFallback(context, query) {
       const other = await languageIndex(context.root, code);
       const found = await other.search(clauses);
       if (found.length && (!results.length || theirScript || found[0].coverage > best)) {
-        groups.push({ lang: code, name, index: other, results: found, foreign: true });
+        const group = { lang: code, name, index: other, results: found, foreign: true };
+        // Written in their script and matching there at least as well: their articles first.
+        if (theirScript && found[0].coverage >= best) groups.unshift(group);
+        else groups.push(group);
       }
     } catch (error) {
       console.warn('kbgen search:', error);
@@ -216,10 +219,12 @@ function enhanceSearchForm(form, context) {
     let number = 0;
     for (const group of outcome.groups) {
       total += group.results.length;
-      if (group.foreign && number === 0) {
+      if (group.foreign && number === 0 && !outcome.groups.some((g) => !g.foreign)) {
         items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text.noneHere));
       }
-      const shown = group.results.slice(0, Math.max(POPUP_RESULTS - number, group.foreign ? 3 : 0));
+      // With two languages, the first leaves room for the second.
+      const room = number === 0 && outcome.groups.length > 1 ? POPUP_RESULTS - 3 : POPUP_RESULTS - number;
+      const shown = group.results.slice(0, Math.max(room, group.foreign ? 3 : 0));
       const docs = await group.index.documents(shown.map((r) => r.ref));
       if (mine !== generation) return;
       for (const doc of docs) {
@@ -227,7 +232,7 @@ function enhanceSearchForm(form, context) {
         // The link itself is the option: a listbox option must not contain a focusable element.
         const option = element('a', {
           href: resultLink(context, doc, group), tabindex: '-1', role: 'option', id: `${listId}-${number}`,
-          'aria-selected': 'false', lang: group.foreign ? group.lang : null,
+          'aria-selected': 'false', lang: group.foreign ? group.lang : null, 'data-kb-doc': doc.url,
         },
           group.foreign ? element('span', { className: 'kb-search-language' }, text.inLanguage(group.name)) : null,
           element('span', { className: 'kb-search-title' }, highlighted(doc.title, patterns)),
@@ -356,7 +361,8 @@ function renderResultsPage(mount, context) {
     if (category && !counts.has(category)) category = '';
     const inCategory = (ref) => !category || `${group.index.categoryOf(ref).path}/`.startsWith(`${category}/`);
     const matching = group.results.filter((r) => inCategory(r.ref));
-    status.textContent = group.foreign ? text.noneHere : text.resultsFor(matching.length, query);
+    const own = outcome.groups.some((g) => !g.foreign);
+    status.textContent = group.foreign && !own ? text.noneHere : text.resultsFor(matching.length, query);
 
     const button = (path, label, count) => {
       const node = element('button', { type: 'button', 'aria-pressed': path === category ? 'true' : 'false', 'data-category': path }, `${label} (${count})`);

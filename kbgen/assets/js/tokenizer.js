@@ -13,7 +13,7 @@ export const STOP_WORDS = new Set(
   am been being do does did doing done can cannot cant could should would shall may might must
   how what when where which who whom whose why
   all any both each few more most other some no nor not only own same too very just also
-  please about again once here those dont doesnt didnt isnt arent wasnt werent wont im ive`.split(/\s+/),
+  please about again once here those dont doesnt didnt isnt arent wasnt werent wont im ive mean`.split(/\s+/),
 );
 
 const CJK_RANGES = [
@@ -37,6 +37,20 @@ const WORD = `(?:(?![${CJK}])[\\p{L}\\p{N}\\p{M}])`;
 // A word may hold an apostrophe between two of its letters ("don't" is one word).
 const RUN = new RegExp(`([${CJK}]+)|(${WORD}(?:${WORD}|['\u2019](?=${WORD}))*)`, 'gu');
 const APOSTROPHE = /['\u2019]/g;
+// Code identifiers (tickets:read, Retry-After, ORBIT_API_KEY) are also indexed whole.
+const WORD_RUN = `${WORD}(?:${WORD}|['\u2019](?=${WORD}))*`;
+const COMPOUND = new RegExp(`(?<!${WORD}|['\u2019])${WORD_RUN}(?:[-_:./@]${WORD_RUN})+`, 'gu');
+const COMPOUND_MAX_LENGTH = 48;
+
+// [[identifier, closed]] of every word sequence joined by - _ : . / @ in normalized text.
+export function compounds(normalized) {
+  const found = [];
+  for (const match of normalized.matchAll(COMPOUND)) {
+    const text = match[0].replace(APOSTROPHE, '');
+    if (text.length <= COMPOUND_MAX_LENGTH) found.push([text, match.index + match[0].length < normalized.length]);
+  }
+  return found;
+}
 
 const stemCache = new Map();
 export function cachedStem(word) {
@@ -82,6 +96,7 @@ export function indexTerms(text) {
       if (chars.length > 1) terms.push(chars[chars.length - 1]);
     } else if (!STOP_WORDS.has(run.text)) terms.push(cachedStem(run.text));
   }
+  if (text) for (const [compound] of compounds(normalize(text))) terms.push(compound);
   return terms;
 }
 
@@ -99,11 +114,18 @@ const isHiragana = (char) => char >= '\u3041' && char <= '\u309f';
 // Japanese query noise (inflection, particles) left out; see tokenizer.py.
 export function keptBigrams(run) {
   const grams = bigrams(run);
-  if (Array.from(run).every(isHiragana)) return grams;
-  const kept = grams.filter((gram) => {
-    const [a, b] = Array.from(gram);
-    return !(isHiragana(a) && isHiragana(b)) && !(PARTICLES.has(a) && !isHiragana(b))
-      && !(PARTICLES.has(b) && !isHiragana(a));
+  const chars = Array.from(run);
+  const hira = chars.map(isHiragana);
+  if (hira.every(Boolean)) return grams;
+  const kept = grams.filter((gram, i) => {
+    const [x, y] = Array.from(gram);
+    const a = hira[i];
+    const b = hira[i + 1];
+    if (a && b) return false;
+    if ((PARTICLES.has(x) && !b) || (PARTICLES.has(y) && !a)) return false;
+    if (!a && b && i > 0 && !hira[i - 1]) return false;
+    if (a && !b && i + 2 < chars.length && !hira[i + 2]) return false;
+    return true;
   });
   return kept.length ? kept : grams;
 }
@@ -140,6 +162,11 @@ export function queryUnits(text) {
     if (!forms.length) return;
     units.push({ forms, weak: stop, word: stemmed, typo: Array.from(run.text).length >= TYPO_MIN_LENGTH && !stop ? 'word' : null });
   });
+  for (const [compound, closed] of compounds(normalize(text))) {
+    const forms = [{ terms: [compound], prefix: null, credit: 1, boost: 1 }];
+    if (!closed) forms.push({ terms: [], prefix: compound, credit: PREFIX_CREDIT, boost: PREFIX_BOOST });
+    units.push({ forms, weak: false, typo: null, word: compound });
+  }
   if (units.length && units.every((unit) => unit.weak)) for (const unit of units) unit.weak = false;
   return units;
 }

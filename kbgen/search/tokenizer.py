@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from lunr.stemmer import porter_stemmer
 
@@ -87,26 +87,22 @@ def _word_ranges() -> list[tuple[int, int]]:
     return ranges
 
 
+_WORD_RANGES = _word_ranges()
 _CJK = _class(list(_CJK_RANGES))
-_WORD = _class(_word_ranges())
+_WORD = _class(_WORD_RANGES)
+# re checks code points above U+FFFF in a class one range at a time (the rest is a bitmap), which
+# made every space cost hundreds of comparisons: text without them uses classes without them.
+_CJK_BMP = _class([(a, min(b, 0xFFFF)) for a, b in _CJK_RANGES if a <= 0xFFFF])
+_WORD_BMP = _class([(a, min(b, 0xFFFF)) for a, b in _WORD_RANGES if a <= 0xFFFF])
 # A word may hold an apostrophe between two of its letters ("don't" is one word, as a reader sees it).
-_RUN = re.compile(f"([{_CJK}]+)|([{_WORD}](?:[{_WORD}]|['\u2019](?=[{_WORD}]))*)")
+_RUN = re.compile(f"([{_CJK}]+)|([{_WORD}]+(?:['\u2019][{_WORD}]+)*)")
+_RUN_BMP = re.compile(f"([{_CJK_BMP}]+)|([{_WORD_BMP}]+(?:['\u2019][{_WORD_BMP}]+)*)")
 _APOSTROPHE = re.compile("['\u2019]")
 # Code identifiers (`tickets:read`, `Retry-After`, `ORBIT_API_KEY`, `app.config.json`) are also
-# indexed whole, so the article that holds the identifier ranks above those holding its words.
-_WORD_RUN = f"[{_WORD}](?:[{_WORD}]|['\u2019](?=[{_WORD}]))*"
-_COMPOUND = re.compile(f"(?<![{_WORD}'\u2019]){_WORD_RUN}(?:[-_:./@]{_WORD_RUN})+")
+# indexed whole: word runs joined by exactly one of these characters, so the article that holds
+# the identifier ranks above those that merely hold its words.
+_JOINERS = frozenset("-_:./@")
 COMPOUND_MAX_LENGTH = 48
-
-
-def compounds(normalized: str) -> list[tuple[str, bool]]:
-    """(identifier, closed) of every word sequence joined by - _ : . / @ in normalized text."""
-    found = []
-    for match in _COMPOUND.finditer(normalized):
-        text = _APOSTROPHE.sub("", match.group())
-        if len(text) <= COMPOUND_MAX_LENGTH:
-            found.append((text, match.end() < len(normalized)))
-    return found
 
 
 @lru_cache(maxsize=65536)
@@ -114,8 +110,7 @@ def stem(word: str) -> str:
     return porter_stemmer.stem(word)
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     text: str
     cjk: bool
     closed: bool  # followed by a separator (the user finished typing this word)
@@ -125,19 +120,47 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
 
 
-def runs(text: str) -> list[Run]:
-    """Splits normalized text into CJK and word runs."""
-    text = normalize(text)
-    length = len(text)
+def _scan(text: str) -> tuple[str, list[tuple[int, int, str, bool]]]:
+    """Normalized text and its runs as (start, end, text, cjk)."""
+    normalized = normalize(text)
     found = []
-    for match in _RUN.finditer(text):
+    pattern = _RUN if normalized and max(normalized) > "\uffff" else _RUN_BMP
+    for match in pattern.finditer(normalized):
         cjk, word = match.groups()
         if cjk is not None:
-            found.append(Run(cjk, True, match.end() < length))
+            found.append((match.start(), match.end(), cjk, True))
         else:
-            found.append(Run(_APOSTROPHE.sub("", word) if "'" in word or "\u2019" in word else word, False,
-                             match.end() < length))
-    return found
+            found.append((match.start(), match.end(), _APOSTROPHE.sub("", word) if "'" in word or "\u2019" in word else word, False))
+    return normalized, found
+
+
+def runs(text: str) -> list[Run]:
+    """Splits normalized text into CJK and word runs."""
+    normalized, found = _scan(text)
+    length = len(normalized)
+    return [Run(run, cjk, end < length) for _, end, run, cjk in found]
+
+
+def _compounds(normalized: str, found: list[tuple[int, int, str, bool]]) -> list[tuple[str, bool]]:
+    """(identifier, closed) for every chain of two or more word runs joined by one joiner."""
+    compounds = []
+    chain: list[str] = []
+    previous_end = -2
+    for start, end, run, cjk in found + [(-1, -1, "", True)]:
+        if not cjk and start == previous_end + 1 and normalized[previous_end] in _JOINERS and chain:
+            chain += [normalized[previous_end], run]
+        else:
+            if len(chain) > 1:
+                text = "".join(chain)
+                if len(text) <= COMPOUND_MAX_LENGTH:
+                    compounds.append((text, previous_end < len(normalized)))
+            chain = [] if cjk else [run]
+        previous_end = end
+    return compounds
+
+
+def compounds(text: str) -> list[tuple[str, bool]]:
+    return _compounds(*_scan(text))
 
 
 def _bigrams(run: str) -> list[str]:
@@ -149,15 +172,18 @@ def _bigrams(run: str) -> list[str]:
 def index_terms(text: str) -> list[str]:
     """Terms to index for a field's text, in order, duplicates kept (they are term frequency)."""
     terms: list[str] = []
-    for run in runs(text or ""):
-        if run.cjk:
-            terms.extend(_bigrams(run.text))
-            if len(run.text) > 1:
-                terms.append(run.text[-1])
-        elif run.text not in STOP_WORDS:
-            terms.append(stem(run.text))
-    if text:
-        terms.extend(compound for compound, _ in compounds(normalize(text)))
+    normalized, found = _scan(text or "")
+    for _, _, run, cjk in found:
+        if cjk:
+            if len(run) == 1:
+                terms.append(run)
+            else:
+                terms.extend([run[i : i + 2] for i in range(len(run) - 1)])
+                terms.append(run[-1])
+        elif run not in STOP_WORDS:
+            terms.append(stem(run))
+    if found:
+        terms.extend(compound for compound, _ in _compounds(normalized, found))
     return terms
 
 
@@ -251,7 +277,7 @@ def query_units(text: str) -> list[dict]:
             continue
         units.append({"forms": forms, "weak": stop, "word": stemmed,
                       "typo": "word" if len(run.text) >= TYPO_MIN_LENGTH and not stop else None})
-    for compound, closed in compounds(normalize(text)):
+    for compound, closed in compounds(text):
         forms = [{"terms": [compound], "prefix": None, "credit": 1, "boost": 1}]
         if not closed:
             forms.append({"terms": [], "prefix": compound, "credit": PREFIX_CREDIT, "boost": PREFIX_BOOST})

@@ -35,22 +35,12 @@ const hex = (code) => `\\u{${code.toString(16)}}`;
 const CJK = CJK_RANGES.map(([low, high]) => (low === high ? hex(low) : `${hex(low)}-${hex(high)}`)).join('');
 const WORD = `(?:(?![${CJK}])[\\p{L}\\p{N}\\p{M}])`;
 // A word may hold an apostrophe between two of its letters ("don't" is one word).
-const RUN = new RegExp(`([${CJK}]+)|(${WORD}(?:${WORD}|['\u2019](?=${WORD}))*)`, 'gu');
+const RUN = new RegExp(`([${CJK}]+)|(${WORD}+(?:['\u2019]${WORD}+)*)`, 'gu');
 const APOSTROPHE = /['\u2019]/g;
-// Code identifiers (tickets:read, Retry-After, ORBIT_API_KEY) are also indexed whole.
-const WORD_RUN = `${WORD}(?:${WORD}|['\u2019](?=${WORD}))*`;
-const COMPOUND = new RegExp(`(?<!${WORD}|['\u2019])${WORD_RUN}(?:[-_:./@]${WORD_RUN})+`, 'gu');
+// Code identifiers (tickets:read, Retry-After, ORBIT_API_KEY): word runs joined by exactly one
+// of these characters are also indexed whole.
+const JOINERS = new Set(Array.from('-_:./@'));
 const COMPOUND_MAX_LENGTH = 48;
-
-// [[identifier, closed]] of every word sequence joined by - _ : . / @ in normalized text.
-export function compounds(normalized) {
-  const found = [];
-  for (const match of normalized.matchAll(COMPOUND)) {
-    const text = match[0].replace(APOSTROPHE, '');
-    if (text.length <= COMPOUND_MAX_LENGTH) found.push([text, match.index + match[0].length < normalized.length]);
-  }
-  return found;
-}
 
 const stemCache = new Map();
 export function cachedStem(word) {
@@ -67,16 +57,47 @@ export function normalize(text) {
   return (text || '').normalize('NFKC').toLowerCase();
 }
 
-// [{text, cjk, closed}]: closed = followed by a separator (the word is finished).
-export function runs(text) {
+// Normalized text and its runs as {start, end, text, cjk} (UTF-16 offsets).
+function scan(text) {
   const normalized = normalize(text);
   const found = [];
   for (const match of normalized.matchAll(RUN)) {
-    const closed = match.index + match[0].length < normalized.length;
-    if (match[1] !== undefined) found.push({ text: match[1], cjk: true, closed });
-    else found.push({ text: match[2].replace(APOSTROPHE, ''), cjk: false, closed });
+    const end = match.index + match[0].length;
+    if (match[1] !== undefined) found.push({ start: match.index, end, text: match[1], cjk: true });
+    else found.push({ start: match.index, end, text: match[2].replace(APOSTROPHE, ''), cjk: false });
   }
-  return found;
+  return { normalized, found };
+}
+
+// [{text, cjk, closed}]: closed = followed by a separator (the word is finished).
+export function runs(text) {
+  const { normalized, found } = scan(text);
+  return found.map(({ end, text: run, cjk }) => ({ text: run, cjk, closed: end < normalized.length }));
+}
+
+function chains(normalized, found) {
+  const result = [];
+  let chain = [];
+  let previousEnd = -2;
+  for (const run of [...found, { start: -1, end: -1, text: '', cjk: true }]) {
+    if (!run.cjk && run.start === previousEnd + 1 && JOINERS.has(normalized[previousEnd]) && chain.length) {
+      chain.push(normalized[previousEnd], run.text);
+    } else {
+      if (chain.length > 1) {
+        const joined = chain.join('');
+        if (Array.from(joined).length <= COMPOUND_MAX_LENGTH) result.push([joined, previousEnd < normalized.length]);
+      }
+      chain = run.cjk ? [] : [run.text];
+    }
+    previousEnd = run.end;
+  }
+  return result;
+}
+
+// [[identifier, closed]] for every chain of two or more word runs joined by one joiner.
+export function compounds(text) {
+  const { normalized, found } = scan(text);
+  return chains(normalized, found);
 }
 
 function bigrams(run) {
@@ -89,14 +110,15 @@ function bigrams(run) {
 
 export function indexTerms(text) {
   const terms = [];
-  for (const run of runs(text)) {
+  const { normalized, found } = scan(text);
+  for (const run of found) {
     if (run.cjk) {
       const chars = Array.from(run.text);
       terms.push(...bigrams(run.text));
       if (chars.length > 1) terms.push(chars[chars.length - 1]);
     } else if (!STOP_WORDS.has(run.text)) terms.push(cachedStem(run.text));
   }
-  if (text) for (const [compound] of compounds(normalize(text))) terms.push(compound);
+  for (const [compound] of chains(normalized, found)) terms.push(compound);
   return terms;
 }
 
@@ -162,7 +184,7 @@ export function queryUnits(text) {
     if (!forms.length) return;
     units.push({ forms, weak: stop, word: stemmed, typo: Array.from(run.text).length >= TYPO_MIN_LENGTH && !stop ? 'word' : null });
   });
-  for (const [compound, closed] of compounds(normalize(text))) {
+  for (const [compound, closed] of compounds(text)) {
     const forms = [{ terms: [compound], prefix: null, credit: 1, boost: 1 }];
     if (!closed) forms.push({ terms: [], prefix: compound, credit: PREFIX_CREDIT, boost: PREFIX_BOOST });
     units.push({ forms, weak: false, typo: null, word: compound });

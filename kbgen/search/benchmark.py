@@ -17,7 +17,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 # A misspelt word, typed after a first query, to measure what typo tolerance downloads.
-TYPO_QUERIES = {"en": "pasword", "ja": "パスワート"}
+TYPO_QUERIES = {"en": ("password", "pasword"), "ja": ("パスワード", "パスワート")}
 
 
 def _gz(data: bytes) -> int:
@@ -91,10 +91,21 @@ def measure_in_browser(output_dir: Path, lang: str, queries: list[str]) -> dict:
                 page.locator(option).first.wait_for(timeout=30000)
                 first_result_ms = (time.perf_counter() - started) * 1000
                 first_urls = page.evaluate(loaded)
-                typo = TYPO_QUERIES.get(lang, TYPO_QUERIES["en"])
-                page.locator(box).first.fill(typo)
-                page.wait_for_timeout(1500)
-                typo_urls = [u for u in page.evaluate(loaded) if u not in set(first_urls)]
+                # What a misspelt word costs on top of the same word spelt right, each typed
+                # after the first query in a fresh page.
+                correct, typo = TYPO_QUERIES.get(lang, TYPO_QUERIES["en"])
+                second = {}
+                for word in (correct, typo):
+                    other = context.new_page()
+                    other.goto(url, wait_until="load")
+                    other.evaluate("performance.setResourceTimingBufferSize(10000)")
+                    other.locator(box).first.fill(queries[0])
+                    other.locator(option).first.wait_for(timeout=30000)
+                    before = set(other.evaluate(loaded))
+                    other.locator(box).first.fill(word)
+                    other.wait_for_timeout(1500)
+                    second[word] = [u for u in other.evaluate(loaded) if u not in before]
+                    other.close()
                 page.evaluate("performance.clearMeasures('kb-search')")
                 for query in queries:
                     page.locator(box).first.fill("")
@@ -112,7 +123,10 @@ def measure_in_browser(output_dir: Path, lang: str, queries: list[str]) -> dict:
         "time_to_first_result_ms": round(first_result_ms, 1),
         "first_result_download": _search_data_bytes(output_dir, first_urls, base),
         "typo_query": typo,
-        "typo_extra_download": _search_data_bytes(output_dir, typo_urls, base),
+        "typo_download": _search_data_bytes(output_dir, second[typo], base),
+        "correct_spelling_download": _search_data_bytes(output_dir, second[correct], base),
+        "typo_extra_gzip": _search_data_bytes(output_dir, second[typo], base)["gzip"]
+        - _search_data_bytes(output_dir, second[correct], base)["gzip"],
         "keystroke_queries": len(timings),
         "keystroke_median_ms": round(statistics.median(timings), 2) if timings else None,
         "keystroke_p95_ms": round(_percentile(timings, 0.95), 2) if timings else None,

@@ -43,10 +43,11 @@ for (let i = 0; i < SMALL_KANA.length; i += 2) {
 
 // One-character spelling variants of a kana run: voiced/semi-voiced/plain, small/large,
 // a long vowel mark dropped or added after a katakana.
-export function kanaSpellings(run) {
+export function kanaSpellings(run, positions = null) {
   const chars = Array.from(run);
   const variants = [];
   chars.forEach((char, i) => {
+    if (positions && !positions.has(i)) return;
     const swap = (other) => variants.push([...chars.slice(0, i), other, ...chars.slice(i + 1)].join(''));
     const base = char.normalize('NFD')[0];
     for (const mark of ['', '\u3099', '\u309a']) {
@@ -457,9 +458,32 @@ export class SearchIndex {
   // Spellings of a kana run that differ by a voiced mark, a small kana or a long vowel mark,
   // as lists of bigrams, keeping those whose bigrams are all indexed, most documents first.
   async kanaVariants(run, postingOf, docsOf, typedCount) {
+    // Only the characters of the bigram that keeps the rest from matching are varied (ト in
+    // パスワート: every document with パスワ lacks ート), so few extra shards are loaded.
+    const grams = [];
+    const chars = Array.from(run);
+    for (let i = 0; i + 1 < chars.length; i += 1) grams.push(chars[i] + chars[i + 1]);
+    const sets = [];
+    for (const gram of grams) {
+      await postingOf(gram);
+      sets.push(docsOf(gram));
+    }
+    let suspects = grams.map((_, i) => i).filter((i) => !sets[i].size);
+    if (!suspects.length) {
+      const without = sets.map((_, i) => {
+        const others = sets.filter((__, j) => j !== i);
+        if (!others.length) return 0;
+        let count = 0;
+        for (const ref of others[0]) if (others.every((set) => set.has(ref))) count += 1;
+        return count;
+      });
+      const most = Math.max(...without);
+      if (most > typedCount) suspects = without.map((count, i) => (count === most ? i : -1)).filter((i) => i >= 0);
+    }
+    const positions = new Set(suspects.flatMap((i) => [i, i + 1]));
     const candidates = [];
     const seen = new Set([run]);
-    for (const variant of kanaSpellings(run)) {
+    for (const variant of kanaSpellings(run, positions)) {
       if (seen.has(variant)) continue;
       seen.add(variant);
       const terms = keptBigrams(variant);

@@ -14,6 +14,8 @@ const LEAD_FIELD = 'lead';
 // A unit that fully matches fewer documents than this is also looked up with typo variants.
 const TYPO_MIN_DOCS = 3;
 const TYPO_VARIANTS = 3;
+// At most this many kana spellings are looked up per query (each may load a shard).
+const KANA_VARIANT_CHECKS = 8;
 
 // Optimal string alignment distance exactly 1 (lengths differ by at most one).
 export function oneEdit(a, b) {
@@ -480,10 +482,11 @@ export class SearchIndex {
       const most = Math.max(...without);
       if (most > typedCount) suspects = without.map((count, i) => (count === most ? i : -1)).filter((i) => i >= 0);
     }
+    if (!suspects.length) return [];
     const positions = new Set(suspects.flatMap((i) => [i, i + 1]));
     const candidates = [];
     const seen = new Set([run]);
-    for (const variant of kanaSpellings(run, positions)) {
+    for (const variant of kanaSpellings(run, positions).slice(0, KANA_VARIANT_CHECKS)) {
       if (seen.has(variant)) continue;
       seen.add(variant);
       const terms = keptBigrams(variant);

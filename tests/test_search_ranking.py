@@ -20,7 +20,7 @@ from lunr.query import Query, QueryPresence
 
 from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, tokenize_fields
 from kbgen.search.sample_corpus import generate
-from kbgen.search.tokenizer import query_units, runs
+from kbgen.search.tokenizer import query_units, runs, title_key
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "fixtures" / "search" / "run_search.mjs"
@@ -51,7 +51,7 @@ def lunr_scores(index, clauses):
     return {match["ref"]: match["score"] for match in index.query(query)}
 
 
-def expected_ranking(index, forms_by_unit, scores):
+def expected_ranking(index, forms_by_unit, scores, units=None, titles=None):
     """kbgen's order recomputed from lunr.py's inverted index: (tier, coverage, score)."""
     def fields_of(term, ref):
         posting = index.inverted_index.get(term, {})
@@ -82,8 +82,14 @@ def expected_ranking(index, forms_by_unit, scores):
     best = max((c for _, _, c, _ in ranked), default=0)
     whole = min(1, sum(1 for unit in forms_by_unit if not unit["weak"]))
     enough = max(best, whole) / 2
-    ranked = [r for r in ranked if r[3] or r[2] >= enough]
-    return sorted(ranked, key=lambda r: (-r[3], -r[2], -r[1]))
+    ranked = sorted([r for r in ranked if r[3] or r[2] >= enough], key=lambda r: (-r[3], -r[2], -r[1]))
+    # Among the first eight, a title equal to the query (stop words aside, stemmed) is first of all.
+    if titles is not None and len(ranked) > 1:
+        wanted = " ".join(unit["word"] for unit in units if not unit["weak"] and not unit["identifier"])
+        ranked = [(ref, score, coverage, 2 if position < 8 and title_key(titles[int(ref)]) == wanted else tier)
+                  for position, (ref, score, coverage, tier) in enumerate(ranked)]
+        ranked.sort(key=lambda r: (-r[3], -r[2], -r[1]))
+    return ranked
 
 
 def tie_groups(results, tolerance=1e-9):
@@ -128,7 +134,8 @@ def make_queries(docs, rng: random.Random, count: int) -> list[str]:
             word = rng.choice(words)
             text = f"{rng.choice(words)} {word[: rng.randint(2, max(2, len(word)))]}"  # last word typed halfway
         texts.append(text)
-    return texts + ["reset pass", "in", "a", "ticket ticket", "顧客ポータル", "顧", "パスワード", "how do I reset my password",
+    titles = [rng.choice(docs).title for _ in range(6)]  # whole titles: some are equal to the query
+    return texts + titles + ["reset pass", "in", "a", "ticket ticket", "顧客ポータル", "顧", "パスワード", "how do I reset my password",
                     "パスワードを忘れました", "パスワート", "tickets:read"]
 
 
@@ -149,7 +156,7 @@ def test_runtime_ranks_like_the_independent_computation(corpus, lang, tmp_path):
     units = [query_units(text) for text in texts]
     from_shards = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "queries": units, "withPlan": True})
     from_text = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "texts": texts})
-    several = typos = 0
+    several = typos = equal_titles = 0
     for text, answer, got_text in zip(texts, from_shards, from_text):
         got = [tuple(row) for row in answer["results"]]
         assert got_text == answer["results"], text  # the JS tokenizer made the same units
@@ -165,13 +172,17 @@ def test_runtime_ranks_like_the_independent_computation(corpus, lang, tmp_path):
         clauses = [(term, form["boost"]) for unit in forms for form in unit["forms"] for term in form["terms"]
                    if term in index.inverted_index]
         assert sorted(clauses) == sorted(tuple(c) for c in answer["plan"]), text
-        want = expected_ranking(index, forms, lunr_scores(index, clauses)) if clauses else []
+        query_units_ = units[texts.index(text)]
+        want = expected_ranking(index, forms, lunr_scores(index, clauses), query_units_,
+                                [doc.title for doc in docs]) if clauses else []
         several += len(want) > 1
+        equal_titles += bool(got) and got[0][3] == 2
         assert tie_groups_of(got) == tie_groups_of(want), (text, got[:5], want[:5])
         for (_, score, coverage, tier), (_, lunr_score, want_coverage, want_tier) in zip(got, want):
             assert score == pytest.approx(lunr_score, rel=1e-9)
             assert (coverage, tier) == (want_coverage, want_tier)
     assert several > 20, "the queries should mostly match several articles"
+    assert equal_titles >= 3, "some queries should be whole titles"
     if lang == "en":
         assert typos >= 3, "some queries should have needed typo variants"
 

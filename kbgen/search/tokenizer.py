@@ -228,6 +228,10 @@ def _kept_bigrams(run: str) -> list[str]:
     return kept or grams
 
 
+# How Japanese questions are asked, not what about ("広告の方法を教えてください" is about 広告): cut
+# out of a query's CJK runs. Must equal JA_QUESTION in tokenizer.js.
+_JA_QUESTION = re.compile("を教えてください|教えてください|を教えて|の方法|のやり方|やり方|を知りたい|について|とは")
+
 # Credit a unit earns toward "how much of the query a document matches", and the weight its terms
 # get in lunr's score: a whole word counts fully, a prefix of the last word or a typo variant less.
 PREFIX_CREDIT = 0.75
@@ -242,7 +246,8 @@ def query_units(text: str) -> list[dict]:
 
     unit: {"forms": [{"terms": [...], "prefix": str|None, "credit": float, "boost": float}],
            "weak": bool (scores but does not count as a matched part of the query),
-           "typo": "word"|"kana"|None (typo variants may be tried), "word": the stem typos start from}
+           "typo": "word"|"kana"|None (typo variants may be tried), "word": the stem typos start from
+           (the run for CJK), "identifier": bool (a whole code identifier, besides its words)}
 
     * a finished word: its stem (stop words dropped);
     * the unfinished last word: its stem, and, at lower credit, every term starting with the common
@@ -251,17 +256,24 @@ def query_units(text: str) -> list[dict]:
     * a CJK run: its bigrams minus particle/inflection noise, credited by the share found;
       a lone CJK character: every term starting with it (bigrams, and the run-final unigram).
     """
-    all_runs = runs(text or "")
+    all_runs = []
+    for run in runs(text or ""):
+        pieces = [piece for piece in _JA_QUESTION.split(run.text) if piece] if run.cjk else []
+        if len(pieces) > 1 or (pieces and pieces[0] != run.text):
+            all_runs += [Run(piece, True, True) for piece in pieces[:-1]] + [Run(pieces[-1], True, run.closed)]
+        else:
+            all_runs.append(run)
     units: list[dict] = []
     for position, run in enumerate(all_runs):
         if run.cjk:
             if len(run.text) == 1:
                 units.append({"forms": [{"terms": [], "prefix": run.text, "credit": 1, "boost": 1}],
-                              "weak": False, "typo": None, "word": run.text})
+                              "weak": False, "typo": None, "word": run.text, "identifier": False})
             else:
                 has_kana = any("\u3041" <= char <= "\u30ff" for char in run.text)
                 units.append({"forms": [{"terms": _kept_bigrams(run.text), "prefix": None, "credit": 1, "boost": 1}],
-                              "weak": False, "typo": "kana" if has_kana else None, "word": run.text})
+                              "weak": False, "typo": "kana" if has_kana else None, "word": run.text,
+                              "identifier": False})
             continue
         is_open_last = position == len(all_runs) - 1 and not run.closed
         stop = run.text in STOP_WORDS
@@ -275,17 +287,24 @@ def query_units(text: str) -> list[dict]:
                 forms.append({"terms": [], "prefix": prefix, "credit": PREFIX_CREDIT, "boost": PREFIX_BOOST})
         if not forms:
             continue
-        units.append({"forms": forms, "weak": stop, "word": stemmed,
+        units.append({"forms": forms, "weak": stop, "word": stemmed, "identifier": False,
                       "typo": "word" if len(run.text) >= TYPO_MIN_LENGTH and not stop else None})
     for compound, closed in compounds(text):
         forms = [{"terms": [compound], "prefix": None, "credit": 1, "boost": 1}]
         if not closed:
             forms.append({"terms": [], "prefix": compound, "credit": PREFIX_CREDIT, "boost": PREFIX_BOOST})
-        units.append({"forms": forms, "weak": False, "typo": None, "word": compound})
+        units.append({"forms": forms, "weak": False, "typo": None, "word": compound, "identifier": True})
     if units and all(unit["weak"] for unit in units):
         for unit in units:
             unit["weak"] = False  # "in" alone is still a search for what starts with "in"
     return units
+
+
+def title_key(text: str) -> str:
+    """What a title and a query must share to count as the same title: the words without stop
+    words, stemmed, and the CJK runs ("Resetting your password" = "reset password")."""
+    return " ".join(run.text if run.cjk else stem(run.text) for run in runs(text)
+                    if run.cjk or run.text not in STOP_WORDS)
 
 
 def query_terms(text: str) -> list[tuple[str, bool]]:

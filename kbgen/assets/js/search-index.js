@@ -6,7 +6,7 @@
 // from kbgen's sharded files (kbgen/search/indexer.py), loaded as <script>s so the same code
 // works over http, from file:// and from another origin (the widget).
 
-import { keptBigrams, TYPO_BOOST, TYPO_CREDIT } from './tokenizer.js';
+import { keptBigrams, titleKey, TYPO_BOOST, TYPO_CREDIT } from './tokenizer.js';
 
 export const DATA_CALLBACK = '__kbSearchData';
 // Never scored: the first term of each title, to know which titles start with the query.
@@ -14,6 +14,8 @@ const LEAD_FIELD = 'lead';
 // A unit that fully matches fewer documents than this is also looked up with typo variants.
 const TYPO_MIN_DOCS = 3;
 const TYPO_VARIANTS = 3;
+// Titles compared with the query (as many as the popup shows).
+const TITLE_CHECKS = 8;
 // At most this many kana spellings are looked up per query (each may load a shard).
 const KANA_VARIANT_CHECKS = 8;
 
@@ -441,8 +443,18 @@ export class SearchIndex {
     // of a Japanese sentence, one common word of a long question).
     const best = Math.max(...results.map((r) => r.coverage));
     const enough = Math.max(best, Math.min(1, plan.filter(({ unit }) => !unit.weak).length)) / 2;
-    return results.filter((r) => r.tier || r.coverage >= enough)
-      .sort((a, b) => b.tier - a.tier || b.coverage - a.coverage || b.score - a.score);
+    const order = (a, b) => b.tier - a.tier || b.coverage - a.coverage || b.score - a.score;
+    const ranked = results.filter((r) => r.tier || r.coverage >= enough).sort(order);
+    // A title that is the query comes first of all (tier 2). Only the first few results are
+    // compared: their records are loaded to be shown anyway.
+    const leading = ranked.slice(0, TITLE_CHECKS);
+    if (leading.length > 1 && this.manifest) {
+      const wanted = units.filter((unit) => !unit.weak && !unit.identifier).map((unit) => unit.word).join(' ');
+      const docs = await this.documents(leading.map((r) => r.ref));
+      docs.forEach((doc, i) => { if (titleKey(doc.title) === wanted) leading[i].tier = 2; });
+      ranked.sort(order);
+    }
+    return ranked;
   }
 
   // Terms one edit (insert, delete, substitute, swap neighbours) from `word`: [[term]…], the most

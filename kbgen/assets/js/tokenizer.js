@@ -159,16 +159,27 @@ export const TYPO_BOOST = 0.3;
 const TYPO_MIN_LENGTH = 4;
 
 // [{forms: [{terms, prefix, credit, boost}], weak, typo, word}]: see query_units in tokenizer.py.
+// How Japanese questions are asked, not what about: cut out of a query's CJK runs.
+const JA_QUESTION = /を教えてください|教えてください|を教えて|の方法|のやり方|やり方|を知りたい|について|とは/;
+
 export function queryUnits(text) {
-  const all = runs(text);
+  const all = [];
+  for (const run of runs(text)) {
+    const pieces = run.cjk ? run.text.split(JA_QUESTION).filter(Boolean) : [];
+    if (pieces.length > 1 || (pieces.length && pieces[0] !== run.text)) {
+      pieces.forEach((piece, i) => all.push({ text: piece, cjk: true, closed: i < pieces.length - 1 ? true : run.closed }));
+    } else {
+      all.push(run);
+    }
+  }
   const units = [];
   all.forEach((run, position) => {
     if (run.cjk) {
       if (Array.from(run.text).length === 1) {
-        units.push({ forms: [{ terms: [], prefix: run.text, credit: 1, boost: 1 }], weak: false, typo: null, word: run.text });
+        units.push({ forms: [{ terms: [], prefix: run.text, credit: 1, boost: 1 }], weak: false, typo: null, word: run.text, identifier: false });
       } else {
         const hasKana = Array.from(run.text).some((char) => char >= '\u3041' && char <= '\u30ff');
-        units.push({ forms: [{ terms: keptBigrams(run.text), prefix: null, credit: 1, boost: 1 }], weak: false, typo: hasKana ? 'kana' : null, word: run.text });
+        units.push({ forms: [{ terms: keptBigrams(run.text), prefix: null, credit: 1, boost: 1 }], weak: false, typo: hasKana ? 'kana' : null, word: run.text, identifier: false });
       }
       return;
     }
@@ -182,15 +193,21 @@ export function queryUnits(text) {
       if (prefix) forms.push({ terms: [], prefix, credit: PREFIX_CREDIT, boost: PREFIX_BOOST });
     }
     if (!forms.length) return;
-    units.push({ forms, weak: stop, word: stemmed, typo: Array.from(run.text).length >= TYPO_MIN_LENGTH && !stop ? 'word' : null });
+    units.push({ forms, weak: stop, word: stemmed, identifier: false, typo: Array.from(run.text).length >= TYPO_MIN_LENGTH && !stop ? 'word' : null });
   });
   for (const [compound, closed] of compounds(text)) {
     const forms = [{ terms: [compound], prefix: null, credit: 1, boost: 1 }];
     if (!closed) forms.push({ terms: [], prefix: compound, credit: PREFIX_CREDIT, boost: PREFIX_BOOST });
-    units.push({ forms, weak: false, typo: null, word: compound });
+    units.push({ forms, weak: false, typo: null, word: compound, identifier: true });
   }
   if (units.length && units.every((unit) => unit.weak)) for (const unit of units) unit.weak = false;
   return units;
+}
+
+// See title_key in tokenizer.py: "Resetting your password" and "reset password" share it.
+export function titleKey(text) {
+  return runs(text).filter((run) => run.cjk || !STOP_WORDS.has(run.text))
+    .map((run) => (run.cjk ? run.text : cachedStem(run.text))).join(' ');
 }
 
 // [{term, prefix}] of every form of every unit, in order.

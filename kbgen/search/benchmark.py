@@ -137,11 +137,8 @@ def golden_comparison(workdir: Path) -> dict:
     """The golden set (tests/fixtures/search/golden.json) typed into kbgen's search box and run
     through Pagefind on the same build output: recall, top-1 and MRR of both."""
     from .golden import run_golden
-    try:
-        import pagefind  # noqa: F401
-        with_pagefind = True
-    except ImportError:
-        with_pagefind = False
+    import importlib.util
+    with_pagefind = importlib.util.find_spec("pagefind") is not None
     report = run_golden(Path(workdir) / "golden", pagefind=with_pagefind)
     summary = {name: {k: report[name][k] for k in ("queries", "recall", "top1", "mrr")}
                for name in ("kbgen", "pagefind") if report.get(name)}

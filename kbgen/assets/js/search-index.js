@@ -194,6 +194,8 @@ class LunrJsonSource {
       this.postings.set(term, posting);
     }
     this.terms = [...this.postings.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // Refs are document numbers ("0", "1", …), as kbgen's indexer gives them.
+    this.docCount = 1 + Math.max(-1, ...serialized.fieldVectors.map(([fieldRef]) => Number(fieldRef.split('/')[1])));
   }
 
   async expand(term, prefix) {
@@ -214,6 +216,7 @@ class LunrJsonSource {
 class ShardedSource {
   constructor(manifest, load, prefix) {
     this.manifest = manifest;
+    this.docCount = manifest.docCount;
     this.fields = manifest.fields;
     this.load = load;
     this.prefix = prefix;
@@ -344,15 +347,33 @@ export class SearchIndex {
       return found;
     };
     // Typo variants, only for a unit that finds (almost) nothing as typed.
+    // Documents holding every term of a form (any one, for a prefix), counted up to `limit`
+    // (a word only needs to know whether it is "few": most keystrokes stop after three).
+    const fullMatches = (form, found, limit) => {
+      if (!form.terms.length) return;
+      if (form.any || form.terms.length === 1) {
+        for (const term of form.terms) {
+          for (const { field, docs } of postings.get(term) || []) {
+            if (field === LEAD_FIELD) continue;
+            for (const ref of docs) {
+              found.add(ref);
+              if (found.size >= limit) return;
+            }
+          }
+        }
+        return;
+      }
+      const sets = form.terms.map((term) => docsOf(term));
+      for (const ref of sets[0]) {
+        if (sets.every((set) => set.has(ref))) found.add(ref);
+        if (found.size >= limit) return;
+      }
+    };
     for (const entry of plan) {
       if (!entry.unit.typo) continue;
       const full = new Set();
-      for (const form of entry.forms) {
-        const sets = form.terms.map((term) => docsOf(term));
-        if (!sets.length) continue;
-        if (form.any) for (const set of sets) for (const ref of set) full.add(ref);
-        else for (const ref of sets[0]) if (sets.every((set) => set.has(ref))) full.add(ref);
-      }
+      const limit = entry.unit.typo === 'word' ? TYPO_MIN_DOCS : Infinity;
+      for (const form of entry.forms) if (full.size < limit) fullMatches(form, full, limit);
       // Bigrams match anywhere in a document, so a misspelt katakana word can look found
       // (パスワート: パス スワ ワー in one word, ート in another): its variants are kept when they
       // are found in more documents than what was typed.
@@ -387,41 +408,63 @@ export class SearchIndex {
     for (const weight of weights.values()) sumOfSquares += weight * weight;
     const magnitude = Math.sqrt(sumOfSquares);
 
-    const scores = new Map();
-    const present = new Map(); // ref -> Set of terms (scored fields)
-    const inTitle = new Map(); // ref -> Set of terms in the title
-    const leads = new Map(); // ref -> Set of terms that start the title
-    const add = (map, ref, term) => {
-      let set = map.get(ref);
-      if (!set) map.set(ref, (set = new Set()));
-      set.add(term);
-    };
+    // Typed arrays indexed by document number: a keystroke touches thousands of postings, and
+    // per-document Maps and Sets made typing slow (mostly garbage collection).
+    const count = this.source.docCount;
+    const score = new Float64Array(count);
+    const touched = new Uint8Array(count);
+    const hits = [];
     for (const [term, weight] of weights) {
       for (const { field, docs, values } of postings.get(term)) {
+        if (field === LEAD_FIELD) continue;
         for (let i = 0; i < docs.length; i += 1) {
           const ref = docs[i];
-          if (field === LEAD_FIELD) {
-            add(leads, ref, term);
-            continue;
+          score[ref] += (weight * values[i]) / magnitude;
+          if (!touched[ref]) {
+            touched[ref] = 1;
+            hits.push(ref);
           }
-          scores.set(ref, (scores.get(ref) || 0) + (weight * values[i]) / magnitude);
-          add(present, ref, term);
-          if (field === 'title') add(inTitle, ref, term);
         }
       }
     }
+    // Per form: in how many documents' scored fields (and titles) each of its terms is.
+    const seen = new Int32Array(count).fill(-1);
+    let stamp = 0;
+    for (const { forms } of plan) {
+      for (const form of forms) {
+        form.found = new Uint16Array(count);
+        form.titled = new Uint16Array(count);
+        for (const term of form.terms) {
+          for (const { field, docs } of postings.get(term) || []) {
+            if (field === LEAD_FIELD) continue;
+            const inTitle = field === 'title';
+            for (let i = 0; i < docs.length; i += 1) {
+              const ref = docs[i];
+              if (seen[ref] !== stamp) {
+                seen[ref] = stamp;
+                form.found[ref] += 1;
+              }
+              if (inTitle) form.titled[ref] += 1;
+            }
+          }
+          stamp += 1;
+        }
+      }
+    }
+    const leads = new Uint8Array(count);
+    for (const form of plan[0].forms) {
+      if (form.typo) continue;
+      for (const term of form.terms) {
+        for (const { field, docs } of postings.get(term) || []) if (field === LEAD_FIELD) for (const ref of docs) leads[ref] = 1;
+      }
+    }
 
-    const share = (form, terms) => {
-      if (!form.terms.length || !terms) return 0;
-      let found = 0;
-      for (const term of form.terms) if (terms.has(term)) found += 1;
+    const share = (form, found) => {
+      if (!form.terms.length) return 0;
       return form.any ? (found ? 1 : 0) : found / form.terms.length;
     };
-    const first = plan[0];
     const results = [];
-    for (const [ref, score] of scores) {
-      const terms = present.get(ref);
-      const title = inTitle.get(ref);
+    for (const ref of hits) {
       let coverage = 0;
       let wholeTitle = true;
       for (const { unit, forms } of plan) {
@@ -429,21 +472,20 @@ export class SearchIndex {
         let best = 0;
         let titled = false;
         for (const form of forms) {
-          best = Math.max(best, form.credit * share(form, terms));
-          if (!form.typo && share(form, title) === 1) titled = true;
+          best = Math.max(best, form.credit * share(form, form.found[ref]));
+          if (!form.typo && share(form, form.titled[ref]) === 1) titled = true;
         }
         coverage += best;
         wholeTitle = wholeTitle && titled;
       }
-      const lead = leads.get(ref);
-      const leading = Boolean(lead) && first.forms.some((form) => !form.typo && form.terms.some((term) => lead.has(term)));
-      results.push({ ref, score, coverage: Math.round(coverage * 4) / 4, tier: wholeTitle && leading ? 1 : 0 });
+      results.push({ ref, score: score[ref], coverage: Math.round(coverage * 4) / 4, tier: wholeTitle && leads[ref] ? 1 : 0 });
     }
     // A document that matches less than half of what the best one matches is noise (one bigram
     // of a Japanese sentence, one common word of a long question).
     const best = Math.max(...results.map((r) => r.coverage));
     const enough = Math.max(best, Math.min(1, plan.filter(({ unit }) => !unit.weak).length)) / 2;
-    const order = (a, b) => b.tier - a.tier || b.coverage - a.coverage || b.score - a.score;
+    for (const r of results) r.rank = r.tier * 1e6 + r.coverage * 4;
+    const order = (a, b) => b.rank - a.rank || b.score - a.score;
     const ranked = results.filter((r) => r.tier || r.coverage >= enough).sort(order);
     // A title that is the query comes first of all (tier 2). Only the first few results are
     // compared: their records are loaded to be shown anyway.
@@ -451,7 +493,12 @@ export class SearchIndex {
     if (leading.length > 1 && this.manifest) {
       const wanted = units.filter((unit) => !unit.weak && !unit.identifier).map((unit) => unit.word).join(' ');
       const docs = await this.documents(leading.map((r) => r.ref));
-      docs.forEach((doc, i) => { if (titleKey(doc.title) === wanted) leading[i].tier = 2; });
+      docs.forEach((doc, i) => {
+        if (titleKey(doc.title) === wanted) {
+          leading[i].tier = 2;
+          leading[i].rank += 1e6;
+        }
+      });
       ranked.sort(order);
     }
     return ranked;

@@ -211,10 +211,12 @@ def _shards(postings: dict[str, list[int]]) -> Iterable[tuple[list[str], list[li
 
 def _vocabulary(postings: dict[str, list[int]]) -> list[tuple[str, list]]:
     """[(group key, [[term, document count], …])]: "1x" holds the terms starting with x, "2x"
-    those whose second character is x (typos in the first letter are found through the second)."""
+    those whose second character is x (typos in the first letter are found through the second),
+    "kx" the kana bigrams starting with x."""
     groups: dict[str, list] = {}
     for term in sorted(postings, key=utf16_key):
-        if len(term) < VOCAB_MIN_LENGTH or is_cjk(term[0]):
+        kana = len(term) == 2 and all("\u3041" <= char <= "\u30ff" for char in term)
+        if not kana and (len(term) < VOCAB_MIN_LENGTH or is_cjk(term[0])):
             continue
         flat, docs, i = postings[term], set(), 0
         lead = FIELD_NAMES.index("lead")
@@ -226,6 +228,9 @@ def _vocabulary(postings: dict[str, list[int]]) -> list[tuple[str, list]]:
                     docs.add(doc)
             i += 2 + 2 * count
         if not docs:
+            continue
+        if kana:  # kana respellings look their bigrams up here before loading any postings
+            groups.setdefault("k" + term[0], []).append([term, len(docs)])
             continue
         groups.setdefault("1" + term[0], []).append([term, len(docs)])
         groups.setdefault("2" + term[1], []).append([term, len(docs)])

@@ -16,6 +16,8 @@ const TYPO_MIN_DOCS = 3;
 const TYPO_VARIANTS = 3;
 // Titles compared with the query (as many as the popup shows).
 const TITLE_CHECKS = 8;
+// Kana spellings whose postings are loaded (the likeliest by the word lists).
+const KANA_VARIANTS = 2;
 // At most this many kana spellings are looked up per query (each may load a shard).
 const KANA_VARIANT_CHECKS = 8;
 
@@ -277,6 +279,14 @@ class ShardedSource {
       }
     }
     await Promise.all([...positions].map((p) => this.shard(p)));
+  }
+
+  // [[bigram, documents]] of the kana bigrams starting with the first characters of `terms`.
+  async kanaVocabulary(terms) {
+    const keys = new Set(terms.map((term) => `k${Array.from(term)[0]}`));
+    const files = (this.manifest.vocab || []).filter(([key]) => keys.has(key)).map(([, file]) => file);
+    const groups = await Promise.all(files.map((file) => this.load(this.prefix + file)));
+    return groups.flatMap((group) => group.vocab);
   }
 
   // [[term, documents]] of the vocabulary groups that can hold a typo variant of `word`.
@@ -543,17 +553,31 @@ export class SearchIndex {
     }
     if (!suspects.length) return [];
     const positions = new Set(suspects.flatMap((i) => [i, i + 1]));
-    const candidates = [];
-    const seen = new Set([run]);
-    for (const variant of kanaSpellings(run, positions).slice(0, KANA_VARIANT_CHECKS)) {
-      if (seen.has(variant)) continue;
-      seen.add(variant);
-      const terms = keptBigrams(variant);
+    const typed = new Set(grams);
+    const variants = [...new Set(kanaSpellings(run, positions))].filter((v) => v !== run).slice(0, KANA_VARIANT_CHECKS)
+      .map((variant) => ({ variant, terms: keptBigrams(variant) }));
+    // Kana-only bigrams are looked up in small word lists (no postings) first; only the likeliest
+    // spellings then load their postings.
+    const kana = (term) => Array.from(term).every((char) => char >= '\u3041' && char <= '\u30ff');
+    const counts = this.source.kanaVocabulary
+      ? new Map(await this.source.kanaVocabulary(variants.flatMap(({ terms }) => terms.filter((t) => !typed.has(t) && kana(t)))))
+      : null;
+    const likely = [];
+    for (const { variant, terms } of variants) {
+      let estimate = Infinity;
       let known = true;
       for (const term of terms) {
-        if (!(await this.source.expand(term, false)).length) { known = false; break; }
+        if (typed.has(term)) continue;
+        if (counts && kana(term)) {
+          if (!counts.has(term)) { known = false; break; }
+          estimate = Math.min(estimate, counts.get(term));
+        } else if (!(await this.source.expand(term, false)).length) { known = false; break; }
       }
-      if (!known) continue;
+      if (known) likely.push({ variant, terms, estimate });
+    }
+    likely.sort((a, b) => b.estimate - a.estimate || (a.variant < b.variant ? -1 : 1));
+    const candidates = [];
+    for (const { variant, terms } of likely.slice(0, KANA_VARIANTS)) {
       let docs = null;
       for (const term of terms) {
         await postingOf(term);
@@ -563,7 +587,7 @@ export class SearchIndex {
       if (docs && docs.size > typedCount) candidates.push({ terms, count: docs.size, variant });
     }
     candidates.sort((a, b) => b.count - a.count || (a.variant < b.variant ? -1 : 1));
-    return candidates.slice(0, TYPO_VARIANTS).map((c) => c.terms);
+    return candidates.map((c) => c.terms);
   }
 
   // Display records of numeric refs: {ref, url, title, category, categoryTitle, summary, translationKey, translations}.

@@ -91,7 +91,9 @@ export async function searchWithFallback(context, query) {
   const whole = clauses.filter((unit) => !unit.weak).length;
   const queryRuns = runs(query);
   const cjkQuery = queryRuns.some((run) => run.cjk);
-  if (results.length && best >= whole && !(cjkQuery && !CJK_LANGUAGES.has(context.lang))) return { clauses, groups };
+  // "Much better there" needs room: a typo or a prefix (0.75 of a word) is not a reason to load
+  // another language's index.
+  if (results.length && best >= whole * 0.75 && !(cjkQuery && !CJK_LANGUAGES.has(context.lang))) return { clauses, groups };
   for (const [code, name] of await languageNames(context)) {
     if (code === context.lang) continue;
     const theirScript = cjkQuery && CJK_LANGUAGES.has(code) && !CJK_LANGUAGES.has(context.lang);

@@ -14,6 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
+# In the test suite a template printing an undefined variable fails the build (kbgen's own
+# templates must never do it); users get a warning, or an error with --strict.
+os.environ.setdefault("KBGEN_STRICT_TEMPLATES", "1")
 SAMPLE_CONTENT = REPO / "content"
 SAMPLE_CONFIG = REPO / "kbgen.toml"
 

@@ -187,6 +187,27 @@ def test_runtime_ranks_like_the_independent_computation(corpus, lang, tmp_path):
         assert typos >= 3, "some queries should have needed typo variants"
 
 
+def test_field_vectors_of_zero_magnitude_score_like_lunr(corpus):
+    """lunr's similarity returns 0 when a field vector's magnitude is 0 (every value rounded to
+    0.000); the runtime only sums dot products, which are 0 there too. Force the case."""
+    tokenized = [tokenize_fields(doc) for doc in corpus["en"][:30]]
+    index = reference_index(tokenized)
+    for field_ref in ("title/0", "body/1", "title/2", "body/2"):
+        vector = index.field_vectors[field_ref]
+        vector.elements = [value if position % 2 == 0 else 0 for position, value in enumerate(vector.elements)]
+        vector._magnitude = 0
+    texts = [corpus["en"][n].title for n in range(3)] + ["ticket", "customer"]
+    units = [query_units(text) for text in texts]
+    answers = run_js({"lunr": index.serialize(), "queries": units, "withPlan": True})
+    for text, answer in zip(texts, answers):
+        got = [tuple(row) for row in answer["results"]]
+        clauses = [tuple(clause) for clause in answer["plan"]]
+        want = expected_ranking(index, answer["forms"], lunr_scores(index, clauses))
+        assert tie_groups_of(got) == tie_groups_of(want), text
+        for (_, score, *_), (_, lunr_score, *_) in zip(got, want):
+            assert score == pytest.approx(lunr_score, rel=1e-9, abs=1e-12)
+
+
 def test_lunr_json_and_shards_rank_alike(corpus, tmp_path):
     docs = corpus["en"][:80]
     tokenized = [tokenize_fields(doc) for doc in docs]

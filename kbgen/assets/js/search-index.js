@@ -299,6 +299,33 @@ class ShardedSource {
   }
 }
 
+// Orders hit positions by rank, then score, both descending, ties in hit order (what a stable
+// sort of result objects with a comparator gives), with the typed arrays' native sort: a
+// comparator called ~60,000 times was most of a common prefix's keystroke.
+function sortRanked(kept, ranks, scores) {
+  const byRank = new Map();
+  for (const h of kept) {
+    if (!byRank.has(ranks[h])) byRank.set(ranks[h], []);
+    byRank.get(ranks[h]).push(h);
+  }
+  let k = 0;
+  for (const rank of [...byRank.keys()].sort((a, b) => b - a)) {
+    const group = byRank.get(rank);
+    const keys = new Float64Array(group.length);
+    for (let i = 0; i < group.length; i += 1) keys[i] = -scores[group[i]];
+    const sorted = keys.slice().sort();
+    // Equal scores fill their run of `sorted` in hit order.
+    const used = new Int32Array(group.length);
+    const start = k;
+    for (let i = 0; i < group.length; i += 1) {
+      const first = lowerBound(sorted, keys[i]);
+      kept[start + first + used[first]] = group[i];
+      used[first] += 1;
+    }
+    k += group.length;
+  }
+}
+
 export class SearchIndex {
   constructor(source) {
     this.source = source;
@@ -473,43 +500,66 @@ export class SearchIndex {
       if (!form.terms.length) return 0;
       return form.any ? (found ? 1 : 0) : found / form.terms.length;
     };
-    const results = [];
-    for (const ref of hits) {
+    // Coverage, tier and rank per hit in typed arrays; result objects only for what is kept, and
+    // the sort compares numbers (a keystroke of a common prefix ranks thousands of documents).
+    const scored = plan.filter(({ unit }) => !unit.weak);
+    const coverages = new Float64Array(hits.length);
+    const tiers = new Uint8Array(hits.length);
+    let best = -Infinity;
+    for (let h = 0; h < hits.length; h += 1) {
+      const ref = hits[h];
       let coverage = 0;
       let wholeTitle = true;
-      for (const { unit, forms } of plan) {
-        if (unit.weak) continue;
-        let best = 0;
+      for (const { forms } of scored) {
+        let most = 0;
         let titled = false;
         for (const form of forms) {
-          best = Math.max(best, form.credit * share(form, form.found[ref]));
+          most = Math.max(most, form.credit * share(form, form.found[ref]));
           if (!form.typo && share(form, form.titled[ref]) === 1) titled = true;
         }
-        coverage += best;
+        coverage += most;
         wholeTitle = wholeTitle && titled;
       }
-      results.push({ ref, score: score[ref], coverage: Math.round(coverage * 4) / 4, tier: wholeTitle && leads[ref] ? 1 : 0 });
+      coverages[h] = Math.round(coverage * 4) / 4;
+      tiers[h] = wholeTitle && leads[ref] ? 1 : 0;
+      if (coverages[h] > best) best = coverages[h];
     }
     // A document that matches less than half of what the best one matches is noise (one bigram
     // of a Japanese sentence, one common word of a long question).
-    const best = Math.max(...results.map((r) => r.coverage));
-    const enough = Math.max(best, Math.min(1, plan.filter(({ unit }) => !unit.weak).length)) / 2;
-    for (const r of results) r.rank = r.tier * 1e6 + r.coverage * 4;
+    const enough = Math.max(best, Math.min(1, scored.length)) / 2;
+    const ranks = new Float64Array(hits.length);
+    const scores = new Float64Array(hits.length);
+    const kept = [];
+    for (let h = 0; h < hits.length; h += 1) {
+      if (!(tiers[h] || coverages[h] >= enough)) continue;
+      ranks[h] = tiers[h] * 1e6 + coverages[h] * 4;
+      scores[h] = score[hits[h]];
+      kept.push(h);
+    }
+    sortRanked(kept, ranks, scores);
+    const ranked = new Array(kept.length);
+    for (let k = 0; k < kept.length; k += 1) {
+      const h = kept[k];
+      ranked[k] = { ref: hits[h], score: scores[h], coverage: coverages[h], tier: tiers[h], rank: ranks[h] };
+    }
     const order = (a, b) => b.rank - a.rank || b.score - a.score;
-    const ranked = results.filter((r) => r.tier || r.coverage >= enough).sort(order);
     // A title that is the query comes first of all (tier 2). Only the first few results are
     // compared: their records are loaded to be shown anyway.
     const leading = ranked.slice(0, TITLE_CHECKS);
     if (leading.length > 1 && this.manifest) {
       const wanted = units.filter((unit) => !unit.weak && !unit.identifier).map((unit) => unit.word).join(' ');
       const docs = await this.documents(leading.map((r) => r.ref));
+      let promoted = false;
       docs.forEach((doc, i) => {
         if (titleKey(doc.title) === wanted) {
           leading[i].tier = 2;
           leading[i].rank += 1e6;
+          promoted = true;
         }
       });
-      ranked.sort(order);
+      // Promoted results only move up, so everything after the leading ones keeps its place:
+      // sorting the leading ones (stably) is the whole sort.
+      if (promoted) ranked.splice(0, leading.length, ...leading.sort(order));
     }
     return ranked;
   }

@@ -308,33 +308,6 @@ class ShardedSource {
   }
 }
 
-// Orders hit positions by rank, then score, both descending, ties in hit order (what a stable
-// sort of result objects with a comparator gives), with the typed arrays' native sort: a
-// comparator called ~60,000 times was most of a common prefix's keystroke.
-function sortRanked(kept, ranks, scores) {
-  const byRank = new Map();
-  for (const h of kept) {
-    if (!byRank.has(ranks[h])) byRank.set(ranks[h], []);
-    byRank.get(ranks[h]).push(h);
-  }
-  let k = 0;
-  for (const rank of [...byRank.keys()].sort((a, b) => b - a)) {
-    const group = byRank.get(rank);
-    const keys = new Float64Array(group.length);
-    for (let i = 0; i < group.length; i += 1) keys[i] = -scores[group[i]];
-    const sorted = keys.slice().sort();
-    // Equal scores fill their run of `sorted` in hit order.
-    const used = new Int32Array(group.length);
-    const start = k;
-    for (let i = 0; i < group.length; i += 1) {
-      const first = lowerBound(sorted, keys[i]);
-      kept[start + first + used[first]] = group[i];
-      used[first] += 1;
-    }
-    k += group.length;
-  }
-}
-
 export class SearchIndex {
   constructor(source) {
     this.source = source;
@@ -547,7 +520,8 @@ export class SearchIndex {
       scores[h] = score[hits[h]];
       kept.push(h);
     }
-    sortRanked(kept, ranks, scores);
+    // Rank, then score, ties in hit order (what the stable sort of result objects gave).
+    kept.sort((a, b) => ranks[b] - ranks[a] || scores[b] - scores[a] || a - b);
     const ranked = new Array(kept.length);
     for (let k = 0; k < kept.length; k += 1) {
       const h = kept[k];

@@ -125,14 +125,6 @@ export function scriptLoader(rootUrl) {
   };
 }
 
-// A word of one Latin letter or digit being typed ("export d") is not expanded as a prefix: it
-// would load and score every term starting with that letter (a tenth of the index) for one
-// keystroke, and one letter says too little to rank by (the UI does not search it alone either,
-// see worthSearching). Its exact form still counts; the next letter expands as usual.
-function oneLetter(prefix) {
-  return Array.from(prefix).length < 2 && /^[\p{Script=Latin}\p{N}]$/u.test(prefix);
-}
-
 // lunr's TokenSet.to_list order for the expansion of a prefix: edges are visited from the
 // largest character down, a word comes before its extensions. Matching it keeps equal-score
 // results in lunr's order.
@@ -154,9 +146,8 @@ function decodePosting(flat, fields) {
     const field = fields[flat[i]];
     const count = flat[i + 1];
     i += 2;
-    // Typed arrays: the postings of a common prefix hold tens of thousands of entries.
-    const docs = new Int32Array(count);
-    const values = new Float64Array(count);
+    const docs = new Array(count);
+    const values = new Array(count);
     let doc = 0;
     for (let n = 0; n < count; n += 1) {
       doc += flat[i];
@@ -284,7 +275,7 @@ class ShardedSource {
     for (const unit of units) {
       for (const form of unit.forms) {
         for (const term of form.terms) for (const p of this.shardPositions(term, false)) positions.add(p);
-        if (form.prefix && !oneLetter(form.prefix)) for (const p of this.shardPositions(form.prefix, true)) positions.add(p);
+        if (form.prefix) for (const p of this.shardPositions(form.prefix, true)) positions.add(p);
       }
     }
     await Promise.all([...positions].map((p) => this.shard(p)));
@@ -347,9 +338,7 @@ export class SearchIndex {
       const forms = [];
       for (const form of unit.forms) {
         let terms = form.terms;
-        if (form.prefix && oneLetter(form.prefix)) {
-          terms = [];
-        } else if (form.prefix) {
+        if (form.prefix) {
           terms = (await this.source.expand(form.prefix, true)).filter((term) => !exact.has(term));
           terms.sort(lunrExpansionOrder);
         }

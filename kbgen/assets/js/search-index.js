@@ -146,8 +146,9 @@ function decodePosting(flat, fields) {
     const field = fields[flat[i]];
     const count = flat[i + 1];
     i += 2;
-    const docs = new Array(count);
-    const values = new Array(count);
+    // Typed arrays: the postings of a common prefix hold tens of thousands of entries.
+    const docs = new Int32Array(count);
+    const values = new Float64Array(count);
     let doc = 0;
     for (let n = 0; n < count; n += 1) {
       doc += flat[i];

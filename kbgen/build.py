@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -239,10 +240,20 @@ def search_documents(site: Site) -> dict:
             fields = (article.ref, article.url, article.title, tuple(article.source.keywords),
                       article.source.description, tuple(body.headings), body.text, article.category.path,
                       category_title, summary, article.translation_group, lang)
-            digest = hashlib.sha256(repr(fields).encode()).hexdigest()[:20]
-            docs.append(SearchDoc(*fields, digest))
+            code = _code_text(body.html)
+            digest = hashlib.sha256(repr((fields, code)).encode()).hexdigest()[:20]
+            docs.append(SearchDoc(*fields, digest, code=code))
         documents[lang] = docs
     return documents
+
+
+_CODE_BLOCK = re.compile(r'<div class="highlight">(.*?)</div>', re.S)
+
+
+def _code_text(html: str) -> str:
+    """The text of an article's code blocks (the plain-text body leaves them out)."""
+    from .markdown_render import html_to_text
+    return "\n".join(html_to_text(block) for block in _CODE_BLOCK.findall(html))
 
 
 def _summary(text: str, length: int) -> str:

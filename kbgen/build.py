@@ -17,6 +17,7 @@ from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
 from .errors import ConfigError, Problem, Problems
 from .feeds import atom_feed, robots, sitemap
+from .site_headers import headers_file
 from .jsbundle import bundle
 from .render import Renderer, render_pages
 from .structure import Site, build_site
@@ -219,6 +220,8 @@ def add_site_files(site: Site, renderer: Renderer, output: Output) -> None:
         output.copy(url, config.content_dir / content_path, f"content/{content_path}")
     output.add("sitemap.xml", sitemap(site), "kbgen (sitemap)")
     output.add("robots.txt", robots(site), "kbgen (robots.txt)")
+    # security headers for static hosts that read a `_headers` file (same policy as `kbgen serve`)
+    output.add("_headers", headers_file(config.api_url), "kbgen (security headers)")
     for lang in site.languages:
         output.add(f"{lang}/feed.xml", atom_feed(site, lang, renderer.translators[lang]), f"kbgen ({lang} feed)")
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 EN_WORDS = ("ticket customer portal agent reply status invoice billing plan seat export import webhook "
@@ -98,7 +99,7 @@ def generate_corpus(root: Path, articles: int, seed: int = 1) -> dict:
     return {"articles": pairs * 2, "categories": len(categories), **counts}
 
 
-def _run_build(site: Path, output: Path, extra: list[str] = ()) -> tuple[float, int, dict]:
+def _run_build(site: Path, output: Path, extra: Sequence[str] = ()) -> tuple[float, int, dict]:
     report = site / "report.json"
     command = [sys.executable, "-m", "kbgen", "-C", str(site), "-q", "build", "--output", str(output),
                "--report", str(report), *extra]

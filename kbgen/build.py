@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ class BuildOptions:
     write: bool = True                 # False: `kbgen check` (validate only)
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     use_cache: bool = True
-    progress: object = None            # callable(stage: str, total: int) -> advance(n) or None
+    progress: Callable[[str, int | None], Callable[[int], object]] | None = None  # callable(stage: str, total: int) -> advance(n) or None
     in_place: bool = False             # update a folder only kbgen writes, file by file (kbgen serve)
     defer_search: bool = False         # pages first, search data afterwards via result.finish_search()
 
@@ -51,7 +52,7 @@ class BuildResult:
     files: int
     problems: list[Problem]
     timings: dict[str, float]
-    finish_search: object = None       # with defer_search: call to build and write the search data
+    finish_search: Callable[[], object] | None = None  # with defer_search: call to build and write the search data
 
     @property
     def warnings(self) -> list[Problem]:
@@ -208,6 +209,7 @@ def search_documents(site: Site) -> dict:
         docs = []
         for article in language.articles:
             body = article.source.body
+            assert body is not None  # articles are made from readable sources only
             category_title = " › ".join(c.title for c in article.category.ancestors()[1:] + [article.category]
                                         if c.path)
             summary = article.source.description or _summary(body.text, site.config.summary_length)

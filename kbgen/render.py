@@ -208,7 +208,7 @@ class Renderer:
             chain = category.ancestors() + ([category] if page.kind == "article" else [])
             breadcrumbs = [{"title": c.title if c.path else t("home"), "url": c.url} for c in chain]
         alternates, switcher = self._switcher(page, article, category)
-        canonical = config.absolute(url_path(page.context.get("target_url", page.url)))
+        canonical: str | None = config.absolute(url_path(page.context.get("target_url", page.url)))
         if page.kind == "404":
             # Served at whatever address was not found: it has no address of its own to claim.
             canonical, alternates = None, []
@@ -248,7 +248,7 @@ class Renderer:
     def _mounts(self, page: Page) -> dict:
         """What hooks need from the build; app pages (forum, tickets…) also get the KB's
         categories in tree order, so questions can be filed under them."""
-        mounts = {"lang": page.lang, "api": self.config.api_url, "audience": self.site.audience}
+        mounts: dict[str, object] = {"lang": page.lang, "api": self.config.api_url, "audience": self.site.audience}
         language = self.site.languages.get(page.lang)
         if page.kind == "app" and language is not None:
             mounts["categories"] = [{"path": c.path, "title": c.title, "depth": c.depth}
@@ -269,7 +269,7 @@ class Renderer:
                 cut = min((i for i in (target.find("?"), target.find("#")) if i >= 0), default=len(target))
                 return f'{attribute}="{rel(target[:cut])}{target[cut:]}"'
             target_path, _, anchor = value.split(":", 1)[1].partition("#")
-            link = next((l for l in article.source.body.links if l.target == target_path or l.raw.split("#")[0] == target_path), None)
+            link = next((l for l in (article.source.body.links if article.source.body else ()) if l.target == target_path or l.raw.split("#")[0] == target_path), None)
             if value.startswith(REF_PREFIX) and link is not None:
                 target_path = resolve_link_target(link, article.source.path, site.articles_by_source, site.excluded_sources)
             target = site.articles_by_source.get(target_path)
@@ -324,6 +324,7 @@ _rendered: dict[str, bytes] = {}
 
 
 def _render_index(index: int) -> bytes:
+    assert _worker_renderer is not None, "_init_worker runs first"
     return _worker_renderer.render(_worker_pages[index])
 
 

@@ -333,10 +333,11 @@ def _place_files(files: list[ContentFile], articles_by_source: dict[str, Article
     excluded_bundles = {s.path.rsplit("/", 1)[0] for s in excluded.values() if s.is_bundle}
     linked_by: dict[str, list[Article]] = {}
     for article in articles_by_source.values():
+        assert article.source.body is not None  # articles are made from readable sources only
         for link in article.source.body.links:
             if link.kind == "file":
                 linked_by.setdefault(link.target, []).append(article)
-    linked_by_excluded = {link.target for s in excluded.values() for link in s.body.links if link.kind == "file"}
+    linked_by_excluded = {link.target for s in excluded.values() if s.body for link in s.body.links if link.kind == "file"}
     # Plain (non-bundle) articles and left-out sources by folder, in content order, so a file
     # is matched against its neighbours only.
     plain_by_folder: dict[str, list[Article]] = {}
@@ -493,7 +494,7 @@ def _redirects(languages, url_owner: dict[str, str], problems: Problems) -> list
 
 
 def _check_links(articles_by_source, excluded, files, config: Config, problems: Problems, audience: str,
-                 internal_dirs: set[str] = frozenset(), unreadable: set[str] = frozenset()) -> None:
+                 internal_dirs: set[str], unreadable: set[str]) -> None:
     """Broken links and links from public articles into internal ones. A link to a file that
     could not be read is not reported: that file's own error is."""
     file_sources = {source for source, _ in files.values()}

@@ -14,7 +14,8 @@ def guest_ticket(client, subject="Help"):
 
 
 def test_inbox_filters_assign_and_internal_notes(api_client, make_user, api_settings):
-    agent, other = make_user("agent@example.com", role="agent"), make_user("admin@example.com", role="admin")
+    agent = make_user("agent@example.com", role="agent")
+    make_user("admin@example.com", role="admin")
     first, second = guest_ticket(api_client, "First"), guest_ticket(api_client, "Second")
     inbox = agent.get("/api/agent/tickets?status=new").json()
     assert inbox["total"] == 2

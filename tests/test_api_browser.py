@@ -1,7 +1,6 @@
 """The portal in real Chromium against one shared server (built site + API on one origin):
 ticket form with custom fields and an attachment, sign-in, ticket history, an agent replying,
 the customer seeing it, ratings, and the offline queue."""
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -193,7 +193,7 @@ def test_accept_is_atomic(api_client, make_user, agent):
         barrier = threading.Barrier(len(agents))
         results = []
 
-        def take(client):
+        def take(client, chat=chat, barrier=barrier, results=results):
             barrier.wait()
             results.append(client.post(f"/api/agent/chat/chats/{chat['id']}/accept").status_code)
 

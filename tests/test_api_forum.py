@@ -108,7 +108,7 @@ def test_lists_filter_by_category_answered_search_sort_and_pages(api_client, mak
     alice, bob = make_user("alice@example.com"), make_user("bob@example.com")
     billing = ask(alice, "Invoice address", "Where do I change it?", "billing")
     sub = ask(alice, "Refund timing", "How long do refunds take?", "billing/refunds")
-    tickets = ask(alice, "Ticket tags", "Can tags be colored?", "ticket-system")
+    ask(alice, "Ticket tags", "Can tags be colored?", "ticket-system")
     ask(alice, "日本語の質問", "請求書について", "billing", lang="ja")
     answer(bob, billing["id"])
     answer(bob, sub["id"])
@@ -197,7 +197,7 @@ def test_staff_hide_delete_lock_pin_and_edit(api_client, make_user, community):
     agent.patch(f"/api/agent/forum/topics/{topic['id']}", json={"status": "hidden"})
     assert api_client.get(f"/api/forum/topics/{topic['id']}").status_code == 404
     assert alice.get(f"/api/forum/topics/{topic['id']}").status_code == 404
-    assert agent.get(f"/api/agent/forum/topics?status=hidden").json()["topics"][0]["id"] == topic["id"]
+    assert agent.get("/api/agent/forum/topics?status=hidden").json()["topics"][0]["id"] == topic["id"]
     assert agent.delete(f"/api/agent/forum/topics/{topic['id']}").status_code == 204
     assert agent.get(f"/api/agent/forum/topics/{topic['id']}").status_code == 404
     answers = agent.get(f"/api/agent/forum/topics/{old['id']}").json()["answers"]

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Under CI=true a skipped test fails (tests/ci_strict.py).
-pytest_plugins = ["ci_strict"]
+# ci_strict: under CI=true a skipped test fails; api_fixtures: the API's database, app and clients.
+pytest_plugins = ["ci_strict", "api_fixtures"]
 SAMPLE_CONTENT = REPO / "content"
 SAMPLE_CONFIG = REPO / "kbgen.toml"
 

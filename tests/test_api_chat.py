@@ -9,13 +9,12 @@ import httpx
 import pytest
 
 from kbgen.api.db import utcnow
-from kbgen.api.devserver import ServerThread
+from live_server import ServerThread
 from kbgen.api.features.chat_models import ChatSession
 from kbgen.api.features.chat_settings import ChatSettings, parse_chat_settings
 from kbgen.api.mailer import read_outbox
 from kbgen.api.settings import Rate, SettingsError
-from kbgen.api.testing import *  # noqa: F401,F403
-from kbgen.api.testing import settings_for_tests
+from api_fixtures import settings_for_tests
 
 CHAT_TOML = """
 [chat]

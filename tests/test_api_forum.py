@@ -8,7 +8,6 @@ from sqlalchemy import update
 from kbgen.api.db import utcnow
 from kbgen.api.models import User
 from kbgen.api.settings import Rate
-from kbgen.api.testing import *  # noqa: F401,F403
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from sqlalchemy import inspect, text
 
 from kbgen.api.db import make_engine
 from kbgen.api.migrate import pending_revisions, schema_differences, upgrade
-from kbgen.api.testing import *  # noqa: F401,F403
 
 
 def test_migrations_match_the_models(api_db_url):

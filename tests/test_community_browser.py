@@ -14,14 +14,14 @@ from sqlalchemy import select, update
 from conftest import build_site, copy_sample, read
 from kbgen.api.app import create_app
 from kbgen.api.db import utcnow
-from kbgen.api.devserver import ServerThread, site_with_api
+from live_server import ServerThread, site_with_api
 from kbgen.api.features.feedback_models import FeedbackIdea
 from kbgen.api.features.forum_models import ForumAnswer, ForumTopic
 from kbgen.api.mailer import read_outbox
 from kbgen.api.models import User
 from kbgen.api.security import hash_password
 from kbgen.api.settings import Rate
-from kbgen.api.testing import PASSWORD, settings_for_tests
+from api_fixtures import PASSWORD, settings_for_tests
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent

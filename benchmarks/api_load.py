@@ -3,7 +3,9 @@ loopback for a fixed time, on SQLite and/or PostgreSQL. Reports requests/s and l
 percentiles, and checks that every accepted submission is stored exactly once (resends with the
 same Idempotency-Key included).
 
-    python -m kbgen.api.benchmark --clients 16 --seconds 15 [--postgres postgresql://user@host/db]
+    python benchmarks/api_load.py --clients 16 --seconds 15 [--postgres postgresql://user@host/db]
+
+Needs the test extras (httpx): pip install -e '.[test]'.
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from .devserver import free_port
-from .testing import drop_postgres_schema, fresh_postgres_schema
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from live_server import drop_postgres_schema, free_port, fresh_postgres_schema  # noqa: E402
 
 RESEND_EVERY = 5          # every 5th ticket is sent twice with the same key, like an offline resend
 

@@ -1,6 +1,9 @@
 """The `[api]` and `[tickets]` sections of kbgen.toml, validated into `Settings`.
 
-Every error names the file and the key so a site owner can fix the config without reading code.
+Every error names the file, the key and (when read from a file) the line, so a site owner can fix
+the config without reading code. All problems of the file are reported together; values have
+strict types (`cookie_secure = "no"` is an error, not True); an unknown key is a warning, so a
+misspelt `databse_url` is noticed instead of silently falling back to SQLite.
 """
 from __future__ import annotations
 
@@ -24,7 +27,23 @@ PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 class SettingsError(click.ClickException):
-    """A bad value in kbgen.toml; the message names the file and key."""
+    """A bad value in kbgen.toml; the message names the file and key (`problems`: each of them)."""
+
+    def __init__(self, message: str, key: str | None = None, detail: str | None = None, problems: tuple = ()):
+        super().__init__(message)
+        self.key = key
+        self.detail = detail if detail is not None else message
+        self.problems = problems
+
+
+# Every key each table may hold; anything else is warned about (see `_warn_unknown`).
+API_KEYS = frozenset({"url", "database_url", "data_dir", "secret_key", "public_url", "site_root", "allowed_origins",
+                      "cookie_secure", "session_days", "reset_minutes", "max_json_kb", "rate_limits", "smtp",
+                      "internal_site", "trust_proxy"})
+SMTP_KEYS = frozenset({"host", "port", "username", "password_env", "starttls", "sender"})
+TICKET_KEYS = frozenset({"departments", "fields", "max_file_mb", "max_total_mb", "max_files", "allowed_types"})
+TICKET_FIELD_KEYS = frozenset({"name", "type", "required", "label", "options", "max_length", "departments"})
+DEPARTMENT_KEYS = frozenset({"id", "label"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,7 @@ class Settings:
     languages: tuple[str, ...] = ("en", "ja")
     trust_proxy: bool = False           # honour X-Forwarded-For for per-IP limits
     source: str = "kbgen.toml"
+    warnings: tuple[str, ...] = ()      # unknown keys, "file: [key] unknown option, ignored"
 
     @property
     def outbox_dir(self) -> Path:
@@ -135,7 +155,32 @@ def default_ticket_settings() -> TicketSettings:
 
 
 def _fail(source: str, key: str, message: str) -> SettingsError:
-    return SettingsError(f"{source}: [{key}] {message}")
+    return SettingsError(f"{source}: [{key}] {message}", key, message)
+
+
+def _bool(table: dict, key: str, default: bool, source: str, section: str) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise _fail(source, f"{section}.{key}", f"must be true or false (got {value!r})")
+    return value
+
+
+def _unknown_keys(table, known: frozenset[str], prefix: str) -> list[str]:
+    """Dotted names of the keys of `table` that are not in `known`."""
+    return [f"{prefix}.{key}" for key in sorted(set(table) - known)] if isinstance(table, dict) else []
+
+
+def unknown_key_warnings(raw: dict) -> list[str]:
+    """Every key of [api], [api.smtp], [tickets] and its departments and fields that nothing reads."""
+    api = raw.get("api") if isinstance(raw.get("api"), dict) else {}
+    tickets = raw.get("tickets") if isinstance(raw.get("tickets"), dict) else {}
+    keys = _unknown_keys(api, API_KEYS, "api") + _unknown_keys(api.get("smtp"), SMTP_KEYS, "api.smtp")
+    keys += _unknown_keys(tickets, TICKET_KEYS, "tickets")
+    for name, known in (("departments", DEPARTMENT_KEYS), ("fields", TICKET_FIELD_KEYS)):
+        items = tickets.get(name)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            keys += _unknown_keys(item, known, f"tickets.{name}[{index}]")
+    return keys
 
 
 def _labels(value, source: str, key: str, languages) -> dict[str, str]:
@@ -180,7 +225,7 @@ def _parse_smtp(table, source: str) -> SmtpSettings | None:
         port=_int(table, "port", 587, source, "api.smtp", 1),
         username=str(table.get("username", "")),
         password=password,
-        starttls=bool(table.get("starttls", True)),
+        starttls=_bool(table, "starttls", True, source, "api.smtp"),
         sender=str(table.get("sender", "support@localhost")),
     )
 
@@ -227,7 +272,7 @@ def parse_tickets(table, source: str, languages) -> TicketSettings:
         if not isinstance(only, list) or any(d not in {dep.id for dep in departments} for d in only):
             raise _fail(source, f"{key}.departments", "must list ids declared in [[tickets.departments]]")
         fields.append(TicketField(
-            name=name, type=kind, required=bool(item.get("required", False)),
+            name=name, type=kind, required=_bool(item, "required", False, source, key),
             labels=_labels(item.get("label", name), source, f"{key}.label", languages),
             options=options, max_length=_int(item, "max_length", 2000, source, key, 1), departments=tuple(only),
         ))
@@ -262,16 +307,73 @@ def _secret_key(api: dict, data_dir: Path) -> str:
     return key
 
 
-def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | None = None) -> Settings:
+def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | None = None, *,
+                       text: str | None = None, check_only: bool = False) -> Settings:
+    """`text` (the file as read) lets messages name the line; `check_only` (kbgen check) never
+    writes the development secret key."""
     base_dir = base_dir or Path.cwd()
+    errors: list[SettingsError] = []
+
+    def attempt(parse: Callable[[], T], default: T) -> T:
+        # each value on its own, so one mistake does not hide the next
+        try:
+            return parse()
+        except SettingsError as error:
+            errors.append(error)
+            return default
+
     api = raw.get("api", {}) or {}
     if not isinstance(api, dict):
-        raise _fail(source, "api", "must be a table")
+        errors.append(_fail(source, "api", "must be a table"))
+        api = {}
     languages = tuple(raw.get("languages", {}).keys()) if isinstance(raw.get("languages"), dict) else ("en", "ja")
     languages = languages or ("en", "ja")
     data_dir = Path(os.environ.get("KBGEN_DATA_DIR") or api.get("data_dir", "var/api"))
     if not data_dir.is_absolute():
         data_dir = base_dir / data_dir
+    database_url = attempt(lambda: _database_url(api, data_dir, source), f"sqlite:///{data_dir / 'kbgen.sqlite3'}")
+    public_url = str(api.get("public_url", "http://127.0.0.1:8000")).rstrip("/")
+    origins = api.get("allowed_origins", [])
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        errors.append(_fail(source, "api.allowed_origins", 'must be a list of origins such as ["https://help.example.com"]'))
+        origins = []
+    internal = api.get("internal_site")
+    settings = Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key="" if check_only else _secret_key(api, data_dir),
+        public_url=public_url,
+        site_root=str(api.get("site_root", "/")),
+        allowed_origins=tuple(o.rstrip("/") for o in origins) + (origin_of(public_url),),
+        cookie_secure=attempt(lambda: _bool(api, "cookie_secure", public_url.startswith("https://"), source, "api"), True),
+        session_days=attempt(lambda: _int(api, "session_days", 30, source, "api", 1), 30),
+        reset_minutes=attempt(lambda: _int(api, "reset_minutes", 60, source, "api", 5), 60),
+        max_json_bytes=attempt(lambda: _int(api, "max_json_kb", 256, source, "api", 4), 256) * 1024,
+        rates=attempt(lambda: _parse_rates(api.get("rate_limits", {}), source), {}),
+        smtp=attempt(lambda: _parse_smtp(api.get("smtp"), source), None),
+        tickets=attempt(lambda: parse_tickets(raw.get("tickets"), source, languages), default_ticket_settings()),
+        internal_site=(base_dir / internal) if internal else None,
+        languages=languages,
+        trust_proxy=attempt(lambda: _bool(api, "trust_proxy", False, source, "api"), False),
+        source=source,
+        warnings=tuple(_located(source, key, "unknown option, ignored (check its spelling in docs/API.md)", text)
+                       for key in unknown_key_warnings(raw)),
+    )
+    if errors:
+        lines = tuple(_located(source, e.key, e.detail, text) if e.key else e.message for e in errors)
+        raise SettingsError("\n".join(lines), errors[0].key, errors[0].detail, problems=tuple(errors))
+    return settings
+
+
+def _located(source: str, key: str, message: str, text: str | None) -> str:
+    """`file:line: [key] message`: the line where `key` is set, when the file's text is known."""
+    from ..config import key_line
+
+    line = key_line(text, key) if text else None
+    return f"{source}{f':{line}' if line else ''}: [{key}] {message}"
+
+
+def _database_url(api: dict, data_dir: Path, source: str) -> str:
     database_url = os.environ.get("KBGEN_DATABASE_URL") or api.get("database_url") or ""
     if not isinstance(database_url, str):
         raise _fail(source, "api.database_url", "must be a string such as postgresql+psycopg://user@host/db")
@@ -281,30 +383,7 @@ def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | N
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
     if not (database_url.startswith("sqlite") or database_url.startswith("postgresql+psycopg")):
         raise _fail(source, "api.database_url", "must be a sqlite:/// or postgresql:// URL")
-    public_url = str(api.get("public_url", "http://127.0.0.1:8000")).rstrip("/")
-    origins = api.get("allowed_origins", [])
-    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
-        raise _fail(source, "api.allowed_origins", 'must be a list of origins such as ["https://help.example.com"]')
-    internal = api.get("internal_site")
-    return Settings(
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=_secret_key(api, data_dir),
-        public_url=public_url,
-        site_root=str(api.get("site_root", "/")),
-        allowed_origins=tuple(o.rstrip("/") for o in origins) + (origin_of(public_url),),
-        cookie_secure=bool(api.get("cookie_secure", public_url.startswith("https://"))),
-        session_days=_int(api, "session_days", 30, source, "api", 1),
-        reset_minutes=_int(api, "reset_minutes", 60, source, "api", 5),
-        max_json_bytes=_int(api, "max_json_kb", 256, source, "api", 4) * 1024,
-        rates=_parse_rates(api.get("rate_limits", {}), source),
-        smtp=_parse_smtp(api.get("smtp"), source),
-        tickets=parse_tickets(raw.get("tickets"), source, languages),
-        internal_site=(base_dir / internal) if internal else None,
-        languages=languages,
-        trust_proxy=bool(api.get("trust_proxy", False)),
-        source=source,
-    )
+    return database_url
 
 
 def origin_of(url: str) -> str:
@@ -320,7 +399,11 @@ def load_settings(config_path: str | Path = "kbgen.toml", development: bool = Fa
         path = path / "kbgen.toml"
     if not path.exists():
         return settings_from_dict({}, source=str(path), base_dir=path.parent.resolve())
-    return settings_from_dict(_read_toml(path), source=str(path), base_dir=path.parent.resolve())
+    text = path.read_text(encoding="utf-8")
+    settings = settings_from_dict(_read_toml(path), source=str(path), base_dir=path.parent.resolve(), text=text)
+    for warning in settings.warnings:
+        click.secho(f"warning: {warning}", err=True, fg="yellow")
+    return settings
 
 
 def _read_toml(path: Path) -> dict:

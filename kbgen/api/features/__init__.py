@@ -8,7 +8,10 @@ Imported inside the functions, so importing this package stays cheap.
 """
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # the builder imports chat_settings from here without the API installed
+    from fastapi import APIRouter
 
 
 def api_routers() -> list[APIRouter]:

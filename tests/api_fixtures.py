@@ -26,6 +26,10 @@ PASSWORD = "correct horse battery"
 def settings_for_tests(tmp_path: Path, database_url: str, **overrides) -> Settings:
     raw = {"api": {"database_url": database_url, "data_dir": str(tmp_path / "api-data"),
                    "secret_key": "test-secret-" + secrets.token_hex(8), "public_url": TEST_ORIGIN}}
+    source = overrides.get("source")
+    if source and Path(source).is_file():   # a real kbgen.toml: its sections, as a start-up reads them
+        import tomllib
+        raw.update({k: v for k, v in tomllib.loads(Path(source).read_text(encoding="utf-8")).items() if k != "api"})
     raw.update(overrides.pop("raw", {}))
     previous = os.environ.pop("KBGEN_DATABASE_URL", None)
     try:
@@ -34,6 +38,16 @@ def settings_for_tests(tmp_path: Path, database_url: str, **overrides) -> Settin
         if previous is not None:
             os.environ["KBGEN_DATABASE_URL"] = previous
     return settings.with_overrides(**overrides) if overrides else settings
+
+
+def reconfigure(app, path: Path, text: str) -> None:
+    """Writes `text` to `path` (a kbgen.toml) and gives `app` settings read from it, as restarting
+    the API would: settings are read once per start, never per request."""
+    import tomllib
+
+    path.write_text(text, encoding="utf-8")
+    state = app.state.kb
+    state.settings = state.settings.with_overrides(source=str(path), raw={**state.settings.raw, **tomllib.loads(text)})
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from api_fixtures import reconfigure
+
 from kbgen.api.db import utcnow
 from kbgen.api.models import User
 from kbgen.api.settings import Rate
@@ -19,9 +21,7 @@ def community(api_app, tmp_path):
             lines.append(f"[{section}]")
             lines += [f"{key} = {value!r}" for key, value in values.items()]
         path = tmp_path / "community.toml"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        state = api_app.state.kb
-        state.settings = state.settings.with_overrides(source=str(path))
+        reconfigure(api_app, path, "\n".join(lines) + "\n")
     configure(forum={"moderate_first_posts": 0})
     return configure
 

@@ -13,7 +13,8 @@ import secrets
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, TypeVar
+from collections.abc import Mapping
+from typing import Any, Callable, TypeVar
 
 import click
 
@@ -117,6 +118,8 @@ class Settings:
     trust_proxy: bool = False           # honour X-Forwarded-For for per-IP limits
     source: str = "kbgen.toml"
     warnings: tuple[str, ...] = ()      # unknown keys, "file: [key] unknown option, ignored"
+    # the whole kbgen.toml as read at start-up; [chat], [forum]… are parsed from it once (`section`)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def outbox_dir(self) -> Path:
@@ -136,6 +139,14 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+    def section(self, name: str, parse: Callable[[], T]) -> T:
+        """`parse()` of one section, once for these settings: read once per start, never per request.
+        (A new Settings, e.g. from with_overrides, parses again; a failed parse is not kept.)"""
+        parsed = self.__dict__.setdefault("_sections", {})
+        if name not in parsed:
+            parsed[name] = parse()
+        return parsed[name]
 
 
 DEFAULT_RATES = {
@@ -356,6 +367,7 @@ def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | N
         languages=languages,
         trust_proxy=attempt(lambda: _bool(api, "trust_proxy", False, source, "api"), False),
         source=source,
+        raw=raw,
         warnings=tuple(_located(source, key, "unknown option, ignored (check its spelling in docs/API.md)", text)
                        for key in unknown_key_warnings(raw)),
     )
@@ -413,23 +425,10 @@ def _read_toml(path: Path) -> dict:
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
 
 
-_section_cache: dict[tuple[str, str, int], tuple[int, object]] = {}
-
-
 def live_section(settings: Settings, name: str, parse: Callable[[dict, str], T], default: T) -> T:
-    """`parse(toml, source)` of the kbgen.toml these settings came from, as it is now: sections such as
-    [chat] or [forum] apply without a restart, yet the file is re-read and re-parsed only when its
-    modification time changes. `default` when the file is missing."""
-    path = Path(settings.source)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
+    """`parse(toml, source)` of the kbgen.toml these settings were read from at start-up, parsed
+    once per Settings object (no re-reading per request; a restart applies an edit). `default`
+    when there was no file."""
+    if not settings.raw:
         return default
-    # keyed by the settings object too: a parser may read other settings (e.g. languages)
-    key = (str(path.resolve()), name, id(settings))
-    cached = _section_cache.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    parsed = parse(_read_toml(path), str(path))
-    _section_cache[key] = (stamp, parsed)
-    return parsed
+    return settings.section(name, lambda: parse(dict(settings.raw), settings.source))

@@ -74,7 +74,7 @@ def parse_community_settings(raw: dict, source: str = "kbgen.toml") -> Community
 
 
 def community_settings(settings: Settings) -> CommunitySettings:
-    """The community settings of the kbgen.toml these API settings came from (re-read when it changes)."""
+    """The community settings of the kbgen.toml these API settings came from (parsed once per start)."""
     return live_section(settings, "community", parse_community_settings, CommunitySettings())
 
 

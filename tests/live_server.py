@@ -12,13 +12,14 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from starlette.staticfiles import StaticFiles
+
+from kbgen.sitefiles import static_app
 
 API_PREFIXES = ("/api", "/agent", "/internal")
 
 
 def site_with_api(api_app, site_dir: Path | None):
-    static = StaticFiles(directory=site_dir, html=True) if site_dir else None
+    static = static_app(site_dir) if site_dir else None
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan" or static is None or scope.get("path", "").startswith(API_PREFIXES):

@@ -20,7 +20,7 @@ import click
 from .build import BuildOptions, build
 from .config import load_config
 from .errors import KbgenError
-from .sitefiles import lookup, media_type
+from .sitefiles import lookup, media_type, no_lifespan
 
 RELOAD_PATH = "/__kbgen/reload"
 RELOAD_SCRIPT = (
@@ -99,12 +99,7 @@ class DevApp:
         if scope["type"] == "lifespan":
             if self.api_app is not None:
                 return await self.api_app(scope, receive, send)
-            message = await receive()
-            while message["type"] != "lifespan.shutdown":
-                await send({"type": message["type"] + ".complete"})
-                message = await receive()
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+            return await no_lifespan(receive, send)
         path = scope.get("path", "/")
         if self.api_app is not None and path.startswith(("/api", "/agent", "/internal")):
             return await self.api_app(scope, receive, send)

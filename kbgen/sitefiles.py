@@ -56,17 +56,21 @@ def lookup(root: Path, url_path: str) -> Found:
     return Found(404, missing if missing.is_file() else None)
 
 
+async def no_lifespan(receive, send) -> None:
+    """Answers the ASGI lifespan protocol for an app with nothing to start or stop."""
+    message = await receive()
+    while message["type"] != "lifespan.shutdown":
+        await send({"type": message["type"] + ".complete"})
+        message = await receive()
+    await send({"type": "lifespan.shutdown.complete"})
+
+
 def static_app(root: Path, *, cache_control: str = "no-store"):
     """An ASGI app serving `root` as a static host does (index.html, 404.html, redirects to a slash)."""
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
-            message = await receive()
-            while message["type"] != "lifespan.shutdown":
-                await send({"type": message["type"] + ".complete"})
-                message = await receive()
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+            return await no_lifespan(receive, send)
         if scope["type"] != "http":
             return
         found = lookup(Path(root), scope.get("raw_path", b"").decode("latin-1").split("?")[0] or scope["path"])

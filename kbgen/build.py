@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
-from .errors import ConfigError, Problem, Problems
+from .errors import ConfigError, KbgenError, Problem, Problems
 from .feeds import atom_feed, robots, sitemap
 from .jsbundle import bundle
 from .render import Renderer, render_pages
@@ -232,17 +232,20 @@ def _summary(text: str, length: int) -> str:
 
 def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | None,
                service_worker: bool = True) -> None:
+    """The search files; `cache_dir` is the search cache itself (.kbgen-cache/search)."""
     try:
         from .search import build_search, build_service_worker
-    except ImportError:  # the search package is optional while it is being developed
-        return
+    except ImportError as error:
+        # a site without search must never be published in silence (a broken lunr install)
+        raise KbgenError(f"the search index cannot be built: {error}\n"
+                         "    → reinstall kbgen and its dependencies: pip install --force-reinstall kbgen") from error
     config = site.config
     widgets = {name: {"language": w.language, "categories": w.categories, "title": w.title,
                       "max_results": w.max_results} for name, w in config.widgets.items()}
     files = build_search(search_documents(site),
                          languages={code: lang.name for code, lang in config.languages.items()},
                          widgets=widgets, site_url=config.base_url,
-                         cache_dir=(cache_dir / "search") if cache_dir else None, workers=workers)
+                         cache_dir=cache_dir, workers=workers)
     for path, data in sorted(files.items()):
         output.add(path, data, "kbgen (search data)")
     if not service_worker:

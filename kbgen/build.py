@@ -9,6 +9,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ class BuildOptions:
     write: bool = True                 # False: `kbgen check` (validate only)
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     use_cache: bool = True
-    progress: Callable[[str, int | None], Callable[[int], object]] | None = None  # callable(stage: str, total: int) -> advance(n) or None
+    progress: Callable[[str, int | None], Any] | None = None  # callable(stage, total | None) -> advance(n) with .close(), or None
     in_place: bool = False             # update a folder only kbgen writes, file by file (kbgen serve)
     defer_search: bool = False         # pages first, search data afterwards via result.finish_search()
 
@@ -82,6 +83,24 @@ class _Stopwatch:
             self.timings[name] = time.perf_counter() - start
 
 
+@contextmanager
+def _progress(options: BuildOptions, label: str):
+    """Yields ``start(total) -> advance(n)`` (or None); what it started ends with the stage.
+    ``total=None``: a stage that cannot count its work shows the time it takes instead."""
+    displays = []
+
+    def start(total: int | None):
+        display = options.progress(label, total) if options.progress else None
+        if display is not None:
+            displays.append(display)
+        return display
+    try:
+        yield start
+    finally:
+        for display in displays:
+            display.close()
+
+
 def build(root: Path | str = ".", options: BuildOptions | None = None, config: Config | None = None) -> BuildResult:
     options = options or BuildOptions()
     clock = _Stopwatch()
@@ -97,14 +116,17 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
         except ConfigError as error:
             problems.extend(error.problems)
 
-    with clock.stage("content"):
-        advance = options.progress("Reading content", None) if options.progress else None
+    with clock.stage("content"), _progress(options, "Reading content") as start:
         content = load_content(config.content_dir, config.languages,
                                cache_dir=config.cache_dir if options.use_cache else None,
-                               workers=options.workers, progress=advance)
+                               workers=options.workers, progress=start,
+                               markdown_extensions=tuple(config.markdown_extensions),
+                               markdown_extension_configs=config.markdown_extension_configs,
+                               hugo_config=config.path.name != "kbgen.toml")
         problems.extend(content.problems)
 
-    with clock.stage("structure"):
+    with clock.stage("structure"), _progress(options, "Building the site structure") as start:
+        start(None)
         site, structure_problems = build_site(config, content, audience=options.audience, drafts=options.drafts)
         problems.extend(structure_problems.items)
         problems.extend(widget_problems(site))
@@ -121,11 +143,10 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     previous = PreviousOutput(target, config.cache_dir) if target is not None and options.use_cache else None
 
     output = Output()
-    with clock.stage("render"):
-        pages = sum(1 for _ in site.all_articles())
-        advance = options.progress("Rendering pages", pages) if options.progress else None
-        renderer = render_pages(site, output, workers=options.workers, progress=advance, previous=previous)
+    with clock.stage("render"), _progress(options, "Rendering pages") as start:
+        renderer = render_pages(site, output, workers=options.workers, progress=start, previous=previous)
         add_site_files(site, renderer, output)
+        problems.extend(renderer.problems)  # template mistakes (an undefined variable), by template and line
 
     search_cache = config.cache_dir / "search" if options.use_cache else None
     finish_search = None
@@ -134,12 +155,14 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
             output.add(path, data, "kbgen (search data of the previous build)")
         finish_search = _deferred_search(site, target, options.workers, search_cache)
     else:
-        with clock.stage("search"):
+        with clock.stage("search"), _progress(options, "Building search data") as start:
+            start(None)
             add_search(site, output, workers=options.workers, cache_dir=search_cache)
 
     problems.raise_if_errors(options.strict)
     if target is not None:
-        with clock.stage("write"):
+        with clock.stage("write"), _progress(options, "Writing the site") as start:
+            start(None)
             output.commit(target, in_place=options.in_place)
             if previous is not None:
                 previous.save(output.fingerprints)

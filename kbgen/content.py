@@ -27,8 +27,11 @@ from .ui_strings import fingerprint as ui_fingerprint
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 KNOWN_FIELDS = {
     "title", "date", "lastmod", "draft", "translationkey", "description", "keywords",
-    "category", "weight", "aliases", "slug", "internal", "url",
+    "category", "weight", "aliases", "slug", "internal", "url", "headless", "build", "_build",
 }
+# Fields whose line a message may need to name later (a URL clash, a category that names nothing).
+LOCATED_FIELDS = ("title", "url", "slug", "category", "translationkey", "aliases")
+_FIRST_HEADING = re.compile(r"\A\s*#[ \t]+(.+?)[ \t#]*$|\A\s*(\S[^\n]*)\n=+[ \t]*$", re.M)
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".gitkeep"}
 
 
@@ -54,6 +57,8 @@ class Source:
     aliases: list[str] = field(default_factory=list)
     slug: str | None = None
     url: str | None = None
+    headless: bool = False        # not a page: `headless: true`, `build.render: never`, or under a _folder
+    field_lines: dict[str, int] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     body: RenderedMarkdown | None = None
     body_line: int = 1
@@ -165,6 +170,40 @@ def _field_line(raw_text: str, key: str) -> int | None:
     return raw_text[: match.start()].count("\n") + 1 if match else None
 
 
+def _is_headless(path: str, lowered: dict) -> bool:
+    """Hugo's ways of keeping a file out of the pages: `headless: true`, `build.render: never`
+    (or the older `_build.render: false`); and folders named _something hold fragments."""
+    if any(part.startswith("_") for part in path.split("/")[1:-1]):
+        return True
+    if lowered.get("headless") is True:
+        return True
+    for key in ("build", "_build"):
+        options = lowered.get(key)
+        if isinstance(options, dict):
+            render = {str(k).lower(): v for k, v in options.items()}.get("render")
+            if render in ("never", False, "false"):
+                return True
+    return False
+
+
+def _first_heading(body: str) -> str | None:
+    fence = None
+    for line in body.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            fence = None if fence and stripped.startswith(fence) else fence or stripped[:3]
+        elif fence is None and line.startswith("# ") and line[2:].strip(" #"):
+            return line[2:].strip(" #")
+    return None
+
+
+def _title_from_name(path: str) -> str:
+    parts = path.split("/")
+    stem = parts[-2] if parts[-1].rsplit(".", 1)[0] == "index" and len(parts) > 2 else parts[-1].rsplit(".", 1)[0]
+    text = stem.replace("-", " ").replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else stem
+
+
 def parse_source(path: str, data: bytes) -> Source:
     """Everything about one Markdown file that does not depend on other files."""
     lang = path.split("/", 1)[0]
@@ -194,7 +233,7 @@ def parse_source(path: str, data: bytes) -> Source:
 
     def take(key: str, kinds: tuple, default=None):
         value = lowered.get(key, default)
-        if value is default:
+        if value is default or value is None:  # `draft:` with nothing after it means "not set", as in Hugo
             return default
         if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
             expected = " or ".join(k.__name__.replace("str", "text") for k in kinds)
@@ -204,12 +243,31 @@ def parse_source(path: str, data: bytes) -> Source:
             return default
         return value
 
+    for key in LOCATED_FIELDS:
+        found = _field_line(text, key) if key in lowered else None
+        if found:
+            source.field_lines[key] = found
+    source.headless = _is_headless(path, lowered)
     title = take("title", (str, int, float))
     if title is None or not str(title).strip():
-        if not source.is_section:
-            problem("is required: every article needs a title", 1, "title",
-                    'add `title: "…"` to the front matter')
         source.title = ""
+        if not source.is_section and not source.headless:
+            # As MkDocs: the first top-level heading, else (as Hugo, which needs none) the file name.
+            heading = _FIRST_HEADING.match(body)
+            later = None if heading else _first_heading(body)
+            if heading:  # the page's own title: shown once, as the title
+                source.title = (heading.group(1) or heading.group(2)).strip()
+                body_line += body[: heading.end()].count("\n")
+                body = body[heading.end():]
+                how = "its first heading"
+            elif later:
+                source.title, how = later, "its first heading"
+            else:
+                source.title = _title_from_name(path)
+                how = "its file name"
+            source.problems.append(Problem(f"content/{path}", None, "title",
+                                           f"no title in the front matter: {how} gives {source.title!r}",
+                                           'add `title: "…"` to choose another', "info"))
     else:
         source.title = str(title).strip()
     for key in ("date", "lastmod"):
@@ -224,7 +282,9 @@ def parse_source(path: str, data: bytes) -> Source:
     source.description = str(take("description", (str,), "") or "").strip()
     keywords = take("keywords", (list, str), [])
     source.keywords = [k.strip() for k in keywords.split(",")] if isinstance(keywords, str) else [str(k) for k in keywords]
-    category = take("category", (str,))
+    category = take("category", (str, list))
+    if isinstance(category, list):  # a list, as Hugo taxonomies are written: the first one files the article
+        category = next((str(c) for c in category if str(c).strip()), None)
     source.category = category.strip().strip("/") if category else None
     source.weight = int(take("weight", (int,), 0))
     aliases = take("aliases", (list, str), [])
@@ -242,18 +302,31 @@ def parse_source(path: str, data: bytes) -> Source:
     return source
 
 
-_renderer: MarkdownRenderer | None = None
+def _has_errors(source: Source) -> bool:
+    return any(p.severity == "error" for p in source.problems)
 
 
-def _render_one(args: tuple[str, bytes]) -> Source:
-    global _renderer
-    path, data = args
+# One renderer per set of `[markdown]` options, for the life of the (worker) process.
+_renderers: dict[str, MarkdownRenderer] = {}
+
+
+def markdown_spec(extensions=(), extension_configs=None) -> str:
+    """The `[markdown]` options as one canonical string: part of the cache key of every file."""
+    return json.dumps([list(extensions), extension_configs or {}], sort_keys=True, default=repr)
+
+
+def _render_one(args: tuple) -> Source:
+    path, data, spec = args if len(args) == 3 else (*args, markdown_spec())
     source = parse_source(path, data)
-    if not source.problems:
-        if _renderer is None:
-            _renderer = MarkdownRenderer()
+    if not _has_errors(source):
+        renderer = _renderers.get(spec)
+        if renderer is None:
+            extensions, configs = json.loads(spec)
+            renderer = _renderers[spec] = MarkdownRenderer(tuple(extensions), configs)
         try:
-            source.body = _renderer.render(path, source.raw_body)
+            source.body = renderer.render(path, source.raw_body)
+            source.body.warnings = [(message, source.body_line + line - 1 if line else None, hint)
+                                    for message, line, hint in source.body.warnings]
             # The rendered link no longer knows its line: remember where the source first wrote it.
             body_lines = source.raw_body.split("\n")
             for link in source.body.links:
@@ -269,9 +342,9 @@ def _render_one(args: tuple[str, bytes]) -> Source:
     return source
 
 
-def cache_key(path: str, data: bytes, strings: str | None = None) -> str:
+def cache_key(path: str, data: bytes, strings: str | None = None, spec: str = "") -> str:
     digest = hashlib.sha256()
-    for part in (__version__, RENDERER_VERSION, strings or ui_fingerprint(), path):
+    for part in (__version__, RENDERER_VERSION, strings or ui_fingerprint(), spec, path):
         digest.update(part.encode() + b"\0")
     digest.update(data)
     return digest.hexdigest()
@@ -293,7 +366,7 @@ class SourceCache:
             return None
 
     def put(self, key: str, source: Source) -> None:
-        if not self.folder or source.problems:
+        if not self.folder or _has_errors(source):
             return
         target = self.folder / key[:2] / key
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -303,8 +376,11 @@ class SourceCache:
         os.replace(temporary, target)
 
 
-def scan(content_dir: Path, languages) -> tuple[list[tuple[str, Path]], list[ContentFile], list[Problem]]:
-    """Lists Markdown files and other files, in a stable order."""
+def scan(content_dir: Path, languages, hugo_config: bool = False
+         ) -> tuple[list[tuple[str, Path]], list[ContentFile], list[Problem]]:
+    """Lists Markdown files and other files, in a stable order. With a Hugo configuration
+    (each language's contentDir is content/<lang>), another folder is not content there
+    either: a warning, not an error."""
     problems: list[Problem] = []
     markdown_files: list[tuple[str, Path]] = []
     other_files: list[ContentFile] = []
@@ -321,6 +397,11 @@ def scan(content_dir: Path, languages) -> tuple[list[tuple[str, Path]], list[Con
                                     f"move it into content/<lang>/ (one of: {', '.join(languages)})", "warning"))
             continue
         if entry.name not in languages:
+            if hugo_config:
+                problems.append(Problem(f"content/{entry.name}/", None, None,
+                                        "is not a language folder of the Hugo configuration and was ignored",
+                                        f"add a kbgen.toml with [languages.{entry.name}] if it is one", "warning"))
+                continue
             problems.append(Problem(f"content/{entry.name}/", None, None,
                                     f"unknown language folder {entry.name!r}",
                                     f"add [languages.{entry.name}] to kbgen.toml, or rename the folder to one of: "
@@ -342,16 +423,19 @@ def scan(content_dir: Path, languages) -> tuple[list[tuple[str, Path]], list[Con
 
 # A long-lived process (kbgen serve) keeps parsed files in memory: an unchanged file is
 # recognised by its modification time and size without being read again.
-_MEMORY: dict[tuple[str, str], tuple[tuple[int, int], Source]] = {}
+_MEMORY: dict[tuple[str, str, str], tuple[tuple[int, int], Source]] = {}
 
 
-def _remember(full: Path, rel: str, stat: tuple[int, int], source: Source) -> None:
-    _MEMORY[(str(full), rel)] = (stat, source)
+def _remember(full: Path, rel: str, stat: tuple[int, int], source: Source, spec: str) -> None:
+    _MEMORY[(str(full), rel, spec)] = (stat, source)
 
 
 def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None, workers: int = 1,
-                 progress=None) -> Content:
-    markdown_files, other_files, problems = scan(content_dir, languages)
+                 progress=None, markdown_extensions=(), markdown_extension_configs=None,
+                 hugo_config: bool = False) -> Content:
+    spec = markdown_spec(markdown_extensions, markdown_extension_configs)
+    markdown_files, other_files, problems = scan(content_dir, languages, hugo_config)
+    advance = progress(len(markdown_files)) if progress else None  # progress: start(total) -> advance(n)
     cache = SourceCache(cache_dir)
     results: dict[str, Source] = {}
     pending: list[tuple[str, bytes, str]] = []
@@ -360,40 +444,40 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
     for rel, full in markdown_files:
         stat = full.stat()
         stats[rel] = (stat.st_mtime_ns, stat.st_size)
-        remembered = _MEMORY.get((str(full), rel))
+        remembered = _MEMORY.get((str(full), rel, spec))
         if remembered is not None and remembered[0] == stats[rel]:
             results[rel] = remembered[1]
-            if progress:
-                progress(1)
+            if advance:
+                advance(1)
             continue
         data = full.read_bytes()
-        key = cache_key(rel, data, strings)
+        key = cache_key(rel, data, strings, spec)
         cached = cache.get(key)
         if cached is not None:
             results[rel] = cached
-            _remember(full, rel, stats[rel], cached)
-            if progress:
-                progress(1)
+            _remember(full, rel, stats[rel], cached, spec)
+            if advance:
+                advance(1)
         else:
             pending.append((rel, data, key))
 
     def finished(source: Source, key: str) -> None:
         results[source.path] = source
         cache.put(key, source)
-        if not source.problems:
-            _remember(content_dir / source.path, source.path, stats[source.path], source)
-        if progress:
-            progress(1)
+        if not _has_errors(source):
+            _remember(content_dir / source.path, source.path, stats[source.path], source, spec)
+        if advance:
+            advance(1)
 
     if workers > 1 and len(pending) > 40:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunk = max(1, min(64, len(pending) // (workers * 8)))
-            for (rel, data, key), source in zip(pending, pool.map(_render_one, [(r, d) for r, d, _ in pending],
+            for (rel, data, key), source in zip(pending, pool.map(_render_one, [(r, d, spec) for r, d, _ in pending],
                                                                   chunksize=chunk)):
                 finished(source, key)
     else:
         for rel, data, key in pending:
-            finished(_render_one((rel, data)), key)
+            finished(_render_one((rel, data, spec)), key)
 
     sources = [results[rel] for rel, _ in markdown_files]
     for source in sources:

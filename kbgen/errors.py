@@ -19,7 +19,7 @@ class Problem:
     field: str | None = None
     message: str = ""
     hint: str | None = None
-    severity: str = "error"  # or "warning"
+    severity: str = "error"  # or "warning"; "info" is shown with --strict only and never fails a build
 
     def format(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
@@ -45,6 +45,13 @@ def _in_order(problems) -> list[Problem]:
 class KbgenError(click.ClickException):
     exit_code = 1
 
+    def show(self, file=None) -> None:
+        """A list of problems already says "error:" on each line: no "Error:" in front of it."""
+        if getattr(self, "problems", None):
+            click.echo(self.format_message(), err=True)
+        else:
+            super().show(file)
+
 
 class ConfigError(KbgenError):
     """kbgen.toml is missing, unreadable or invalid."""
@@ -57,11 +64,12 @@ class ConfigError(KbgenError):
 class BuildError(KbgenError):
     """The content has problems; every one found in this run is listed."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = _in_order(problems)
+    def __init__(self, problems: list[Problem], checking: bool = False):
+        self.problems = _in_order(p for p in problems if p.severity != "info")
         errors = [p for p in self.problems if p.severity == "error"]
         lines = [p.format() for p in self.problems]
-        lines.append(f"{len(errors)} error(s): nothing was written; the previous output is unchanged.")
+        lines.append(f"{len(errors)} error(s) found by kbgen check (it writes nothing)." if checking else
+                     f"{len(errors)} error(s): nothing was written; the previous output is unchanged.")
         super().__init__("\n".join(lines))
 
 
@@ -84,6 +92,9 @@ class Problems:
     def extend(self, problems) -> None:
         self.items.extend(problems)
 
+    def info(self, file, message, *, line=None, field=None, hint=None) -> None:
+        self.items.append(Problem(str(file), line, field, message, hint, "info"))
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.items if p.severity == "error"]
@@ -95,6 +106,7 @@ class Problems:
     def raise_if_errors(self, strict: bool = False) -> None:
         if self.errors or (strict and self.warnings):
             if strict:
-                promoted = [Problem(p.file, p.line, p.field, p.message, p.hint, "error") for p in self.items]
+                promoted = [Problem(p.file, p.line, p.field, p.message, p.hint, "error")
+                            if p.severity == "warning" else p for p in self.items]
                 raise BuildError(promoted)
             raise BuildError(self.items)

@@ -19,9 +19,10 @@ from markdown.blockprocessors import BlockQuoteProcessor
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
 
 # Bump when the HTML produced for the same source changes, to invalidate caches.
-RENDERER_VERSION = "6"
+RENDERER_VERSION = "7"
 
 LINK_PREFIX = "kbgen-link:"   # another Markdown file: content-relative path
 FILE_PREFIX = "kbgen-file:"   # a non-Markdown file in content/
@@ -38,6 +39,7 @@ class Link:
     anchor: str | None
     kind: str          # "page", "file", "site", "ref"
     raw: str           # what the writer wrote, for messages
+    placeholder: str = ""   # the href/src value in the rendered HTML, replaced once the target's URL is known
 
 
 @dataclass
@@ -48,7 +50,7 @@ class RenderedMarkdown:
     headings: list[str]
     text: str
     links: list[Link] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[tuple[str, int | None, str | None]] = field(default_factory=list)  # message, body line, hint
 
 
 def github_slug(value: str, separator: str = "-") -> str:
@@ -84,15 +86,25 @@ class ShortcodePreprocessor(Preprocessor):
 
     def run(self, lines):
         text = "\n".join(lines)
+        first_line: dict[str, int] = {}  # before the rewrites below move lines
+        for match in self.OTHER.finditer(text):
+            first_line.setdefault(match.group(1), text.count("\n", 0, match.start()) + 1)
         text = self.REF.sub(lambda m: REF_PREFIX + m.group(1), text)
         text = self.HIGHLIGHT.sub(lambda m: f"```{m.group(1)}\n{m.group(2)}\n```", text)
         text = self.BOX.sub(self._box, text)
         text = self.FIGURE.sub(self._figure, text)
 
+        reported: set[str] = set()
+
         def drop(match):
-            message = f"Hugo shortcode {{{{< {match.group(1)} >}}}} is not supported; it was left out"
-            if message not in self.md.kbgen_warnings:
-                self.md.kbgen_warnings.append(message)
+            name = match.group(1)
+            if name not in reported:  # once per shortcode and file, at its first use
+                reported.add(name)
+                line = first_line.get(name)
+                self.md.kbgen_warnings.append((
+                    f"Hugo shortcode {{{{< {name} >}}}} is not supported; it was left out (its inner text is kept)",
+                    line, "replace it with Markdown, or add a Python-Markdown extension for it under "
+                          "[markdown] extensions in kbgen.toml (see the README)"))
             return ""
 
         text = self.OTHER.sub(drop, text)
@@ -164,23 +176,27 @@ class LinkTreeprocessor(Treeprocessor):
     def rewrite(self, value: str, source_dir: str, lang_root: str) -> str:
         if value.startswith(REF_PREFIX):
             target, _, anchor = value[len(REF_PREFIX):].partition("#")
-            self.md.kbgen_links.append(Link(target, anchor or None, "ref", value[len(REF_PREFIX):]))
+            if not target:  # {{< relref "#section" >}}: a heading of this same page, as in Hugo
+                return f"#{anchor}" if anchor else value
+            self.md.kbgen_links.append(Link(target, anchor or None, "ref", value[len(REF_PREFIX):], value))
             return value
-        if value.startswith("#") or value.startswith("//") or SCHEME.match(value):
-            return value
+        if value.startswith("#") or value.startswith("//") or SCHEME.match(value) or value.startswith(AMP_SUBSTITUTE):
+            return value  # (an obfuscated <name@example.com> autolink starts with an entity: a mailto: link)
         path, _, anchor = value.partition("#")
         path = path.split("?", 1)[0]
         if value.startswith("/"):
-            self.md.kbgen_links.append(Link(path.lstrip("/"), anchor or None, "site", value))
-            return SITE_PREFIX + value.lstrip("/")
+            placeholder = SITE_PREFIX + value.lstrip("/")
+            self.md.kbgen_links.append(Link(path.lstrip("/"), anchor or None, "site", value, placeholder))
+            return placeholder
         if not path:
             return value
         from urllib.parse import unquote
         target = posixpath.normpath(posixpath.join(source_dir, unquote(path)))
         if target.lower().endswith((".md", ".markdown")):
-            self.md.kbgen_links.append(Link(target, anchor or None, "page", value))
-            return LINK_PREFIX + target + (f"#{anchor}" if anchor else "")
-        self.md.kbgen_links.append(Link(target, None, "file", value))
+            placeholder = LINK_PREFIX + target + (f"#{anchor}" if anchor else "")
+            self.md.kbgen_links.append(Link(target, anchor or None, "page", value, placeholder))
+            return placeholder
+        self.md.kbgen_links.append(Link(target, None, "file", value, FILE_PREFIX + target))
         return FILE_PREFIX + target
 
 
@@ -191,19 +207,36 @@ class KbgenExtension(Extension):
         md.treeprocessors.register(LinkTreeprocessor(md), "kbgen_links", 1)
 
 
-def make_markdown(slugify=github_slug) -> markdown.Markdown:
-    return markdown.Markdown(
-        extensions=[
-            "tables", "fenced_code", "codehilite", "toc", "footnotes", "def_list",
-            "admonition", "attr_list", "md_in_html", "sane_lists", KbgenExtension(),
-        ],
-        extension_configs={
-            "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True},
-            "toc": {"slugify": slugify, "permalink": False, "toc_depth": "2-4"},
-            "footnotes": {"UNIQUE_IDS": False},
-        },
-        output_format="html",
-    )
+BUILTIN_EXTENSIONS = ("tables", "fenced_code", "codehilite", "toc", "footnotes", "def_list",
+                      "admonition", "attr_list", "md_in_html", "sane_lists")
+
+
+def make_markdown(slugify=github_slug, extensions: tuple[str, ...] = (), extension_configs: dict | None = None
+                  ) -> markdown.Markdown:
+    """The site's own `[markdown] extensions` come after kbgen's, so they may add syntax or
+    replace a built-in's settings (their `extension_configs` win)."""
+    configs = {
+        "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True},
+        "toc": {"slugify": slugify, "permalink": False, "toc_depth": "2-4"},
+        "footnotes": {"UNIQUE_IDS": False},
+    }
+    for name, options in (extension_configs or {}).items():
+        configs[name] = {**configs.get(name, {}), **options}
+    names = list(BUILTIN_EXTENSIONS) + [e for e in extensions if e not in BUILTIN_EXTENSIONS]
+    return markdown.Markdown(extensions=[*names, KbgenExtension()], extension_configs=configs, output_format="html")
+
+
+def check_extensions(extensions: list[str], extension_configs: dict) -> list[tuple[str, str]]:
+    """(extension, what is wrong) for each extension that cannot be loaded with its settings."""
+    found = []
+    for name in extensions:
+        try:
+            markdown.Markdown(extensions=[name], extension_configs={name: extension_configs.get(name, {})})
+        except ImportError as exc:
+            found.append((name, f"cannot be imported ({exc})"))
+        except Exception as exc:  # a bad option: Python-Markdown raises KeyError/TypeError/ValueError
+            found.append((name, f"does not accept its settings: {type(exc).__name__}: {exc}"))
+    return found
 
 
 def callout_title(lang: str, kind: str) -> str:
@@ -225,9 +258,9 @@ def html_to_text(fragment: str) -> str:
 class MarkdownRenderer:
     """One reusable Python-Markdown instance (creating one per article is slow)."""
 
-    def __init__(self) -> None:
+    def __init__(self, extensions: tuple[str, ...] = (), extension_configs: dict | None = None) -> None:
         self.heading_ids: set[str] = set()
-        self.md = make_markdown(self._heading_id)
+        self.md = make_markdown(self._heading_id, extensions, extension_configs)
 
     def _heading_id(self, value: str, separator: str) -> str:
         """A repeated heading gets -1, -2… as in Hugo and GitHub (Python-Markdown would say _1),
@@ -239,6 +272,10 @@ class MarkdownRenderer:
             slug = f"{base}-{count}"
         self.heading_ids.add(slug)
         return slug
+
+    @staticmethod
+    def _unknown_syntax(source: str, rendered: str, warnings: list) -> None:
+        warnings.extend(_foreign_syntax_warnings(source, rendered))
 
     def render(self, source_path: str, text: str) -> RenderedMarkdown:
         md = self.md
@@ -255,11 +292,34 @@ class MarkdownRenderer:
         ids = set(re.findall(r'\sid="([^"]+)"', body))
         headings = [html_to_text(h) for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", body, re.S)]
         code_free = re.sub(r'<div class="highlight">.*?</div>', " ", body, flags=re.S)
+        self._unknown_syntax(text, re.sub(r"<code>.*?</code>", " ", code_free, flags=re.S), md.kbgen_warnings)
         return RenderedMarkdown(
             html=body, toc=toc, heading_ids=ids, headings=headings,
             text=html_to_text(code_free) if len(code_free) < len(body) else html_to_text(body),
             links=list(md.kbgen_links), warnings=list(md.kbgen_warnings),
         )
+
+
+# Markup of other documentation tools that Markdown prints as text: Adobe's [!UICONTROL Save] /
+# [!DNL Name], include directives such as {{$include file.md}} or {% include x %}.
+_FOREIGN_SYNTAX = re.compile(r"\[!([A-Z][A-Z_]+)\b[^\]\n]*\]|\{\{\$\s*([\w-]+)|\{%\s*(include|snippet)\b")
+
+
+def _foreign_syntax_warnings(source: str, rendered: str) -> list[tuple[str, int | None, str]]:
+    found: list[tuple[str, int | None, str]] = []
+    seen: set[str] = set()
+    for match in _FOREIGN_SYNTAX.finditer(html.unescape(rendered)):
+        name = match.group(1) or match.group(2) or match.group(3)
+        shown = f"[!{name} …]" if match.group(1) else f"{{{{${name} …}}}}" if match.group(2) else f"{{% {name} … %}}"
+        if shown in seen:
+            continue
+        seen.add(shown)
+        at = source.find(match.group(0))
+        found.append((f"{shown} is not Markdown kbgen knows; it is shown as text",
+                      source.count("\n", 0, at) + 1 if at >= 0 else None,
+                      "add a Python-Markdown extension for it under [markdown] extensions in kbgen.toml "
+                      "(the README shows a 25-line one), or rewrite it as Markdown"))
+    return found
 
 
 def _clean_toc(tokens: list[dict]) -> list[dict]:

@@ -7,24 +7,32 @@ that inherit the site, so only page numbers and finished bytes cross process lin
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import multiprocessing
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import jinja2
 from markupsafe import escape
 
 from . import __version__
+from .config import PORTAL_APPS, portal_url
+from .errors import Problem
 from .markdown_render import FILE_PREFIX, LINK_PREFIX, REF_PREFIX, RENDERER_VERSION, SITE_PREFIX
-from .structure import Article, Category, Site, resolve_link_target, url_path
+from .structure import Article, Category, Site, site_paths, url_path
 from .themes import SHARED_TEMPLATES, fingerprint as theme_fingerprint, theme_dirs
 from .ui_strings import Translator, fingerprint as ui_fingerprint
 
-APPS = ("tickets", "account", "community", "feedback", "roadmap")
+APPS = PORTAL_APPS
+# An undefined template variable is an error instead of a warning (the test suite sets it).
+def strict_templates() -> bool:
+    return os.environ.get("KBGEN_STRICT_TEMPLATES") == "1"
 
 
 @dataclass
@@ -52,6 +60,44 @@ def relative_root(page_url: str) -> str:
 _environments: dict[tuple, jinja2.Environment] = {}
 
 
+class RecordingUndefined(jinja2.ChainableUndefined):
+    """Optional values may be tested and chained (`{% if article.params.x.y %}`), as before; but
+    printing one — `{{ article.titel }}` — is a template mistake, recorded with the template's
+    name and line (kbgen builds report it: a warning, an error with --strict)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        _record_undefined(self)
+        return ""
+
+    def __html__(self) -> str:
+        _record_undefined(self)
+        return ""
+
+
+# Template mistakes seen while rendering in this process: (template, line, expression).
+_undefined_seen: list[tuple[str, int | None, str]] = []
+
+
+def _record_undefined(undefined: jinja2.Undefined) -> None:
+    import sys
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and "__jinja_template__" not in frame.f_globals:
+        frame = frame.f_back
+    if frame is None:
+        return
+    template = frame.f_globals["__jinja_template__"]
+    line = template.get_corresponding_lineno(frame.f_lineno)
+    hint = undefined._undefined_hint
+    if hint is None:
+        name = undefined._undefined_name
+        owner = undefined._undefined_obj
+        hint = f"{name!r} is undefined" if owner is jinja2.utils.missing else \
+            f"{type(owner).__name__} has no attribute {name!r}"
+    _undefined_seen.append((template.name or template.filename or "?", line, hint))
+
+
 def template_environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
     """One Jinja environment per theme for the life of the process, so kbgen serve does not
     parse every template again on each rebuild (Jinja reloads a template whose file changed).
@@ -66,7 +112,7 @@ def template_environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
         _environments[key] = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
-            undefined=jinja2.ChainableUndefined,
+            undefined=RecordingUndefined,
             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         )
     return _environments[key]
@@ -81,6 +127,8 @@ class Renderer:
         self.translators = {lang: Translator(lang, self.theme_dirs) for lang in self.config.languages}
         self.file_urls = {content_path: url for url, (content_path, _) in site.files.items()}
         self._memo: dict[str, object] = {}
+        self.problems: list[Problem] = []   # template mistakes, filled while rendering
+        self.last_page_problems: list[Problem] = []
         self.site_fingerprint = _digest(
             __version__, RENDERER_VERSION, ui_fingerprint(), theme_fingerprint(self.theme_dirs),
             repr(sorted(self.config.raw.items())), self.config.base_url, site.audience,
@@ -99,21 +147,12 @@ class Renderer:
                            [_list_item(a) for a in article.related],
                            [(t.lang, t.url, t.title) for t in article.translations],
                            [(a.name, a.url, a.size) for a in article.attachments],
-                           [(link.raw, self._link_url(article, link)) for link in article.source.body.links])
+                           sorted(article.links.items(), key=lambda item: (item[0], item[1] or ("", ""))))
         if page.kind == "category":
             category = page.context["category"]
             return _digest(self.site_fingerprint, page.url, [_list_item(a) for a in category.articles],
                            [(c.url, c.title, c.description, c.count) for c in category.children])
         return None
-
-    def _link_url(self, article: Article, link) -> str | None:
-        if link.kind == "file":
-            return self.file_urls.get(link.target)
-        if link.kind == "site":
-            return link.target
-        target = resolve_link_target(link, article.source.path, self.site.articles_by_source, self.site.excluded_sources)
-        found = self.site.articles_by_source.get(target)
-        return found.url if found else None
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -136,7 +175,18 @@ class Renderer:
                                   article.source.description, {"article": article}))
             pages.append(Page("search", f"{lang}/search.html", lang, t("search_title"), "search.html"))
             for app in APPS:
-                pages.append(Page("app", f"{lang}/{app}/", lang, t(f"app_{app}"), "app.html", context={"app": app}))
+                pages.append(Page("app", portal_url(lang, app, config.portal_path), lang, t(f"app_{app}"), "app.html",
+                                  context={"app": app}))
+        # Portal pages used to be <lang>/<app>/: those addresses (in e-mails, bookmarks) lead on
+        # to the new ones, unless content has taken them back (a category called "account").
+        if config.portal_path:
+            taken = site_paths(site)
+            for lang in site.languages:
+                for app in APPS:
+                    old = f"{lang}/{app}/"
+                    if old not in taken:
+                        pages.append(Page("redirect", old, lang, self.translators[lang](f"app_{app}"), "redirect.html",
+                                          context={"target_url": portal_url(lang, app, config.portal_path)}))
         pages.append(Page("404", "404.html", config.default_language, self.translators[config.default_language]("not_found_title"),
                           "404.html", absolute_root=True))
         pages.append(Page("language_root", "", config.default_language, config.title, "language_root.html"))
@@ -227,7 +277,9 @@ class Renderer:
             "default_language": config.default_language, "audience": site.audience, "api_url": config.api_url,
             "theme": config.theme, "config": config.raw, "params": config.params,
             "categories": language.top_categories if language else [],
-            "apps": [{"name": app, "url": f"{page.lang}/{app}/", "title": t(f"app_{app}")} for app in APPS],
+            "apps": [{"name": app, "url": portal_url(page.lang, app, config.portal_path), "title": t(f"app_{app}")}
+                     for app in APPS],
+            "portal_path": config.portal_path,
         }
         context = dict(page.context)
         context.update(site=site_info, page=page_info, lang=page.lang, t=t, format_date=t.format_date,
@@ -255,32 +307,44 @@ class Renderer:
                                     for c in language.root.walk() if c.path and c.count]
         return mounts
 
+    _PLACEHOLDER = re.compile(r'(href|src)="((?:%s)[^"]*)"' % "|".join(
+        re.escape(p) for p in (LINK_PREFIX, FILE_PREFIX, SITE_PREFIX, REF_PREFIX)))
+
     def resolve_links(self, article: Article, rel) -> str:
-        site = self.site
+        """Fills in the site paths structure.resolve_links found, relative to this page."""
+        links = article.links
 
         def replace(match: re.Match) -> str:
-            attribute, value = match.group(1), match.group(2)
-            if value.startswith(FILE_PREFIX):
-                content_path = value[len(FILE_PREFIX):]
-                url = self.file_urls.get(content_path)
-                return f'{attribute}="{rel(url)}"' if url else attribute
-            if value.startswith(SITE_PREFIX):
-                target = value[len(SITE_PREFIX):]   # a root-absolute link may carry ?query or #anchor
-                cut = min((i for i in (target.find("?"), target.find("#")) if i >= 0), default=len(target))
-                return f'{attribute}="{rel(target[:cut])}{target[cut:]}"'
-            target_path, _, anchor = value.split(":", 1)[1].partition("#")
-            link = next((l for l in (article.source.body.links if article.source.body else ()) if l.target == target_path or l.raw.split("#")[0] == target_path), None)
-            if value.startswith(REF_PREFIX) and link is not None:
-                target_path = resolve_link_target(link, article.source.path, site.articles_by_source, site.excluded_sources)
-            target = site.articles_by_source.get(target_path)
+            attribute, value = match.group(1), html.unescape(match.group(2))
+            target = links.get(value)
             if target is None:
-                return ""  # a draft left out of this build: keep the text, drop the link
-            return f'{attribute}="{rel(target.url)}{"#" + anchor if anchor else ""}"'
+                return attribute  # a draft left out of this build: keep the text, drop the link
+            return f'{attribute}="{html.escape(rel(target[0]) + target[1])}"'
 
-        pattern = r'(href|src)="((?:%s)[^"]*)"' % "|".join(re.escape(p) for p in (LINK_PREFIX, FILE_PREFIX, SITE_PREFIX, REF_PREFIX))
-        return re.sub(pattern, replace, article.html)
+        return self._PLACEHOLDER.sub(replace, article.html)
 
     def render(self, page: Page) -> bytes:
+        """The page's bytes; its template mistakes go to ``self.last_page_problems`` and, once
+        per template line, to ``self.problems``."""
+        del _undefined_seen[:]
+        data = self._render(page)
+        self.last_page_problems = [
+            Problem(f"template {template}", line, None, f"{what}; it printed nothing (first on page /{page.url})",
+                    "fix the variable's name; the README lists what templates receive",
+                    "error" if strict_templates() else "warning")
+            for template, line, what in dict.fromkeys(_undefined_seen)]
+        self.add_problems(self.last_page_problems)
+        return data
+
+    def add_problems(self, found: list[Problem]) -> None:
+        seen = {(p.file, p.line, p.message.split(";")[0]) for p in self.problems}
+        for problem in found:  # one report per template line, not one per page
+            key = (problem.file, problem.line, problem.message.split(";")[0])
+            if key not in seen:
+                seen.add(key)
+                self.problems.append(problem)
+
+    def _render(self, page: Page) -> bytes:
         template = self.env.get_template(page.template)
         return template.render(self.context(page)).encode("utf-8")
 
@@ -323,9 +387,10 @@ _worker_pages: list[Page] = []
 _rendered: dict[str, bytes] = {}
 
 
-def _render_index(index: int) -> bytes:
+def _render_index(index: int) -> tuple[bytes, list[Problem]]:
     assert _worker_renderer is not None, "_init_worker runs first"
-    return _worker_renderer.render(_worker_pages[index])
+    data = _worker_renderer.render(_worker_pages[index])
+    return data, _worker_renderer.last_page_problems
 
 
 def render_pages(site: Site, output, *, workers: int = 1, progress=None, previous=None) -> "Renderer":
@@ -336,6 +401,7 @@ def render_pages(site: Site, output, *, workers: int = 1, progress=None, previou
     global _worker_renderer, _worker_pages, _rendered
     renderer = Renderer(site)
     pages = renderer.pages()
+    advance = progress(len(pages)) if progress else None  # progress: start(total) -> advance(n)
     fingerprints = {page.output_path: renderer.fingerprint(page) for page in pages}
     memo: dict[str, bytes] = {}
     to_render: list[Page] = []
@@ -349,29 +415,33 @@ def render_pages(site: Site, output, *, workers: int = 1, progress=None, previou
         else:
             to_render.append(page)
             continue
-        if progress:
-            progress(1)
+        if advance:
+            advance(1)
 
-    def finished(page: Page, data: bytes) -> None:
-        fingerprint = fingerprints[page.output_path]
+    def finished(page: Page, data: bytes, found: list[Problem]) -> None:
+        # A page whose template went wrong is rendered again next time, so the mistake is
+        # reported by every build until it is fixed, not only by the first.
+        fingerprint = fingerprints[page.output_path] if not found else None
         if fingerprint is not None:
             memo[fingerprint] = data
         output.add(page.output_path, data, _origin(page), fingerprint)
-        if progress:
-            progress(1)
+        if advance:
+            advance(1)
 
     if workers > 1 and len(to_render) > 200 and "fork" in multiprocessing.get_all_start_methods():
         _worker_renderer, _worker_pages = renderer, to_render
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 chunk = max(1, min(100, len(to_render) // (workers * 8)))
-                for page, data in zip(to_render, pool.imap(_render_index, range(len(to_render)), chunksize=chunk)):
-                    finished(page, data)
+                for page, (data, found) in zip(to_render, pool.imap(_render_index, range(len(to_render)),
+                                                                     chunksize=chunk)):
+                    renderer.add_problems(found)
+                    finished(page, data, found)
         finally:
             _worker_renderer, _worker_pages = None, []
     else:
         for page in to_render:
-            finished(page, renderer.render(page))
+            finished(page, renderer.render(page), renderer.last_page_problems)
     _rendered = memo
     return renderer
 

@@ -10,11 +10,13 @@ import datetime as dt
 import hashlib
 import posixpath
 import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from .config import Config
+from .config import PORTAL_APPS, Config, portal_url
 from .content import Content, ContentFile, Source
 from .errors import Problems
 
@@ -111,6 +113,8 @@ class Article:
     translations: list["Article"] = field(default_factory=list)
     related: list["Article"] = field(default_factory=list)
     internal: bool = False          # itself or below an internal _index.md: shows the "Internal" badge
+    # HTML placeholder -> (site path, "?query#anchor" to append), or None: see resolve_links
+    links: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
     def __getattr__(self, name):
         # Templates read front-matter fields straight off the article.
@@ -209,12 +213,12 @@ def _included(source: Source, audience: str, drafts: bool, internal_dirs: set[st
     return True
 
 
-def is_internal(source: Source, internal_dirs: set[str]) -> bool:
+def is_internal(source: Source, internal_dirs: AbstractSet[str]) -> bool:
     """An article is internal itself or below an _index.md marked internal."""
     return source.internal or is_internal_path(source.path, internal_dirs)
 
 
-def is_internal_path(content_path: str, internal_dirs: set[str]) -> bool:
+def is_internal_path(content_path: str, internal_dirs: AbstractSet[str]) -> bool:
     folder = content_path.rsplit("/", 1)[0]
     return any(folder == d or folder.startswith(d + "/") for d in internal_dirs)
 
@@ -225,21 +229,35 @@ def short_ref(lang: str, url: str) -> str:
 
 def build_site(config: Config, content: Content, *, audience: str = "public", drafts: bool = False) -> tuple[Site, Problems]:
     problems = Problems()
-    sections = {s.path.rsplit("/", 1)[0]: s for s in content.sources if s.is_section}
+    sections = {s.path.rsplit("/", 1)[0]: s for s in content.sources if s.is_section and not s.headless}
     internal_dirs = {folder for folder, s in sections.items() if s.internal}
+    # Sections by language and URL path ("ticket-system/customer-portal"), as Hugo's tree of folders.
+    section_at: dict[tuple[str, str], Source] = {}
+    for folder, section in sections.items():
+        lang, _, rest = folder.partition("/")
+        section_at.setdefault((lang, "/".join(slugify_segment(p) for p in rest.split("/") if p)), section)
     included: list[Source] = []
     excluded: dict[str, Source] = {}
     for source in content.sources:
-        if source.is_section or source.body is None:
+        if source.is_section or source.body is None or source.headless:
             continue
         if _included(source, audience, drafts, internal_dirs):
             included.append(source)
         else:
             excluded[source.path] = source
 
+    # Every folder that holds a page or an _index.md, with its parents: what `category:` may name.
+    known_sections: dict[str, set[str]] = {lang: {""} for lang in config.languages}
+    for source in content.sources:
+        if source.headless or source.lang not in known_sections:
+            continue
+        segments = _source_dir_segments(source) if not source.is_section else \
+            [slugify_segment(p) for p in source.path.split("/")[1:-1]]
+        for depth in range(1, len(segments) + 1):
+            known_sections[source.lang].add("/".join(segments[:depth]))
+
     languages: dict[str, LanguageSite] = {}
     articles_by_source: dict[str, Article] = {}
-    url_owner: dict[str, str] = {}
 
     for lang in config.languages:
         root = Category(lang, "", config.languages[lang].title)
@@ -252,44 +270,86 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
             return categories[path]
         parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
         parent = category_for(lang, parent_path)
-        section = sections.get(f"{lang}/{path}") or _section_by_slug(sections, lang, path)
+        section = section_at.get((lang, path))
         if section is not None and audience == "public" and is_internal(section, internal_dirs):
             section = None  # a public article filed into a staff folder must not publish its _index.md
         category = Category(lang, path, humanize(path.rsplit("/", 1)[-1]), parent=parent,
                             internal=parent.internal or bool(section and section.internal))
+        # A section without a title of its own in this language takes the default language's
+        # (Hugo's fallback), never a name made from the folder when a real one exists.
+        fallback = section_at.get((config.default_language, path))
+        if fallback is not None and audience == "public" and is_internal(fallback, internal_dirs):
+            fallback = None
         if section is not None:
-            category.title = section.title or category.title
+            category.title = section.title or (fallback.title if fallback else "") or category.title
             category.description = section.description
             category.weight = section.weight
             category.translation_key = section.translation_key
             category.source = section
+        elif fallback is not None and fallback.title:
+            category.title = fallback.title
+            category.weight = fallback.weight
+            category.translation_key = fallback.translation_key
         categories[path] = category
         parent.children.append(category)
         return category
 
+    unknown_categories: dict[tuple, list[Source]] = {}
+    claims: dict[str, list[Source]] = {}
     for source in included:
         if source.url and _not_a_site_path(source.url):
             problems.error(f"content/{source.path}", f"url {source.url!r} {_not_a_site_path(source.url)}", field="url",
+                           line=source.field_lines.get("url"),
                            hint="write the path on this site, e.g. url: /en/billing/plans/")
             continue
-        url = article_url(source)
-        if url in url_owner:
-            problems.error(f"content/{source.path}", f"claims the URL /{url}, which content/{url_owner[url]} already uses",
-                           field="slug" if source.slug else "url" if source.url else None,
-                           hint="change one of their `url:` values" if source.url else
+        claims.setdefault(article_url(source), []).append(source)
+    url: str | None
+    url_owner: dict[str, str] = {}
+    clashed: list[Source] = []   # not built, but their links are still checked: every problem in one run
+    for url, claimants in claims.items():
+        # The file that took a URL not its own (by url:/slug:) is the one to change; else the later one.
+        claimants.sort(key=lambda s: (bool(s.url or s.slug), s.path))
+        url_owner[url] = claimants[0].path
+        for other in claimants[1:]:
+            clashed.append(other)
+            field_name = "url" if other.url else "slug" if other.slug else None
+            problems.error(f"content/{other.path}", f"claims the URL /{url}, which content/{claimants[0].path} already uses",
+                           field=field_name, line=other.field_lines.get(field_name) if field_name else None,
+                           hint="change one of their `url:` values" if other.url else
                            "give one of them a different file name or `slug:`")
+    portal_urls = {portal_url(lang, app, config.portal_path): app for lang in config.languages for app in PORTAL_APPS}
+    for source in included:
+        url = article_url(source) if not (source.url and _not_a_site_path(source.url)) else None
+        if url is None or url_owner.get(url) != source.path:
             continue
-        url_owner[url] = source.path
-        if source.category:
-            category_path = "/".join(slugify_segment(p) for p in source.category.split("/") if p.strip())
-        else:
-            category_path = "/".join(_source_dir_segments(source))
+        if url in portal_urls or (config.portal_path and url.startswith(f"{source.lang}/{config.portal_path}/")):
+            problems.error(f"content/{source.path}", f"its URL /{url} is inside the portal's folder "
+                           f"/{source.lang}/{config.portal_path}/", field="url" if source.url else None,
+                           line=source.field_lines.get("url"),
+                           hint="change its `url:`/`slug:`, or move the portal with [portal] path in kbgen.toml")
+            continue
+        category_path = _category_path(source, known_sections[source.lang], unknown_categories)
         category = category_for(source.lang, category_path)
         article = Article(source, source.lang, url, category, short_ref(source.lang, url),
                           internal=is_internal(source, internal_dirs))
         category.articles.append(article)
         languages[source.lang].articles.append(article)
         articles_by_source[source.path] = article
+
+    for (kind, lang, value, detail), sources in unknown_categories.items():
+        # One warning per value and language, on its first file: a taxonomy used as `category:`
+        # on 400 articles is one thing to fix, not 400.
+        first, others = sources[0], len(sources) - 1
+        also = f" (and {others} other file{'s' if others != 1 else ''})" if others else ""
+        if kind == "ambiguous":
+            problems.warning(f"content/{first.path}", f"category {value!r} could be any of: {detail}; the article "
+                             f"stays in its folder{also}", field="category", line=first.field_lines.get("category"),
+                             hint="write the section's full path, e.g. " + detail.split(", ")[0])
+        else:
+            problems.warning(f"content/{first.path}", f"category {value!r} names no section: a new category "
+                             f"/{lang}/{detail}/ was made for it{also}", field="category",
+                             line=first.field_lines.get("category"),
+                             hint=f"fix the value to a folder's path, or add content/{lang}/{detail}/_index.md")
 
     files = _place_files(content.files, articles_by_source, excluded, internal_dirs, audience)
 
@@ -303,26 +363,49 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
             if article.url in category_urls:
                 problems.error(f"content/{article.source.path}", f"its URL /{article.url} is also a category page",
                                hint="rename the file or the folder so they differ")
+        for category in language.categories.values():
+            if category.url in portal_urls and category.count:
+                folder = category.source.path.rsplit("/", 1)[0] if category.source else f"{category.lang}/{category.path}"
+                problems.error(f"content/{folder}/", f"this category's URL /{category.url} is the portal's "
+                               f"{portal_urls[category.url]} page",
+                               hint='keep the folder and give the portal its own URL folder: [portal] path = "_portal" '
+                                    "in kbgen.toml (the default)")
 
     _link_translations(languages, problems)
     _relate(languages, config.related_count)
     redirects = _redirects(languages, url_owner, problems)
     unreadable = {s.path for s in content.sources if s.body is None and s.problems}
-    _check_links(articles_by_source, excluded, files, config, problems, audience, internal_dirs, unreadable)
-    for source in content.sources:
-        for warning in (source.body.warnings if source.body else []):
-            problems.warning(f"content/{source.path}", warning)
-
+    not_pages = {s.path: s for s in content.sources if s.headless and not s.is_section}
     site = Site(config, audience, languages, articles_by_source, files, redirects, excluded)
+    resolve_links(site, problems, internal_dirs, unreadable, not_pages,
+                  [Article(s, s.lang, article_url(s), languages[s.lang].root, "") for s in clashed])
+    for source in content.sources:
+        for message, line, hint in (source.body.warnings if source.body else []):
+            problems.warning(f"content/{source.path}", message, line=line, hint=hint)
+    problems.items = list(dict.fromkeys(problems.items))  # one report per problem and place
     return site, problems
 
 
-def _section_by_slug(sections: dict[str, Source], lang: str, path: str) -> Source | None:
-    for folder, section in sections.items():
-        parts = folder.split("/")
-        if parts[0] == lang and "/".join(slugify_segment(p) for p in parts[1:]) == path:
-            return section
-    return None
+def _category_path(source: Source, known: set[str], unknown: dict[tuple, list[Source]]) -> str:
+    """The folder, unless `category:` names a section: by its full path, or by a trailing path
+    that only one section has (files in docs/ai-chatbot/ saying `category: ai-chatbot`). Values
+    that name no section, or several, are collected in ``unknown`` for one warning each."""
+    folder = "/".join(_source_dir_segments(source))
+    if not source.category:
+        return folder
+    wanted = "/".join(slugify_segment(p) for p in source.category.split("/") if p.strip())
+    if wanted in known:
+        return wanted
+    matches = sorted(k for k in known if k.endswith("/" + wanted))
+    if folder in matches:
+        return folder
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        unknown.setdefault(("ambiguous", source.lang, source.category, ", ".join(matches)), []).append(source)
+        return folder
+    unknown.setdefault(("none", source.lang, source.category, wanted), []).append(source)
+    return wanted
 
 
 def _place_files(files: list[ContentFile], articles_by_source: dict[str, Article],
@@ -399,22 +482,39 @@ def _stem_matches(article_path: str, file_stem: str) -> bool:
 
 
 def _link_translations(languages: dict[str, LanguageSite], problems: Problems) -> None:
+    """As Hugo: a translationKey links the articles that share it, one per language. Where a
+    language has the key twice, only articles with the same path under their language are
+    linked (no guessing), and the warning names the files. Always both ways."""
     groups: dict[str, list[Article]] = {}
     for language in languages.values():
         for article in language.articles:
             groups.setdefault(article.translation_group, []).append(article)
     order = list(languages)
     for members in groups.values():
-        first_of_language: dict[str, Article] = {}
+        by_lang: dict[str, list[Article]] = {}
         for article in members:
-            first = first_of_language.setdefault(article.lang, article)
-            if first is not article:  # usually front matter copied along with the text
-                problems.warning(f"content/{article.source.path}",
-                                 f"translationKey {article.source.translation_key!r} is also used by "
-                                 f"content/{first.source.path} (same language)", field="translationKey",
-                                 hint="give each article of a language its own translationKey")
+            by_lang.setdefault(article.lang, []).append(article)
+        for same in by_lang.values():
+            if len(same) > 1:  # usually front matter copied along with the text
+                files = ", ".join(f"content/{a.source.path}" for a in same)
+                for article in same[1:]:  # the first one keeps the key; each later one is told
+                    problems.warning(f"content/{article.source.path}",
+                                     f"translationKey {article.source.translation_key!r} is used by {len(same)} "
+                                     f"{article.lang} articles ({files}); only a translation at the same path "
+                                     f"is linked", field="translationKey",
+                                     line=article.source.field_lines.get("translationkey"),
+                                     hint="give each article of a language its own translationKey")
+
+        def relative(article: Article) -> str:
+            return article.source.path.split("/", 1)[1].rsplit(".", 1)[0]
+
+        def paired(a: Article, b: Article, by_lang=by_lang) -> bool:
+            if len(by_lang[a.lang]) == 1 and len(by_lang[b.lang]) == 1:
+                return True
+            return relative(a) == relative(b)
+
         for article in members:
-            article.translations = sorted((m for m in members if m.lang != article.lang),
+            article.translations = sorted((m for m in members if m.lang != article.lang and paired(article, m)),
                                           key=lambda m: order.index(m.lang))
 
 
@@ -493,20 +593,65 @@ def _redirects(languages, url_owner: dict[str, str], problems: Problems) -> list
     return redirects
 
 
-def _check_links(articles_by_source, excluded, files, config: Config, problems: Problems, audience: str,
-                 internal_dirs: set[str], unreadable: set[str]) -> None:
-    """Broken links and links from public articles into internal ones. A link to a file that
-    could not be read is not reported: that file's own error is."""
-    file_sources = {source for source, _ in files.values()}
-    for article in articles_by_source.values():
+# Site paths served by something other than the build (the API, the agent pages) or written
+# after it: an absolute link there is left as written.
+UNCHECKED_SITE_FOLDERS = ("api/", "agent/", "internal/", "assets/", "widgets/")
+
+
+def site_paths(site: Site) -> dict[str, Article | None]:
+    """Every page and file path this build writes (article pages map to their article)."""
+    config = site.config
+    paths: dict[str, Article | None] = {p: None for p in ("", "404.html", "sitemap.xml", "robots.txt")}
+    for lang, language in site.languages.items():
+        paths.update({f"{lang}/": None, f"{lang}/search.html": None, f"{lang}/feed.xml": None})
+        paths.update({portal_url(lang, app, config.portal_path): None for app in PORTAL_APPS})
+        paths.update({c.url: None for c in language.categories.values() if c.count})
+        paths.update({a.url: a for a in language.articles})
+    paths.update({r.url: site.articles_by_source.get(r.source) for r in site.redirects})
+    paths.update({url: None for url in site.files})
+    return paths
+
+
+def _find_site_path(path: str, paths: dict, config: Config) -> str | None:
+    base = config.base_path.strip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base):].lstrip("/")
+    tried = [path]
+    if path.endswith("index.html"):
+        tried.append(path[: -len("index.html")])
+    elif path and not path.endswith("/"):
+        tried.append(path + "/")
+    if path.split("/", 1)[0] not in config.languages:  # Hugo serves its default language at the root
+        tried += [f"{config.default_language}/{p}" for p in list(tried)]
+    return next((p for p in tried if p in paths), None)
+
+
+def resolve_links(site: Site, problems: Problems, internal_dirs: AbstractSet[str] = frozenset(),
+                  unreadable: AbstractSet[str] = frozenset(), not_pages: dict[str, Source] | None = None,
+                  unbuilt: Sequence[Article] = ()) -> None:
+    """The one place links are resolved: every link of every article gets the site path it
+    points at (``article.links``: placeholder in the HTML -> path, or None to keep the text
+    unlinked), and the broken ones are reported. Rendering and fingerprints read the result.
+
+    A link to a file that could not be read is not reported: that file's own error is."""
+    config, audience = site.config, site.audience
+    articles_by_source, excluded = site.articles_by_source, site.excluded_sources
+    not_pages = not_pages or {}
+    file_urls = {source: url for url, (source, _) in site.files.items()}
+    paths = site_paths(site)
+    site_categories = {c.url for language in site.languages.values() for c in language.categories.values() if c.count}
+    for article in [*articles_by_source.values(), *unbuilt]:
         source = article.source
+        file = f"content/{source.path}"
+        assert source.body is not None  # articles are made from readable sources only
         for link in source.body.links:
-            target = resolve_link_target(link, source.path, articles_by_source, excluded)
-            line = _line_of(source, link.raw)
-            file = f"content/{source.path}"
+            line = source.link_lines.get(link.raw)
             if link.kind in ("page", "ref"):
-                if target in articles_by_source:
-                    if link.anchor and link.anchor not in articles_by_source[target].source.body.heading_ids:
+                target = resolve_link_target(link, source.path, articles_by_source, excluded)
+                found = articles_by_source.get(target)
+                article.links[link.placeholder] = (found.url, f"#{link.anchor}" if link.anchor else "") if found else None
+                if found is not None:
+                    if link.anchor and found.source.body and link.anchor not in found.source.body.heading_ids:
                         problems.warning(file, f"link to {link.raw}: no heading with id #{link.anchor} in content/{target}",
                                          line=line, hint="fix the anchor; heading ids are shown in the built page's table of contents")
                 elif target in excluded:
@@ -516,16 +661,46 @@ def _check_links(articles_by_source, excluded, files, config: Config, problems: 
                     else:
                         problems.error(file, f"public article links to internal article content/{target}", line=line,
                                        hint="remove the link, or mark this article `internal: true` too")
+                elif target in not_pages:
+                    problems.error(file, f"link {link.raw!r}: content/{target} is not a page (headless, "
+                                   "`build.render: never`, or in a folder whose name starts with _)", line=line,
+                                   hint="link to a page that includes it, or make it a page")
                 elif target not in unreadable:
                     problems.error(file, f"broken link {link.raw!r}: content/{target} does not exist", line=line,
                                    hint="fix the path (relative to this file) or remove the link")
-            elif link.kind == "file" and link.target not in file_sources:
-                problems.error(file, f"broken link {link.raw!r}: content/{link.target} does not exist", line=line,
-                               hint="add the file next to the article or fix the path")
-            elif link.kind == "file" and audience == "public" and not is_internal(source, internal_dirs) \
-                    and is_internal_path(link.target, internal_dirs):
-                problems.error(file, f"public article links to content/{link.target}, a file in an internal folder",
-                               line=line, hint="move the file out of the internal folder, or remove the link")
+            elif link.kind == "file":
+                url = file_urls.get(link.target)
+                if url is None:  # a page's address written relative to this file: [x](../billing/plans/)
+                    page_path = "/".join(slugify_segment(p) for p in link.target.split("/")) + "/"
+                    url = page_path if paths.get(page_path) is not None or page_path in site_categories else None
+                    if url is not None:
+                        article.links[link.placeholder] = (url, link.raw[link.raw.index("#"):] if "#" in link.raw else "")
+                        continue
+                article.links[link.placeholder] = (url, "") if url is not None else None
+                if url is None:
+                    problems.error(file, f"broken link {link.raw!r}: content/{link.target} does not exist", line=line,
+                                   hint="add the file next to the article or fix the path")
+                elif audience == "public" and not is_internal(source, internal_dirs) \
+                        and is_internal_path(link.target, internal_dirs):
+                    problems.error(file, f"public article links to content/{link.target}, a file in an internal folder",
+                                   line=line, hint="move the file out of the internal folder, or remove the link")
+            elif link.kind == "site":
+                rest = link.raw.lstrip("/")
+                cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+                suffix = rest[cut:]
+                if link.target.startswith(UNCHECKED_SITE_FOLDERS):
+                    article.links[link.placeholder] = (link.target, suffix)
+                    continue
+                found_path = _find_site_path(link.target, paths, config)
+                article.links[link.placeholder] = (found_path if found_path is not None else link.target, suffix)
+                if found_path is None:
+                    problems.error(file, f"broken link {link.raw!r}: no page or file of this site has that path",
+                                   line=line, hint="fix the path, or make it a full URL if it is another site's")
+                elif (link.anchor and (linked := paths[found_path]) is not None and linked.source.body
+                        and link.anchor not in linked.source.body.heading_ids):
+                    problems.warning(file, f"link to {link.raw}: no heading with id #{link.anchor} in "
+                                     f"content/{linked.source.path}", line=line,
+                                     hint="fix the anchor; heading ids are shown in the built page's table of contents")
 
 
 def resolve_link_target(link, source_path: str, articles_by_source, excluded) -> str:
@@ -546,7 +721,3 @@ def resolve_link_target(link, source_path: str, articles_by_source, excluded) ->
     by_name = [p for p in list(articles_by_source) + list(excluded)
                if p.startswith(lang + "/") and p.endswith(tuple("/" + n for n in names))]
     return by_name[0] if len(by_name) == 1 else candidates[1]
-
-
-def _line_of(source: Source, needle: str) -> int | None:
-    return source.link_lines.get(needle)

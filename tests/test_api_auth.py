@@ -56,7 +56,7 @@ def test_password_reset_link_works_once(api_client, api_settings, new_client):
     mails = read_outbox(api_settings)
     assert len(mails) == 1 and mails[0]["To"] == "ann@example.com"
     link = re.search(r"http\S+", mails[0].get_content()).group(0)
-    assert "/ja/account/#reset=" in link
+    assert "/ja/_portal/account/#reset=" in link
     token = link.split("#reset=")[1]
     anonymous = new_client()
     done = anonymous.post("/api/auth/password-reset/confirm", json={"token": token, "password": "a brand new secret"})

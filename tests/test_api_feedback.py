@@ -91,7 +91,7 @@ def test_staff_status_with_note_reaches_roadmap_and_notifies_voters(api_client, 
     mails = read_outbox(api_settings)
     assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
     assert "Planned" in mails[0]["Subject"] and "Coming in **Q3**." in mails[0].get_content()
-    assert f"/en/feedback/#idea={idea}" in mails[0].get_content()
+    assert f"/en/_portal/feedback/#idea={idea}" in mails[0].get_content()
     agent.patch(f"/api/agent/feedback/ideas/{ja_idea}", json={"status": "in_progress"})
     ja_mail = read_outbox(api_settings)[-1]
     assert ja_mail["To"] == "bob@example.com" and "対応中" in ja_mail["Subject"]

@@ -50,7 +50,7 @@ def test_guest_gets_number_and_private_link(api_client, new_client, api_settings
     assert response.status_code == 201, response.text
     ticket = response.json()
     assert re.fullmatch(r"[A-Z2-9]{8}", ticket["number"])
-    assert ticket["private_url"].endswith(f"/ja/tickets/#ticket={ticket['id']}&key={ticket['guest_key']}")
+    assert ticket["private_url"].endswith(f"/ja/_portal/tickets/#ticket={ticket['id']}&key={ticket['guest_key']}")
     mail = read_outbox(api_settings)[-1]
     assert ticket["number"] in mail["Subject"] and ticket["private_url"] in mail.get_content()
     stranger = new_client()

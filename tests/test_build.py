@@ -136,7 +136,7 @@ def test_site_files(out):
     assert (out / "assets/kbgen/kbgen.js").is_file() and (out / "assets/kbgen/pygments.css").is_file()
     assert (out / "en/search.html").is_file() and (out / "ja/search.html").is_file()
     for app in ("tickets", "account", "community", "feedback", "roadmap"):
-        assert (out / "en" / app / "index.html").is_file()
+        assert (out / "en" / "_portal" / app / "index.html").is_file()
 
 
 def test_internal_build_adds_staff_articles(sample, tmp_path):

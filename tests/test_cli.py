@@ -53,8 +53,9 @@ def test_report_file(tmp_path):
     assert result.exit_code == 0
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["articles"] == {"en": 1, "ja": 2}
-    # per language: the articles plus home, search and the five portal pages
-    assert report["pages"] == {"en": 1 + 7, "ja": 2 + 7}
+    # per language: the articles plus home, search, the five portal pages and the five
+    # redirects from their old addresses
+    assert report["pages"] == {"en": 1 + 7 + 5, "ja": 2 + 7 + 5}
     assert report["audience"] == "public"
     assert [w["file"] for w in report["warnings"]] == ["content/en/a.md"]
     assert report["errors"] == []
@@ -63,11 +64,11 @@ def test_report_file(tmp_path):
 
 
 def test_report_of_a_failed_build_lists_the_errors(tmp_path):
-    root = make_site(tmp_path / "s", {"en/a.md": "---\nweight: 1\n---\n"})
+    root = make_site(tmp_path / "s", {"en/a.md": "---\nweight: heavy\n---\n"})
     result = build_site(root, "--report", str(tmp_path / "report.json"))
     assert result.exit_code == 1
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert [(e["file"], e["field"]) for e in report["errors"]] == [("content/en/a.md", "title")]
+    assert [(e["file"], e["field"]) for e in report["errors"]] == [("content/en/a.md", "weight")]
 
 
 def test_quiet_prints_nothing_on_success_but_errors_on_failure(tmp_path):
@@ -75,9 +76,9 @@ def test_quiet_prints_nothing_on_success_but_errors_on_failure(tmp_path):
     assert build_site(root).output.count("\n") >= 2   # a warning and the summary
     quiet = run_cli("-C", str(root), "--quiet", "build")
     assert quiet.exit_code == 0 and quiet.output == ""
-    (root / "content/en/a.md").write_text("---\n---\n", encoding="utf-8")
+    (root / "content/en/a.md").write_text("---\ndraft: maybe\n---\n", encoding="utf-8")
     failed = run_cli("-C", str(root), "-q", "build")
-    assert failed.exit_code == 1 and "title" in failed.output
+    assert failed.exit_code == 1 and "draft" in failed.output
 
 
 def test_output_option_and_internal_default_folder(tmp_path):

@@ -120,10 +120,12 @@ def problem_of(path: str, data: bytes):
     return source.problems[0]
 
 
-def test_title_is_required_for_articles_but_not_sections():
-    problem = problem_of("en/a.md", b"---\ndescription: no title\n---\nx\n")
-    assert problem.file == "content/en/a.md" and problem.field == "title"
-    assert "title" in problem.hint
+def test_without_a_title_the_file_name_gives_one_with_an_info_line():
+    source = parse_source("en/getting_started-now.md", b"---\ndescription: no title\n---\nx\n")
+    assert source.title == "Getting started now"
+    [problem] = source.problems
+    assert problem.severity == "info" and problem.field == "title" and "file name" in problem.message
+    assert parse_source("en/guide/index.md", b"x\n").title == "Guide"  # a bundle: its folder's name
     assert parse_source("en/_index.md", b"---\ndescription: d\n---\n").problems == []
 
 
@@ -174,9 +176,33 @@ def test_bom_and_crlf_are_accepted():
     assert source.problems == [] and source.title == "A"
 
 
-def test_file_without_front_matter_needs_a_title():
-    problem = problem_of("en/a.md", b"# Just markdown\n")
-    assert problem.field == "title"
+def test_first_heading_is_the_title_and_leaves_the_body():
+    source = parse_source("en/a.md", b"\n# Just markdown\n\nText on line 4.\n")
+    assert source.title == "Just markdown" and source.problems[0].severity == "info"
+    assert "Just markdown" not in source.raw_body and source.raw_body.lstrip("\n").startswith("Text")
+    assert source.body_line + source.raw_body.count("\n", 0, source.raw_body.index("Text")) == 4
+    setext = parse_source("en/b.md", b"Setext title\n============\n\nBody.\n")
+    assert setext.title == "Setext title"
+    later = parse_source("en/c.md", b"Intro.\n\n```sh\n# not a heading\n```\n\n# Real heading\n")
+    assert later.title == "Real heading" and "Intro." in later.raw_body
+
+
+@pytest.mark.parametrize("path, text", [
+    ("en/_includes/note.md", b"A fragment.\n"),
+    ("en/guide/_partials/deep/x.md", b"---\ntitle: X\n---\n"),
+    ("en/guide/snippet.md", b"---\nheadless: true\n---\n"),
+    ("en/guide/list-only.md", b"---\ntitle: L\nbuild:\n  render: never\n---\n"),
+    ("en/guide/old.md", b"---\ntitle: L\n_build:\n  render: false\n---\n"),
+])
+def test_fragments_and_headless_files_are_not_pages(path, text):
+    source = parse_source(path, text)
+    assert source.headless and not [p for p in source.problems if p.severity != "info"]
+    assert source.problems == [], "a fragment needs no title"
+
+
+def test_empty_values_mean_unset_and_a_category_list_files_by_its_first():
+    source = parse_source("en/a.md", b"---\ntitle: A\ndraft:\ncategory: [concept, technology]\n---\n")
+    assert source.problems == [] and source.draft is False and source.category == "concept"
 
 
 def test_scan_reports_unknown_language_folders_and_stray_files(tmp_path):
@@ -232,3 +258,13 @@ def test_impossible_yaml_date_is_a_problem_not_a_crash():
 def test_a_wrong_value_names_the_field_as_the_writer_spelled_it():
     problem = problem_of("en/a.md", "---\ntitle: A\ntranslationKey: [a, b]\n---\nx\n".encode())
     assert problem.field == "translationKey" and "`translationKey`" in problem.hint and problem.line == 3
+
+
+def test_a_hugo_site_may_keep_other_folders_beside_its_language_folders(tmp_path):
+    from kbgen.content import scan
+    root = make_site(tmp_path, {"en/a.md": article("A"), "internal/notes.md": article("Notes")})
+    _, _, problems = scan(root / "content", ["en", "ja"], hugo_config=True)
+    [warning] = problems
+    assert warning.severity == "warning" and warning.file == "content/internal/"
+    _, _, problems = scan(root / "content", ["en", "ja"])
+    assert problems[0].severity == "error" and "unknown language folder" in problems[0].message

@@ -11,7 +11,7 @@ from conftest import BASE_CONFIG, all_files, article, build_site, make_site, run
 
 BROKEN = {
     "en/bad-yaml.md": "---\ntitle: A\ndescription: [oops\n---\nx\n",
-    "en/no-title.md": "---\ndescription: hi\n---\nx\n",
+    "en/bad-draft.md": "---\ntitle: T\ndraft: maybe\n---\nx\n",
     "fr/x.md": article("X"),
     "en/one.md": article("One", slug="same"),
     "en/same.md": article("Same"),
@@ -46,7 +46,7 @@ def test_exit_code_and_no_traceback(failed):
 def test_all_problems_in_one_message(failed):
     _, _, result = failed
     assert "6 error(s): nothing was written; the previous output is unchanged." in result.stderr
-    for file in ("content/en/bad-yaml.md", "content/en/no-title.md", "content/fr/", "content/en/same.md",
+    for file in ("content/en/bad-yaml.md", "content/en/bad-draft.md", "content/fr/", "content/en/same.md",
                  "content/en/latin.md", "content/en/linker.md"):
         assert lines_about(result.stderr, file), f"{file} not reported"
     # every problem says what to do
@@ -55,10 +55,10 @@ def test_all_problems_in_one_message(failed):
 
 @pytest.mark.parametrize("file, location, words", [
     ("content/en/bad-yaml.md", r":[34]: ", ["YAML"]),
-    ("content/en/no-title.md", ":1: ", ["title", "required"]),
+    ("content/en/bad-draft.md", ":3: ", ["draft", "expected bool"]),
     ("content/en/latin.md", ":2: ", ["UTF-8"]),
     ("content/en/linker.md", ":7: ", ["broken link", "missing.md"]),
-    ("content/en/same.md", ": ", ["/en/same/", "content/en/one.md"]),
+    ("content/en/one.md", ":3: ", ["slug", "/en/same/", "content/en/same.md"]),
     ("content/fr/", ": ", ["unknown language", "fr"]),
 ])
 def test_each_problem_is_located_and_explained(failed, file, location, words):
@@ -89,17 +89,60 @@ def test_strict_turns_warnings_into_errors(tmp_path):
     before = all_files(root / "output")
     result = build_site(root, "--strict")
     assert result.exit_code == 1
-    assert "content/en/a.md: error: Hugo shortcode {{< youtube >}} is not supported" in result.output
+    assert "content/en/a.md:5: error: Hugo shortcode {{< youtube >}} is not supported" in result.output
     assert all_files(root / "output") == before
 
 
-def test_a_category_named_like_a_portal_page_is_reported_not_crashed(tmp_path):
-    root = make_site(tmp_path, {"en/account/login.md": article("Login")})
-    result = run_kbgen("build", cwd=root)
+def test_error_is_said_once_per_problem(failed):
+    _, _, result = failed
+    for line in result.stderr.splitlines():
+        assert not line.startswith("Error:"), line
+        assert line.lower().count("error") <= 2 or "error(s)" in line, line  # "error:" (+ a message's own word)
+
+
+def test_check_says_what_it_checked_and_that_it_wrote_nothing(tmp_path, failed):
+    root, _, _ = failed
+    result = run_kbgen("check", cwd=root)
     assert result.returncode == 1
-    assert "output/en/account/index.html" in result.stderr
-    assert "content/en/account/" in result.stderr and "account page" in result.stderr
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert "error(s) found by kbgen check (it writes nothing)." in result.stderr
+    assert "previous output" not in result.stderr
+    good = make_site(tmp_path / "good", {"en/a.md": article("A", "[b](b.md)"), "en/b.md": article("B"),
+                                         "ja/a.md": article("あ")})
+    result = run_kbgen("check", cwd=good)
+    assert result.returncode == 0, result.stderr
+    assert "Checked 3 articles (en 2, ja 1): front matter, categories, 1 links and anchors, 1 translation pairs" \
+        in result.stderr and "nothing written" in result.stderr
+    assert not (good / "output").exists()
+
+
+def test_quiet_after_the_subcommand(tmp_path):
+    root = make_site(tmp_path, {"en/a.md": article("A", "{{< youtube x >}}")})
+    for flag in ("-q", "--quiet"):
+        result = run_kbgen("build", flag, cwd=root)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert "warning" in run_kbgen("build", cwd=root).stderr
+
+
+def test_shortcode_warning_has_line_and_hint(tmp_path):
+    root = make_site(tmp_path, {"en/a.md": article("A", "Intro.\n\n{{< youtube x >}}\n\n{{< youtube y >}}")})
+    result = run_kbgen("build", cwd=root)
+    [line] = [l for l in result.stderr.splitlines() if "youtube" in l]
+    assert line.startswith("content/en/a.md:7: warning: Hugo shortcode {{< youtube >}}")
+    assert "[markdown] extensions" in result.stderr
+
+
+def test_a_template_typo_is_reported_with_template_and_line(tmp_path):
+    root = make_site(tmp_path, {
+        "en/a.md": article("A"), "en/b.md": article("B"),
+        "/themes/classic/templates/article.html": '{% extends "base.html" %}\n{% block main %}\n'
+                                                  '<h1>{{ article.titel }}</h1>{{ article.html|safe }}\n{% endblock %}\n'})
+    env = {"KBGEN_STRICT_TEMPLATES": "0"}
+    result = run_kbgen("build", cwd=root, env=env)
+    assert result.returncode == 0
+    [line] = [l for l in result.stderr.splitlines() if "titel" in l]
+    assert line.startswith("template article.html:3: warning:") and "no attribute 'titel'" in line
+    result = run_kbgen("build", "--strict", cwd=root, env=env)
+    assert result.returncode == 1 and "template article.html:3: error:" in result.stderr
 
 
 def test_draft_link_is_a_warning_and_the_text_stays(tmp_path):
@@ -147,7 +190,7 @@ def test_problems_with_and_without_lines_in_one_file_are_listed_in_order(tmp_pat
 
 
 def test_an_unknown_theme_is_reported_with_the_content_problems(tmp_path):
-    root = make_site(tmp_path / "site", {"en/no-title.md": "---\ndescription: hi\n---\nx\n"},
+    root = make_site(tmp_path / "site", {"en/no-title.md": "---\ntitle: [oops\n---\nx\n"},
                      config=BASE_CONFIG.replace('theme = "classic"', 'theme = "clasic"'))
     result = build_site(root)
     assert result.exit_code != 0

@@ -146,11 +146,25 @@ def test_hugo_ref_shortcodes(md):
     assert [(l.kind, l.target, l.anchor) for l in out.links] == [("ref", "billing/plans.md", None), ("ref", "y.md", "z")]
 
 
+def test_relref_to_an_anchor_of_the_same_page(md):
+    out = md('## Set up\n\nSee [above]({{< relref "#set-up" >}}).\n')
+    assert [a["href"] for a in tags(out.html, "a")] == ["#set-up"] and out.links == []
+
+
+def test_email_autolinks_and_mailto_are_mail_links_not_content_links(md):
+    import html as html_module
+    out = md("Write to <support@example.com> or [sales](mailto:sales@example.com).\n")
+    assert [html_module.unescape(a["href"]) for a in tags(out.html, "a")] == \
+        ["mailto:support@example.com", "mailto:sales@example.com"]
+    assert out.links == []
+
+
 def test_hugo_highlight_shortcode_and_unsupported_shortcodes(md):
     out = md('{{< highlight go >}}\nfunc main() {}\n{{< /highlight >}}\n\n{{< youtube abc123 >}}\n\nText.\n')
     assert '<span class="kd">func</span>' in out.html
     assert "youtube" not in out.html and "{{" not in out.html
-    assert out.warnings and "youtube" in out.warnings[0]
+    [(message, line, hint)] = out.warnings
+    assert "youtube" in message and line == 5 and "[markdown] extensions" in hint
 
 
 def test_plain_text_and_headings_for_search(md):
@@ -165,3 +179,12 @@ def test_html_comments_are_writers_notes_and_never_published(md):
     assert "loophole" not in out.html and "inline note" not in out.html
     assert "&lt;!-- shown as code --&gt;" in out.html, "comments inside code samples stay"
     assert "Text" in out.html and "here." in out.html
+
+
+def test_markup_of_other_tools_left_as_text_is_warned_about_once_with_its_line(md):
+    out = md("Intro.\n\nClick [!UICONTROL Save] and [!UICONTROL Close] in [!DNL Workfront].\n\n"
+             "{{$include /help/_includes/note.md}}\n\n`[!UICONTROL in code]` is fine.\n")
+    assert [(message.split(" is ")[0], line) for message, line, _ in out.warnings] == [
+        ("[!UICONTROL …]", 3), ("[!DNL …]", 3), ("{{$include …}}", 5)]
+    assert all("[markdown] extensions" in hint for _, _, hint in out.warnings)
+    assert md("> [!NOTE]\n> A callout.\n").warnings == []

@@ -226,7 +226,15 @@ def test_every_page_carries_the_mount_points(out):
     assert re.search(r'data-kb-mount="rating" data-article="[0-9a-f]{12}"', html)
     assert 'data-kb-mount="chat"' in html
     assert '<meta name="kb-lang" content="en">' in html and '<meta name="kb-root" content="../../../">' in html
-    assert 'data-kb-mount="tickets"' in page(out, "en/tickets/")
+    assert 'data-kb-mount="tickets"' in page(out, "en/_portal/tickets/")
+    assert '<meta name="kb-portal" content="_portal">' in html
+
+
+def test_old_portal_addresses_lead_to_the_new_ones_keeping_the_fragment(out):
+    # Links in e-mails sent before the portal moved: /en/tickets/#ticket=…&key=… must still open the ticket.
+    old = page(out, "en/tickets/")
+    assert 'url=../../en/_portal/tickets/"' in old
+    assert '"../../en/_portal/tickets/") + location.hash' in old
 
 
 def test_site_theme_folder_overrides_a_bundled_template_and_sees_params(tmp_path):

@@ -73,10 +73,10 @@ def test_serve_reload_error_page_and_recovery(server):
 
     article = root / "content/en/getting-started/welcome.md"
     good = article.read_text(encoding="utf-8")
-    article.write_text(good.replace('title: "Welcome"\n', ""), encoding="utf-8")
+    article.write_text(good.replace('title: "Welcome"\n', 'title: "Welcome"\ndraft: maybe\n'), encoding="utf-8")
     status, html = poll(url, lambda status, body: status != 200)
     assert status == 500
-    assert "content/en/getting-started/welcome.md" in html and "title" in html
+    assert "content/en/getting-started/welcome.md" in html and "draft" in html
     assert "/__kbgen/reload" in html, "the error page reloads itself once fixed"
 
     article.write_text(good.replace("This is your first article.", "Edited while serving."), encoding="utf-8")

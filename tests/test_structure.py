@@ -261,3 +261,71 @@ def test_aliases_and_urls_must_be_paths_on_the_site(tmp_path):
         ("content/en/b.md", "url", "'../../outside/'"),
         ("content/en/c.md", "url", "'//cdn.example.com/c/'"),
     }
+
+
+def test_a_url_clash_blames_the_file_that_moved_with_its_line_else_the_later_file(tmp_path):
+    _, problems = structure(tmp_path, {
+        "en/a/moved.md": article("Moved", url="/en/z/page/"),   # sorts first, but took a URL not its own
+        "en/z/page.md": article("Page"),
+        "en/b/one.md": article("One"), "en/c/one.md": article("One again", url="/en/b/one/"),
+        "en/d/twin.md": article("Twin"), "en/e/twin.md": article("Twin", category="d"),
+    })
+    blamed = {(p.file, p.line, p.field) for p in problems.errors}
+    assert ("content/en/a/moved.md", 3, "url") in blamed and ("content/en/c/one.md", 3, "url") in blamed
+    assert len(blamed) == 2
+
+
+def test_category_names_a_section_by_full_or_trailing_path(tmp_path):
+    site, problems = structure(tmp_path, {
+        "en/docs/ai-chatbot/_index.md": "---\ntitle: AI Chatbot\n---\n",
+        "en/docs/ai-chatbot/setup.md": article("Setup", category="ai-chatbot"),
+        "en/news/launch.md": article("Launch", category="Docs/AI-Chatbot"),
+        "en/news/more.md": article("More", category="chatbot"),
+        "ja/docs/ai-chatbot/setup.md": article("設定", category="ai-chatbot"),
+    })
+    en = site.languages["en"].categories
+    assert sorted(a.title for a in en["docs/ai-chatbot"].articles) == ["Launch", "Setup"]
+    assert "ai-chatbot" not in en and en["chatbot"].parent is en[""]
+    [warning] = problems.warnings
+    assert warning.file == "content/en/news/more.md" and warning.line == 3 and "'chatbot'" in warning.message
+    ja = site.languages["ja"].categories["docs/ai-chatbot"]
+    assert ja.title == "AI Chatbot", "no ja _index.md: the default language's title"
+
+
+def test_one_report_per_problem_and_place(tmp_path):
+    _, problems = structure(tmp_path, {
+        "en/a.md": article("A", "[d](d.md) and again [d](d.md)"),
+        "en/d.md": article("D", draft=True),
+    })
+    assert len([p for p in problems.warnings if "draft" in p.message]) == 1
+
+
+def test_absolute_site_links_are_checked_and_find_the_default_language(tmp_path):
+    site, problems = structure(tmp_path, {
+        "en/a.md": article("A", "[b](/en/b/) [b2](/b) [ja](/ja/) [s](/en/search.html) [gone](/en/gone/) [api](/api/health)"),
+        "en/b.md": article("B"),
+        "ja/b.md": article("ビー"),
+    })
+    [error] = problems.errors
+    assert "'/en/gone/'" in error.message and error.line == 5
+    links = site.articles_by_source["en/a.md"].links
+    assert sorted(v for v in links.values()) == [
+        ("api/health", ""), ("en/b/", ""), ("en/b/", ""), ("en/gone/", ""), ("en/search.html", ""), ("ja/", "")]
+
+
+def test_content_inside_the_portal_folder_is_an_error(tmp_path):
+    _, problems = structure(tmp_path, {"en/a.md": article("A", url="/en/_portal/tickets/")})
+    [error] = problems.errors
+    assert error.file == "content/en/a.md" and "portal" in error.message and error.line == 3
+
+
+def test_a_page_address_relative_to_the_file_is_a_page_link(tmp_path):
+    site, problems = structure(tmp_path, {
+        "en/glossary/agents.md": article("Agents", "[LLM](Large-Language-Models/) [plans](../billing/plans/#yearly) [x](nothing/)"),
+        "en/glossary/Large-Language-Models.md": article("LLM"),
+        "en/billing/plans.md": article("Plans", "## Yearly"),
+    })
+    [error] = problems.errors
+    assert "'nothing/'" in error.message
+    assert sorted(v for v in site.articles_by_source["en/glossary/agents.md"].links.values() if v) == [
+        ("en/billing/plans/", "#yearly"), ("en/glossary/large-language-models/", "")]

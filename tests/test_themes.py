@@ -94,7 +94,7 @@ def test_every_page_kind_is_rendered_with_its_mount_points(built, theme):
         search = read(out / lang / "search.html")
         assert 'data-kb-mount="search-results"' in search and "<noscript>" in search
         for app in APPS:
-            app_html = read(out / lang / app / "index.html")
+            app_html = read(out / lang / "_portal" / app / "index.html")
             assert f'data-kb-mount="{app}"' in app_html, f"{theme}: {lang}/{app}/ has no mount point"
             assert "<noscript>" in app_html and "<h1>" in app_html
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..config import portal_url
 from .db import utcnow
 from .deps import DB, OptionalUser, State, hit_rate_limit, rate_limit, session_lifetime
 from .errors import ApiError, field_error
@@ -111,7 +112,8 @@ def request_password_reset(body: ResetRequestBody, request: Request, db: DB, sta
                              expires_at=utcnow() + timedelta(minutes=state.settings.reset_minutes)))
         db.commit()
         lang = body.lang if body.lang in state.settings.languages else state.settings.languages[0]
-        link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{lang}/account/#reset={token}"
+        account = portal_url(lang, "account", state.settings.portal_path)
+        link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{account}#reset={token}"
         state.mailer.send(user.email, "Reset your password",
                           f"Someone (hopefully you) asked to reset the password for {user.email}.\n\n"
                           f"Open this link within {state.settings.reset_minutes} minutes to choose a new password:\n"

@@ -105,6 +105,7 @@ class Settings:
     secret_key: str
     public_url: str = "http://127.0.0.1:8000"
     site_root: str = "/"                # where the static site lives, for links in emails
+    portal_path: str = "_portal"        # [portal] path: where the portal pages live (kbgen.config.portal_url)
     allowed_origins: tuple[str, ...] = ()
     cookie_secure: bool = False
     session_days: int = 30
@@ -318,6 +319,14 @@ def _secret_key(api: dict, data_dir: Path) -> str:
     return key
 
 
+def _portal_path(raw: dict) -> str:
+    """[portal] path, validated with the rest of the site's configuration by kbgen.config."""
+    from ..config import DEFAULT_PORTAL_PATH
+    portal = raw.get("portal") if isinstance(raw.get("portal"), dict) else {}
+    path = portal.get("path", DEFAULT_PORTAL_PATH)
+    return path.strip("/") if isinstance(path, str) else DEFAULT_PORTAL_PATH
+
+
 def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | None = None, *,
                        text: str | None = None, check_only: bool = False) -> Settings:
     """`text` (the file as read) lets messages name the line; `check_only` (kbgen check) never
@@ -355,6 +364,7 @@ def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | N
         secret_key="" if check_only else _secret_key(api, data_dir),
         public_url=public_url,
         site_root=str(api.get("site_root", "/")),
+        portal_path=_portal_path(raw),
         allowed_origins=tuple(o.rstrip("/") for o in origins) + (origin_of(public_url),),
         cookie_secure=attempt(lambda: _bool(api, "cookie_secure", public_url.startswith("https://"), source, "api"), True),
         session_days=attempt(lambda: _int(api, "session_days", 30, source, "api", 1), 30),

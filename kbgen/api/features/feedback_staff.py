@@ -10,6 +10,7 @@ from pydantic import Field
 from sqlalchemy import String, and_, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import aliased
 
+from ...config import portal_url
 from ..db import utcnow
 from ..deps import DB, Staff, State
 from ..errors import ApiError, field_error, not_found
@@ -57,7 +58,8 @@ def _idea(db, idea_id: str, *, lock: bool = False) -> FeedbackIdea:
 
 
 def idea_link(settings, idea: FeedbackIdea) -> str:
-    return f"{settings.public_url}{settings.site_root.rstrip('/')}/{idea.lang}/feedback/#idea={idea.id}"
+    board = portal_url(idea.lang, "feedback", settings.portal_path)
+    return f"{settings.public_url}{settings.site_root.rstrip('/')}/{board}#idea={idea.id}"
 
 
 def notify_voters(state, idea: FeedbackIdea, voters: list[tuple[str, str]], actor: User) -> None:

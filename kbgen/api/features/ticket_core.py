@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from ...config import portal_url
 from fastapi import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -241,7 +242,7 @@ def download_response(state, stored: StoredFile) -> Response:
 
 
 def ticket_link(settings: Settings, ticket: Ticket, guest_key: str | None) -> str:
-    base = f"{settings.public_url}{settings.site_root.rstrip('/')}/{ticket.lang}/tickets/"
+    base = f"{settings.public_url}{settings.site_root.rstrip('/')}/{portal_url(ticket.lang, 'tickets', settings.portal_path)}"
     return f"{base}#ticket={ticket.id}&key={guest_key}" if guest_key else f"{base}#ticket={ticket.id}"
 
 

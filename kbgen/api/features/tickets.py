@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ...config import portal_url
 from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
 from ..errors import ApiError, field_error, not_found
 from ..idempotency import fingerprint, run_once
@@ -126,7 +127,8 @@ async def create_ticket(request: Request, state: State, db: DB, user: OptionalUs
         store_uploads(db, state, uploads, saved, ticket=ticket, message=message, uploader=user)
         link = ticket_link(settings, ticket, key)
         return 201, ticket_summary(ticket) | {"guest_key": key, "private_url": link,
-                                              "path": f"{lang}/tickets/#ticket={ticket.id}&key={key}"}
+                                              "path": portal_url(lang, "tickets", settings.portal_path)
+                                              + f"#ticket={ticket.id}&key={key}"}
 
     def run():
         try:

@@ -1,7 +1,7 @@
 // The account app page (<lang>/account/): sign in, register, forgotten password (and the reset
 // link #reset=TOKEN), sign out, and the customer's documents.
 
-import { registerMount, siteUrl } from './core.js';
+import { portalUrl, registerMount } from './core.js';
 import { apiClient } from './api-client.js';
 import { formatDate, h, notice, portalText, showFieldErrors } from './portal-ui.js';
 
@@ -51,7 +51,7 @@ async function signedInView(context, api, user, t, rerender) {
   return h('div', { class: 'kb-account-signed-in' },
     h('h2', {}, t('account')),
     h('p', {}, t('signed_in_as', { email: user.email })),
-    h('p', {}, h('a', { href: siteUrl(`${context.lang}/tickets/`) }, t('tickets_link'))),
+    h('p', {}, h('a', { href: portalUrl(context.lang, 'tickets') }, t('tickets_link'))),
     user.role !== 'customer' ? h('p', {}, h('a', { href: '/agent/' }, t('agent_page'))) : null,
     h('p', {}, h('button', { type: 'button', class: 'kb-sign-out', onclick: async () => {
       await api.post('/auth/logout');

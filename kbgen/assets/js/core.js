@@ -32,6 +32,14 @@ export function siteUrl(path) {
   return pageContext().root + path;
 }
 
+// A portal page (tickets, account, community, feedback, roadmap) of a language: they live in the
+// folder the build names in <meta name="kb-portal"> (kbgen.config.portal_url), so content may
+// use those names for its own folders.
+export function portalUrl(lang, app) {
+  const folder = (readMeta('kb-portal', '_portal') || '').replace(/^\/+|\/+$/g, '');
+  return siteUrl(`${lang}/${folder ? `${folder}/` : ''}${app}/`);
+}
+
 export function onReady(callback) {
   if (typeof document === 'undefined') return; // imported by node (tests): no page to wait for
   if (document.readyState === 'loading') {

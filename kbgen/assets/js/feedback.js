@@ -3,7 +3,7 @@
 // (#idea=ID) with its status note, history and comments; suggesting and commenting. Writes go
 // through the offline queue with an Idempotency-Key, so a resend never posts twice.
 
-import { registerMount, siteUrl } from './core.js';
+import { portalUrl, registerMount } from './core.js';
 import { apiClient } from './api-client.js';
 import { sharedQueue } from './queue.js';
 import { formatDate, h, notice, showFieldErrors } from './portal-ui.js';
@@ -251,7 +251,7 @@ export async function mountRoadmap(element, context) {
   element.setAttribute('aria-busy', 'true');
   try {
     const { columns } = await api.get('/feedback/roadmap');
-    const board = siteUrl(`${context.lang}/feedback/`);
+    const board = portalUrl(context.lang, 'feedback');
     element.replaceChildren(
       h('p', {}, t('roadmap_intro'), ' ', h('a', { href: board }, t('board'))),
       h('div', { class: 'kb-roadmap' }, columns.filter((c) => ROADMAP_STATUSES.includes(c.status)).map((column) => h('section', {

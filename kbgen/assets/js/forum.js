@@ -4,7 +4,7 @@
 // the site is static. Writes go through the offline queue with an Idempotency-Key.
 // Also exports the small pieces feedback.js shares (styles, honeypot field, pager, Markdown block).
 
-import { registerMount, siteUrl } from './core.js';
+import { portalUrl, registerMount } from './core.js';
 import { apiClient } from './api-client.js';
 import { sharedQueue } from './queue.js';
 import { formatDate, h, notice, showFieldErrors } from './portal-ui.js';
@@ -154,7 +154,7 @@ export function badge(text, kind) {
 
 export function signInPrompt(context, t, key = 'sign_in_to_post') {
   return h('p', { class: 'kb-notice kb-community-signin' }, t(key), ' ',
-    h('a', { href: siteUrl(`${context.lang}/account/`) }, t('sign_in')));
+    h('a', { href: portalUrl(context.lang, 'account') }, t('sign_in')));
 }
 
 export function failureNotice(error, t) {

@@ -2,7 +2,7 @@
 // suggestions while the subject is typed, the signed-in customer's tickets, and one ticket's
 // progress and conversation (by account, or by the private link #ticket=ID&key=KEY).
 
-import { registerMount, siteUrl } from './core.js';
+import { portalUrl, registerMount } from './core.js';
 import { apiClient } from './api-client.js';
 import { formEntries, sharedQueue } from './queue.js';
 import { formatDate, h, notice, portalText, sanitizedHtml, showFieldErrors } from './portal-ui.js';
@@ -289,7 +289,7 @@ export async function mountTickets(element, context) {
       }
       const parts = [await renderForm(element, context, api, session, t)];
       if (session.user) parts.push(await renderList(context, api, t).catch(() => ''));
-      else parts.push(h('p', {}, t('sign_in_hint'), ' ', h('a', { href: siteUrl(`${context.lang}/account/`) }, t('sign_in'))));
+      else parts.push(h('p', {}, t('sign_in_hint'), ' ', h('a', { href: portalUrl(context.lang, 'account') }, t('sign_in'))));
       element.replaceChildren(...parts);
     } catch (error) {
       element.replaceChildren(notice(error.offline ? t('api_unreachable') : (error.message || t('error_generic')), 'error'));

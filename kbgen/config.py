@@ -173,21 +173,29 @@ TABLE_HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$")
 
 
 def key_line(text: str, dotted: str) -> int | None:
-    """The line of `text` (TOML) that sets `dotted` ("api.database_url", "tickets.fields[0].name",
-    "chat.hours.mon"): the key in its table, else the table's header, else where its parent is set."""
+    """The line of `text` (TOML) that sets `dotted` ("api.database_url", "tickets.fields[1].name",
+    "chat.hours.mon"): the key in its table (the n-th `[[table]]` for `[n]`), else the table's
+    header, else where its parent is set."""
+    index = re.search(r"\[(\d+)\]", dotted)
+    wanted = int(index.group(1)) if index else 0
     parts = re.sub(r"\[\d+\]", "", dotted).split(".")
     table, key = ".".join(parts[:-1]), parts[-1]
-    current, header_line = "", None
+    current, header_line, seen, own = "", None, -1, -1
     for number, line in enumerate(text.splitlines(), 1):
         header = TABLE_HEADER.match(line)
         if header:
             current = ".".join(part.strip().strip('"') for part in header.group(1).split("."))
-            if current == ".".join(parts) and header_line is None:
-                header_line = number
-        elif current == table and re.match(rf'^\s*"?{re.escape(key)}"?\s*=', line):
-            return number
+            if current == table and line.lstrip().startswith("[["):
+                seen += 1
+            if current == ".".join(parts):
+                own += 1
+                if header_line is None and own == (wanted if dotted.endswith("]") else 0):
+                    header_line = number
+        elif current == table and seen <= wanted and re.match(rf'^\s*"?{re.escape(key)}"?\s*=', line):
+            if seen in (-1, wanted):
+                return number
     if header_line is None and len(parts) > 1:
-        return key_line(text, table)
+        return key_line(text, re.sub(r"\.[^.]*$", "", dotted))
     return header_line
 
 

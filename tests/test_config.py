@@ -129,3 +129,13 @@ def test_a_missing_site_folder_is_named_in_the_message(tmp_path):
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "typo")
     assert str(tmp_path / "typo") in str(raised.value), "with -C, the reader must see which folder was searched"
+
+
+def test_a_problem_names_the_line_of_its_key_even_in_the_second_of_several_tables():
+    from kbgen.config import key_line
+
+    text = ('title = "x"\n[api]\ndatabse_url = "x"\n[[tickets.fields]]\nname = "a"\n[[tickets.fields]]\nname = "b"\n'
+            'nme = 1\n[chat]\nhours = { mon = "9-5" }\n')
+    assert [key_line(text, key) for key in ("title", "api.databse_url", "tickets.fields[0].name", "tickets.fields[1].name",
+                                            "tickets.fields[1].nme", "tickets.fields[1].label", "chat.hours.mon", "nope")] \
+        == [1, 3, 5, 7, 8, 6, 10, None]

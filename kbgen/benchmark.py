@@ -348,6 +348,8 @@ def run_benchmark(articles: int, workdir: Path | None, *, article_kb: float = 4.
                 from .search.benchmark import measure_in_browser
                 figures["browser"] = {lang: measure_in_browser(output, lang, ["ticket", "export data"] if lang == "en" else ["顧客ポータル", "請求書"])
                                       for lang in ("en", "ja")}
+                from .search.benchmark import golden_comparison  # search quality: kbgen vs Pagefind
+                figures["golden_set"] = golden_comparison(workdir)
             except ImportError as exc:
                 figures["browser"] = f"unavailable: {exc}"
         _print(figures, as_json)
@@ -403,3 +405,6 @@ def _print(figures: dict, as_json: bool) -> None:
         print(f"search data {lang}: {size['raw'] / 1024:.0f} KB raw, {size['gzip'] / 1024:.0f} KB gzipped (all files)")
     if "browser" in figures:
         print(f"browser: {json.dumps(figures['browser'], ensure_ascii=False)}")
+    if isinstance(figures.get("golden_set"), dict):
+        from .search.benchmark import print_golden
+        print_golden(figures["golden_set"])

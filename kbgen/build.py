@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
 from .errors import ConfigError, KbgenError, Problem, Problems
 from .feeds import atom_feed, robots, sitemap
+from .site_headers import headers_file
 from .jsbundle import bundle
 from .render import Renderer, render_pages
 from .structure import Site, build_site
@@ -220,6 +222,8 @@ def add_site_files(site: Site, renderer: Renderer, output: Output) -> None:
         output.copy(url, config.content_dir / content_path, f"content/{content_path}")
     output.add("sitemap.xml", sitemap(site), "kbgen (sitemap)")
     output.add("robots.txt", robots(site), "kbgen (robots.txt)")
+    # security headers for static hosts that read a `_headers` file (same policy as `kbgen serve`)
+    output.add("_headers", headers_file(config.api_url), "kbgen (security headers)")
     for lang in site.languages:
         output.add(f"{lang}/feed.xml", atom_feed(site, lang, renderer.translators[lang]), f"kbgen ({lang} feed)")
 
@@ -239,10 +243,20 @@ def search_documents(site: Site) -> dict:
             fields = (article.ref, article.url, article.title, tuple(article.source.keywords),
                       article.source.description, tuple(body.headings), body.text, article.category.path,
                       category_title, summary, article.translation_group, lang)
-            digest = hashlib.sha256(repr(fields).encode()).hexdigest()[:20]
-            docs.append(SearchDoc(*fields, digest))
+            code = _code_text(body.html)
+            digest = hashlib.sha256(repr((fields, code)).encode()).hexdigest()[:20]
+            docs.append(SearchDoc(*fields, digest, code=code))
         documents[lang] = docs
     return documents
+
+
+_CODE_BLOCK = re.compile(r'<div class="highlight">(.*?)</div>', re.S)
+
+
+def _code_text(html: str) -> str:
+    """The text of an article's code blocks (the plain-text body leaves them out)."""
+    from .markdown_render import html_to_text
+    return "\n".join(html_to_text(block) for block in _CODE_BLOCK.findall(html))
 
 
 def _summary(text: str, length: int) -> str:

@@ -21,13 +21,17 @@ from .build import BuildOptions, build
 from .config import load_config
 from .errors import KbgenError
 from .sitefiles import lookup, media_type, no_lifespan
+from .site_headers import site_headers
 
 RELOAD_PATH = "/__kbgen/reload"
-RELOAD_SCRIPT = (
-    "<script>(function(){var first=null;var source=new EventSource('%s');"
-    "source.onmessage=function(e){if(first===null){first=e.data;return;}if(e.data!==first){location.reload();}};})();"
-    "</script>" % RELOAD_PATH
-)
+RELOAD_SCRIPT_PATH = "/__kbgen/reload.js"
+# a file, not an inline script, so the page's CSP (script-src 'self') holds in development too
+RELOAD_SCRIPT = f'<script src="{RELOAD_SCRIPT_PATH}"></script>'
+RELOAD_JS = (
+    "(function(){var first=null;var source=new EventSource('%s');"
+    "source.onmessage=function(e){if(first===null){first=e.data;return;}if(e.data!==first){location.reload();}};})();\n"
+    % RELOAD_PATH
+).encode()
 
 
 UNREGISTER_WORKER = (
@@ -48,11 +52,13 @@ class SiteState:
         self.error: str | None = None
         self.lock = threading.Lock()
         self.changed = threading.Condition()
+        self.api_url = "/api"   # for the CSP's connect-src; read from the config on each rebuild
 
     def rebuild(self, reason: str = "") -> float:
         started = time.perf_counter()
         with self.lock:
             try:
+                self.api_url = load_config(self.root).api_url
                 result = build(self.root, self.options)
                 self.error = None
                 pages_done = time.perf_counter() - started
@@ -107,6 +113,8 @@ class DevApp:
             return
         if path == RELOAD_PATH:
             return await self.events(send)
+        if path == RELOAD_SCRIPT_PATH:
+            return await self.respond(send, 200, RELOAD_JS, "text/javascript; charset=utf-8")
         if path == "/sw.js":
             # No offline cache while writing: stale pages would hide the edits. This worker
             # also removes one a production build may have left on this origin.
@@ -144,10 +152,13 @@ class DevApp:
             data = data.replace(b"</body>", RELOAD_SCRIPT.encode() + b"</body>", 1)
         await self.respond(send, found.status, data if scope["method"] != "HEAD" else b"", content_type)
 
-    @staticmethod
-    async def respond(send, status: int, body: bytes, content_type: str, headers=()):
+    async def respond(self, send, status: int, body: bytes, content_type: str, headers=()):
+        # every page and file gets the site's security headers (the API adds its own)
+        security = [(name.lower().encode(), value.encode())
+                    for name, value in site_headers(self.state.api_url)]
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", content_type.encode()), (b"cache-control", b"no-store"), *headers]})
+                    "headers": [(b"content-type", content_type.encode()), (b"cache-control", b"no-store"),
+                                *security, *headers]})
         await send({"type": "http.response.body", "body": body})
 
 

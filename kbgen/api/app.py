@@ -3,6 +3,7 @@ the agent page under /agent/… and, when configured, the internal KB under /int
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -10,12 +11,13 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from . import auth, pages
-from .db import make_engine, make_session_factory
-from .deps import AppState, csrf_protect
+from .db import make_engine, make_read_session_factory, make_session_factory
+from .deps import AppState, csrf_protect, end_sessions_in_endpoints
 from .errors import ApiError, install_error_handlers
 from .features import api_routers, page_routers
 from .mailer import Mailer
-from .middleware import BodyLimitMiddleware, BodyTooLarge, SecurityHeadersMiddleware
+from .middleware import (BodyLimitMiddleware, HeaderCheckMiddleware, LoadShedMiddleware, PublicCacheMiddleware,
+                         SecurityHeadersMiddleware)
 from .migrate import upgrade
 from .settings import Settings, load_settings
 from .storage import FileStore
@@ -29,21 +31,21 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app):
+        # mail left in the outbox by a crash or a restart goes out now, not at the next request;
+        # upload files a crash left without their database row are removed
+        app.state.kb.mailer.start_worker(persistent=True)
+        threading.Thread(target=sweep_orphan_uploads, args=(app.state.kb,), daemon=True).start()
         yield
+        app.state.kb.mailer.stop_worker()
         engine.dispose()
 
     app = FastAPI(title="kbgen companion API", version="1", openapi_url="/api/openapi.json",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.state.kb = AppState(settings=settings, sessions=make_session_factory(engine), mailer=Mailer(settings),
-                            files=FileStore(settings.uploads_dir))
+    sessions = make_session_factory(engine)
+    app.state.kb = AppState(settings=settings, sessions=sessions, mailer=Mailer(settings, sessions),
+                            files=FileStore(settings.uploads_dir), read_sessions=make_read_session_factory(engine))
     app.state.engine = engine
     install_error_handlers(app)
-
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(_request, _error):
-        from fastapi.responses import JSONResponse
-        from .errors import error_body
-        return JSONResponse(error_body("too_large", "The request is too large."), status_code=413)
 
     api = APIRouter(prefix="/api", dependencies=[Depends(csrf_protect)])
 
@@ -66,7 +68,11 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     if settings.internal_site is not None:
         app.include_router(pages.internal_router(settings.internal_site))
 
+    end_sessions_in_endpoints(app.routes)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(LoadShedMiddleware, settings=settings)
+    app.add_middleware(PublicCacheMiddleware)
+    app.add_middleware(HeaderCheckMiddleware)
     cross_origins = [o for o in settings.allowed_origins if o]
     if cross_origins:
         # a site on another origin (e.g. a CDN) calling this API with the visitor's cookies
@@ -75,6 +81,20 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
                            allow_headers=["content-type", "x-csrf-token", "idempotency-key", "x-chat-token"])
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     return app
+
+
+def sweep_orphan_uploads(state: AppState, older_than_seconds: float = 3600) -> list[str]:
+    from sqlalchemy import select
+
+    from .models import StoredFile
+    try:
+        with state.session_for("GET") as db:
+            known = set(db.scalars(select(StoredFile.storage_key)))
+        return state.files.sweep_orphans(known, older_than_seconds)
+    except Exception as error:   # never stop the server for housekeeping
+        import logging
+        logging.getLogger("kbgen.api").warning("orphan upload sweep failed: %s", error)
+        return []
 
 
 def app_from_environment() -> FastAPI:

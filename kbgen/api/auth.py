@@ -9,11 +9,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..config import portal_url
 from .db import utcnow
-from .deps import DB, OptionalUser, State, hit_rate_limit, rate_limit, session_lifetime
+from .deps import DB, OptionalUser, State, count_event, rate_exceeded, rate_limit, session_lifetime
 from .errors import ApiError, field_error
 from .models import AuthSession, PasswordReset, User
 from .schemas import Email, LangCode, Password, ShortText, Strict, user_json
-from .security import (CSRF_COOKIE, SESSION_COOKIE, csrf_token_valid, hash_password, new_csrf_token,
+from .security import (CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_token_valid, hash_password, new_csrf_token,
                        new_token, token_hash, verify_password)
 
 router = APIRouter(tags=["accounts"])
@@ -40,6 +40,12 @@ class ResetConfirmBody(Strict):
     password: Password
 
 
+def invalidate_reset_links(db, user_id: str) -> None:
+    """Call wherever a password changes: an older link must not set it again."""
+    db.execute(update(PasswordReset).where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+               .values(used_at=utcnow()))
+
+
 def set_csrf_cookie(response: Response, state, token: str) -> None:
     response.set_cookie(CSRF_COOKIE, token, httponly=False, samesite="strict", secure=state.settings.cookie_secure,
                         path="/", max_age=60 * 60 * 24 * 365)
@@ -54,13 +60,16 @@ def start_session(db, response: Response, state, user: User, request: Request | 
                        expires_at=utcnow() + session_lifetime(state.settings)))
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=state.settings.cookie_secure,
                         path="/", max_age=int(session_lifetime(state.settings).total_seconds()))
+    # the CSRF token is bound to the session: the new session gets its own
+    set_csrf_cookie(response, state, new_csrf_token(state.settings, token))
 
 
 @router.get("/session", summary="Who is signed in, and the CSRF token for state-changing requests")
 def get_session(request: Request, response: Response, state: State, user: OptionalUser) -> dict:
     token = request.cookies.get(CSRF_COOKIE)
-    if not csrf_token_valid(state.settings, token):
-        token = new_csrf_token(state.settings)
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if not csrf_token_valid(state.settings, token, session_token):
+        token = new_csrf_token(state.settings, session_token)
         set_csrf_cookie(response, state, token)
     return {"user": user_json(user) if user else None, "csrf_token": token}
 
@@ -81,10 +90,24 @@ def register(body: RegisterBody, request: Request, response: Response, db: DB, s
 
 @router.post("/auth/login", dependencies=[Depends(rate_limit("signin"))])
 def login(body: SignInBody, request: Request, response: Response, db: DB, state: State) -> dict:
-    # a second limit per account slows password guessing spread over many addresses
-    hit_rate_limit(state, "signin", f"email:{body.email}")
+    # Failed passwords are limited per account *and* address, so a stranger guessing from their
+    # own address cannot lock the owner out of theirs; a much higher cap per account alone slows
+    # guessing spread over many addresses. Only failures count.
+    ip = client_ip(request, state.settings)
+    per_address = f"email:{body.email}:{ip}"
+    for name, key in (("signin", per_address), ("signin_account", f"email:{body.email}")):
+        retry = rate_exceeded(state, name, key)
+        if retry:
+            raise ApiError(429, "rate_limited", f"Too many failed sign-ins; try again in {retry} seconds.",
+                           headers={"Retry-After": str(retry)})
     user = db.scalar(select(User).where(User.email == body.email))
-    if not verify_password(user.password_hash if user else None, body.password) or user.disabled:
+    password_hash, disabled = (user.password_hash, user.disabled) if user else (None, False)
+    # end the read before counting in another transaction (SQLite: one writer at a time); the
+    # rollback expires `user`, so nothing of it is read until the session is needed again
+    db.rollback()
+    if not verify_password(password_hash, body.password) or disabled:
+        count_event(state, "signin", per_address)
+        count_event(state, "signin_account", f"email:{body.email}")
         raise ApiError(401, "bad_credentials", "The email or password is wrong.")
     start_session(db, response, state, user, request)
     db.commit()
@@ -104,20 +127,26 @@ def logout(request: Request, db: DB) -> Response:
 
 @router.post("/auth/password-reset", status_code=202, dependencies=[Depends(rate_limit("password_reset"))])
 def request_password_reset(body: ResetRequestBody, request: Request, db: DB, state: State) -> dict:
-    hit_rate_limit(state, "password_reset", f"email:{body.email}")
     user = db.scalar(select(User).where(User.email == body.email))
-    if user is not None and not user.disabled:
+    user = (user.id, user.email, user.disabled) if user is not None else None
+    db.rollback()   # before the counters' own transactions (on SQLite one writer at a time)
+    # At most N reset mails per account and hour, but never a refusal: a stranger asking five
+    # times for someone's address must not block that person's own request (they get the links
+    # already sent, each valid until used or a newer one is used).
+    if user is not None and not user[2] and not rate_exceeded(state, "password_reset_mail", f"user:{user[0]}"):
+        user_id, email, _disabled = user
+        count_event(state, "password_reset_mail", f"user:{user_id}")
         token = new_token()
-        db.add(PasswordReset(token_hash=token_hash(token), user_id=user.id,
-                             expires_at=utcnow() + timedelta(minutes=state.settings.reset_minutes)))
-        db.commit()
         lang = body.lang if body.lang in state.settings.languages else state.settings.languages[0]
         account = portal_url(lang, "account", state.settings.portal_path)
         link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{account}#reset={token}"
-        state.mailer.send(user.email, "Reset your password",
-                          f"Someone (hopefully you) asked to reset the password for {user.email}.\n\n"
+        db.add(PasswordReset(token_hash=token_hash(token), user_id=user_id,
+                             expires_at=utcnow() + timedelta(minutes=state.settings.reset_minutes)))
+        state.mailer.send(email, "Reset your password",
+                          f"Someone (hopefully you) asked to reset the password for {email}.\n\n"
                           f"Open this link within {state.settings.reset_minutes} minutes to choose a new password:\n"
-                          f"{link}\n\nIf it was not you, ignore this message; your password stays the same.\n")
+                          f"{link}\n\nIf it was not you, ignore this message; your password stays the same.\n", db=db)
+        db.commit()
     # the same answer either way, so the form cannot be used to discover accounts
     return {"status": "sent_if_account_exists"}
 
@@ -133,8 +162,10 @@ def confirm_password_reset(body: ResetConfirmBody, response: Response, db: DB, s
     if not used:  # another request used the same link a moment ago
         raise field_error("token", "the reset link is invalid, used or expired; ask for a new one", 400)
     user.password_hash = hash_password(body.password)
-    # every other browser signed in with the old password is signed out
+    # every other browser signed in with the old password is signed out, and every other reset
+    # link still in a mailbox stops working
     db.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    invalidate_reset_links(db, user.id)
     start_session(db, response, state, user)
     db.commit()
     return {"user": user_json(user)}

@@ -113,8 +113,10 @@ def user_add(email: str, role: str, name: str, password: str | None, config: str
         if existing is None:
             db.add(User(email=email, name=name, password_hash=hash_password(password), role=role))
         else:
+            from .auth import invalidate_reset_links
             existing.role = role
             existing.password_hash = hash_password(password)
+            invalidate_reset_links(db, existing.id)   # an older reset link must not undo this
         db.commit()
     engine.dispose()
     click.echo(f"{'Added' if existing is None else 'Updated'} {role} {email}.")

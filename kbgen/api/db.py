@@ -1,6 +1,7 @@
 """Database access: one engine per app, SQLite in WAL mode or PostgreSQL, same schema on both."""
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import datetime, timezone
 from typing import Iterator
@@ -55,9 +56,24 @@ def new_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+# Threads one worker process runs endpoints in, and the connections its pool keeps for them: a
+# thread never waits for a connection, and requests beyond what the threads can serve wait in
+# the admission queue (middleware.LoadShedMiddleware) or get 429, never a pool timeout.
+# Few on purpose: threads beyond a handful add no throughput on a small machine (SQLite has one
+# writer; Python one GIL) but starve the event loop, which also serves cached lists and 304s.
+WORKER_THREADS = max(2, int(os.environ.get("KBGEN_API_THREADS", "8")))
+# Requests admitted at once (middleware.LoadShedMiddleware); the pool holds a connection for each,
+# so no thread ever waits for one, even when every admitted request has started its transaction
+# and some wait for a thread to finish; the overflow covers short nested sessions (rate counters).
+MAX_IN_FLIGHT = WORKER_THREADS * 4
+POOL_SIZE, POOL_OVERFLOW = MAX_IN_FLIGHT, WORKER_THREADS
+READ_ONLY = "kbgen_read_only"
+
+
 def make_engine(url: str) -> Engine:
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": 15}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -77,15 +93,25 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection):
+            # A read-only session (GET requests) reads a WAL snapshot and takes no lock at all;
+            # BEGIN IMMEDIATE there would make every reader queue for the single write lock.
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for requests that only read (GET/HEAD): on SQLite they never take the write lock."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:

@@ -2,11 +2,15 @@
 CSRF, per-IP rate limits. See docs/API.md for how to use them."""
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, AsyncIterator, Callable
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,27 +24,37 @@ from .settings import Settings
 from .storage import FileStore
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 @dataclass
 class AppState:
     settings: Settings
     sessions: sessionmaker[Session]
     mailer: Mailer
     files: FileStore
+    read_sessions: sessionmaker[Session] | None = None   # GET/HEAD: on SQLite, no write lock
+
+    def session_for(self, method: str) -> Session:
+        factory = self.read_sessions if method in SAFE_METHODS and self.read_sessions is not None else self.sessions
+        return factory()
 
 
-def app_state(request: Request) -> AppState:
+# Dependencies that do no I/O are `async def`: FastAPI runs a sync dependency in the thread pool,
+# and every such hop is one more wait for a thread (and for the GIL) under load.
+async def app_state(request: Request) -> AppState:
     return request.app.state.kb
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.kb.settings
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    """The request's session. Closed on the event loop, not in the thread pool: on SQLite a
-    transaction holds the write lock, and a close that waited for a free worker thread while every
-    thread waited for that lock would stall the server until the busy timeout."""
-    session = request.app.state.kb.sessions()
+    """The request's session: read-only for GET/HEAD. A sync endpoint's session is closed in the
+    endpoint's own thread as it returns (see end_sessions_in_endpoints); this close on the event
+    loop is the backstop for async endpoints and errors, and never waits for a thread."""
+    session = request.app.state.kb.session_for(request.method)
     try:
         yield session
     finally:
@@ -51,21 +65,26 @@ DB = Annotated[Session, Depends(get_db)]
 State = Annotated[AppState, Depends(app_state)]
 
 
-def current_user(request: Request) -> User | None:
-    """The signed-in user, or None. Looked up in its own short transaction (so a request that then
-    waits for its upload does not hold the database), and cached on the request."""
+def _lookup_user(request: Request, token: str) -> User | None:
+    with request.app.state.kb.session_for("GET") as db:
+        row = db.get(AuthSession, token_hash(token))
+        if row is not None and row.expires_at > utcnow():
+            candidate = db.get(User, row.user_id)
+            if candidate is not None and not candidate.disabled:
+                return candidate
+    return None
+
+
+async def current_user(request: Request) -> User | None:
+    """The signed-in user, or None. Looked up in its own short read (so a request that then
+    waits for its upload does not hold the database), and cached on the request. Anonymous
+    requests (most of a burst) need no thread at all."""
     if hasattr(request.state, "user"):
         return request.state.user
     user = None
     token = request.cookies.get(SESSION_COOKIE)
     if token and len(token) < 100:
-        with request.app.state.kb.sessions() as db:
-            row = db.get(AuthSession, token_hash(token))
-            if row is not None and row.expires_at > utcnow():
-                candidate = db.get(User, row.user_id)
-                if candidate is not None and not candidate.disabled:
-                    user = candidate
-            db.commit()
+        user = await run_in_threadpool(_lookup_user, request, token)
     request.state.user = user
     return user
 
@@ -73,13 +92,13 @@ def current_user(request: Request) -> User | None:
 OptionalUser = Annotated[User | None, Depends(current_user)]
 
 
-def require_user(user: OptionalUser) -> User:
+async def require_user(user: OptionalUser) -> User:
     if user is None:
         raise ApiError(401, "not_signed_in", "Please sign in first.")
     return user
 
 
-def require_staff(user: OptionalUser) -> User:
+async def require_staff(user: OptionalUser) -> User:
     if user is None:
         raise ApiError(401, "not_signed_in", "Please sign in with a staff account.")
     if not user.is_staff:
@@ -87,7 +106,7 @@ def require_staff(user: OptionalUser) -> User:
     return user
 
 
-def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
+async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
     if user.role != "admin":
         raise ApiError(403, "forbidden", "Only administrators can do this.")
     return user
@@ -97,10 +116,7 @@ SignedIn = Annotated[User, Depends(require_user)]
 Staff = Annotated[User, Depends(require_staff)]
 Admin = Annotated[User, Depends(require_admin)]
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def csrf_protect(request: Request) -> None:
+async def csrf_protect(request: Request) -> None:
     """Applied to the whole /api router: every state-changing request needs Origin + token."""
     if request.method in SAFE_METHODS:
         return
@@ -138,6 +154,37 @@ def hit_rate_limit(state: AppState, name: str, key: str) -> None:
                        headers={"Retry-After": str(retry)})
 
 
+def _window(state: AppState, name: str, key: str):
+    rate = state.settings.rate(name)
+    now = int(utcnow().timestamp())
+    return rate, now, now // rate.period_seconds, f"{name}:{key}"[:200]
+
+
+def rate_exceeded(state: AppState, name: str, key: str) -> int:
+    """Seconds until `key` may try again when its window of limit `name` is full, else 0.
+    Counts nothing (see count_event): for limits on failures only."""
+    rate, now, window, bucket = _window(state, name, key)
+    with state.session_for("GET") as db:
+        count = db.scalar(select(RateCounter.count).where(RateCounter.bucket == bucket, RateCounter.window == window)) or 0
+    return rate.period_seconds - now % rate.period_seconds if count >= rate.limit else 0
+
+
+def count_event(state: AppState, name: str, key: str) -> None:
+    """Count one event (a failed password…) against limit `name` for `key`, in its own transaction."""
+    _rate, _now, window, bucket = _window(state, name, key)
+    with state.sessions() as db:
+        for _attempt in range(3):
+            changed = db.execute(update(RateCounter).where(RateCounter.bucket == bucket, RateCounter.window == window)
+                                 .values(count=RateCounter.count + 1)).rowcount
+            if not changed:
+                db.add(RateCounter(bucket=bucket, window=window, count=1))
+            try:
+                db.commit()
+                return
+            except IntegrityError:
+                db.rollback()
+
+
 def rate_limit(name: str) -> Callable:
     """Dependency: `dependencies=[Depends(rate_limit("submission"))]` limits per client IP."""
     def dependency(request: Request) -> None:
@@ -149,3 +196,42 @@ def rate_limit(name: str) -> Callable:
 
 def session_lifetime(settings: Settings) -> timedelta:
     return timedelta(days=settings.session_days)
+
+
+def _api_routes(routes):
+    """Every APIRoute, also inside included routers (FastAPI ≥ 0.16x keeps included routers as
+    references and builds their effective routes lazily, from `route.endpoint`)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _api_routes(inner.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def end_sessions_in_endpoints(routes) -> None:
+    """Make every sync endpoint close its database session(s) in its own thread, as it returns.
+
+    FastAPI validates a sync endpoint's return value in a second thread-pool call and closes
+    yield-dependencies after that. Under a burst every thread can be busy, so the request would sit
+    holding its pooled connection (and, on SQLite, its transaction) while waiting for a thread that
+    waits for that connection: the stall the load test showed. Closing here ends the transaction and
+    returns the connection before the request ever waits again. Call before the first request."""
+    for route in _api_routes(routes):
+        endpoint = route.endpoint
+        if getattr(endpoint, "_ends_sessions", False) or inspect.iscoroutinefunction(endpoint) \
+                or inspect.isgeneratorfunction(endpoint) or inspect.isasyncgenfunction(endpoint):
+            continue
+
+        def wrapper(*args, _endpoint=endpoint, **kwargs):
+            try:
+                return _endpoint(*args, **kwargs)
+            finally:
+                for value in kwargs.values():
+                    if isinstance(value, Session):
+                        value.close()
+
+        functools.update_wrapper(wrapper, endpoint)
+        wrapper._ends_sessions = True
+        route.endpoint = wrapper
+        route.dependant.call = wrapper

@@ -9,6 +9,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("kbgen.api")
@@ -44,7 +46,13 @@ def _location_to_field(location) -> str:
 
 
 HTTP_CODES = {400: "bad_request", 401: "not_signed_in", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-              409: "conflict", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+              408: "request_timeout", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+              429: "rate_limited"}
+
+
+def _busy() -> JSONResponse:
+    return JSONResponse(error_body("busy", "The server is busy; please try again in a moment."), status_code=429,
+                        headers={"Retry-After": "2"})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -68,6 +76,21 @@ def install_error_handlers(app: FastAPI) -> None:
         message = error.detail if isinstance(error.detail, str) else code
         return JSONResponse(error_body(code, message), status_code=error.status_code,
                             headers=getattr(error, "headers", None))
+
+    @app.exception_handler(SQLAlchemyTimeout)
+    async def _pool_exhausted(_request: Request, error: Exception):
+        # should not happen (the pool is sized to the threads), but if it does it is load, not a bug
+        log.warning("database pool exhausted: %s", error)
+        return _busy()
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(_request: Request, error: OperationalError):
+        if "database is locked" in str(error) or "could not obtain lock" in str(error):
+            log.warning("database busy: %s", error)
+            return _busy()
+        log.exception("database error", exc_info=error)
+        return JSONResponse(error_body("internal_error", "Something went wrong on our side; please try again."),
+                            status_code=500)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception):

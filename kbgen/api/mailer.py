@@ -1,64 +1,251 @@
-"""Outgoing email: SMTP when [api.smtp] is configured, else one .eml file per message in the
-development outbox (data_dir/outbox) so password-reset links and notifications can be read."""
+"""Outgoing email through a durable outbox: a request only adds a row to `mail_outbox` (in its own
+transaction, or right after it); a background worker in each API process sends due rows, with
+retries and back-off, by SMTP when [api.smtp] is configured, else as one .eml file per message in
+the development outbox (data_dir/outbox) so reset links and notifications can be read.
+
+So a bad address, a header the mail library refuses or an SMTP outage never fails the request
+that stored something, and a restart (even kill -9) never loses a mail: the next worker sends it.
+Two workers never send the same row: a worker takes a row by moving its due time ahead (a lease)
+with a conditional UPDATE that only one of them can win."""
 from __future__ import annotations
 
 import logging
 import smtplib
 import threading
+import time
+import unicodedata
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
 from .db import new_id, utcnow
+from .models import OutboxMail
 from .settings import Settings
 
 log = logging.getLogger("kbgen.api.mail")
 
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)          # a worker killed while sending leaves the row to another after this
+IDLE_POLL_SECONDS = 30.0
+
+
+def header_text(value: str, limit: int = 250) -> str:
+    """One line for a mail header: line breaks of every kind (CR, LF, U+2028/2029, NEL…) and other
+    control characters become spaces, so no stored text can make a header invalid."""
+    cleaned = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cf") and c != "\u200d" else c
+                      for c in value)
+    return " ".join(cleaned.split())[:limit]
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
 
 class Mailer:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session] | None = None):
         self.settings = settings
+        self.sessions = sessions
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._persistent = False
 
     def build(self, to: str, subject: str, text: str) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.settings.smtp.sender if self.settings.smtp else "support@localhost"
-        message["To"] = to
-        message["Subject"] = subject
+        message["To"] = header_text(to, 254)
+        message["Subject"] = header_text(subject)
         message.set_content(text)
         return message
 
-    def send(self, to: str, subject: str, text: str) -> None:
-        message = self.build(to, subject, text)
+    def send(self, to: str, subject: str, text: str, db: Session | None = None) -> None:
+        """Queue a mail. With `db`, in that session's transaction (the caller commits, and the mail
+        exists exactly when what it announces does); without, in a short transaction of its own:
+        call it then only when no transaction of the request is open (on SQLite a second writer
+        would wait for the first)."""
+        row = OutboxMail(id=new_id(), recipient=to[:254], subject=header_text(subject, 300), body=text,
+                         next_attempt_at=utcnow(), attempts=0, last_error="")
+        if db is not None:
+            db.add(row)
+        elif self.sessions is None:   # no database (a bare Mailer in a script): deliver now
+            self._deliver(self.build(to, subject, text))
+            return
+        else:
+            with self.sessions() as own:
+                own.add(row)
+                own.commit()
+        self.start_worker()
+        self._wake.set()
+
+    # ---- the worker ---------------------------------------------------------------------------
+
+    def start_worker(self, persistent: bool = False) -> None:
+        """Start the worker thread if it is not running. A persistent one (the server's, from the
+        app's lifespan) runs until stop_worker(); one started by send() ends once the outbox has
+        been empty for a while, so short-lived apps (tests, scripts) leave no thread behind."""
+        if self.sessions is None:
+            return
+        with self._lock:
+            self._persistent = self._persistent or persistent
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="kbgen-mail-outbox", daemon=True)
+            self._thread.start()
+
+    def stop_worker(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        failures = idle_rounds = 0
+        while not self._stop.is_set():
+            try:
+                _sent, next_due = self.drain()
+                failures = 0
+            except Exception as error:   # the database is away for a moment: try again later
+                failures += 1
+                if not self._persistent and failures >= 3:
+                    return   # its app is gone (a test's database was dropped); the next send() restarts it
+                log.warning("mail outbox: %s", error)
+                next_due = 5.0
+            if next_due is None:
+                idle_rounds += 1
+                if not self._persistent and idle_rounds > 1:
+                    return
+                # nothing waiting: sleep until woken by send() or the idle poll (a mail queued by
+                # another process, or by this one before a crash)
+                next_due = IDLE_POLL_SECONDS
+            else:
+                idle_rounds = 0
+            woken = self._wake.wait(max(0.05, min(next_due, IDLE_POLL_SECONDS)))
+            self._wake.clear()
+            if woken:
+                idle_rounds = 0
+
+    def drain(self, limit: int = 50) -> tuple[int, float | None]:
+        """Send every due mail; returns (sent, seconds until the next one is due, or None)."""
+        sent = 0
+        for _ in range(limit):
+            row = self._take_one()
+            if row is None:
+                break
+            sent += self._attempt(row)
+        with self.sessions() as db:
+            due = db.scalar(select(OutboxMail.next_attempt_at).where(OutboxMail.sent_at.is_(None),
+                                                                     OutboxMail.failed_at.is_(None))
+                            .order_by(OutboxMail.next_attempt_at).limit(1))
+        if due is None:
+            return sent, None
+        return sent, max(0.0, (due - utcnow()).total_seconds())
+
+    def _take_one(self) -> OutboxMail | None:
+        with self.sessions() as db:
+            now = utcnow()
+            candidate = db.scalar(select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None),
+                                                           OutboxMail.next_attempt_at <= now)
+                                  .order_by(OutboxMail.next_attempt_at).limit(1))
+            if candidate is None:
+                db.commit()
+                return None
+            won = db.execute(update(OutboxMail).where(OutboxMail.id == candidate.id,
+                                                      OutboxMail.next_attempt_at == candidate.next_attempt_at,
+                                                      OutboxMail.sent_at.is_(None))
+                             .values(next_attempt_at=now + LEASE, attempts=OutboxMail.attempts + 1)
+                             .execution_options(synchronize_session=False)).rowcount
+            db.commit()
+            if not won:
+                return self._take_one()
+            candidate.attempts += 1
+            return candidate
+
+    def _attempt(self, row: OutboxMail) -> int:
+        error, permanent = None, False
+        try:
+            message = self.build(row.recipient, row.subject, row.body)
+        except (ValueError, TypeError) as problem:
+            error, permanent = f"cannot build the message: {problem}", True
+        if error is None:
+            try:
+                self._deliver(message)
+            except (OSError, smtplib.SMTPException) as problem:
+                error = str(problem) or problem.__class__.__name__
+                permanent = isinstance(problem, smtplib.SMTPRecipientsRefused)
+        with self.sessions() as db:
+            if error is None:
+                db.execute(update(OutboxMail).where(OutboxMail.id == row.id).values(sent_at=utcnow(), last_error=""))
+            elif permanent or row.attempts >= MAX_ATTEMPTS:
+                log.error("giving up on mail %s to %s: %s", row.id, row.recipient, error)
+                db.execute(update(OutboxMail).where(OutboxMail.id == row.id).values(failed_at=utcnow(), last_error=error[:2000]))
+            else:
+                log.warning("mail %s to %s failed (try %d), retrying: %s", row.id, row.recipient, row.attempts, error)
+                db.execute(update(OutboxMail).where(OutboxMail.id == row.id)
+                           .values(next_attempt_at=utcnow() + backoff(row.attempts), last_error=error[:2000]))
+            db.commit()
+        return 1 if error is None else 0
+
+    def _deliver(self, message: EmailMessage) -> None:
         if self.settings.smtp is None:
             self._write_outbox(message)
-        else:
-            # sending must not hold the request (or its database transaction) open
-            threading.Thread(target=self._send_smtp, args=(message,), daemon=True).start()
+            return
+        smtp = self.settings.smtp
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=20) as client:
+            if smtp.starttls:
+                client.starttls()
+            if smtp.username:
+                client.login(smtp.username, smtp.password)
+            client.send_message(message)
 
     def _write_outbox(self, message: EmailMessage) -> Path:
         outbox = self.settings.outbox_dir
         outbox.mkdir(parents=True, exist_ok=True)
         path = outbox / f"{utcnow().strftime('%Y%m%dT%H%M%S%f')}-{new_id()}.eml"
-        path.write_bytes(bytes(message))
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(bytes(message))
+        temporary.replace(path)   # a reader never sees half a file
         return path
 
-    def _send_smtp(self, message: EmailMessage) -> None:
-        smtp = self.settings.smtp
-        try:
-            with smtplib.SMTP(smtp.host, smtp.port, timeout=20) as client:
-                if smtp.starttls:
-                    client.starttls()
-                if smtp.username:
-                    client.login(smtp.username, smtp.password)
-                client.send_message(message)
-        except (OSError, smtplib.SMTPException) as error:
-            log.error("could not send mail to %s: %s", message["To"], error)
+
+def deliver_pending(settings: Settings, wait_seconds: float = 10.0) -> None:
+    """Send what the outbox holds now, waiting for mails another worker has taken (tests, scripts)."""
+    from .db import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        mailer = Mailer(settings, make_session_factory(engine))
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            mailer.drain()
+            with mailer.sessions() as db:
+                waiting = db.scalar(select(OutboxMail.id).where(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None),
+                                                                OutboxMail.attempts == 0).limit(1)) \
+                    or db.scalar(select(OutboxMail.id).where(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None),
+                                                             OutboxMail.next_attempt_at > utcnow(),
+                                                             OutboxMail.next_attempt_at <= utcnow() + LEASE,
+                                                             OutboxMail.last_error == "").limit(1))
+            if waiting is None or time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+    finally:
+        engine.dispose()
 
 
 def read_outbox(settings: Settings) -> list[EmailMessage]:
-    """Messages in the development outbox, oldest first (used by tests and `kbgen api` users)."""
+    """Messages in the development outbox, oldest first (used by tests and `kbgen api` users).
+    Mails still queued in the database are delivered first, so what a request queued is there."""
     from email import policy
     from email.parser import BytesParser
 
+    try:
+        deliver_pending(settings)
+    except Exception as error:   # no database (yet): the files are still worth reading
+        log.debug("outbox not drained: %s", error)
     if not settings.outbox_dir.exists():
         return []
     return [BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in sorted(settings.outbox_dir.glob("*.eml"))]

@@ -1,7 +1,14 @@
-"""Pure-ASGI middleware: request body limits and security headers on every response."""
+"""Pure-ASGI middleware: request body limits and read timeout, security headers on every
+response, header sanity, admission control under load, and a short cache of public lists."""
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
+import time
+from collections import OrderedDict
+
+from fastapi import HTTPException
 
 from .settings import Settings
 
@@ -53,8 +60,20 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while the body streams in (chunked uploads have no Content-Length to check first).
+    An HTTPException, so FastAPI's and our form parsing pass it on as 413 instead of "bad body"."""
+
+    def __init__(self, limit: int = 0):
+        super().__init__(413, f"The request is larger than {limit // 1024} KB." if limit else "The request is too large.")
+
+
+class BodyTimeout(HTTPException):
+    def __init__(self):
+        super().__init__(408, "The request body did not arrive in time; please send it again.")
+
+
+BODY_CHUNK_SECONDS = 20.0   # longest pause between two pieces of a request body
 
 
 class BodyLimitMiddleware:
@@ -91,11 +110,16 @@ class BodyLimitMiddleware:
 
         async def counting_receive():
             nonlocal received
-            message = await receive()
+            try:
+                # a client that announces a body and never sends it must not hold a connection
+                # (and, for uploads, a thread) for ever
+                message = await asyncio.wait_for(receive(), BODY_CHUNK_SECONDS)
+            except asyncio.TimeoutError:
+                raise BodyTimeout() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge()
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message):
@@ -109,6 +133,9 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not response_started:
                 await _too_large(send, limit)
+        except BodyTimeout:
+            if not response_started:
+                await _json_error(send, 408, "request_timeout", "The request body did not arrive in time.")
 
 
 async def _too_large(send, limit: int) -> None:
@@ -117,3 +144,207 @@ async def _too_large(send, limit: int) -> None:
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _json_error(send, status: int, code: str, message: str, headers: list | None = None) -> None:
+    body = json.dumps({"error": {"code": code, "message": message, "fields": []}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"cache-control", b"no-store")] + (headers or [])})
+    await send({"type": "http.response.body", "body": body})
+
+
+# Headers whose values the API compares or parses: only visible ASCII is a valid value.
+CHECKED_HEADERS = {b"x-csrf-token", b"x-ticket-key", b"x-chat-token", b"idempotency-key", b"last-event-id", b"origin"}
+
+
+def _printable_ascii(value: bytes) -> bool:
+    return all(0x20 <= byte < 0x7f for byte in value)
+
+
+class HeaderCheckMiddleware:
+    """400 for a malformed value in a header the API reads (a non-ASCII CSRF token, ticket key…),
+    and for a non-ASCII kb_* cookie, instead of an exception deep inside a comparison."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", []):
+            bad = (name in CHECKED_HEADERS and not _printable_ascii(value)) or (
+                name == b"cookie" and any(not _printable_ascii(part) for part in value.split(b";")
+                                          if part.strip().startswith(b"kb_")))
+            if bad:
+                return await _json_error(send, 400, "bad_request",
+                                         f"The {name.decode('latin-1')} header has a malformed value.")
+        return await self.app(scope, receive, send)
+
+
+class LoadShedMiddleware:
+    """Admission control for /api: at most `max_in_flight` requests are worked on at once; the
+    next ones wait up to `queue_seconds` for a slot, and beyond that get 429 with Retry-After.
+    A burst therefore costs latency or a polite retry, never a pool timeout, a 500 or a hang.
+    Long-lived event streams are not counted. Also a per-IP limit on reads (in memory, per worker
+    process: reads must never write to the database to be counted)."""
+
+    def __init__(self, app, settings: Settings, max_in_flight: int | None = None, queue_seconds: float = 2.0):
+        from .db import MAX_IN_FLIGHT
+        self.app = app
+        self.settings = settings
+        self.max_in_flight = max_in_flight or MAX_IN_FLIGHT
+        self.queue_seconds = queue_seconds
+        self.slots: asyncio.Semaphore | None = None
+        self.reads: dict[str, list] = {}
+        self.threads_sized = False
+
+    def _size_thread_pool(self) -> None:
+        # the thread pool that runs sync endpoints gets as many threads as the pool has connections
+        from anyio import to_thread
+
+        from .db import WORKER_THREADS
+        to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+        self.threads_sized = True
+
+    def _read_allowed(self, scope) -> int:
+        """0 when the read may go ahead, else the seconds until it may."""
+        from starlette.requests import Request
+
+        from .security import client_ip
+        rate = self.settings.rate("read")
+        now = time.monotonic()
+        ip = client_ip(Request(scope), self.settings)
+        window = self.reads.get(ip)
+        if window is None or now - window[0] >= rate.period_seconds:
+            if len(self.reads) > 50000:
+                self.reads.clear()
+            self.reads[ip] = window = [now, 0]
+        window[1] += 1
+        if window[1] > rate.limit:
+            return max(1, int(rate.period_seconds - (now - window[0])) + 1)
+        return 0
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/api/") or path.endswith("/events") or path == "/api/health":
+            return await self.app(scope, receive, send)
+        if not self.threads_sized:
+            self._size_thread_pool()
+        if scope["method"] in ("GET", "HEAD"):
+            retry = self._read_allowed(scope)
+            if retry:
+                return await _json_error(send, 429, "rate_limited", f"Too many requests; try again in {retry} seconds.",
+                                         [(b"retry-after", str(retry).encode())])
+        if self.slots is None:
+            self.slots = asyncio.Semaphore(self.max_in_flight)
+        try:
+            await asyncio.wait_for(self.slots.acquire(), self.queue_seconds)
+        except asyncio.TimeoutError:
+            return await _json_error(send, 429, "busy", "The server is busy; please try again in a moment.",
+                                     [(b"retry-after", b"1")])
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
+
+
+# Anonymous lists everyone sees the same way: served from memory for a moment, with an ETag.
+PUBLIC_LISTS = ("/api/forum/topics", "/api/forum/categories", "/api/feedback/ideas", "/api/feedback/roadmap",
+                "/api/config/tickets")
+PUBLIC_TTL = 1.0
+
+
+class PublicCacheMiddleware:
+    """Public lists are cheap to serve repeatedly: an anonymous GET of a list is answered from a
+    per-process copy at most PUBLIC_TTL old (any successful change to the forum or feedback board
+    in this process drops the copies), carries an ETag and `Cache-Control: no-cache`, and an
+    If-None-Match that still matches gets an empty 304. Signed-in visitors (kb_session cookie)
+    see their own votes and always get a fresh, uncached answer."""
+
+    def __init__(self, app, max_entries: int = 500):
+        self.app = app
+        self.max_entries = max_entries
+        self.entries: OrderedDict[str, tuple[float, int, list, bytes, bytes]] = OrderedDict()
+        self.filling: dict[str, asyncio.Future] = {}
+
+    @staticmethod
+    def _signed_in(scope) -> bool:
+        for name, value in scope.get("headers", []):
+            if name == b"cookie" and b"kb_session=" in value:
+                return True
+        return False
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope.get("path", ""), scope["method"]
+        if method not in ("GET", "HEAD"):
+            if path.startswith(("/api/forum", "/api/feedback", "/api/agent")):
+                return await self.app(scope, receive, self._dropping_cache(send))
+            return await self.app(scope, receive, send)
+        cacheable = path.split("?")[0] in PUBLIC_LISTS or path.startswith(("/api/forum/topics/", "/api/feedback/ideas/"))
+        if not cacheable or self._signed_in(scope):
+            return await self.app(scope, receive, send)
+        key = path + "?" + scope.get("query_string", b"").decode("latin-1")
+        entry = self.entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > PUBLIC_TTL:
+            pending = self.filling.get(key)
+            if pending is not None:
+                # one request computes the list; a burst arriving meanwhile waits for its answer
+                # instead of running the same queries a hundred times
+                entry = await asyncio.shield(pending)
+            else:
+                pending = self.filling[key] = asyncio.get_running_loop().create_future()
+                try:
+                    entry = await self._fill(key, scope, receive)
+                    pending.set_result(entry)
+                except BaseException as error:
+                    pending.set_exception(error)
+                    pending.exception()   # retrieved: no "never retrieved" warning when nobody waited
+                    raise
+                finally:
+                    self.filling.pop(key, None)
+            if entry[1] != 200:   # not cached (a 404, a 429…): passed on as it came
+                await send({"type": "http.response.start", "status": entry[1], "headers": entry[2]})
+                return await send({"type": "http.response.body", "body": entry[3]})
+        _at, status, headers, body, etag = entry
+        if_none_match = next((v for n, v in scope.get("headers", []) if n == b"if-none-match"), None)
+        if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(b",")]:
+            await send({"type": "http.response.start", "status": 304,
+                        "headers": [(b"etag", etag), (b"cache-control", b"no-cache"), (b"vary", b"Cookie")]})
+            return await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+    async def _fill(self, key: str, scope, receive):
+        started, chunks = {}, []
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(dict(scope, method="GET"), receive, capture)
+        body = b"".join(chunks)
+        if started.get("status") != 200:
+            return (0.0, started.get("status", 500), started.get("headers", []), body, b"")
+        etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+        headers = [(n, v) for n, v in started.get("headers", [])
+                   if n.lower() not in (b"cache-control", b"etag", b"vary", b"content-length")]
+        headers += [(b"etag", etag), (b"cache-control", b"no-cache"), (b"vary", b"Cookie"),
+                    (b"content-length", str(len(body)).encode())]
+        entry = (time.monotonic(), 200, headers, body, etag)
+        self.entries[key] = entry
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+        return entry
+
+    def _dropping_cache(self, send):
+        async def wrapped(message):
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                self.entries.clear()
+            await send(message)
+        return wrapped

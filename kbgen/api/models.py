@@ -145,3 +145,22 @@ class Rating(Base):
 
 
 Index("ix_tickets_customer_updated", Ticket.customer_id, Ticket.updated_at)
+
+
+class OutboxMail(Base):
+    """A mail waiting to be sent. Written in the request's transaction (or right after it), sent
+    by the outbox worker with retries, so a mail problem never fails a request and a restart never
+    loses a mail."""
+    __tablename__ = "mail_outbox"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # due time of the next try; a worker that takes a mail moves it ahead by a lease, so two
+    # worker processes never send the same mail twice
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")

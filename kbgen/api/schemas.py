@@ -38,8 +38,23 @@ def user_json(user) -> dict:
     return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
 
 
-def printable(value: str, field: str):
+LINE_BREAKS = str.maketrans({"\r": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n", "\x0b": "\n", "\x0c": "\n"})
+
+
+def normalize_text(value: str, multiline: bool) -> str:
+    """Every kind of line break (CR LF, CR, NEL, U+2028/U+2029, VT, FF) stored as one "\\n"; in a
+    one-line field (a subject, a name) as a space. Stored text then never carries a separator that
+    mail headers, JSON-in-HTML or a CSV export would trip over."""
+    value = value.replace("\r\n", "\n").translate(LINE_BREAKS)
+    if not multiline:
+        value = " ".join(value.replace("\t", " ").split(" "))
+        value = " ".join(part.strip() for part in value.split("\n") if part.strip())
+    return value
+
+
+def printable(value: str, field: str, multiline: bool = True):
     from .errors import field_error
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+    value = normalize_text(value, multiline)
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
         raise field_error(field, "contains control characters")
     return value

@@ -39,20 +39,26 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_csrf_token(settings: Settings) -> str:
+def _binding(session_token: str | None) -> str:
+    # the token is bound to the browser's session: a cookie + header pair taken from another
+    # session (or planted by a sibling subdomain) is worth nothing in this one
+    return token_hash(session_token)[:32] if session_token else "anonymous"
+
+
+def new_csrf_token(settings: Settings, session_token: str | None = None) -> str:
     nonce = secrets.token_urlsafe(18)
-    return f"{nonce}.{_sign(settings, nonce)}"
+    return f"{nonce}.{_sign(settings, nonce, _binding(session_token))}"
 
 
-def csrf_token_valid(settings: Settings, token: str | None) -> bool:
-    if not token or token.count(".") != 1:
+def csrf_token_valid(settings: Settings, token: str | None, session_token: str | None = None) -> bool:
+    if not token or not token.isascii() or token.count(".") != 1:
         return False
     nonce, signature = token.split(".")
-    return hmac.compare_digest(signature, _sign(settings, nonce))
+    return hmac.compare_digest(signature, _sign(settings, nonce, _binding(session_token)))
 
 
-def _sign(settings: Settings, value: str) -> str:
-    return hmac.new(settings.secret_key.encode(), b"csrf:" + value.encode(), hashlib.sha256).hexdigest()[:32]
+def _sign(settings: Settings, value: str, binding: str) -> str:
+    return hmac.new(settings.secret_key.encode(), f"csrf:{binding}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def request_origin(request: Request) -> str:
@@ -77,7 +83,9 @@ def csrf_check(request: Request, settings: Settings) -> str | None:
         return "The request came from another site."
     cookie = request.cookies.get(CSRF_COOKIE)
     header = request.headers.get(CSRF_HEADER)
-    if not cookie or not header or not hmac.compare_digest(cookie, header) or not csrf_token_valid(settings, header):
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if not cookie or not header or not cookie.isascii() or not header.isascii() \
+            or not hmac.compare_digest(cookie, header) or not csrf_token_valid(settings, header, session_token):
         return "Missing or wrong CSRF token: fetch /api/session and send its csrf_token in the X-CSRF-Token header."
     return None
 

@@ -156,6 +156,9 @@ DEFAULT_RATES = {
     "password_reset": Rate(5, 3600),
     "submission": Rate(30, 60),      # tickets, replies, uploads
     "rating": Rate(60, 60),
+    "read": Rate(600, 60),           # GETs per IP and worker process, counted in memory
+    "signin_account": Rate(100, 3600),   # failed sign-ins per account from all addresses together
+    "password_reset_mail": Rate(3, 3600),   # reset mails per account (requests beyond: same answer, no mail)
 }
 
 

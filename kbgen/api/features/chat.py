@@ -197,7 +197,8 @@ def email_transcript(chat_id: str, db: DB, state: State, user: OptionalUser, x_c
     if not chat.email:
         raise field_error("email", "this chat has no email address")
     state.mailer.send(chat.email, "Your chat transcript", f"Here is the transcript of your chat with our support team.\n\n"
-                      f"{core.transcript_text(db, chat)}\n")
+                      f"{core.transcript_text(db, chat)}\n", db=db)
+    db.commit()
     return {"sent_to": chat.email}
 
 
@@ -210,7 +211,6 @@ def chat_to_ticket(chat_id: str, body: ChatToTicket, request: Request, db: DB, s
     if not email:
         raise field_error("email", "is required so that we can answer you")
     extra = printable((body.body or "").strip(), "body")
-    created = []
 
     def create():
         if chat.status != "waiting" or chat.ticket_id:
@@ -224,13 +224,10 @@ def chat_to_ticket(chat_id: str, body: ChatToTicket, request: Request, db: DB, s
         chat.email, chat.ticket_id = email, ticket.id
         chat.status, chat.closed_at = "missed", utcnow()
         core.append_message(db, chat, "system", f"Your message was saved as ticket {ticket.number}; we will answer by email.")
-        created.append((ticket, key))
+        core.notify_ticket_created(state, ticket, key, db=db)   # queued in this transaction
         return 201, {"ticket_id": ticket.id, "number": ticket.number, "guest_key": key}
 
-    response = run_once(db, request, f"chat.ticket:{chat.id}", fingerprint(email, extra), create)
-    if created:
-        core.notify_ticket_created(state, *created[0])
-    return response
+    return run_once(db, request, f"chat.ticket:{chat.id}", fingerprint(email, extra), create)
 
 
 @router.post("/leave-message", status_code=201, dependencies=[Depends(rate_limit("submission"))],
@@ -248,20 +245,16 @@ def leave_message(body: LeaveMessage, request: Request, db: DB, state: State, us
         raise field_error("body", "is required")
     department = _department(state, config, body.department)
     lang = body.lang if body.lang in state.settings.languages else state.settings.languages[0]
-    created = []
 
     def create():
         page = f"\n\n(sent from {body.page})" if body.page else ""
         ticket, key = core.create_ticket(db, state, subject=f"Message: {text.splitlines()[0][:80]}", body=text + page,
                                          department=department, email=email, name=name, lang=lang,
                                          customer_id=user.id if user else None)
-        created.append((ticket, key))
+        core.notify_ticket_created(state, ticket, key, db=db)   # queued in this transaction
         return 201, {"ticket_id": ticket.id, "number": ticket.number, "guest_key": key}
 
-    response = run_once(db, request, "chat.leave_message", fingerprint(user.id if user else email, body.model_dump()), create)
-    if created:
-        core.notify_ticket_created(state, *created[0])
-    return response
+    return run_once(db, request, "chat.leave_message", fingerprint(user.id if user else email, body.model_dump()), create)
 
 
 @router.get("/history", summary="The signed-in customer's past chats with their transcripts")

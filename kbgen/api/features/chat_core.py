@@ -215,11 +215,11 @@ def create_ticket(db: Session, state, *, subject: str, body: str, department: st
     return ticket, key
 
 
-def notify_ticket_created(state, ticket: Ticket, key: str) -> None:
+def notify_ticket_created(state, ticket: Ticket, key: str, db=None) -> None:
     link = ticket_link(state.settings, ticket, None if ticket.customer_id else key)
     notify(state, ticket, f"We received your message: {ticket.subject}",
            f"Thank you for your message. Your ticket number is {ticket.number}.\n\n"
-           f"Follow it and reply here (keep this link private):\n{link}\n")
+           f"Follow it and reply here (keep this link private):\n{link}\n", db=db)
 
 
 def departments_for_chat(state, chat_config: ChatSettings) -> list:

@@ -200,9 +200,16 @@ def vote(idea_id: RecordId, db: DB, user: SignedIn, state: State) -> dict:
     if db.get(FeedbackVote, (idea.id, user.id)) is None:
         db.add(FeedbackVote(idea_id=idea.id, user_id=user.id))
         idea.vote_count = FeedbackIdea.vote_count + 1
+    count = _count_now(db, idea)
     db.commit()
-    db.refresh(idea)
-    return {"id": idea.id, "vote_count": idea.vote_count, "voted": True}
+    return {"id": idea.id, "vote_count": count, "voted": True}
+
+
+def _count_now(db, idea: FeedbackIdea) -> int:
+    # read inside the transaction that changed it: a refresh() after commit would open a second
+    # transaction (on SQLite one that takes the write lock) just to read a number
+    db.flush()
+    return db.scalar(select(FeedbackIdea.vote_count).where(FeedbackIdea.id == idea.id))
 
 
 @router.delete("/ideas/{idea_id}/vote", dependencies=[Depends(rate_limit("rating"))], summary="Take a vote back")
@@ -212,9 +219,9 @@ def unvote(idea_id: RecordId, db: DB, user: SignedIn, state: State) -> dict:
     removed = db.execute(delete(FeedbackVote).where(FeedbackVote.idea_id == idea.id, FeedbackVote.user_id == user.id)).rowcount
     if removed:
         idea.vote_count = FeedbackIdea.vote_count - 1
+    count = _count_now(db, idea)
     db.commit()
-    db.refresh(idea)
-    return {"id": idea.id, "vote_count": idea.vote_count, "voted": False}
+    return {"id": idea.id, "vote_count": count, "voted": False}
 
 
 STATUS_WORDS = {

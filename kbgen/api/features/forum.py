@@ -249,9 +249,15 @@ def vote(answer_id: RecordId, db: DB, user: SignedIn, state: State) -> dict:
     if db.get(ForumAnswerVote, (answer.id, user.id)) is None:
         db.add(ForumAnswerVote(answer_id=answer.id, user_id=user.id))
         answer.score = ForumAnswer.score + 1
+    score = _score_now(db, answer)
     db.commit()
-    db.refresh(answer)
-    return {"id": answer.id, "score": answer.score, "voted": True}
+    return {"id": answer.id, "score": score, "voted": True}
+
+
+def _score_now(db, answer: ForumAnswer) -> int:
+    # read inside the transaction that changed it, not by a refresh() that opens another one
+    db.flush()
+    return db.scalar(select(ForumAnswer.score).where(ForumAnswer.id == answer.id))
 
 
 @router.delete("/answers/{answer_id}/vote", dependencies=[Depends(rate_limit("rating"))], summary="Take an upvote back")
@@ -262,6 +268,6 @@ def unvote(answer_id: RecordId, db: DB, user: SignedIn, state: State) -> dict:
                                                        ForumAnswerVote.user_id == user.id)).rowcount
     if removed:
         answer.score = ForumAnswer.score - 1
+    score = _score_now(db, answer)
     db.commit()
-    db.refresh(answer)
-    return {"id": answer.id, "score": answer.score, "voted": False}
+    return {"id": answer.id, "score": score, "voted": False}

@@ -19,7 +19,7 @@ from ..db import utcnow
 from ..errors import ApiError
 from ..markup import render_markdown
 from ..models import StoredFile, Ticket, TicketEvent, TicketMessage, User, users_by_id
-from ..schemas import normalize_email
+from ..schemas import normalize_email, normalize_text
 from ..settings import Settings, TicketField
 
 STATUS_FLOW = ("new", "open", "waiting", "solved", "closed")
@@ -55,7 +55,7 @@ def clean_text(value, name: str, errors: FieldErrors, *, required: bool, max_len
     if not isinstance(value, str):
         errors.add(name, "must be text")
         return ""
-    value = value.replace("\r\n", "\n").strip()
+    value = normalize_text(value, multiline).strip()
     allowed = "\n\t" if multiline else ""
     if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
         errors.add(name, "contains control characters")
@@ -246,8 +246,9 @@ def ticket_link(settings: Settings, ticket: Ticket, guest_key: str | None) -> st
     return f"{base}#ticket={ticket.id}&key={guest_key}" if guest_key else f"{base}#ticket={ticket.id}"
 
 
-def notify(state, ticket: Ticket, subject: str, text: str) -> None:
-    state.mailer.send(ticket.email, f"[{ticket.number}] {subject}", text)
+def notify(state, ticket: Ticket, subject: str, text: str, db: Session | None = None) -> None:
+    """Queue a mail about `ticket` (in `db`'s transaction when given; see Mailer.send)."""
+    state.mailer.send(ticket.email, f"[{ticket.number}] {subject}", text, db=db)
 
 
 def guest_key(settings: Settings, ticket_id: str) -> str:
@@ -262,4 +263,4 @@ def guest_key(settings: Settings, ticket_id: str) -> str:
 def guest_key_matches(settings: Settings, ticket: Ticket, key: str | None) -> bool:
     import hmac
 
-    return bool(key) and len(key) < 100 and hmac.compare_digest(guest_key(settings, ticket.id), key)
+    return bool(key) and len(key) < 100 and key.isascii() and hmac.compare_digest(guest_key(settings, ticket.id), key)

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -70,7 +70,7 @@ async def _form(request: Request, state):
         raise ApiError(415, "unsupported_media_type", "Send the form as multipart/form-data.")
     try:
         return await request.form(max_files=state.settings.tickets.max_files + 1, max_fields=MAX_FORM_FIELDS)
-    except ApiError:
+    except (ApiError, HTTPException):   # HTTPException: the body was too large or too slow (middleware)
         raise
     except Exception:  # malformed multipart, too many parts…
         raise ApiError(400, "bad_request", "The form could not be read; send it as multipart/form-data.") from None
@@ -126,6 +126,11 @@ async def create_ticket(request: Request, state: State, db: DB, user: OptionalUs
         db.flush()
         store_uploads(db, state, uploads, saved, ticket=ticket, message=message, uploader=user)
         link = ticket_link(settings, ticket, key)
+        # queued in the ticket's own transaction: the mail exists exactly when the ticket does, and
+        # sending it (later, by the outbox worker) can never fail this request
+        state.mailer.send(email, f"[{ticket.number}] We received your request: {subject}",
+                          f"Thank you for contacting us. Your ticket number is {ticket.number}.\n\n"
+                          f"Follow it and reply here (keep this link private):\n{link}\n", db=db)
         return 201, ticket_summary(ticket) | {"guest_key": key, "private_url": link,
                                               "path": portal_url(lang, "tickets", settings.portal_path)
                                               + f"#ticket={ticket.id}&key={key}"}
@@ -142,13 +147,7 @@ async def create_ticket(request: Request, state: State, db: DB, user: OptionalUs
         finally:
             db.rollback()   # end any transaction inside this thread call (see get_db)
 
-    response = await run_in_threadpool(run)
-    if response.status_code == 201 and not response.headers.get("idempotent-replayed"):
-        created = json.loads(response.body)
-        await run_in_threadpool(state.mailer.send, email, f"[{created['number']}] We received your request: {subject}",
-                                f"Thank you for contacting us. Your ticket number is {created['number']}.\n\n"
-                                f"Follow it and reply here (keep this link private):\n{created['private_url']}\n")
-    return response
+    return await run_in_threadpool(run)
 
 
 @router.get("/tickets", summary="The signed-in customer's tickets, newest activity first")

@@ -79,9 +79,11 @@ export function createQueue({ api, store, listeners = [] }) {
     return api.request(item.method || 'POST', item.path, { body: item.json, headers });
   }
 
-  // Try now; when the API is unreachable keep it and report {queued: true}.
+  // Try now; when the API is unreachable keep it and report {queued: true}. `description.id` is
+  // the submission's Idempotency-Key: a form keeps one per submission across retries and reloads.
   async function submit(description) {
-    const item = { id: randomId(), createdAt: Date.now(), ...description };
+    const item = { createdAt: Date.now(), ...description, id: description.id || randomId() };
+    delete item.failed;
     try {
       return { queued: false, result: await send(item), id: item.id };
     } catch (error) {
@@ -95,16 +97,20 @@ export function createQueue({ api, store, listeners = [] }) {
   async function flushOnce() {
     let sent = 0;
     for (const item of await store.all()) {
+      if (item.failed) continue;   // refused before: waits for the user to fix it or let it go
       try {
         const result = await send(item);
         await store.remove(item.id);
         sent += 1;
         emit({ type: 'sent', item, result });
       } catch (error) {
-        if (error instanceof ApiError && error.offline) break;   // still offline: keep the rest too
-        // the server refused it for good (validation, closed ticket…): keep the user informed, drop it
-        await store.remove(item.id);
-        emit({ type: 'failed', item, error });
+        // still offline, or the server is busy / failing: keep this one and the rest for later
+        if (!(error instanceof ApiError) || error.offline || error.status === 429 || error.status >= 500) break;
+        // Refused for good (validation, closed ticket…): never thrown away. It stays in this
+        // browser with the reason, is shown on the next page view, and the user fixes and resends it.
+        const failed = { ...item, failed: { status: error.status, code: error.code, message: error.message, fields: error.fields || [], at: Date.now() } };
+        await store.put(failed);
+        emit({ type: 'failed', item: failed, error });
       }
     }
     return sent;
@@ -119,6 +125,8 @@ export function createQueue({ api, store, listeners = [] }) {
     submit,
     flush,
     pending: () => store.all(),
+    failed: async () => (await store.all()).filter((item) => item.failed),
+    discard: (id) => store.remove(id),
     subscribe(listener) { subscribers.add(listener); return () => subscribers.delete(listener); },
   };
 }

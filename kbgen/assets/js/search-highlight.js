@@ -65,8 +65,11 @@ export function snippetOf(summary, patterns) {
 }
 
 // A lone Latin letter matches thousands of words: wait for the second one.
-export function worthSearching(clauses) {
-  return clauses.length > 0 && !(clauses.length === 1 && clauses[0].prefix && clauses[0].term.length < 2 && /^[\p{L}\p{N}]$/u.test(clauses[0].term) && /[\p{Script=Latin}\p{N}]/u.test(clauses[0].term));
+export function worthSearching(units) {
+  if (!units.length) return false;
+  if (units.length > 1) return true;
+  const word = units[0].word || '';
+  return !(Array.from(word).length < 2 && /^[\p{Script=Latin}\p{N}]$/u.test(word));
 }
 
 // Text with <mark>s, built as DOM nodes (never innerHTML: titles and summaries are data).

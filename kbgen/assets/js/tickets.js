@@ -2,12 +2,12 @@
 // suggestions while the subject is typed, the signed-in customer's tickets, and one ticket's
 // progress and conversation (by account, or by the private link #ticket=ID&key=KEY).
 
-import { portalUrl, registerMount } from './core.js';
-import { apiClient } from './api-client.js';
-import { formEntries, sharedQueue } from './queue.js';
+import { onReady, pageContext, portalUrl, registerMount } from './core.js';
+import { apiClient, randomId } from './api-client.js';
+import { formEntries, indexedDbStore, sharedQueue } from './queue.js';
 import { formatDate, h, notice, portalText, sanitizedHtml, showFieldErrors } from './portal-ui.js';
 import { languageIndex } from './search-index.js';
-import { queryTerms } from './tokenizer.js';
+import { queryUnits } from './tokenizer.js';
 import { worthSearching } from './search-highlight.js';
 
 const STATUSES = ['new', 'open', 'waiting', 'solved', 'closed'];
@@ -51,7 +51,7 @@ function customFieldControl(field, t) {
 
 // Articles matching the subject, from the offline search index (none when it is unavailable).
 async function suggestArticles(context, subject) {
-  const clauses = queryTerms(subject);
+  const clauses = queryUnits(subject);
   if (!worthSearching(clauses)) return [];
   const index = await languageIndex(context.root, context.lang);
   const results = (await index.search(clauses)).slice(0, 5);
@@ -77,6 +77,118 @@ function suggestionBox(context, t) {
     }, 250);
   };
   return { box, update };
+}
+
+// Strings of the offline-resend flow (the rest of the page's words are in portal-ui.js).
+const RESEND_TEXT = {
+  en: {
+    refused_banner: 'A request you sent while offline was not accepted:',
+    refused_form: 'This request was saved while you were offline but not accepted. Fix what is marked and send it again.',
+    fix_and_resend: 'Fix and send again', discard: 'Discard it', check_fields: 'Please fix the marked fields.',
+    required: 'is required', too_long: 'is longer than {n} characters', bad_email: 'is not a valid email address',
+    bad_choice: 'choose one of the options', must_check: 'must be checked', bad_number: 'must be a number',
+  },
+  ja: {
+    refused_banner: 'オフライン中に送信した内容が受け付けられませんでした：',
+    refused_form: 'オフライン中に保存された内容が受け付けられませんでした。印の付いた項目を直して、もう一度送信してください。',
+    fix_and_resend: '直して再送信', discard: '破棄する', check_fields: '印の付いた項目を直してください。',
+    required: 'は必須です', too_long: 'は {n} 文字以内で入力してください', bad_email: 'は有効なメールアドレスではありません',
+    bad_choice: 'は選択肢から選んでください', must_check: 'にチェックを入れてください', bad_number: 'は数値で入力してください',
+  },
+};
+
+function resendText(lang) {
+  const table = RESEND_TEXT[lang] || RESEND_TEXT.en;
+  return (key, vars = {}) => (table[key] || RESEND_TEXT.en[key]).replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+// The form's own rules, checked before sending or queueing: the same ones the server applies
+// (required fields, lengths, departments, each department's required fields), so a submission
+// made offline is not accepted here only to be refused when the connection returns.
+// `values` maps field names to strings; returns [{field, reason}] like the API's 422.
+export function validateTicket(config, values, { signedIn = false, lang = 'en' } = {}) {
+  const t = resendText(lang);
+  const problems = [];
+  const text = (name) => String(values[name] ?? '').trim();
+  const need = (name, max) => {
+    const value = text(name);
+    if (!value) problems.push({ field: name, reason: t('required') });
+    else if (max && value.length > max) problems.push({ field: name, reason: t('too_long', { n: max }) });
+    return value;
+  };
+  if (!signedIn) {
+    const email = need('email', 254);
+    if (email && !EMAIL.test(email)) problems.push({ field: 'email', reason: t('bad_email') });
+  }
+  need('subject', config.subject_max);
+  need('body', config.body_max);
+  const known = (config.departments || []).map((d) => d.id).filter(Boolean);
+  const department = text('department');
+  if (known.length > 1 || (known.length === 1 && department)) {
+    if (!department) problems.push({ field: 'department', reason: t('required') });
+    else if (!known.includes(department)) problems.push({ field: 'department', reason: t('bad_choice') });
+  }
+  for (const field of config.fields || []) {
+    if (field.departments && field.departments.length && !field.departments.includes(department)) continue;
+    const name = `field.${field.name}`;
+    const value = text(name);
+    if (field.type === 'checkbox') {
+      if (field.required && !['on', 'true', '1', 'yes'].includes(value)) problems.push({ field: name, reason: t('must_check') });
+      continue;
+    }
+    if (!value) {
+      if (field.required) problems.push({ field: name, reason: t('required') });
+      continue;
+    }
+    if (field.max_length && value.length > field.max_length) problems.push({ field: name, reason: t('too_long', { n: field.max_length }) });
+    else if (field.type === 'select' && !(field.options || []).some((o) => o.value === value)) problems.push({ field: name, reason: t('bad_choice') });
+    else if (field.type === 'email' && !EMAIL.test(value)) problems.push({ field: name, reason: t('bad_email') });
+    else if (field.type === 'number' && !/^-?\d{1,15}(\.\d{1,6})?$/.test(value)) problems.push({ field: name, reason: t('bad_number') });
+  }
+  return problems;
+}
+
+function formValues(form) {
+  const values = {};
+  for (const element of form.elements) {
+    if (!element.name || element.disabled || element.type === 'file') continue;
+    if (element.type === 'checkbox') values[element.name] = element.checked ? 'on' : '';
+    else values[element.name] = element.value;
+  }
+  return values;
+}
+
+// One Idempotency-Key per submission, kept in this tab across retries and reloads until the
+// server has the ticket (or the queue holds it): pressing Send again after an error or a lost
+// answer can never create a second ticket.
+function submissionKey(lang) {
+  const name = `kb-ticket-submission:${lang}`;
+  const store = globalThis.sessionStorage;
+  return {
+    get() {
+      let id = null;
+      try { id = store.getItem(name); } catch (error) { id = null; }
+      if (!id) {
+        id = randomId();
+        try { store.setItem(name, id); } catch (error) { /* storage disabled: one key per page view */ }
+      }
+      return id;
+    },
+    set(id) { try { store.setItem(name, id); } catch (error) { /* see above */ } },
+    done() { try { store.removeItem(name); } catch (error) { /* see above */ } },
+  };
+}
+
+function fillForm(form, entries) {
+  for (const { name, value } of entries) {
+    if (typeof value !== 'string') continue;
+    const input = form.querySelector(`[name="${CSS.escape(name)}"]`);
+    if (!input || input.type === 'file' || input.type === 'hidden') continue;
+    if (input.type === 'checkbox') input.checked = ['on', 'true', '1', 'yes'].includes(value);
+    else input.value = value;
+  }
 }
 
 function statusLabel(status, t) {
@@ -144,21 +256,70 @@ async function renderForm(element, context, api, session, t) {
   department.addEventListener('change', showDepartmentFields);
   showDepartmentFields();
   const result = h('div', { class: 'kb-ticket-result', 'aria-live': 'polite' });
+  const r = resendText(context.lang);
+  const key = submissionKey(context.lang);
+  // a submission the server refused after an offline period comes back into the form to be fixed
+  let resuming = null;
+  const refused = (await queue.failed().catch(() => [])).filter((item) => item.kind === 'ticket');
+  if (refused.length) {
+    resuming = refused.find((item) => location.hash === `#resume=${item.id}`) || refused[0];
+    fillForm(form, resuming.entries || []);
+    showDepartmentFields();
+    key.set(resuming.id);   // the same submission: it keeps its key
+    showFieldErrors(form, { message: resuming.failed.message, fields: resuming.failed.fields }, t);
+    result.append(h('div', { class: 'kb-notice kb-notice-error kb-refused', role: 'alert' },
+      h('p', {}, r('refused_form'), ' ', resuming.failed.message),
+      h('p', {}, h('button', { type: 'button', class: 'kb-discard', onclick: async () => {
+        await queue.discard(resuming.id);
+        key.done();
+        resuming = null;
+        form.reset();
+        showDepartmentFields();
+        showFieldErrors(form, null, t);
+        result.replaceChildren();
+      } }, r('discard')))));
+  }
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const button = form.querySelector('button[type=submit]');
+    const problems = validateTicket(config, formValues(form), { signedIn: Boolean(user), lang: context.lang });
+    if (problems.length) {
+      showFieldErrors(form, { message: r('check_fields'), fields: problems }, t);
+      const first = form.querySelector('[aria-invalid="true"]');
+      if (first) first.focus();
+      return;
+    }
     button.disabled = true;
     result.replaceChildren();
     try {
       const data = new FormData(form);
-      const outcome = await queue.submit({ kind: 'ticket', path: '/tickets', entries: formEntries(data) });
+      let entries = formEntries(data);
+      // files of a refused submission cannot be put back into the file input: they are resent
+      // from the saved copy unless the user chose new ones
+      if (resuming && !entries.some((e) => e.name === 'attachments')) {
+        entries = entries.concat((resuming.entries || []).filter((e) => e.name === 'attachments'));
+      }
+      let outcome;
+      try {
+        outcome = await queue.submit({ id: key.get(), kind: 'ticket', path: '/tickets', entries, page: location.pathname });
+      } catch (error) {
+        // the key already created a ticket with other content (sent, answer lost, then edited):
+        // this is a new submission, so it gets a new key
+        if (error.code !== 'idempotency_key_reused') throw error;
+        key.done();
+        outcome = await queue.submit({ id: key.get(), kind: 'ticket', path: '/tickets', entries, page: location.pathname });
+      }
       showFieldErrors(form, null, t);
+      // sent (or queued again under another key): the refused copy has done its job
+      if (resuming && (!outcome.queued || resuming.id !== outcome.id)) await queue.discard(resuming.id);
+      resuming = null;
+      key.done();
       if (outcome.queued) result.append(notice(t('offline_queued')));
       else showCreated(result, outcome.result, t);
       form.reset();
       showDepartmentFields();
     } catch (error) {
-      showFieldErrors(form, error, t);
+      showFieldErrors(form, error, t);   // the key is kept: sending again is the same submission
     } finally {
       button.disabled = false;
     }
@@ -166,7 +327,15 @@ async function renderForm(element, context, api, session, t) {
   queue.subscribe((event) => {
     if (event.item.kind !== 'ticket') return;
     if (event.type === 'sent') showCreated(result, event.result, t);
-    if (event.type === 'failed') result.replaceChildren(notice(`${t('queued_failed')} ${event.error.message}`, 'error'));
+    if (event.type === 'failed') {
+      // refused while this page is open: back into the form, to be fixed and sent again
+      resuming = event.item;
+      fillForm(form, event.item.entries || []);
+      showDepartmentFields();
+      key.set(event.item.id);
+      showFieldErrors(form, { message: event.item.failed.message, fields: event.item.failed.fields }, t);
+      result.replaceChildren(notice(`${r('refused_form')} ${event.error.message}`, 'error'));
+    }
   });
   return h('section', {}, form, result);
 }
@@ -300,3 +469,28 @@ export async function mountTickets(element, context) {
 }
 
 registerMount('tickets', (element, context) => { mountTickets(element, context); });
+
+// On every other page: a submission saved offline and then refused by the server is announced,
+// with a link back to the form it came from, where it waits to be fixed and sent again.
+async function announceRefused() {
+  if (typeof indexedDB === 'undefined' || document.querySelector('[data-kb-mount="tickets"], .kb-refused-banner')) return;
+  if (indexedDB.databases) {
+    const names = (await indexedDB.databases()).map((d) => d.name);
+    if (!names.includes('kbgen-queue')) return;   // never create the database just to look
+  }
+  const refused = (await indexedDbStore().all()).filter((item) => item.failed);
+  if (!refused.length) return;
+  const context = pageContext();
+  const r = resendText(context.lang);
+  const banner = h('div', { class: 'kb-notice kb-notice-error kb-refused-banner', role: 'alert' },
+    refused.map((item) => h('p', {}, r('refused_banner'), ' ', item.failed.message, ' ',
+      item.kind === 'ticket' && item.page
+        ? h('a', { href: `${item.page}#resume=${encodeURIComponent(item.id)}` }, r('fix_and_resend'))
+        : h('button', { type: 'button', onclick: async (event) => {
+          await indexedDbStore().remove(item.id);
+          event.target.closest('p').remove();
+        } }, r('discard')))));
+  (document.querySelector('main') || document.body).prepend(banner);
+}
+
+if (typeof document !== 'undefined') onReady(() => { announceRefused().catch((error) => console.warn('kbgen queue:', error)); });

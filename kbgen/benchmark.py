@@ -18,6 +18,7 @@ import threading
 import time
 import importlib.util
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import median
 
@@ -198,7 +199,7 @@ def _measure(command: list[str], **popen) -> Run:
     return Run(elapsed, usage.ru_utime + usage.ru_stime, max(peak_kb, usage.ru_maxrss) / 1024)
 
 
-def _run_build(site: Path, output: Path, extra: list[str] = ()) -> tuple[Run, dict]:
+def _run_build(site: Path, output: Path, extra: Sequence[str] = ()) -> tuple[Run, dict]:
     report = site / "report.json"
     run = _measure([sys.executable, "-m", "kbgen", "-C", str(site), "-q", "build", "--output", str(output),
                     "--report", str(report), *extra])

@@ -14,7 +14,7 @@ from ..errors import field_error, not_found
 from ..idempotency import fingerprint, run_once
 from ..models import STAFF_ROLES, StoredFile, Ticket, TicketMessage, User
 from ..schemas import Strict
-from ._tickets_core import STATUS_FLOW, change_status, download_response, guest_key, notify, ticket_detail, ticket_link, ticket_summary
+from .ticket_core import STATUS_FLOW, change_status, download_response, guest_key, notify, ticket_detail, ticket_link, ticket_summary
 
 router = APIRouter(prefix="/agent", tags=["agent"])
 Status = Literal["new", "open", "waiting", "solved", "closed"]

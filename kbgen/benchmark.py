@@ -18,6 +18,7 @@ import threading
 import time
 import importlib.util
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import median
 
@@ -198,7 +199,7 @@ def _measure(command: list[str], **popen) -> Run:
     return Run(elapsed, usage.ru_utime + usage.ru_stime, max(peak_kb, usage.ru_maxrss) / 1024)
 
 
-def _run_build(site: Path, output: Path, extra: list[str] = ()) -> tuple[Run, dict]:
+def _run_build(site: Path, output: Path, extra: Sequence[str] = ()) -> tuple[Run, dict]:
     report = site / "report.json"
     run = _measure([sys.executable, "-m", "kbgen", "-C", str(site), "-q", "build", "--output", str(output),
                     "--report", str(report), *extra])
@@ -347,6 +348,8 @@ def run_benchmark(articles: int, workdir: Path | None, *, article_kb: float = 4.
                 from .search.benchmark import measure_in_browser
                 figures["browser"] = {lang: measure_in_browser(output, lang, ["ticket", "export data"] if lang == "en" else ["顧客ポータル", "請求書"])
                                       for lang in ("en", "ja")}
+                from .search.benchmark import golden_comparison  # search quality: kbgen vs Pagefind
+                figures["golden_set"] = golden_comparison(workdir)
             except ImportError as exc:
                 figures["browser"] = f"unavailable: {exc}"
         _print(figures, as_json)
@@ -402,3 +405,6 @@ def _print(figures: dict, as_json: bool) -> None:
         print(f"search data {lang}: {size['raw'] / 1024:.0f} KB raw, {size['gzip'] / 1024:.0f} KB gzipped (all files)")
     if "browser" in figures:
         print(f"browser: {json.dumps(figures['browser'], ensure_ascii=False)}")
+    if isinstance(figures.get("golden_set"), dict):
+        from .search.benchmark import print_golden
+        print_golden(figures["golden_set"])

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
+from collections.abc import Callable
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
-from .errors import ConfigError, Problem, Problems
+from .errors import ConfigError, KbgenError, Problem, Problems
 from .feeds import atom_feed, robots, sitemap
 from .site_headers import headers_file
 from .jsbundle import bundle
@@ -38,7 +41,7 @@ class BuildOptions:
     write: bool = True                 # False: `kbgen check` (validate only)
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     use_cache: bool = True
-    progress: object = None            # callable(stage, total | None) -> advance(n) with .close(), or None
+    progress: Callable[[str, int | None], Any] | None = None  # callable(stage, total | None) -> advance(n) with .close(), or None
     in_place: bool = False             # update a folder only kbgen writes, file by file (kbgen serve)
     defer_search: bool = False         # pages first, search data afterwards via result.finish_search()
 
@@ -52,7 +55,7 @@ class BuildResult:
     files: int
     problems: list[Problem]
     timings: dict[str, float]
-    finish_search: object = None       # with defer_search: call to build and write the search data
+    finish_search: Callable[[], object] | None = None  # with defer_search: call to build and write the search data
 
     @property
     def warnings(self) -> list[Problem]:
@@ -233,16 +236,27 @@ def search_documents(site: Site) -> dict:
         docs = []
         for article in language.articles:
             body = article.source.body
+            assert body is not None  # articles are made from readable sources only
             category_title = " › ".join(c.title for c in article.category.ancestors()[1:] + [article.category]
                                         if c.path)
             summary = article.source.description or _summary(body.text, site.config.summary_length)
             fields = (article.ref, article.url, article.title, tuple(article.source.keywords),
                       article.source.description, tuple(body.headings), body.text, article.category.path,
                       category_title, summary, article.translation_group, lang)
-            digest = hashlib.sha256(repr(fields).encode()).hexdigest()[:20]
-            docs.append(SearchDoc(*fields, digest))
+            code = _code_text(body.html)
+            digest = hashlib.sha256(repr((fields, code)).encode()).hexdigest()[:20]
+            docs.append(SearchDoc(*fields, digest, code=code))
         documents[lang] = docs
     return documents
+
+
+_CODE_BLOCK = re.compile(r'<div class="highlight">(.*?)</div>', re.S)
+
+
+def _code_text(html: str) -> str:
+    """The text of an article's code blocks (the plain-text body leaves them out)."""
+    from .markdown_render import html_to_text
+    return "\n".join(html_to_text(block) for block in _CODE_BLOCK.findall(html))
 
 
 def _summary(text: str, length: int) -> str:
@@ -255,17 +269,20 @@ def _summary(text: str, length: int) -> str:
 
 def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | None,
                service_worker: bool = True) -> None:
+    """The search files; `cache_dir` is the search cache itself (.kbgen-cache/search)."""
     try:
         from .search import build_search, build_service_worker
-    except ImportError:  # the search package is optional while it is being developed
-        return
+    except ImportError as error:
+        # a site without search must never be published in silence (a broken lunr install)
+        raise KbgenError(f"the search index cannot be built: {error}\n"
+                         "    → reinstall kbgen and its dependencies: pip install --force-reinstall kbgen") from error
     config = site.config
     widgets = {name: {"language": w.language, "categories": w.categories, "title": w.title,
                       "max_results": w.max_results} for name, w in config.widgets.items()}
     files = build_search(search_documents(site),
                          languages={code: lang.name for code, lang in config.languages.items()},
                          widgets=widgets, site_url=config.base_url,
-                         cache_dir=(cache_dir / "search") if cache_dir else None, workers=workers)
+                         cache_dir=cache_dir, workers=workers)
     for path, data in sorted(files.items()):
         output.add(path, data, "kbgen (search data)")
     if not service_worker:

@@ -76,6 +76,7 @@ def _run_build(ctx: Context, options, report: Path | None, verb: str):
                 f"in {elapsed:.2f} s — {warnings} warning{plural}.", fg="green" if not warnings else "yellow")
     else:
         site = result.site
+        assert site is not None  # a check that got here built the site
         articles = list(site.all_articles())
         links = sum(len(a.links) for a in articles)
         pairs = sum(len(a.translations) for a in articles) // 2

@@ -1,22 +1,25 @@
 """kbgen.toml: read, validate and default every option in one place.
 
-Every problem names the file and the dotted key; unknown keys are warnings, so a typo
-is noticed without breaking a build that otherwise works.
+Every problem names the file, the line and the dotted key; unknown keys are warnings, so a typo
+is noticed without breaking a build that otherwise works. The API's sections ([api], [tickets],
+[chat], [community], [forum], [feedback]) are validated by the API's own parsers from here too,
+so `kbgen check` and `kbgen build` report their problems together with the site's.
 """
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, Problem
 
 CONFIG_FILE = "kbgen.toml"
 
-# Sections owned by other parts of kbgen (the API, community, chat): validated where they are used.
+# Sections owned by other parts of kbgen (the API, community, chat): parsed where they are used,
+# checked from here by `_delegated_problems`.
 DELEGATED_SECTIONS = {"api", "tickets", "chat", "forum", "feedback", "community", "documents", "ratings"}
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -162,7 +165,91 @@ def load_config(root: Path | str = ".", path: Path | str | None = None) -> Confi
         line = getattr(exc, "lineno", None) or _line_from_toml_error(str(exc))
         hint = "fix the syntax at that line" if line else "a table or string is probably left open: check the end of the file"
         raise ConfigError([Problem(shown, line, None, f"invalid TOML: {exc}", hint)])
-    return parse_config(raw, root=config_path.parent, file=shown, path=config_path)
+    return parse_config(raw, root=config_path.parent, file=shown, path=config_path,
+                        text=config_path.read_text(encoding="utf-8"))
+
+
+TABLE_HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?\s*(#.*)?$")
+
+
+def key_line(text: str, dotted: str) -> int | None:
+    """The line of `text` (TOML) that sets `dotted` ("api.database_url", "tickets.fields[1].name",
+    "chat.hours.mon"): the key in its table (the n-th `[[table]]` for `[n]`), else the table's
+    header, else where its parent is set."""
+    index = re.search(r"\[(\d+)\]", dotted)
+    wanted = int(index.group(1)) if index else 0
+    parts = re.sub(r"\[\d+\]", "", dotted).split(".")
+    table, key = ".".join(parts[:-1]), parts[-1]
+    current, header_line, seen, own = "", None, -1, -1
+    for number, line in enumerate(text.splitlines(), 1):
+        header = TABLE_HEADER.match(line)
+        if header:
+            current = ".".join(part.strip().strip('"') for part in header.group(1).split("."))
+            if current == table and line.lstrip().startswith("[["):
+                seen += 1
+            if current == ".".join(parts):
+                own += 1
+                if header_line is None and own == (wanted if dotted.endswith("]") else 0):
+                    header_line = number
+        elif current == table and seen <= wanted and re.match(rf'^\s*"?{re.escape(key)}"?\s*=', line):
+            if seen in (-1, wanted):
+                return number
+    if header_line is None and len(parts) > 1:
+        return key_line(text, re.sub(r"\.[^.]*$", "", dotted))
+    return header_line
+
+
+def _with_line(problem: Problem, text: str | None) -> Problem:
+    if problem.line is not None or not text or not problem.field:
+        return problem
+    return replace(problem, line=key_line(text, problem.field))
+
+
+def _delegated_problems(raw: dict, file: str, root: Path) -> list[Problem]:
+    """The API sections, checked by the parsers the API runs with (nothing is written: no secret key)."""
+    if not any(section in raw for section in DELEGATED_SECTIONS):
+        return []
+    from .api.settings import SettingsError, settings_from_dict, unknown_key_warnings
+
+    problems = [Problem(file, None, key, "unknown option, ignored", "check the spelling against docs/API.md", "warning")
+                for key in unknown_key_warnings(raw)]
+    try:
+        settings = settings_from_dict(raw, source=file, base_dir=root, check_only=True)
+    except SettingsError as error:
+        problems += [Problem(file, None, e.key, e.detail) for e in (error.problems or (error,))]
+        # [chat] and [community] are still checked, against the languages and departments alone
+        try:
+            settings = settings_from_dict({k: raw[k] for k in ("languages", "tickets") if k in raw},
+                                          source=file, base_dir=root, check_only=True)
+        except SettingsError:
+            settings = settings_from_dict({}, source=file, base_dir=root, check_only=True)
+    return problems + _feature_section_problems(raw, file, settings)
+
+
+def _feature_section_problems(raw: dict, file: str, settings) -> list[Problem]:
+    from .api.settings import SettingsError
+
+    problems = []
+    checks: list[Callable[[], object]] = []
+    if "chat" in raw:
+        from .api.features.chat_settings import parse_chat_settings
+        checks.append(lambda: parse_chat_settings(raw.get("chat"), settings, file))
+    if any(section in raw for section in ("community", "forum", "feedback")):
+        try:
+            from .api.features.community import parse_community_settings
+        except ImportError as error:   # the API extra is not installed: say so rather than pass silently
+            problems.append(Problem(file, None, "community", f"not checked: the API is not installed ({error.name})",
+                                    "pip install 'kbgen[api]'", "warning"))
+        else:
+            checks.append(lambda: parse_community_settings(raw, file))
+    for check in checks:
+        try:
+            check()
+        except SettingsError as error:
+            match = re.match(r"^.*?: \[([\w.]+)\] (?:([\w.\[\]]+): )?(.*)$", error.message, re.S)
+            key = ".".join(filter(None, match.groups()[:2])) if match else None
+            problems.append(Problem(file, None, key, match.group(3) if match else error.message))
+    return problems
 
 
 HUGO_CONFIG_FILES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml")
@@ -208,7 +295,8 @@ def _line_from_toml_error(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path | None = None) -> Config:
+def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path | None = None,
+                 text: str | None = None) -> Config:
     problems: list[Problem] = []
     r = _Reader(file, problems)
     r.warn_unknown(raw, TOP_LEVEL, "")
@@ -306,6 +394,8 @@ def parse_config(raw: dict, *, root: Path, file: str = CONFIG_FILE, path: Path |
         unsafe = unsafe_output_dir(config, getattr(config, key))
         if unsafe:
             r.error(key, unsafe, "every build replaces this folder: choose a folder of its own, such as output/")
+    problems += _delegated_problems(raw, file, root)
+    problems = [_with_line(p, text) for p in problems]
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ConfigError(problems)

@@ -244,9 +244,9 @@ def parse_source(path: str, data: bytes) -> Source:
         return value
 
     for key in LOCATED_FIELDS:
-        line = _field_line(text, key) if key in lowered else None
-        if line:
-            source.field_lines[key] = line
+        found = _field_line(text, key) if key in lowered else None
+        if found:
+            source.field_lines[key] = found
     source.headless = _is_headless(path, lowered)
     title = take("title", (str, int, float))
     if title is None or not str(title).strip():

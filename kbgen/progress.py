@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import Any
 
 import click
 
@@ -19,8 +20,9 @@ TICKER_AFTER_S = 1.0
 class _Bar:
     def __init__(self, label: str, total: int, stream) -> None:
         self.total, self.done = total, 0
-        self.bar = click.progressbar(length=total, label=label, file=stream)
-        self.bar.__enter__()
+        bar = click.progressbar(length=total, label=label, file=stream)
+        bar.__enter__()
+        self.bar: Any = bar   # None once closed
 
     def __call__(self, count: int) -> None:
         self.done += count

@@ -15,6 +15,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import jinja2
@@ -81,7 +82,7 @@ _undefined_seen: list[tuple[str, int | None, str]] = []
 
 def _record_undefined(undefined: jinja2.Undefined) -> None:
     import sys
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None and "__jinja_template__" not in frame.f_globals:
         frame = frame.f_back
     if frame is None:
@@ -257,7 +258,7 @@ class Renderer:
             chain = category.ancestors() + ([category] if page.kind == "article" else [])
             breadcrumbs = [{"title": c.title if c.path else t("home"), "url": c.url} for c in chain]
         alternates, switcher = self._switcher(page, article, category)
-        canonical = config.absolute(url_path(page.context.get("target_url", page.url)))
+        canonical: str | None = config.absolute(url_path(page.context.get("target_url", page.url)))
         if page.kind == "404":
             # Served at whatever address was not found: it has no address of its own to claim.
             canonical, alternates = None, []
@@ -299,7 +300,7 @@ class Renderer:
     def _mounts(self, page: Page) -> dict:
         """What hooks need from the build; app pages (forum, tickets…) also get the KB's
         categories in tree order, so questions can be filed under them."""
-        mounts = {"lang": page.lang, "api": self.config.api_url, "audience": self.site.audience}
+        mounts: dict[str, object] = {"lang": page.lang, "api": self.config.api_url, "audience": self.site.audience}
         language = self.site.languages.get(page.lang)
         if page.kind == "app" and language is not None:
             mounts["categories"] = [{"path": c.path, "title": c.title, "depth": c.depth}
@@ -387,6 +388,7 @@ _rendered: dict[str, bytes] = {}
 
 
 def _render_index(index: int) -> tuple[bytes, list[Problem]]:
+    assert _worker_renderer is not None, "_init_worker runs first"
     data = _worker_renderer.render(_worker_pages[index])
     return data, _worker_renderer.last_page_problems
 

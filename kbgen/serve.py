@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import html
-import mimetypes
 import tempfile
 import threading
 import time
 import webbrowser
 from pathlib import Path
-from urllib.parse import unquote
 
 import click
 
 from .build import BuildOptions, build
 from .config import load_config
 from .errors import KbgenError
+from .sitefiles import lookup, media_type, no_lifespan
 from .site_headers import site_headers
 
 RELOAD_PATH = "/__kbgen/reload"
@@ -106,12 +105,7 @@ class DevApp:
         if scope["type"] == "lifespan":
             if self.api_app is not None:
                 return await self.api_app(scope, receive, send)
-            message = await receive()
-            while message["type"] != "lifespan.shutdown":
-                await send({"type": message["type"] + ".complete"})
-                message = await receive()
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+            return await no_lifespan(receive, send)
         path = scope.get("path", "/")
         if self.api_app is not None and path.startswith(("/api", "/agent", "/internal")):
             return await self.api_app(scope, receive, send)
@@ -148,27 +142,15 @@ class DevApp:
     async def static(self, path: str, scope, send):
         if self.state.error is not None and (path.endswith("/") or path.endswith(".html")):
             return await self.respond(send, 500, error_page(self.state.error), "text/html; charset=utf-8")
-        root = self.state.output_dir.resolve()
-        target = (root / unquote(path).lstrip("/")).resolve()
-        if root not in target.parents and target != root:
+        found = lookup(self.state.output_dir, scope.get("raw_path", b"").decode("latin-1").split("?")[0] or path)
+        if found.location:
+            return await self.respond(send, 301, b"", "text/plain", [(b"location", found.location.encode())])
+        if found.file is None:
             return await self.respond(send, 404, b"not found", "text/plain")
-        if target.is_dir():
-            if not path.endswith("/"):
-                return await self.respond(send, 301, b"", "text/plain", [(b"location", (path + "/").encode())])
-            target = target / "index.html"
-        status = 200
-        if not target.is_file():
-            status, target = 404, root / "404.html"
-            if not target.is_file():
-                return await self.respond(send, 404, b"not found", "text/plain")
-        data = target.read_bytes()
-        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if content_type == "text/html":
+        data, content_type = found.file.read_bytes(), media_type(found.file)
+        if content_type.startswith("text/html"):
             data = data.replace(b"</body>", RELOAD_SCRIPT.encode() + b"</body>", 1)
-            content_type += "; charset=utf-8"
-        elif content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
-            content_type += "; charset=utf-8"
-        await self.respond(send, status, data if scope["method"] != "HEAD" else b"", content_type)
+        await self.respond(send, found.status, data if scope["method"] != "HEAD" else b"", content_type)
 
     async def respond(self, send, status: int, body: bytes, content_type: str, headers=()):
         # every page and file gets the site's security headers (the API adds its own)

@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import posixpath
 import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -211,12 +213,12 @@ def _included(source: Source, audience: str, drafts: bool, internal_dirs: set[st
     return True
 
 
-def is_internal(source: Source, internal_dirs: set[str]) -> bool:
+def is_internal(source: Source, internal_dirs: AbstractSet[str]) -> bool:
     """An article is internal itself or below an _index.md marked internal."""
     return source.internal or is_internal_path(source.path, internal_dirs)
 
 
-def is_internal_path(content_path: str, internal_dirs: set[str]) -> bool:
+def is_internal_path(content_path: str, internal_dirs: AbstractSet[str]) -> bool:
     folder = content_path.rsplit("/", 1)[0]
     return any(folder == d or folder.startswith(d + "/") for d in internal_dirs)
 
@@ -301,6 +303,7 @@ def build_site(config: Config, content: Content, *, audience: str = "public", dr
                            hint="write the path on this site, e.g. url: /en/billing/plans/")
             continue
         claims.setdefault(article_url(source), []).append(source)
+    url: str | None
     url_owner: dict[str, str] = {}
     clashed: list[Source] = []   # not built, but their links are still checked: every problem in one run
     for url, claimants in claims.items():
@@ -413,10 +416,11 @@ def _place_files(files: list[ContentFile], articles_by_source: dict[str, Article
     excluded_bundles = {s.path.rsplit("/", 1)[0] for s in excluded.values() if s.is_bundle}
     linked_by: dict[str, list[Article]] = {}
     for article in articles_by_source.values():
+        assert article.source.body is not None  # articles are made from readable sources only
         for link in article.source.body.links:
             if link.kind == "file":
                 linked_by.setdefault(link.target, []).append(article)
-    linked_by_excluded = {link.target for s in excluded.values() for link in s.body.links if link.kind == "file"}
+    linked_by_excluded = {link.target for s in excluded.values() if s.body for link in s.body.links if link.kind == "file"}
     # Plain (non-bundle) articles and left-out sources by folder, in content order, so a file
     # is matched against its neighbours only.
     plain_by_folder: dict[str, list[Article]] = {}
@@ -504,7 +508,7 @@ def _link_translations(languages: dict[str, LanguageSite], problems: Problems) -
         def relative(article: Article) -> str:
             return article.source.path.split("/", 1)[1].rsplit(".", 1)[0]
 
-        def paired(a: Article, b: Article) -> bool:
+        def paired(a: Article, b: Article, by_lang=by_lang) -> bool:
             if len(by_lang[a.lang]) == 1 and len(by_lang[b.lang]) == 1:
                 return True
             return relative(a) == relative(b)
@@ -622,9 +626,9 @@ def _find_site_path(path: str, paths: dict, config: Config) -> str | None:
     return next((p for p in tried if p in paths), None)
 
 
-def resolve_links(site: Site, problems: Problems, internal_dirs: set[str] = frozenset(),
-                  unreadable: set[str] = frozenset(), not_pages: dict[str, Source] | None = None,
-                  unbuilt: list[Article] = ()) -> None:
+def resolve_links(site: Site, problems: Problems, internal_dirs: AbstractSet[str] = frozenset(),
+                  unreadable: AbstractSet[str] = frozenset(), not_pages: dict[str, Source] | None = None,
+                  unbuilt: Sequence[Article] = ()) -> None:
     """The one place links are resolved: every link of every article gets the site path it
     points at (``article.links``: placeholder in the HTML -> path, or None to keep the text
     unlinked), and the broken ones are reported. Rendering and fingerprints read the result.
@@ -639,6 +643,7 @@ def resolve_links(site: Site, problems: Problems, internal_dirs: set[str] = froz
     for article in [*articles_by_source.values(), *unbuilt]:
         source = article.source
         file = f"content/{source.path}"
+        assert source.body is not None  # articles are made from readable sources only
         for link in source.body.links:
             line = source.link_lines.get(link.raw)
             if link.kind in ("page", "ref"):
@@ -646,7 +651,7 @@ def resolve_links(site: Site, problems: Problems, internal_dirs: set[str] = froz
                 found = articles_by_source.get(target)
                 article.links[link.placeholder] = (found.url, f"#{link.anchor}" if link.anchor else "") if found else None
                 if found is not None:
-                    if link.anchor and link.anchor not in found.source.body.heading_ids:
+                    if link.anchor and found.source.body and link.anchor not in found.source.body.heading_ids:
                         problems.warning(file, f"link to {link.raw}: no heading with id #{link.anchor} in content/{target}",
                                          line=line, hint="fix the anchor; heading ids are shown in the built page's table of contents")
                 elif target in excluded:
@@ -691,10 +696,10 @@ def resolve_links(site: Site, problems: Problems, internal_dirs: set[str] = froz
                 if found_path is None:
                     problems.error(file, f"broken link {link.raw!r}: no page or file of this site has that path",
                                    line=line, hint="fix the path, or make it a full URL if it is another site's")
-                elif link.anchor and paths[found_path] is not None \
-                        and link.anchor not in paths[found_path].source.body.heading_ids:
+                elif (link.anchor and (linked := paths[found_path]) is not None and linked.source.body
+                        and link.anchor not in linked.source.body.heading_ids):
                     problems.warning(file, f"link to {link.raw}: no heading with id #{link.anchor} in "
-                                     f"content/{paths[found_path].source.path}", line=line,
+                                     f"content/{linked.source.path}", line=line,
                                      hint="fix the anchor; heading ids are shown in the built page's table of contents")
 
 

@@ -15,11 +15,17 @@ BUNDLED = Path(__file__).parent / "i18n"
 FALLBACK_LANGUAGE = "en"
 
 
-@lru_cache(maxsize=None)
 def _load(path: Path) -> dict[str, str]:
+    # Read on every call (a few small files per build), parsed once per content: kbgen serve
+    # rebuilds in one process, and an edit must show however often the file changes.
     if not path.is_file():
         return {}
-    return {k: str(v) for k, v in tomllib.loads(path.read_text(encoding="utf-8")).items()}
+    return dict(_parse(path.read_bytes()))
+
+
+@lru_cache(maxsize=64)
+def _parse(data: bytes) -> tuple[tuple[str, str], ...]:
+    return tuple((k, str(v)) for k, v in tomllib.loads(data.decode("utf-8")).items())
 
 
 def strings_for(lang: str, theme_dirs: tuple[Path, ...] = ()) -> dict[str, str]:

@@ -17,6 +17,9 @@ REPO = Path(__file__).resolve().parent.parent
 # In the test suite a template printing an undefined variable fails the build (kbgen's own
 # templates must never do it); users get a warning, or an error with --strict.
 os.environ.setdefault("KBGEN_STRICT_TEMPLATES", "1")
+
+# ci_strict: under CI=true a skipped test fails; api_fixtures: the API's database, app and clients.
+pytest_plugins = ["ci_strict", "api_fixtures"]
 SAMPLE_CONTENT = REPO / "content"
 SAMPLE_CONFIG = REPO / "kbgen.toml"
 

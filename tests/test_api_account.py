@@ -1,7 +1,7 @@
 """The customer's own account and tickets: name and password changes, closing a ticket, rating
 the support of a solved ticket, and the satisfaction report staff see."""
-from kbgen.api.testing import *  # noqa: F401,F403
-from kbgen.api.testing import PASSWORD, BrowserClient
+
+from api_fixtures import PASSWORD, BrowserClient
 
 
 def ticket_of(client, subject="Help"):

@@ -2,7 +2,6 @@
 import pytest
 
 from kbgen.api.mailer import read_outbox
-from kbgen.api.testing import *  # noqa: F401,F403
 
 VOTER_A = "voter-aaaaaaaaaaaaaaaa"
 VOTER_B = "voter-bbbbbbbbbbbbbbbb"
@@ -14,7 +13,8 @@ def guest_ticket(client, subject="Help"):
 
 
 def test_inbox_filters_assign_and_internal_notes(api_client, make_user, api_settings):
-    agent, other = make_user("agent@example.com", role="agent"), make_user("admin@example.com", role="admin")
+    agent = make_user("agent@example.com", role="agent")
+    make_user("admin@example.com", role="admin")
     first, second = guest_ticket(api_client, "First"), guest_ticket(api_client, "Second")
     inbox = agent.get("/api/agent/tickets?status=new").json()
     assert inbox["total"] == 2
@@ -106,7 +106,7 @@ def test_agent_page_only_for_staff(api_client, make_user):
 
 def test_internal_site_only_for_staff(tmp_path, api_settings, make_user, new_client):
     from kbgen.api.app import create_app
-    from kbgen.api.testing import BrowserClient
+    from api_fixtures import BrowserClient
 
     site = tmp_path / "internal"
     (site / "en" / "secret").mkdir(parents=True)

@@ -3,8 +3,7 @@ import re
 
 from kbgen.api.mailer import read_outbox
 from kbgen.api.settings import Rate
-from kbgen.api.testing import *  # noqa: F401,F403
-from kbgen.api.testing import BrowserClient, PASSWORD
+from api_fixtures import BrowserClient, PASSWORD
 
 
 def register(client, email="ann@example.com", password=PASSWORD, **extra):

@@ -1,7 +1,6 @@
 """The portal in real Chromium against one shared server (built site + API on one origin):
 ticket form with custom fields and an attachment, sign-in, ticket history, an agent replying,
 the customer seeing it, ratings, and the offline queue."""
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from kbgen.api.app import create_app
-from kbgen.api.devserver import ServerThread, site_with_api
+from live_server import ServerThread, site_with_api
 from kbgen.api.models import Rating, Ticket, User
 from kbgen.api.security import hash_password
-from kbgen.api.testing import PASSWORD, settings_for_tests
+from api_fixtures import PASSWORD, settings_for_tests
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent

@@ -9,13 +9,12 @@ import httpx
 import pytest
 
 from kbgen.api.db import utcnow
-from kbgen.api.devserver import ServerThread
+from live_server import ServerThread
 from kbgen.api.features.chat_models import ChatSession
 from kbgen.api.features.chat_settings import ChatSettings, parse_chat_settings
 from kbgen.api.mailer import read_outbox
 from kbgen.api.settings import Rate, SettingsError
-from kbgen.api.testing import *  # noqa: F401,F403
-from kbgen.api.testing import settings_for_tests
+from api_fixtures import reconfigure, settings_for_tests
 
 CHAT_TOML = """
 [chat]
@@ -72,8 +71,8 @@ def test_config_says_when_someone_is_there(api_client, make_user):
     assert make_user("carl@example.com").get("/api/chat/config").json()["prechat_fields"] == []
 
 
-def test_outside_opening_hours_the_chat_is_closed(api_client, agent, chat_toml):
-    chat_toml.write_text(CHAT_TOML + 'timezone = "Asia/Tokyo"\nhours = {}\n', encoding="utf-8")
+def test_outside_opening_hours_the_chat_is_closed(api_app, api_client, agent, chat_toml):
+    reconfigure(api_app, chat_toml, CHAT_TOML + 'timezone = "Asia/Tokyo"\nhours = {}\n')
     config = api_client.get("/api/chat/config").json()
     assert (config["open"], config["available"]) == (False, False)
     assert api_client.post("/api/chat/chats", json=GUEST).status_code == 409
@@ -109,8 +108,8 @@ def test_config_errors_name_the_file_and_key(table, key):
     assert str(error.value.message).startswith(f"site/kbgen.toml: [chat] {key}:")
 
 
-def test_a_bad_chat_section_is_reported_with_file_and_key(api_client, chat_toml):
-    chat_toml.write_text('[chat]\nposition = "top-middle"\n', encoding="utf-8")
+def test_a_bad_chat_section_is_reported_with_file_and_key(api_app, api_client, chat_toml):
+    reconfigure(api_app, chat_toml, '[chat]\nposition = "top-middle"\n')
     response = api_client.get("/api/chat/config")
     assert response.status_code == 503
     assert f"{chat_toml}: [chat] position: must be one of bottom-right, bottom-left" in response.json()["error"]["message"]
@@ -193,7 +192,7 @@ def test_accept_is_atomic(api_client, make_user, agent):
         barrier = threading.Barrier(len(agents))
         results = []
 
-        def take(client):
+        def take(client, chat=chat, barrier=barrier, results=results):
             barrier.wait()
             results.append(client.post(f"/api/agent/chat/chats/{chat['id']}/accept").status_code)
 
@@ -394,8 +393,8 @@ def test_default_settings_without_a_chat_section():
     assert ChatSettings().is_open(utcnow()) and ChatSettings().welcome_for("fr") == "Hi! How can we help?"
 
 
-def test_switched_off_chat_offers_nothing_but_a_message(api_client, agent, chat_toml):
-    chat_toml.write_text(CHAT_TOML + "enabled = false\n", encoding="utf-8")
+def test_switched_off_chat_offers_nothing_but_a_message(api_app, api_client, agent, chat_toml):
+    reconfigure(api_app, chat_toml, CHAT_TOML + "enabled = false\n")
     config = api_client.get("/api/chat/config").json()
     assert config["enabled"] is False and config["available"] is False
     refused = api_client.post("/api/chat/chats", json=GUEST)
@@ -439,3 +438,16 @@ def test_history_keeps_each_chat_with_its_own_transcript(make_user, agent):
         assert len(texts) == 2 and "Second visit" in texts[0] and "First visit" in texts[1]
         assert all([m["seq"] for m in c["messages"]] == sorted(m["seq"] for m in c["messages"]) for c in chats)
         assert "First visit" not in texts[0] and "Second visit" not in texts[1]
+
+
+def test_the_chat_section_is_read_once_per_start_not_per_request(api_client, chat_toml, monkeypatch):
+    from kbgen.api.features import chat_settings as module
+
+    calls = []
+    parse = module.parse_chat_settings
+    monkeypatch.setattr(module, "parse_chat_settings", lambda *args: calls.append(1) or parse(*args))
+    for _ in range(3):
+        assert api_client.get("/api/chat/config").json()["enabled"] is True
+    chat_toml.write_text(CHAT_TOML + "enabled = false\n", encoding="utf-8")   # an edit while the API runs …
+    assert api_client.get("/api/chat/config").json()["enabled"] is True       # … applies at the next start
+    assert len(calls) == 1, "parsed once for the running app, never re-read per request"

@@ -10,13 +10,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from kbgen.api.db import utcnow
-from kbgen.api.devserver import ServerThread
+from live_server import ServerThread
 from kbgen.api.features.feedback_models import FeedbackIdea, FeedbackVote
 from kbgen.api.features.forum_models import ForumAnswer, ForumAnswerVote
 from kbgen.api.mailer import read_outbox
 from kbgen.api.models import AuthSession, User
 from kbgen.api.security import new_token, token_hash
-from kbgen.api.testing import *  # noqa: F401,F403
 
 
 def suggest(client, title="Dark mode", body="Please add a *dark* theme.", **extra):

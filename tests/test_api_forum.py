@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from api_fixtures import reconfigure
+
 from kbgen.api.db import utcnow
 from kbgen.api.models import User
 from kbgen.api.settings import Rate
-from kbgen.api.testing import *  # noqa: F401,F403
 
 
 @pytest.fixture
@@ -20,9 +21,7 @@ def community(api_app, tmp_path):
             lines.append(f"[{section}]")
             lines += [f"{key} = {value!r}" for key, value in values.items()]
         path = tmp_path / "community.toml"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        state = api_app.state.kb
-        state.settings = state.settings.with_overrides(source=str(path))
+        reconfigure(api_app, path, "\n".join(lines) + "\n")
     configure(forum={"moderate_first_posts": 0})
     return configure
 
@@ -108,7 +107,7 @@ def test_lists_filter_by_category_answered_search_sort_and_pages(api_client, mak
     alice, bob = make_user("alice@example.com"), make_user("bob@example.com")
     billing = ask(alice, "Invoice address", "Where do I change it?", "billing")
     sub = ask(alice, "Refund timing", "How long do refunds take?", "billing/refunds")
-    tickets = ask(alice, "Ticket tags", "Can tags be colored?", "ticket-system")
+    ask(alice, "Ticket tags", "Can tags be colored?", "ticket-system")
     ask(alice, "日本語の質問", "請求書について", "billing", lang="ja")
     answer(bob, billing["id"])
     answer(bob, sub["id"])
@@ -197,7 +196,7 @@ def test_staff_hide_delete_lock_pin_and_edit(api_client, make_user, community):
     agent.patch(f"/api/agent/forum/topics/{topic['id']}", json={"status": "hidden"})
     assert api_client.get(f"/api/forum/topics/{topic['id']}").status_code == 404
     assert alice.get(f"/api/forum/topics/{topic['id']}").status_code == 404
-    assert agent.get(f"/api/agent/forum/topics?status=hidden").json()["topics"][0]["id"] == topic["id"]
+    assert agent.get("/api/agent/forum/topics?status=hidden").json()["topics"][0]["id"] == topic["id"]
     assert agent.delete(f"/api/agent/forum/topics/{topic['id']}").status_code == 204
     assert agent.get(f"/api/agent/forum/topics/{topic['id']}").status_code == 404
     answers = agent.get(f"/api/agent/forum/topics/{old['id']}").json()["answers"]

@@ -7,8 +7,8 @@ import pytest
 
 from kbgen.api.models import Ticket
 from kbgen.api.settings import Rate, SettingsError, parse_tickets
-from kbgen.api.testing import *  # noqa: F401,F403
-from kbgen.api.testing import settings_for_tests
+
+from api_fixtures import settings_for_tests
 
 TICKETS = {
     "departments": [{"id": "billing", "label": {"en": "Billing", "ja": "請求"}}, {"id": "tech", "label": "Technical support"}],

@@ -3,7 +3,6 @@ from sqlalchemy import inspect, text
 
 from kbgen.api.db import make_engine
 from kbgen.api.migrate import pending_revisions, schema_differences, upgrade
-from kbgen.api.testing import *  # noqa: F401,F403
 
 
 def test_migrations_match_the_models(api_db_url):
@@ -45,3 +44,26 @@ def test_cli_migrate_and_user_add(tmp_path, monkeypatch):
     engine.dispose()
     bad = runner.invoke(api, ["user", "add", "nope", "--role", "agent", "--password", "x" * 10, "--config", str(config)])
     assert bad.exit_code != 0 and "valid email" in bad.output
+
+
+def test_the_migrations_have_a_single_head():
+    from alembic.script import ScriptDirectory
+
+    from kbgen.api.migrate import MIGRATIONS_DIR
+
+    heads = ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()
+    assert len(heads) == 1, f"two branches of migrations {heads}: make the newer revise the other (or add a merge revision)"
+
+
+def test_a_database_at_the_two_old_heads_upgrades_to_the_one_head(tmp_path):
+    from alembic import command
+
+    from kbgen.api.migrate import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    command.upgrade(alembic_config(engine), "0004_feedback")
+    command.upgrade(alembic_config(engine), "0005_chat")   # what a database migrated before the merge holds
+    assert pending_revisions(engine)
+    upgrade(engine)
+    assert pending_revisions(engine) == set() and schema_differences(engine) == []
+    engine.dispose()

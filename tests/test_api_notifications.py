@@ -5,8 +5,8 @@ import pytest
 
 from kbgen.api.mailer import read_outbox
 from kbgen.api.settings import Rate
-from kbgen.api.testing import *  # noqa: F401,F403
-from kbgen.api.testing import settings_for_tests
+
+from api_fixtures import settings_for_tests
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from kbgen.api.app import create_app
-from kbgen.api.devserver import ServerThread, site_with_api
+from live_server import ServerThread, site_with_api
 from kbgen.api.models import Ticket
 from kbgen.api.settings import parse_tickets
-from kbgen.api.testing import settings_for_tests
+from api_fixtures import settings_for_tests
 from kbgen.config import portal_url
 
 TICKETS_PAGE = "/" + portal_url("en", "tickets")

@@ -14,12 +14,11 @@ from sqlalchemy import func, select
 
 from kbgen.api import middleware
 from kbgen.api.app import sweep_orphan_uploads
-from kbgen.api.devserver import ServerThread
+from live_server import ServerThread
 from kbgen.api.mailer import Mailer, read_outbox
 from kbgen.api.models import OutboxMail
 from kbgen.api.settings import Rate, SmtpSettings
-from kbgen.api.testing import PASSWORD
-from kbgen.api.testing import *  # noqa: F401,F403
+from api_fixtures import PASSWORD
 
 GUEST = {"body": "It does not start", "department": "general", "email": "guest@example.com"}
 

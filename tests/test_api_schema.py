@@ -10,7 +10,7 @@ from kbgen.api.app import create_app
 from kbgen.api.models import User
 from kbgen.api.security import hash_password
 from kbgen.api.settings import Rate
-from kbgen.api.testing import (PASSWORD, TEST_ORIGIN, BrowserClient, drop_postgres_schema, fresh_postgres_schema,
+from api_fixtures import (PASSWORD, TEST_ORIGIN, BrowserClient, drop_postgres_schema, fresh_postgres_schema,
                                settings_for_tests)
 
 

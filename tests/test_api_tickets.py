@@ -6,7 +6,7 @@ import pytest
 
 from kbgen.api.mailer import read_outbox
 from kbgen.api.settings import Rate, parse_tickets
-from kbgen.api.testing import *  # noqa: F401,F403
+from api_fixtures import settings_for_tests
 
 TICKETS_CONFIG = {
     "max_file_mb": 1, "max_total_mb": 2, "max_files": 3, "allowed_types": [".png", ".txt", ".pdf"],

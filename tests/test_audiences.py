@@ -59,7 +59,7 @@ Body {MARK} text with a [public link](public.md).
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory):
     root = make_site(tmp_path_factory.mktemp("audiences") / "site", FILES,
-                     config_extra=f'\n[widgets.help]\nlanguage = "en"\ncategories = ["guides"]\n')
+                     config_extra='\n[widgets.help]\nlanguage = "en"\ncategories = ["guides"]\n')
     public = build_site(root)
     assert public.exit_code == 0, public.output
     internal = build_site(root, "--audience", "internal")

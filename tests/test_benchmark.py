@@ -2,7 +2,6 @@
 Timings themselves are the benchmark's output, never asserted here."""
 import json
 import re
-from pathlib import Path
 
 from click.testing import CliRunner
 

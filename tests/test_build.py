@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from conftest import build_site, copy_sample, follow, read, tags
+from conftest import article, build_site, copy_sample, follow, read, tags
 
 BASE = "https://example.com/help/"
 
@@ -148,3 +148,22 @@ def test_internal_build_adds_staff_articles(sample, tmp_path):
     assert sum(internal["articles"].values()) > sum(report["articles"].values()), "the sample has staff-only articles"
     badges = [p for p in (root / "output-internal").rglob("index.html") if "kb-badge-internal" in read(p)]
     assert badges
+
+
+def test_the_search_cache_lives_in_one_folder_not_search_search(site):
+    root = site({"en/a.md": article("A", "Some words."), "ja/a.md": article("A ja", "言葉")})
+    assert build_site(root).exit_code == 0
+    cache = root / ".kbgen-cache" / "search"
+    assert any(cache.glob("*.pickle")), sorted(p.relative_to(root).as_posix() for p in cache.rglob("*"))
+    assert not (cache / "search").exists()
+
+
+def test_a_broken_search_install_fails_the_build_instead_of_a_site_without_search(site, monkeypatch):
+    import sys
+
+    root = site({"en/a.md": article("A"), "ja/a.md": article("A ja")})
+    monkeypatch.setitem(sys.modules, "kbgen.search", None)   # what `import lunr` failing inside it looks like
+    result = build_site(root)
+    assert result.exit_code == 1
+    assert "the search index cannot be built" in result.output and "Traceback" not in result.output
+    assert not (root / "output").exists(), "nothing is published"

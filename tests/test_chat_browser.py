@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kbgen.api.devserver import free_port, site_with_api
+from live_server import free_port, site_with_api
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -65,7 +65,7 @@ def add_staff(app_or_url):
     from kbgen.api.db import make_engine, make_session_factory
     from kbgen.api.models import User
     from kbgen.api.security import hash_password
-    from kbgen.api.testing import PASSWORD
+    from api_fixtures import PASSWORD
 
     engine = make_engine(app_or_url) if isinstance(app_or_url, str) else app_or_url.state.engine
     with make_session_factory(engine)() as db:
@@ -78,9 +78,9 @@ def add_staff(app_or_url):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, site):
     from kbgen.api.app import create_app
-    from kbgen.api.devserver import ServerThread
+    from live_server import ServerThread
     from kbgen.api.settings import Rate
-    from kbgen.api.testing import settings_for_tests
+    from api_fixtures import settings_for_tests
 
     tmp = tmp_path_factory.mktemp("chat-api")
     toml = tmp / "kbgen.toml"
@@ -107,7 +107,7 @@ def watch_errors(page, errors):
 
 
 def sign_in_agent(browser, base_url, errors):
-    from kbgen.api.testing import PASSWORD
+    from api_fixtures import PASSWORD
 
     context = browser.new_context(base_url=base_url)
     agent = context.new_page()
@@ -137,7 +137,7 @@ class StaffApi:
     """The agent, through the API (where a test needs no agent page)."""
 
     def __init__(self, base_url):
-        from kbgen.api.testing import PASSWORD
+        from api_fixtures import PASSWORD
 
         self.http = httpx.Client(base_url=base_url, headers={"Origin": base_url})
         self.post("/api/auth/login", json={"email": AGENT_EMAIL, "password": PASSWORD})
@@ -149,7 +149,7 @@ class StaffApi:
 
 def add_earlier_chat(base_url):
     """Gina chatted before; that transcript is on her record (made through the API, like a real visit)."""
-    from kbgen.api.testing import PASSWORD
+    from api_fixtures import PASSWORD
 
     with httpx.Client(base_url=base_url, headers={"Origin": base_url}) as guest, \
             httpx.Client(base_url=base_url, headers={"Origin": base_url}) as staff:
@@ -387,7 +387,7 @@ def test_agent_transfers_a_chat_back_to_the_department_queue(browser, server):
 def two_worker_server(tmp_path, site):
     from kbgen.api.db import make_engine
     from kbgen.api.migrate import upgrade
-    from kbgen.api.testing import drop_postgres_schema, fresh_postgres_schema
+    from api_fixtures import drop_postgres_schema, fresh_postgres_schema
 
     base = os.environ.get("KBGEN_TEST_POSTGRES_URL")
     if not base:

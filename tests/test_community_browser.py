@@ -14,14 +14,14 @@ from sqlalchemy import select, update
 from conftest import build_site, copy_sample, read
 from kbgen.api.app import create_app
 from kbgen.api.db import utcnow
-from kbgen.api.devserver import ServerThread, site_with_api
+from live_server import ServerThread, site_with_api
 from kbgen.api.features.feedback_models import FeedbackIdea
 from kbgen.api.features.forum_models import ForumAnswer, ForumTopic
 from kbgen.api.mailer import read_outbox
 from kbgen.api.models import User
 from kbgen.api.security import hash_password
 from kbgen.api.settings import Rate
-from kbgen.api.testing import PASSWORD, settings_for_tests
+from api_fixtures import PASSWORD, reconfigure, settings_for_tests
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def server(tmp_path_factory):
     community = tmp / "community.toml"
     community.write_text("[forum]\nmoderate_first_posts = 0\n", encoding="utf-8")
     generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
-    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous).with_overrides(source=str(community))
+    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, source=str(community))
     app = create_app(settings)
     with app.state.kb.sessions() as db:
         hashed = hash_password(PASSWORD)
@@ -278,7 +278,7 @@ def test_when_the_api_is_down_reads_say_so_and_writes_wait_in_the_queue(server, 
 
 
 def test_first_posts_wait_in_the_queue_until_staff_approve_them(server, visitors):
-    server.community_config.write_text("[forum]\nmoderate_first_posts = 1\n", encoding="utf-8")
+    reconfigure(server.app, server.community_config, "[forum]\nmoderate_first_posts = 1\n")
     try:
         with server.app.state.kb.sessions() as db:
             db.add(User(email="newbie@example.com", name="Newbie", password_hash=server.hashed))
@@ -329,7 +329,7 @@ def test_first_posts_wait_in_the_queue_until_staff_approve_them(server, visitors
         newbie.click(".kb-forum-ask button[type=submit]")
         newbie.wait_for_selector(".kb-form-error:has-text('may not post')")
     finally:
-        server.community_config.write_text("[forum]\nmoderate_first_posts = 0\n", encoding="utf-8")
+        reconfigure(server.app, server.community_config, "[forum]\nmoderate_first_posts = 0\n")
 
 
 def test_staff_pages_need_a_staff_session(server, visitors):

@@ -1,6 +1,8 @@
 """kbgen.toml: every mistake names the file and the dotted key; unknown keys are warnings."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conftest import BASE_CONFIG, article, build_site, make_site
@@ -64,7 +66,9 @@ def test_wrong_values_name_the_key(tmp_path, snippet, key):
     else:
         text = text + snippet
     message = config_error(tmp_path, text)
-    assert f"kbgen.toml: error: {key}:" in message
+    setting = key.split(".")[-1]
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith(setting + " ") or t.startswith("[" + key))
+    assert f"kbgen.toml:{line}: error: {key}:" in message, "file, line and key"
 
 
 def test_language_field_errors_name_the_nested_key(tmp_path):
@@ -117,7 +121,7 @@ def test_folders_are_relative_to_the_config_file(tmp_path):
 @pytest.mark.parametrize("text", ['title = "x"\n', 'title = "x"\n[languages]\n'])
 def test_a_site_needs_a_language(tmp_path, text):
     message = config_error(tmp_path, text)
-    assert "kbgen.toml: error: languages: no language is configured" in message
+    assert re.search(r"kbgen\.toml(:2)?: error: languages: no language is configured", message), "the [languages] line when there is one"
     assert "[languages.en]" in message
 
 
@@ -125,3 +129,13 @@ def test_a_missing_site_folder_is_named_in_the_message(tmp_path):
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "typo")
     assert str(tmp_path / "typo") in str(raised.value), "with -C, the reader must see which folder was searched"
+
+
+def test_a_problem_names_the_line_of_its_key_even_in_the_second_of_several_tables():
+    from kbgen.config import key_line
+
+    text = ('title = "x"\n[api]\ndatabse_url = "x"\n[[tickets.fields]]\nname = "a"\n[[tickets.fields]]\nname = "b"\n'
+            'nme = 1\n[chat]\nhours = { mon = "9-5" }\n')
+    assert [key_line(text, key) for key in ("title", "api.databse_url", "tickets.fields[0].name", "tickets.fields[1].name",
+                                            "tickets.fields[1].nme", "tickets.fields[1].label", "chat.hours.mon", "nope")] \
+        == [1, 3, 5, 7, 8, 6, 10, None]

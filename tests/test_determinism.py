@@ -1,7 +1,7 @@
 """The same sources give the same bytes: builds can be diffed, cached and deployed safely."""
 from __future__ import annotations
 
-from conftest import all_files, build_site, copy_sample, run_kbgen
+from conftest import REPO, all_files, build_site, copy_sample, run_kbgen
 
 
 def diff(first: dict[str, bytes], second: dict[str, bytes]) -> list[str]:
@@ -77,3 +77,41 @@ def test_an_incremental_rebuild_after_edits_equals_a_cold_build(tmp_path):
         incremental = all_files(root / folder)
         assert "Plans, prices and trials".encode() in incremental["en/billing/index.html"]
         assert diff(incremental, all_files(cold)) == []
+
+
+def test_the_dev_server_build_after_edits_equals_a_cold_build(tmp_path):
+    """kbgen serve rebuilds in one process with every cache warm; after edits to content, a
+    template, the theme's strings and the config, its output equals a cold build's, byte for byte."""
+    import re as regex
+    import shutil
+
+    from kbgen.build import BuildOptions, build
+
+    root = copy_sample(tmp_path / "site")
+    theme = root / "themes" / "classic"
+    shutil.copytree(REPO / "themes" / "classic" / "templates", theme / "templates")
+    (theme / "i18n").mkdir(parents=True)
+    served = tmp_path / "served"
+    options = BuildOptions(output_dir=served, in_place=True)     # what kbgen serve passes
+    build(root, options)
+
+    def edit(path, change) -> None:
+        path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+        build(root, options)
+
+    edit(root / "content" / "en" / "billing" / "plans-and-pricing.md",
+         lambda text: regex.sub(r'(?m)^title: .*$', 'title: "Plans, prices and trials"', text, count=1))
+    for wording in ("Jump to the article", "Jump to the text"):          # the second edit too
+        (theme / "i18n" / "en.toml").write_text(f'skip_to_content = "{wording}"\n', encoding="utf-8")
+        build(root, options)
+    template = next(p for p in sorted((theme / "templates").rglob("*.html")) if "</footer>" in p.read_text(encoding="utf-8"))
+    edit(template, lambda text: text.replace("</footer>", "<p>edited footer</p></footer>", 1))
+    edit(root / "kbgen.toml", lambda text: text.replace('title = "Orbit Desk Help Center"', 'title = "Orbit Desk Support"'))
+
+    cold = tmp_path / "cold"
+    result = run_kbgen("-C", str(root), "build", "--output", str(cold), env={"PYTHONHASHSEED": "5"})
+    assert result.returncode == 0, result.stderr
+    page = all_files(served)["en/index.html"].decode("utf-8")
+    assert "Jump to the text" in page, "the second edit of the strings"
+    assert "edited footer" in page and "Orbit Desk Support" in page, "the template and config edits"
+    assert diff(all_files(served), all_files(cold)) == []

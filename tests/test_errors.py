@@ -79,7 +79,7 @@ def test_config_errors_name_the_key_without_traceback(tmp_path):
     make_site(tmp_path, {"en/a.md": article("A")}, config=BASE_CONFIG.replace('theme = "classic"', "theme = 3"))
     result = run_kbgen("build", cwd=tmp_path)
     assert result.returncode == 1
-    assert "kbgen.toml: error: theme: expected a str, got int 3" in result.stderr
+    assert "kbgen.toml:3: error: theme: expected a str, got int 3" in result.stderr
     assert "Traceback" not in result.stderr
 
 

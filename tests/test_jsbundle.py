@@ -134,3 +134,37 @@ def test_the_build_writes_the_bundle(tmp_path):
     root = make_site(tmp_path / "s", {"en/a.md": article("A")})
     assert build_site(root).exit_code == 0
     assert (root / "output/assets/kbgen/kbgen.js").read_text(encoding="utf-8") == bundle(KBGEN_ASSETS / "js")
+
+
+ALIASED = {
+    "helpers.js": """
+        function helper() { return 42; }
+        export { helper as answer };
+        """,
+    "_entry.js": """
+        import { answer } from "./helpers.js";
+        export function run() { globalThis.__answer = answer(); }
+        """,
+}
+
+
+@needs_node
+def test_export_aliases_and_double_quoted_imports_work_in_page_and_widget_bundles(tmp_path):
+    """One bundler for both: `export { helper as answer }` with a double-quoted import threw a
+    SyntaxError in the widget's bundle while the pages' bundle handled it."""
+    from kbgen.jsbundle import bundle_entry, module_name
+
+    folder = write_modules(tmp_path / "js", {**ALIASED, "main.js": ALIASED["_entry.js"] + "run();\n"})
+    page = bundle(folder)
+    widget = bundle_entry("_entry.js", folder=folder, epilogue=f"{module_name('_entry.js')}.run();")
+    assert "__kb_main" not in widget, "the widget holds its entry and what it imports, nothing else"
+    for script in (page, widget):
+        result = run_node(script + "\nconsole.log(globalThis.__answer);\n", tmp_path)
+        assert result.returncode == 0 and result.stdout.strip() == "42", result.stderr
+
+
+def test_the_widget_bundles_with_the_page_bundler():
+    from kbgen import jsbundle
+    from kbgen.search import jsmodules
+
+    assert jsmodules.bundle is jsbundle.bundle_entry and jsmodules.module_variable is jsbundle.module_name

@@ -206,7 +206,9 @@ def test_a_missing_extension_is_a_configuration_error(tmp_path):
     (root / "kb_uicontrol.py").unlink()
     result = run_kbgen("build", cwd=root)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "kbgen.toml: error: markdown.extensions: 'kb_uicontrol' cannot be imported" in result.stderr
+    line = next(i for i, t in enumerate((root / "kbgen.toml").read_text(encoding="utf-8").splitlines(), 1)
+                if t.startswith("extensions"))
+    assert f"kbgen.toml:{line}: error: markdown.extensions: 'kb_uicontrol' cannot be imported" in result.stderr
     assert "pip install" in result.stderr
 
 
@@ -221,4 +223,5 @@ def test_portal_path_is_checked_with_the_configuration(tmp_path, value, words):
     with open(root / "kbgen.toml", "a", encoding="utf-8") as config:
         config.write(f"\n[portal]\n{value}\n")
     result = run_cli("-C", str(root), "build")
-    assert f"kbgen.toml: {'warning' if 'unknown' in words else 'error'}: {words}" in result.output
+    line = len((root / "kbgen.toml").read_text(encoding="utf-8").splitlines())   # the line just appended
+    assert f"kbgen.toml:{line}: {'warning' if 'unknown' in words else 'error'}: {words}" in result.output

@@ -17,11 +17,11 @@ import pytest
 
 from conftest import build_site, copy_sample, read
 from kbgen.api.app import create_app
-from kbgen.api.devserver import ServerThread, site_with_api
+from live_server import ServerThread, site_with_api
 from kbgen.api.models import User, utcnow
 from kbgen.api.security import hash_password
 from kbgen.api.settings import Rate
-from kbgen.api.testing import PASSWORD, settings_for_tests
+from api_fixtures import PASSWORD, settings_for_tests
 
 pytestmark = pytest.mark.browser
 THEMES = ("classic", "montana", "minimalistic")

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import BASE_CONFIG, build_site, make_site
+from conftest import build_site, make_site
 from kbgen.content import parse_source
 from kbgen.errors import KbgenError
 from kbgen.scaffold import article_slug, init_site, new_article

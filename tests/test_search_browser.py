@@ -365,3 +365,46 @@ def test_results_page_without_a_choice_of_categories_shows_no_filter(sample, ser
     categories = set(results.locator("li .kb-search-category").all_inner_texts())
     assert len(categories) == 1, "the query should match a single category for this test"
     assert not results.locator(".kb-search-filter").is_visible()
+
+
+@pytest.mark.parametrize("lang, subjects", [
+    ("en", [("I forgot my password", "en/account-security/password-reset/"),
+            ("How do I invite my team?", "en/getting-started/inviting-your-team/"),
+            ("my payment failed", "en/billing/invoices/")]),
+    ("ja", [("パスワードを忘れました", "ja/よくある質問/パスワードを忘れた/"),
+            ("請求書の宛名を変えたい", "ja/よくある質問/請求書の宛名を変更したい/"),
+            ("チャットウィジェットを設置する方法", "ja/live-chat/installing-the-widget/")]),
+])
+def test_ticket_form_suggests_the_article_for_a_question_as_customers_type_it(sample, serve, page, lang, subjects):
+    page.route("**/api/**", lambda route: route.abort())  # suggestions come from the offline index
+    page.goto(serve(sample) + f"{lang}/tickets/index.html")
+    subject = page.locator("#kb-t-subject")
+    subject.wait_for()
+    for text, expected in subjects:
+        subject.fill("")
+        subject.fill(text)
+        page.wait_for_function(
+            "(want) => { const a = document.querySelector('.kb-suggestions li a');"
+            " return a && decodeURIComponent(new URL(a.href).pathname).endsWith('/' + want); }",
+            arg=expected, timeout=10000)
+
+
+def test_widget_ranks_questions_and_typos_like_the_portal(sample, serve, tmp_path, page):
+    host = tmp_path / "host"
+    host.mkdir()
+    portal = serve(sample)
+    (host / "index.html").write_text(
+        f"<!doctype html><html><body><script src='{portal}widgets/billing.js'></script></body></html>", encoding="utf-8")
+    page.goto(serve(host) + "index.html")
+    widget_box = page.locator("[data-kb-widget=billing] input")
+    first = page.locator("[data-kb-widget=billing] [role=option]").first
+    for text, expected in [("where can I download my invoice", "en/billing/invoices/"),
+                           ("how much does the Growth plan cost", "en/billing/plans-and-pricing/"),
+                           ("invoce", "en/billing/invoices/")]:
+        widget_box.fill(text)
+        page.wait_for_function(
+            "(want) => { const root = document.querySelector('[data-kb-widget=billing]').shadowRoot;"
+            " const a = root.querySelector('[role=option]');"  # search results, not the popular list
+            " return a && a.href.endsWith(want) && /result/.test(root.querySelector('.status').textContent); }",
+            arg=expected, timeout=10000)
+        assert first.get_attribute("href") == portal + expected

@@ -1,9 +1,13 @@
-"""Our query runtime (search-index.js, run in node) must return lunr.py's results in lunr.py's
-order, on lunr's own serialized index and on kbgen's sharded data files."""
+"""Our query runtime (search-index.js, run in node) must rank as an independent computation says:
+lunr.py's own score for the query's clauses (every term optional, with its boost), then the rules
+kbgen adds on top, recomputed here from lunr.py's index: titles that start with the query first,
+then documents matching more of the query (coverage), then score. On lunr's own serialized index
+and on kbgen's sharded data files."""
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import shutil
 import subprocess
@@ -14,9 +18,9 @@ from lunr import lunr
 from lunr.builder import Builder
 from lunr.query import Query, QueryPresence
 
-from kbgen.search.indexer import FIELDS, build_data_files, tokenize_fields
+from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, tokenize_fields
 from kbgen.search.sample_corpus import generate
-from kbgen.search.tokenizer import query_terms, runs
+from kbgen.search.tokenizer import query_units, runs, title_key
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "fixtures" / "search" / "run_search.mjs"
@@ -38,12 +42,54 @@ def reference_index(tokenized):
                 documents=documents, builder=Builder())
 
 
-def lunr_results(index, clauses):
+def lunr_scores(index, clauses):
+    """lunr.py's scores for optional (term, boost) clauses over the scored fields."""
     query = index.create_query()
-    for term, prefix in clauses:
-        query.clause(term, presence=QueryPresence.REQUIRED, use_pipeline=False,
-                     wildcard=Query.WILDCARD_TRAILING if prefix else Query.WILDCARD_NONE)
-    return [(match["ref"], match["score"]) for match in index.query(query)]
+    for term, boost in clauses:
+        query.clause(term, presence=QueryPresence.OPTIONAL, use_pipeline=False, boost=boost,
+                     wildcard=Query.WILDCARD_NONE, fields=list(SCORED_FIELDS))
+    return {match["ref"]: match["score"] for match in index.query(query)}
+
+
+def expected_ranking(index, forms_by_unit, scores, units=None, titles=None):
+    """kbgen's order recomputed from lunr.py's inverted index: (tier, coverage, score)."""
+    def fields_of(term, ref):
+        posting = index.inverted_index.get(term, {})
+        return {field for field in posting if field != "_index" and ref in posting[field]}
+
+    ranked = []
+    for ref, score in scores.items():
+        coverage, whole_title = 0.0, True
+        for unit in forms_by_unit:
+            if unit["weak"]:
+                continue
+            best, titled = 0.0, False
+            for form in unit["forms"]:
+                terms = form["terms"]
+                if not terms:
+                    continue
+                in_doc = [t for t in terms if fields_of(t, ref) - {"lead"}]
+                in_title = [t for t in terms if "title" in fields_of(t, ref)]
+                share = (1.0 if in_doc else 0.0) if form["any"] else len(in_doc) / len(terms)
+                best = max(best, form["credit"] * share)
+                title_share = (1.0 if in_title else 0.0) if form["any"] else len(in_title) / len(terms)
+                titled = titled or (not form["typo"] and title_share == 1)
+            coverage += best
+            whole_title = whole_title and titled
+        leading = any(not form["typo"] and any("lead" in fields_of(t, ref) for t in form["terms"])
+                      for form in forms_by_unit[0]["forms"])
+        ranked.append((ref, score, math.floor(coverage * 4 + 0.5) / 4, 1 if whole_title and leading else 0))  # as JS rounds
+    best = max((c for _, _, c, _ in ranked), default=0)
+    whole = min(1, sum(1 for unit in forms_by_unit if not unit["weak"]))
+    enough = max(best, whole) / 2
+    ranked = sorted([r for r in ranked if r[3] or r[2] >= enough], key=lambda r: (-r[3], -r[2], -r[1]))
+    # Among the first eight, a title equal to the query (stop words aside, stemmed) is first of all.
+    if titles is not None and len(ranked) > 1:
+        wanted = " ".join(unit["word"] for unit in units if not unit["weak"] and not unit["identifier"])
+        ranked = [(ref, score, coverage, 2 if position < 8 and title_key(titles[int(ref)]) == wanted else tier)
+                  for position, (ref, score, coverage, tier) in enumerate(ranked)]
+        ranked.sort(key=lambda r: (-r[3], -r[2], -r[1]))
+    return ranked
 
 
 def tie_groups(results, tolerance=1e-9):
@@ -57,6 +103,18 @@ def tie_groups(results, tolerance=1e-9):
     return [refs for _, refs in groups]
 
 
+def tie_groups_of(rows, tolerance=1e-9):
+    """Rows (ref, score, coverage, tier) as a list of sets of refs ranked equal."""
+    groups: list[tuple[tuple, set[str]]] = []
+    for ref, score, coverage, tier in rows:
+        key = (tier, coverage, score)
+        if groups and groups[-1][0][:2] == key[:2] and abs(groups[-1][0][2] - score) <= tolerance * max(1.0, abs(score)):
+            groups[-1][1].add(ref)
+        else:
+            groups.append((key, {ref}))
+    return [refs for _, refs in groups]
+
+
 def make_queries(docs, rng: random.Random, count: int) -> list[str]:
     texts = []
     for _ in range(count):
@@ -64,16 +122,21 @@ def make_queries(docs, rng: random.Random, count: int) -> list[str]:
         words = [run.text for run in runs(doc.title + " " + doc.body[:300])]
         kind = rng.random()
         if doc.lang == "ja":
-            text = doc.title[: rng.randint(2, 6)] if kind < 0.5 else rng.choice(doc.body.split("。"))[:rng.randint(2, 8)]
+            text = doc.title[: rng.randint(2, 6)] if kind < 0.5 else rng.choice(doc.body.split("。"))[:rng.randint(2, 12)]
         elif kind < 0.3:
             text = rng.choice(words)
         elif kind < 0.6:
-            text = " ".join(rng.sample(words, k=min(2, len(words))))
+            text = " ".join(rng.sample(words, k=min(3, len(words))))
+        elif kind < 0.75:
+            word = rng.choice([w for w in words if len(w) > 4] or words)
+            text = word[:2] + word[3:]  # a letter left out: a typo
         else:
             word = rng.choice(words)
             text = f"{rng.choice(words)} {word[: rng.randint(2, max(2, len(word)))]}"  # last word typed halfway
         texts.append(text)
-    return texts + ["reset pass", "in", "a", "ticket ticket", "顧客ポータル", "顧", "パスワード"]
+    titles = [rng.choice(docs).title for _ in range(6)]  # whole titles: some are equal to the query
+    return texts + titles + ["reset pass", "in", "a", "ticket ticket", "顧客ポータル", "顧", "パスワード", "how do I reset my password",
+                    "パスワードを忘れました", "パスワート", "tickets:read"]
 
 
 @pytest.fixture(scope="module")
@@ -82,31 +145,46 @@ def corpus():
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_runtime_ranks_like_lunr_py(corpus, lang, tmp_path):
+def test_runtime_ranks_like_the_independent_computation(corpus, lang, tmp_path):
     docs = corpus[lang]
     tokenized = [tokenize_fields(doc) for doc in docs]
     index = reference_index(tokenized)
     texts = make_queries(docs, random.Random(lang), 60)
-    clause_lists = [query_terms(text) for text in texts]
-    expected = [lunr_results(index, clauses) for clauses in clause_lists]
-    assert sum(1 for results in expected if len(results) > 1) > 20, "the queries should mostly match several articles"
-
     for path, data in build_data_files(docs, tokenized, prefix=f"search/{lang}/", lang=lang).items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes(data)
-    queries = [[{"term": term, "prefix": prefix} for term, prefix in clauses] for clauses in clause_lists]
-    from_lunr_json = run_js({"lunr": index.serialize(), "queries": queries})
-    from_shards = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "queries": queries})
+    units = [query_units(text) for text in texts]
+    from_shards = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "queries": units, "withPlan": True})
     from_text = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "texts": texts})
-
-    for text, want, got_json, got_shards, got_text in zip(texts, expected, from_lunr_json, from_shards, from_text):
-        assert tie_groups(got_json) == tie_groups(want), text
-        assert tie_groups(got_shards) == tie_groups(want), text
-        assert got_text == got_shards, text  # the JS tokenizer produced the same clauses
-        for (_, score), (_, lunr_score) in zip(got_shards, want):
+    several = typos = equal_titles = 0
+    for text, answer, got_text in zip(texts, from_shards, from_text):
+        got = [tuple(row) for row in answer["results"]]
+        assert got_text == answer["results"], text  # the JS tokenizer made the same units
+        forms = answer["forms"]
+        # Prefix expansions are every indexed term with that prefix (lunr's index says which).
+        for unit_in, unit_out in zip(units[texts.index(text)], forms):
+            for form_in, form_out in zip(unit_in["forms"], unit_out["forms"]):
+                if form_in["prefix"]:
+                    exact = {t for f in unit_in["forms"] for t in f["terms"]}
+                    want = {t for t in index.inverted_index if t.startswith(form_in["prefix"]) and t not in exact}
+                    assert set(form_out["terms"]) == want, text
+        typos += any(form["typo"] for unit in forms for form in unit["forms"])
+        clauses = [(term, form["boost"]) for unit in forms for form in unit["forms"] for term in form["terms"]
+                   if term in index.inverted_index]
+        assert sorted(clauses) == sorted(tuple(c) for c in answer["plan"]), text
+        query_units_ = units[texts.index(text)]
+        want = expected_ranking(index, forms, lunr_scores(index, clauses), query_units_,
+                                [doc.title for doc in docs]) if clauses else []
+        several += len(want) > 1
+        equal_titles += bool(got) and got[0][3] == 2
+        assert tie_groups_of(got) == tie_groups_of(want), (text, got[:5], want[:5])
+        for (_, score, coverage, tier), (_, lunr_score, want_coverage, want_tier) in zip(got, want):
             assert score == pytest.approx(lunr_score, rel=1e-9)
-        # lunr's own order, ties included, is kept as long as scores are bit-identical
-        assert [ref for ref, _ in got_json] == [ref for ref, _ in want] or tie_groups(want) != [{r} for r, _ in want]
+            assert (coverage, tier) == (want_coverage, want_tier)
+    assert several > 20, "the queries should mostly match several articles"
+    assert equal_titles >= 3, "some queries should be whole titles"
+    if lang == "en":
+        assert typos >= 3, "some queries should have needed typo variants"
 
 
 def test_field_vectors_of_zero_magnitude_score_like_lunr(corpus):
@@ -119,14 +197,31 @@ def test_field_vectors_of_zero_magnitude_score_like_lunr(corpus):
         vector.elements = [value if position % 2 == 0 else 0 for position, value in enumerate(vector.elements)]
         vector._magnitude = 0
     texts = [corpus["en"][n].title for n in range(3)] + ["ticket", "customer"]
-    clause_lists = [query_terms(text) for text in texts]
-    queries = [[{"term": term, "prefix": prefix} for term, prefix in clauses] for clauses in clause_lists]
-    got = run_js({"lunr": index.serialize(), "queries": queries})
-    for text, clauses, results in zip(texts, clause_lists, got):
-        want = lunr_results(index, clauses)
-        assert tie_groups(results) == tie_groups(want), text
-        for (_, score), (_, lunr_score) in zip(results, want):
+    units = [query_units(text) for text in texts]
+    answers = run_js({"lunr": index.serialize(), "queries": units, "withPlan": True})
+    for text, answer in zip(texts, answers):
+        got = [tuple(row) for row in answer["results"]]
+        clauses = [tuple(clause) for clause in answer["plan"]]
+        want = expected_ranking(index, answer["forms"], lunr_scores(index, clauses))
+        assert tie_groups_of(got) == tie_groups_of(want), text
+        for (_, score, *_), (_, lunr_score, *_) in zip(got, want):
             assert score == pytest.approx(lunr_score, rel=1e-9, abs=1e-12)
+
+
+def test_lunr_json_and_shards_rank_alike(corpus, tmp_path):
+    docs = corpus["en"][:80]
+    tokenized = [tokenize_fields(doc) for doc in docs]
+    index = reference_index(tokenized)
+    for path, data in build_data_files(docs, tokenized, prefix="search/en/", lang="en").items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    texts = ["ticket", "customer portal", "reset pass", "in"]
+    units = [query_units(text) for text in texts]
+    from_json = run_js({"lunr": index.serialize(), "queries": units})
+    from_shards = run_js({"output": str(tmp_path), "prefix": "search/en/", "queries": units})
+    for text, a, b in zip(texts, from_json, from_shards):
+        assert tie_groups_of([tuple(r) for r in a]) == tie_groups_of([tuple(r) for r in b]), text
+        assert a, text
 
 
 def test_stored_values_are_lunrs_field_vectors_bit_for_bit(corpus):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kbgen.search.tokenizer import STOP_WORDS, index_terms, query_terms, runs, stem
+from kbgen.search.tokenizer import STOP_WORDS, Run, index_terms, is_cjk, query_terms, query_units, runs, stem
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "search"
@@ -30,12 +30,13 @@ def run_js(cases=(), words=()):
 
 
 def test_japanese_becomes_overlapping_bigrams():
-    assert index_terms("顧客ポータル") == ["顧客", "客ポ", "ポー", "ータ", "タル"]
+    # ... and the run's last character, so "ル" (or 書 in 請求書) finds the compound it ends
+    assert index_terms("顧客ポータル") == ["顧客", "客ポ", "ポー", "ータ", "タル", "ル"]
     assert index_terms("東") == ["東"]
 
 
 def test_japanese_punctuation_and_middle_dot_split_runs():
-    assert index_terms("「引用」・中黒、終わり。") == ["引用", "中黒", "終わ", "わり"]
+    assert index_terms("「引用」・中黒、終わり。") == ["引用", "用", "中黒", "黒", "終わ", "わり", "り"]
 
 
 def test_full_width_and_half_width_forms_are_the_same_terms():
@@ -45,23 +46,86 @@ def test_full_width_and_half_width_forms_are_the_same_terms():
 
 def test_english_words_are_stemmed_and_stop_words_dropped():
     assert index_terms("The Passwords of running users") == ["password", "run", "user"]
+    # question words are stop words too: a customer's question keeps only its topic
+    assert index_terms("How do I reset my password? I cannot sign in") == ["reset", "password", "sign"]
 
 
-def test_code_identifiers_split_on_punctuation():
-    assert index_terms("snake_case foo.bar()") == ["snake", "case", "foo", "bar"]
+def test_code_identifiers_are_split_and_also_indexed_whole():
+    assert index_terms("snake_case foo.bar()") == ["snake", "case", "foo", "bar", "snake_case", "foo.bar"]
+    assert index_terms("Run `setup:upgrade`.") == ["run", "setup", "upgrad", "setup:upgrade"]
 
 
-def test_last_unfinished_word_is_a_prefix():
-    assert query_terms("reset pass") == [("reset", False), ("pass", True)]
-    assert query_terms("passwords") == [("password", True)]
+def test_last_unfinished_word_is_exact_or_a_prefix():
+    assert query_terms("reset pass") == [("reset", False), ("pass", False), ("pass", True)]
+    assert query_terms("passwords") == [("password", False), ("password", True)]
     assert query_terms("in") == [("in", True)]  # beginning of "invoice", not a stop word yet
     assert query_terms("invoice ") == [("invoic", False)]
     assert query_terms("顧") == [("顧", True)]
     assert query_terms("二段階") == [("二段", False), ("段階", False)]
 
 
+def test_query_units_are_scored_parts_of_the_question():
+    units = query_units("how do I reset my passw")
+    assert [unit["word"] for unit in units] == ["reset", "passw"]
+    assert [form["credit"] for form in units[1]["forms"]] == [1, 0.75]  # whole word above prefix
+    assert query_units("my")[0]["weak"] is False  # a lone stop word still searches what starts with it
+    assert [u["weak"] for u in query_units("reset my")] == [False, True]
+    assert [u["typo"] for u in query_units("pasword api パスワード 認証")] == ["word", None, "kana", None]
+
+
+def test_japanese_query_drops_particles_and_inflection():
+    terms = query_units("パスワードを忘れました")[0]["forms"][0]["terms"]
+    assert terms == ["パス", "スワ", "ワー", "ード", "忘れ"]
+    assert query_units("支払い方法を変更したい")[0]["forms"][0]["terms"] == ["支払", "方法", "変更"]
+    assert query_units("ありがとう")[0]["forms"][0]["terms"] == ["あり", "りが", "がと", "とう"]  # all kana: kept
+
+
 def test_runs_are_split_between_scripts():
     assert [(r.text, r.cjk) for r in runs("Wi-Fi設定")] == [("wi", False), ("fi", False), ("設定", True)]
+
+
+def _runs_per_character(text: str) -> list[Run]:
+    """The former definition of runs (a loop over characters), kept as the reference the compiled
+    regular expression must reproduce exactly."""
+    import unicodedata
+    text = unicodedata.normalize("NFKC", text).lower()
+    found, current, current_cjk = [], [], False
+    word = lambda c: unicodedata.category(c)[0] in "LNM"  # noqa: E731
+
+    def flush(closed):
+        if current:
+            found.append(Run("".join(current), current_cjk, closed))
+            current.clear()
+
+    for position, char in enumerate(text):
+        if is_cjk(char):
+            if current and not current_cjk:
+                flush(True)
+            current_cjk = True
+            current.append(char)
+        elif word(char):
+            if current and current_cjk:
+                flush(True)
+            current_cjk = False
+            current.append(char)
+        elif (char in "'\u2019" and current and not current_cjk and position + 1 < len(text)
+              and word(text[position + 1]) and not is_cjk(text[position + 1])):
+            continue
+        else:
+            flush(True)
+    flush(False)
+    return found
+
+
+def test_compiled_runs_equal_the_per_character_definition():
+    from kbgen.search.sample_corpus import generate
+    cases = json.loads((FIXTURES / "tokenizer_cases.json").read_text(encoding="utf-8"))
+    texts = cases + [p.read_text(encoding="utf-8") for p in sorted((ROOT / "content").rglob("*.md"))]
+    for docs in generate(40).values():
+        texts += [doc.title + "\n" + doc.body for doc in docs]
+    texts += ["a'", "'a", "a''b", "a'b'c", "a\u2019\u3042", "\u3042'a", "x\u0301y", "\U0001d400bc", "e\u0301"]
+    for text in texts:
+        assert runs(text) == _runs_per_character(text), text[:60]
 
 
 @needs_node
@@ -69,9 +133,9 @@ def test_js_tokenizer_matches_python_on_tricky_fixture():
     cases = json.loads((FIXTURES / "tokenizer_cases.json").read_text(encoding="utf-8"))
     js = run_js(cases=cases)
     assert js["stopWords"] == sorted(STOP_WORDS)
-    for text, js_index, js_query in zip(cases, js["index"], js["query"]):
+    for text, js_index, js_units in zip(cases, js["index"], js["units"]):
         assert js_index == index_terms(text), text
-        assert [tuple(c) for c in js_query] == query_terms(text), text
+        assert js_units == query_units(text), text
 
 
 def _sample_words() -> list[str]:
@@ -120,3 +184,23 @@ def test_js_tokenizer_matches_python_on_every_field_of_the_built_sample_site():
     js = run_js(cases=texts)
     mismatches = [text[:60] for text, js_index in zip(texts, js["index"]) if js_index != index_terms(text)]
     assert mismatches == []
+
+
+@needs_node
+def test_a_one_letter_last_word_being_typed_is_not_expanded_in_the_ui():
+    """While typing "export d", the d is not a prefix of every d-word (that loaded a tenth of the
+    index for one keystroke) and does not count in coverage; "export da" expands again."""
+    script = (
+        "const { queryUnits } = await import(process.argv[1] + '/tokenizer.js');"
+        "const { typingUnits } = await import(process.argv[1] + '/search-highlight.js');"
+        "console.log(JSON.stringify(['export d', 'export da', 'd', 'export 2'].map((q) => typingUnits(queryUnits(q)))));"
+    )
+    js_dir = Path(__file__).resolve().parents[1] / "kbgen" / "assets" / "js"
+    completed = subprocess.run(["node", "--input-type=module", "-e", script, str(js_dir)],
+                               capture_output=True, text=True, check=True, timeout=60)
+    typing_d, typing_da, alone, digit = json.loads(completed.stdout)
+    assert [f["prefix"] for f in typing_d[1]["forms"]] == [None] and typing_d[1]["weak"]
+    assert typing_d[0] == query_units("export d")[0]
+    assert "da" in [f["prefix"] for f in typing_da[1]["forms"]] and not typing_da[1]["weak"]
+    assert alone == query_units("d")  # alone it is left to worthSearching
+    assert not any(f["prefix"] for f in digit[1]["forms"])

@@ -2,6 +2,7 @@
 the server stays up; the fix brings the page back."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +100,32 @@ def raw_get(base: str, path: str) -> bytes:
         while chunk := connection.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+def test_the_readme_serve_command_serves_the_sample_portal_and_the_api(tmp_path):
+    """README's quick start, `.venv/bin/kbgen serve` in the repository (on a free port, in a copy
+    so the repo's var/ and output/ stay untouched): the portal page and /api/health answer."""
+    from conftest import copy_sample
+
+    site = copy_sample(tmp_path / "sample")
+    kbgen = Path(sys.executable).with_name("kbgen")   # the console script pip installed beside python
+    assert kbgen.exists(), f"{kbgen} missing: install the package (pip install -e '.[api]')"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("KBGEN_DATABASE_URL", "KBGEN_CONFIG")}
+    process = subprocess.Popen([str(kbgen), "serve", "--port", str(port)], cwd=site, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        status, page = poll(f"{base}/en/", lambda status, _: status == 200, timeout=120)
+        assert "Orbit Desk" in page
+        status, health = poll(f"{base}/api/health", lambda status, _: status == 200, timeout=30)
+        assert json.loads(health) == {"status": "ok"}
+        assert (site / "var" / "api" / "kbgen.sqlite3").exists(), "the API keeps its data beside the site"
+    finally:
+        process.terminate()
+        try:
+            output = process.communicate(timeout=10)[0].decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output = process.communicate()[0].decode("utf-8", "replace")
+    assert "Traceback" not in output and "Deprecat" not in output, output

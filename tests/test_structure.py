@@ -2,7 +2,6 @@
 attachments, aliases and link checks."""
 from __future__ import annotations
 
-import pytest
 
 from conftest import article, make_site
 from kbgen.config import load_config

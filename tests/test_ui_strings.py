@@ -1,6 +1,7 @@
 """UI strings: the bundled translations, overridden per theme, language by language."""
 from __future__ import annotations
 
+from conftest import article
 from kbgen.ui_strings import Translator
 
 
@@ -42,3 +43,18 @@ def test_every_string_the_builder_asks_for_exists_in_english_and_japanese():
     for lang in ("en", "ja"):
         strings = tomllib.loads((package / "i18n" / f"{lang}.toml").read_text(encoding="utf-8"))
         assert sorted(wanted - set(strings)) == [], f"missing from kbgen/i18n/{lang}.toml"
+
+
+def test_every_edit_of_a_theme_string_file_shows_in_the_next_build_of_the_same_process(site):
+    """kbgen serve rebuilds in one process: the second edit of a theme's i18n/en.toml never showed
+    (the parsed file was cached by its path for the life of the process)."""
+    from kbgen.build import BuildOptions, build
+
+    root = site({"en/a.md": article("A"), "ja/a.md": article("A ja")})
+    strings = root / "themes" / "classic" / "i18n" / "en.toml"
+    strings.parent.mkdir(parents=True)
+    output = root / "out"
+    for wording in ("Skip to the first words", "Skip to the second words", "Skip to the third words"):
+        strings.write_text(f'skip_to_content = "{wording}"\n', encoding="utf-8")
+        build(root, BuildOptions(output_dir=output, in_place=True))
+        assert wording in (output / "en" / "index.html").read_text(encoding="utf-8"), wording

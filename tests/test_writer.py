@@ -114,5 +114,5 @@ def test_configured_output_dir_over_the_content_is_a_config_error(tmp_path):
     root = make_site(tmp_path / "site", {"en/a.md": article("A")}, config='output_dir = "content"\n' + BASE_CONFIG)
     result = build_site(root)
     assert result.exit_code == 1
-    assert "kbgen.toml: error: output_dir:" in result.output and "content folder" in result.output
+    assert "kbgen.toml:1: error: output_dir:" in result.output and "content folder" in result.output
     assert (root / "content/en/a.md").is_file()

@@ -1,12 +1,12 @@
 """Imports every module that declares tables, so metadata (and schema checks) see them all:
-the core models plus every module in kbgen.api.features."""
+the core models plus the feature modules that kbgen.api.features lists."""
 from __future__ import annotations
 
 
 def metadata():
     from . import models  # noqa: F401
     from .db import Base
-    from .features import feature_modules
+    from .features import model_modules
 
-    feature_modules()
+    model_modules()
     return Base.metadata

@@ -14,7 +14,7 @@ from . import auth, pages
 from .db import make_engine, make_read_session_factory, make_session_factory
 from .deps import AppState, csrf_protect, end_sessions_in_endpoints
 from .errors import ApiError, install_error_handlers
-from .features import feature_modules
+from .features import api_routers, page_routers
 from .mailer import Mailer
 from .middleware import (BodyLimitMiddleware, HeaderCheckMiddleware, LoadShedMiddleware, PublicCacheMiddleware,
                          SecurityHeadersMiddleware)
@@ -54,12 +54,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         return {"status": "ok"}
 
     api.include_router(auth.router)
-    pages_router = APIRouter()
-    for module in feature_modules():
-        if hasattr(module, "router"):
-            api.include_router(module.router)
-        if hasattr(module, "page_router"):
-            pages_router.include_router(module.page_router)
+    for router in api_routers():
+        api.include_router(router)
 
     @api.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown_endpoint(path: str):
@@ -67,7 +63,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
 
     app.include_router(api)
     app.include_router(pages.router)
-    app.include_router(pages_router)
+    for router in page_routers():
+        app.include_router(router)
     if settings.internal_site is not None:
         app.include_router(pages.internal_router(settings.internal_site))
 

@@ -11,7 +11,7 @@ def _settings(config: str):
     """Settings with every feature's own section checked now, so a typo in [chat] or
     [forum] stops the command with the file and key instead of failing a request later."""
     from .features.chat_settings import check_chat_settings
-    from .features.forum_guard import community_settings
+    from .features.community import community_settings
     from .settings import load_settings
     settings = load_settings(config)
     check_chat_settings(settings)

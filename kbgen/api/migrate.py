@@ -1,5 +1,5 @@
 """Versioned schema: Alembic migrations shipped inside the package, applied at start-up and by
-`kbgen api migrate`. Parallel features add their own revision; `heads` upgrades every branch."""
+`kbgen api migrate`. One line of revisions: a new one revises the current head (a test fails on two heads)."""
 from __future__ import annotations
 
 import functools

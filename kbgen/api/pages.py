@@ -2,12 +2,12 @@
 internal KB build, which only signed-in staff ever receive."""
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from ..sitefiles import find_file, media_type
 from .deps import current_user
 from .errors import ApiError
 
@@ -23,22 +23,11 @@ def signin_page(status: int = 401) -> HTMLResponse:
 
 def _safe_file(root: Path, relative: str) -> Path | None:
     """The file `relative` inside `root`, or None; never anything outside `root`."""
-    if "\x00" in relative or "\\" in relative:
-        return None
-    root = root.resolve()
-    candidate = (root / relative.lstrip("/")).resolve()
-    if candidate != root and root not in candidate.parents:
-        return None
-    if candidate.is_dir():
-        candidate = candidate / "index.html"
-    return candidate if candidate.is_file() else None
+    return find_file(root, relative)
 
 
 def _file_response(path: Path) -> FileResponse:
-    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if media_type.startswith("text/") or media_type in ("application/javascript", "application/json"):
-        media_type += "; charset=utf-8"
-    return FileResponse(path, media_type=media_type)
+    return FileResponse(path, media_type=media_type(path))
 
 
 @router.get("/agent")

@@ -1,6 +1,9 @@
 """The `[api]` and `[tickets]` sections of kbgen.toml, validated into `Settings`.
 
-Every error names the file and the key so a site owner can fix the config without reading code.
+Every error names the file, the key and (when read from a file) the line, so a site owner can fix
+the config without reading code. All problems of the file are reported together; values have
+strict types (`cookie_secure = "no"` is an error, not True); an unknown key is a warning, so a
+misspelt `databse_url` is noticed instead of silently falling back to SQLite.
 """
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import secrets
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, TypeVar
+from collections.abc import Mapping
+from typing import Any, Callable, TypeVar
 
 import click
 
@@ -24,7 +28,23 @@ PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 class SettingsError(click.ClickException):
-    """A bad value in kbgen.toml; the message names the file and key."""
+    """A bad value in kbgen.toml; the message names the file and key (`problems`: each of them)."""
+
+    def __init__(self, message: str, key: str | None = None, detail: str | None = None, problems: tuple = ()):
+        super().__init__(message)
+        self.key = key
+        self.detail = detail if detail is not None else message
+        self.problems = problems
+
+
+# Every key each table may hold; anything else is warned about (see `_warn_unknown`).
+API_KEYS = frozenset({"url", "database_url", "data_dir", "secret_key", "public_url", "site_root", "allowed_origins",
+                      "cookie_secure", "session_days", "reset_minutes", "max_json_kb", "rate_limits", "smtp",
+                      "internal_site", "trust_proxy"})
+SMTP_KEYS = frozenset({"host", "port", "username", "password_env", "starttls", "sender"})
+TICKET_KEYS = frozenset({"departments", "fields", "max_file_mb", "max_total_mb", "max_files", "allowed_types"})
+TICKET_FIELD_KEYS = frozenset({"name", "type", "required", "label", "options", "max_length", "departments"})
+DEPARTMENT_KEYS = frozenset({"id", "label"})
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,9 @@ class Settings:
     languages: tuple[str, ...] = ("en", "ja")
     trust_proxy: bool = False           # honour X-Forwarded-For for per-IP limits
     source: str = "kbgen.toml"
+    warnings: tuple[str, ...] = ()      # unknown keys, "file: [key] unknown option, ignored"
+    # the whole kbgen.toml as read at start-up; [chat], [forum]… are parsed from it once (`section`)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def outbox_dir(self) -> Path:
@@ -124,6 +147,14 @@ class Settings:
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+    def section(self, name: str, parse: Callable[[], T]) -> T:
+        """`parse()` of one section, once for these settings: read once per start, never per request.
+        (A new Settings, e.g. from with_overrides, parses again; a failed parse is not kept.)"""
+        parsed = self.__dict__.setdefault("_sections", {})
+        if name not in parsed:
+            parsed[name] = parse()
+        return parsed[name]
 
 
 DEFAULT_RATES = {
@@ -146,7 +177,32 @@ def default_ticket_settings() -> TicketSettings:
 
 
 def _fail(source: str, key: str, message: str) -> SettingsError:
-    return SettingsError(f"{source}: [{key}] {message}")
+    return SettingsError(f"{source}: [{key}] {message}", key, message)
+
+
+def _bool(table: dict, key: str, default: bool, source: str, section: str) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise _fail(source, f"{section}.{key}", f"must be true or false (got {value!r})")
+    return value
+
+
+def _unknown_keys(table, known: frozenset[str], prefix: str) -> list[str]:
+    """Dotted names of the keys of `table` that are not in `known`."""
+    return [f"{prefix}.{key}" for key in sorted(set(table) - known)] if isinstance(table, dict) else []
+
+
+def unknown_key_warnings(raw: dict) -> list[str]:
+    """Every key of [api], [api.smtp], [tickets] and its departments and fields that nothing reads."""
+    api = raw.get("api") if isinstance(raw.get("api"), dict) else {}
+    tickets = raw.get("tickets") if isinstance(raw.get("tickets"), dict) else {}
+    keys = _unknown_keys(api, API_KEYS, "api") + _unknown_keys(api.get("smtp"), SMTP_KEYS, "api.smtp")
+    keys += _unknown_keys(tickets, TICKET_KEYS, "tickets")
+    for name, known in (("departments", DEPARTMENT_KEYS), ("fields", TICKET_FIELD_KEYS)):
+        items = tickets.get(name)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            keys += _unknown_keys(item, known, f"tickets.{name}[{index}]")
+    return keys
 
 
 def _labels(value, source: str, key: str, languages) -> dict[str, str]:
@@ -191,7 +247,7 @@ def _parse_smtp(table, source: str) -> SmtpSettings | None:
         port=_int(table, "port", 587, source, "api.smtp", 1),
         username=str(table.get("username", "")),
         password=password,
-        starttls=bool(table.get("starttls", True)),
+        starttls=_bool(table, "starttls", True, source, "api.smtp"),
         sender=str(table.get("sender", "support@localhost")),
     )
 
@@ -268,7 +324,7 @@ def parse_tickets(table, source: str, languages) -> TicketSettings:
         if not isinstance(only, list) or any(d not in {dep.id for dep in departments} for d in only):
             raise _fail(source, f"{key}.departments", "must list ids declared in [[tickets.departments]]")
         fields.append(TicketField(
-            name=name, type=kind, required=bool(item.get("required", False)),
+            name=name, type=kind, required=_bool(item, "required", False, source, key),
             labels=_labels(item.get("label", name), source, f"{key}.label", languages),
             options=options, max_length=_int(item, "max_length", 2000, source, key, 1), departments=tuple(only),
         ))
@@ -312,16 +368,75 @@ def _portal_path(raw: dict) -> str:
     return path.strip("/") if isinstance(path, str) else DEFAULT_PORTAL_PATH
 
 
-def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | None = None) -> Settings:
+def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | None = None, *,
+                       text: str | None = None, check_only: bool = False) -> Settings:
+    """`text` (the file as read) lets messages name the line; `check_only` (kbgen check) never
+    writes the development secret key."""
     base_dir = base_dir or Path.cwd()
+    errors: list[SettingsError] = []
+
+    def attempt(parse: Callable[[], T], default: T) -> T:
+        # each value on its own, so one mistake does not hide the next
+        try:
+            return parse()
+        except SettingsError as error:
+            errors.append(error)
+            return default
+
     api = raw.get("api", {}) or {}
     if not isinstance(api, dict):
-        raise _fail(source, "api", "must be a table")
+        errors.append(_fail(source, "api", "must be a table"))
+        api = {}
     languages = tuple(raw.get("languages", {}).keys()) if isinstance(raw.get("languages"), dict) else ("en", "ja")
     languages = languages or ("en", "ja")
     data_dir = Path(os.environ.get("KBGEN_DATA_DIR") or api.get("data_dir", "var/api"))
     if not data_dir.is_absolute():
         data_dir = base_dir / data_dir
+    database_url = attempt(lambda: _database_url(api, data_dir, source), f"sqlite:///{data_dir / 'kbgen.sqlite3'}")
+    public_url = str(api.get("public_url", "http://127.0.0.1:8000")).rstrip("/")
+    origins = api.get("allowed_origins", [])
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        errors.append(_fail(source, "api.allowed_origins", 'must be a list of origins such as ["https://help.example.com"]'))
+        origins = []
+    internal = api.get("internal_site")
+    settings = Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key="" if check_only else _secret_key(api, data_dir),
+        public_url=public_url,
+        site_root=str(api.get("site_root", "/")),
+        portal_path=_portal_path(raw),
+        allowed_origins=tuple(o.rstrip("/") for o in origins) + (origin_of(public_url),),
+        cookie_secure=attempt(lambda: _bool(api, "cookie_secure", public_url.startswith("https://"), source, "api"), True),
+        session_days=attempt(lambda: _int(api, "session_days", 30, source, "api", 1), 30),
+        reset_minutes=attempt(lambda: _int(api, "reset_minutes", 60, source, "api", 5), 60),
+        max_json_bytes=attempt(lambda: _int(api, "max_json_kb", 256, source, "api", 4), 256) * 1024,
+        rates=attempt(lambda: _parse_rates(api.get("rate_limits", {}), source), {}),
+        smtp=attempt(lambda: _parse_smtp(api.get("smtp"), source), None),
+        tickets=attempt(lambda: parse_tickets(raw.get("tickets"), source, languages), default_ticket_settings()),
+        internal_site=(base_dir / internal) if internal else None,
+        languages=languages,
+        trust_proxy=attempt(lambda: _bool(api, "trust_proxy", False, source, "api"), False),
+        source=source,
+        raw=raw,
+        warnings=tuple(_located(source, key, "unknown option, ignored (check its spelling in docs/API.md)", text)
+                       for key in unknown_key_warnings(raw)),
+    )
+    if errors:
+        lines = tuple(_located(source, e.key, e.detail, text) if e.key else e.message for e in errors)
+        raise SettingsError("\n".join(lines), errors[0].key, errors[0].detail, problems=tuple(errors))
+    return settings
+
+
+def _located(source: str, key: str, message: str, text: str | None) -> str:
+    """`file:line: [key] message`: the line where `key` is set, when the file's text is known."""
+    from ..config import key_line
+
+    line = key_line(text, key) if text else None
+    return f"{source}{f':{line}' if line else ''}: [{key}] {message}"
+
+
+def _database_url(api: dict, data_dir: Path, source: str) -> str:
     database_url = os.environ.get("KBGEN_DATABASE_URL") or api.get("database_url") or ""
     if not isinstance(database_url, str):
         raise _fail(source, "api.database_url", "must be a string such as postgresql+psycopg://user@host/db")
@@ -331,31 +446,7 @@ def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | N
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
     if not (database_url.startswith("sqlite") or database_url.startswith("postgresql+psycopg")):
         raise _fail(source, "api.database_url", "must be a sqlite:/// or postgresql:// URL")
-    public_url = str(api.get("public_url", "http://127.0.0.1:8000")).rstrip("/")
-    origins = api.get("allowed_origins", [])
-    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
-        raise _fail(source, "api.allowed_origins", 'must be a list of origins such as ["https://help.example.com"]')
-    internal = api.get("internal_site")
-    return Settings(
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=_secret_key(api, data_dir),
-        public_url=public_url,
-        site_root=str(api.get("site_root", "/")),
-        portal_path=_portal_path(raw),
-        allowed_origins=tuple(o.rstrip("/") for o in origins) + (origin_of(public_url),),
-        cookie_secure=bool(api.get("cookie_secure", public_url.startswith("https://"))),
-        session_days=_int(api, "session_days", 30, source, "api", 1),
-        reset_minutes=_int(api, "reset_minutes", 60, source, "api", 5),
-        max_json_bytes=_int(api, "max_json_kb", 256, source, "api", 4) * 1024,
-        rates=_parse_rates(api.get("rate_limits", {}), source),
-        smtp=_parse_smtp(api.get("smtp"), source),
-        tickets=parse_tickets(raw.get("tickets"), source, languages),
-        internal_site=(base_dir / internal) if internal else None,
-        languages=languages,
-        trust_proxy=bool(api.get("trust_proxy", False)),
-        source=source,
-    )
+    return database_url
 
 
 def origin_of(url: str) -> str:
@@ -371,7 +462,11 @@ def load_settings(config_path: str | Path = "kbgen.toml", development: bool = Fa
         path = path / "kbgen.toml"
     if not path.exists():
         return settings_from_dict({}, source=str(path), base_dir=path.parent.resolve())
-    return settings_from_dict(_read_toml(path), source=str(path), base_dir=path.parent.resolve())
+    text = path.read_text(encoding="utf-8")
+    settings = settings_from_dict(_read_toml(path), source=str(path), base_dir=path.parent.resolve(), text=text)
+    for warning in settings.warnings:
+        click.secho(f"warning: {warning}", err=True, fg="yellow")
+    return settings
 
 
 def _read_toml(path: Path) -> dict:
@@ -381,23 +476,10 @@ def _read_toml(path: Path) -> dict:
         raise SettingsError(f"{path}: not valid TOML: {error}") from None
 
 
-_section_cache: dict[tuple[str, str, int], tuple[int, object]] = {}
-
-
 def live_section(settings: Settings, name: str, parse: Callable[[dict, str], T], default: T) -> T:
-    """`parse(toml, source)` of the kbgen.toml these settings came from, as it is now: sections such as
-    [chat] or [forum] apply without a restart, yet the file is re-read and re-parsed only when its
-    modification time changes. `default` when the file is missing."""
-    path = Path(settings.source)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
+    """`parse(toml, source)` of the kbgen.toml these settings were read from at start-up, parsed
+    once per Settings object (no re-reading per request; a restart applies an edit). `default`
+    when there was no file."""
+    if not settings.raw:
         return default
-    # keyed by the settings object too: a parser may read other settings (e.g. languages)
-    key = (str(path.resolve()), name, id(settings))
-    cached = _section_cache.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    parsed = parse(_read_toml(path), str(path))
-    _section_cache[key] = (stamp, parsed)
-    return parsed
+    return settings.section(name, lambda: parse(dict(settings.raw), settings.source))

@@ -29,6 +29,7 @@ class SearchDoc:
     translation_key: str
     lang: str
     digest: str  # hash of everything above: key for caching per-article work between builds
+    code: str = ""  # text of the article's code blocks (searchable at a lower weight than prose)
 
 
 def build_search(

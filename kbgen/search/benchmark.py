@@ -6,119 +6,45 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
-import json
 import math
-import re
 import statistics
 import threading
 import time
 from pathlib import Path
 
-from .tokenizer import query_terms
-
-TYPICAL_QUERIES = {"en": "reset password", "ja": "顧客ポータル"}
 POPUP_RESULTS = 8
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-
-
-def _payload(path: Path):
-    text = path.read_text(encoding="utf-8")
-    match = re.fullmatch(r'__kbSearchData\("[^"]+",(.*)\);\n', text, re.DOTALL)
-    return json.loads(match.group(1)) if match else None
+# A misspelt word, typed after a first query, to measure what typo tolerance downloads.
+TYPO_QUERIES = {"en": ("password", "pasword"), "ja": ("パスワード", "パスワート")}
 
 
 def _gz(data: bytes) -> int:
     return len(gzip.compress(data, 6))
 
 
-def _utf16(term: str) -> bytes:
-    return term.encode("utf-16-be")
+def _search_data_bytes(output_dir: Path, urls: list[str], base: str) -> dict:
+    """Raw and gzipped bytes of the search data files among the loaded URLs."""
+    raw = gz = files = 0
+    for url in sorted(set(urls)):
+        if not url.startswith(base):
+            continue
+        path = output_dir / url[len(base):].split("?")[0]
+        if "search/" not in path.as_posix() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        raw, gz, files = raw + len(data), gz + _gz(data), files + 1
+    return {"files": files, "raw": raw, "gzip": gz}
 
 
-def _shards_for(manifest: dict, term: str, prefix: bool) -> list[int]:
-    firsts = [_utf16(first) for first, _ in manifest["shards"]]
-    key = _utf16(term)
-    position = max(0, sum(1 for first in firsts if first <= key) - 1)
-    positions = [position]
-    if prefix:
-        positions += [p for p in range(position + 1, len(firsts)) if manifest["shards"][p][0].startswith(term)]
-    return positions if firsts else []
-
-
-def _first_result_files(folder: Path, manifest: dict, query: str) -> list[Path]:
-    """The files the runtime loads to show the popup for `query`: manifest, the shards of its
-    terms, and the store chunks of the top results (ranked the way the runtime ranks them)."""
-    needed = [folder / "index.js", folder.parent / "languages.js"]
-    clauses = query_terms(query)
-    shard_data: dict[int, dict] = {}
-    for term, prefix in clauses:
-        for position in _shards_for(manifest, term, prefix):
-            if position not in shard_data:
-                shard_data[position] = _payload(folder / manifest["shards"][position][1])
-                needed.append(folder / manifest["shards"][position][1])
-    # Score as lunr does (see indexer.py), to know which documents are displayed.
-    times: dict[str, int] = {}
-    expansions = []
-    for term, prefix in clauses:
-        expanded = sorted({t for data in shard_data.values() for t in data["terms"]
-                           if (t.startswith(term) if prefix else t == term)})
-        expansions.append(expanded)
-        for t in expanded:
-            times[t] = times.get(t, 0) + 1
-    postings = {}
-    for data in shard_data.values():
-        for t, flat in zip(data["terms"], data["postings"]):
-            if t in times:
-                entries, i = [], 0
-                while i < len(flat):
-                    count, doc, i = flat[i + 1], 0, i + 2
-                    for _ in range(count):
-                        doc += flat[i]
-                        entries.append((doc, flat[i + 1] / 1000))
-                        i += 2
-                postings[t] = entries
-    required = None
-    for expanded in expansions:
-        docs = {doc for t in expanded for doc, _ in postings.get(t, [])}
-        required = docs if required is None else required & docs
-    magnitude = math.sqrt(sum(n * n for n in times.values())) or 1
-    scores: dict[int, float] = {}
-    for t, entries in postings.items():
-        for doc, value in entries:
-            if required and doc in required:
-                scores[doc] = scores.get(doc, 0) + times[t] * value / magnitude
-    top = sorted(scores, key=lambda d: -scores[d])[:POPUP_RESULTS]
-    for chunk in sorted({doc // manifest["chunkSize"] for doc in top}):
-        needed.append(folder / manifest["chunks"][chunk])
-    return needed
-
-
-def index_sizes(output_dir: Path, queries: dict[str, str] | None = None) -> dict:
-    """Bytes per language, raw and gzipped: all search data, and what a typical query needs
-    before its first result (manifest + touched shards + displayed documents)."""
-    output_dir = Path(output_dir)
-    queries = {**TYPICAL_QUERIES, **(queries or {})}
-    sizes: dict[str, dict] = {}
-    for folder in sorted(p for p in (output_dir / "search").iterdir() if p.is_dir()):
+def index_sizes(output_dir: Path) -> dict:
+    """Bytes of all search data per language, raw and gzipped."""
+    sizes = {}
+    for folder in sorted(p for p in (Path(output_dir) / "search").iterdir() if p.is_dir()):
         files = sorted(folder.glob("*.js"))
-        manifest = _payload(folder / "index.js")
-        query = queries.get(folder.name, TYPICAL_QUERIES["en"])
-        needed = _first_result_files(folder, manifest, query)
-        sizes[folder.name] = {
-            "articles": manifest["docCount"],
-            "files": len(files),
-            "total_raw": sum(p.stat().st_size for p in files),
-            "total_gzip": sum(_gz(p.read_bytes()) for p in files),
-            "first_result_query": query,
-            "first_result_files": len(needed),
-            "first_result_raw": sum(p.stat().st_size for p in needed),
-            "first_result_gzip": sum(_gz(p.read_bytes()) for p in needed),
-        }
-    bundle = output_dir / "assets" / "kbgen" / "kbgen.js"
-    if bundle.exists():
-        sizes["_page_script"] = {"raw": bundle.stat().st_size, "gzip": _gz(bundle.read_bytes())}
+        sizes[folder.name] = {"files": len(files), "raw": sum(p.stat().st_size for p in files),
+                              "gzip": sum(_gz(p.read_bytes()) for p in files)}
     return sizes
 
 
@@ -134,15 +60,20 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def measure_in_browser(output_dir: Path, lang: str, queries: list[str]) -> dict:
     """Chromium on a loopback server: time from typing the first query (fresh page load, empty
-    cache, no service worker) to the first result on screen, then per-keystroke query time
-    (search + rendering, as measured by search-ui.js) while typing every query letter by letter."""
+    cache, no service worker) to the first result on screen and the search data downloaded until
+    then (gzipped, as a server would send it); what a typo query downloads on top; then
+    per-keystroke query time (search + rendering, as measured by search-ui.js) while typing every
+    query letter by letter."""
     from playwright.sync_api import sync_playwright
 
+    output_dir = Path(output_dir)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(output_dir)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/{lang}/index.html"
+    base = f"http://127.0.0.1:{server.server_port}/"
+    url = f"{base}{lang}/index.html"
     box = "form[data-kb-search] input[name=q]"
     option = "form[data-kb-search] [role=listbox] [role=option]"
+    loaded = "performance.getEntriesByType('resource').map((e) => e.name)"
     try:
         with sync_playwright() as playwright:
             launch = {"args": CHROMIUM_ARGS}
@@ -153,11 +84,28 @@ def measure_in_browser(output_dir: Path, lang: str, queries: list[str]) -> dict:
                 context = browser.new_context(service_workers="block")
                 page = context.new_page()
                 page.goto(url, wait_until="load")
+                page.evaluate("performance.setResourceTimingBufferSize(10000)")
                 page.locator(box).first.click()
                 started = time.perf_counter()
                 page.locator(box).first.fill(queries[0])
                 page.locator(option).first.wait_for(timeout=30000)
                 first_result_ms = (time.perf_counter() - started) * 1000
+                first_urls = page.evaluate(loaded)
+                # What a misspelt word costs on top of the same word spelt right, each typed
+                # after the first query in a fresh page.
+                correct, typo = TYPO_QUERIES.get(lang, TYPO_QUERIES["en"])
+                second = {}
+                for word in (correct, typo):
+                    other = context.new_page()
+                    other.goto(url, wait_until="load")
+                    other.evaluate("performance.setResourceTimingBufferSize(10000)")
+                    other.locator(box).first.fill(queries[0])
+                    other.locator(option).first.wait_for(timeout=30000)
+                    before = set(other.evaluate(loaded))
+                    other.locator(box).first.fill(word)
+                    other.wait_for_timeout(1500)
+                    second[word] = [u for u in other.evaluate(loaded) if u not in before]
+                    other.close()
                 page.evaluate("performance.clearMeasures('kb-search')")
                 for query in queries:
                     page.locator(box).first.fill("")
@@ -169,10 +117,40 @@ def measure_in_browser(output_dir: Path, lang: str, queries: list[str]) -> dict:
                 browser.close()
     finally:
         server.shutdown()
+        server.server_close()
     return {
         "first_query": queries[0],
         "time_to_first_result_ms": round(first_result_ms, 1),
+        "first_result_download": _search_data_bytes(output_dir, first_urls, base),
+        "typo_query": typo,
+        "typo_download": _search_data_bytes(output_dir, second[typo], base),
+        "correct_spelling_download": _search_data_bytes(output_dir, second[correct], base),
+        "typo_extra_gzip": _search_data_bytes(output_dir, second[typo], base)["gzip"]
+        - _search_data_bytes(output_dir, second[correct], base)["gzip"],
         "keystroke_queries": len(timings),
         "keystroke_median_ms": round(statistics.median(timings), 2) if timings else None,
         "keystroke_p95_ms": round(_percentile(timings, 0.95), 2) if timings else None,
     }
+
+
+def golden_comparison(workdir: Path) -> dict:
+    """The golden set (tests/fixtures/search/golden.json) typed into kbgen's search box and run
+    through Pagefind on the same build output: recall, top-1 and MRR of both."""
+    from .golden import run_golden
+    import importlib.util
+    with_pagefind = importlib.util.find_spec("pagefind") is not None
+    report = run_golden(Path(workdir) / "golden", pagefind=with_pagefind)
+    summary = {name: {k: report[name][k] for k in ("queries", "recall", "top1", "mrr")}
+               for name in ("kbgen", "pagefind") if report.get(name)}
+    if not with_pagefind:
+        summary["pagefind"] = "not installed: pip install 'kbgen[benchmark]'"
+    return summary
+
+
+def print_golden(summary: dict) -> None:
+    for name, figures in summary.items():
+        if isinstance(figures, str):
+            print(f"golden set, {name}: {figures}")
+        else:
+            print(f"golden set, {name:<8} {figures['queries']} queries: recall {figures['recall']:.1%}, "
+                  f"top-1 {figures['top1']:.1%}, MRR {figures['mrr']:.3f}")

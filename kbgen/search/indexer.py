@@ -25,23 +25,33 @@ import lunr.builder
 from lunr.builder import Builder
 from lunr.idf import idf as lunr_idf
 
-from .tokenizer import index_terms
+from .tokenizer import index_terms, is_cjk
 
-# title and keyword matches must rank first; category lets "billing" find the billing articles.
-FIELDS: tuple[tuple[str, int], ...] = (
+# title and keyword matches must rank first; the category title is metadata (it lets "billing"
+# find the billing articles, but weighs less than an article's own words); code blocks are
+# searchable (identifiers, commands, config keys) at a lower weight than prose.
+# "lead" holds the first term of the title: it is never scored, it tells the runtime which
+# titles start with the query (those come first).
+FIELDS: tuple[tuple[str, float], ...] = (
     ("title", 10),
     ("keywords", 8),
     ("description", 3),
     ("headings", 3),
     ("body", 1),
-    ("category", 2),
+    ("category", 1),
+    ("code", 0.5),
+    ("lead", 1),
 )
 FIELD_NAMES = tuple(name for name, _ in FIELDS)
+SCORED_FIELDS = tuple(name for name in FIELD_NAMES if name != "lead")
 
 SHARD_TARGET_BYTES = 24_000
 STORE_CHUNK_DOCS = 32
 CALLBACK = "__kbSearchData"
-DATA_FORMAT = 1
+DATA_FORMAT = 2
+# Typo candidates come from small word lists (terms only, with their document counts), grouped by
+# first and by second character, so a misspelt word loads at most four of them.
+VOCAB_MIN_LENGTH = 3
 
 
 def tokenize_fields(doc: Any) -> dict[str, list[str]]:
@@ -53,6 +63,8 @@ def tokenize_fields(doc: Any) -> dict[str, list[str]]:
         "headings": index_terms("\n".join(doc.headings)),
         "body": index_terms(doc.body),
         "category": index_terms(doc.category_title),
+        "code": index_terms(getattr(doc, "code", "")),
+        "lead": index_terms(doc.title)[:1],
     }
 
 
@@ -197,6 +209,34 @@ def _shards(postings: dict[str, list[int]]) -> Iterable[tuple[list[str], list[li
         yield terms, lists
 
 
+def _vocabulary(postings: dict[str, list[int]]) -> list[tuple[str, list]]:
+    """[(group key, [[term, document count], …])]: "1x" holds the terms starting with x, "2x"
+    those whose second character is x (typos in the first letter are found through the second),
+    "kx" the kana bigrams starting with x."""
+    groups: dict[str, list] = {}
+    for term in sorted(postings, key=utf16_key):
+        kana = len(term) == 2 and all("\u3041" <= char <= "\u30ff" for char in term)
+        if not kana and (len(term) < VOCAB_MIN_LENGTH or is_cjk(term[0])):
+            continue
+        flat, docs, i = postings[term], set(), 0
+        lead = FIELD_NAMES.index("lead")
+        while i < len(flat):
+            count, doc = flat[i + 1], 0
+            for position in range(count):
+                doc += flat[i + 2 + 2 * position]
+                if flat[i] != lead:
+                    docs.add(doc)
+            i += 2 + 2 * count
+        if not docs:
+            continue
+        if kana:  # kana respellings look their bigrams up here before loading any postings
+            groups.setdefault("k" + term[0], []).append([term, len(docs)])
+            continue
+        groups.setdefault("1" + term[0], []).append([term, len(docs)])
+        groups.setdefault("2" + term[1], []).append([term, len(docs)])
+    return sorted(groups.items(), key=lambda item: utf16_key(item[0]))
+
+
 def build_data_files(
     docs: Sequence[Any],
     tokenized: Sequence[dict[str, list[str]]],
@@ -243,6 +283,13 @@ def build_data_files(
         files[file_id] = data_script(file_id, payload)
         chunk_ids.append(file_id[len(prefix):])
 
+    vocab_table = []
+    for key, entries in _vocabulary(postings):
+        payload = {"vocab": entries}
+        file_id = _hashed_id(prefix, "v", payload)
+        files[file_id] = data_script(file_id, payload)
+        vocab_table.append([key, file_id[len(prefix):]])
+
     manifest = {
         "format": DATA_FORMAT,
         "lang": lang,
@@ -254,6 +301,7 @@ def build_data_files(
         "categories": categories,
         "docCategories": doc_categories,
         "featured": list(range(min(featured, len(docs)))),
+        "vocab": vocab_table,
     }
     manifest_id = prefix + "index.js"
     files[manifest_id] = data_script(manifest_id, manifest)

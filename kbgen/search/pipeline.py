@@ -17,7 +17,7 @@ from .indexer import DATA_FORMAT, build_data_files, data_script, tokenize_fields
 from .widget import widget_script
 
 # Bump when tokenizer output changes, so cached terms from older builds are not reused.
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 # Below this many articles, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 300
 WIDGET_FEATURED = 5

@@ -16,7 +16,7 @@ from ..errors import ApiError, field_error
 from ..models import AuthSession, User
 from ..schemas import Password, ShortText, Strict, user_json
 from ..security import SESSION_COOKIE, hash_password, token_hash, verify_password
-from ._tickets_core import change_status, ticket_summary
+from .ticket_core import change_status, ticket_summary
 from .satisfaction_models import TicketSatisfaction
 from .tickets import TicketKey, load_visible_ticket
 

@@ -10,7 +10,7 @@ from ..db import utcnow
 from ..deps import DB, Staff
 from ..errors import field_error, not_found
 from ..schemas import Strict
-from ._tickets_core import iso
+from .ticket_core import iso
 from .canned_models import CannedReply
 
 router = APIRouter(prefix="/agent/canned-replies", tags=["agent"])

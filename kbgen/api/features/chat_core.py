@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..db import utcnow
 from ..markup import render_markdown
 from ..models import Ticket, TicketEvent, TicketMessage, User
-from ._tickets_core import guest_key, new_ticket_number, ticket_link
+from .ticket_core import guest_key, new_ticket_number, ticket_link
 from .chat_models import ChatMessage, ChatPresence, ChatSession
 from .chat_settings import ChatSettings
 

@@ -1,6 +1,6 @@
 """The `[chat]` section of kbgen.toml: button look, welcome text, pre-chat fields, departments and
-opening hours. Read from the same file the API settings came from (`Settings.source`), re-read
-when that file changes; every error names the file and the key. Every key is optional:
+opening hours. Parsed once from the kbgen.toml the API settings were read from at start-up
+(`Settings.raw`); every error names the file and the key. Every key is optional:
 
     [chat]
     enabled = true
@@ -148,7 +148,7 @@ def parse_chat_settings(table, settings: Settings, source: str | None = None) ->
 
 
 def chat_settings(settings: Settings) -> ChatSettings:
-    """The [chat] settings for these API settings (re-read when kbgen.toml changes). A mistake in
+    """The [chat] settings for these API settings (parsed once per start). A mistake in
     the section answers 503 with the file and key, instead of a bare internal error."""
     try:
         return _load(settings)

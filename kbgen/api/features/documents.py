@@ -14,7 +14,7 @@ from ..deps import DB, OptionalUser, SignedIn, Staff, State, rate_limit
 from ..errors import ApiError, not_found
 from ..idempotency import fingerprint, run_once
 from ..models import StoredFile, User
-from ._tickets_core import FieldErrors, clean_text, download_response, file_json, iso, read_uploads
+from .ticket_core import FieldErrors, clean_text, download_response, file_json, iso, read_uploads
 
 router = APIRouter(tags=["documents"])
 

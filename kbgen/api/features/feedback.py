@@ -20,8 +20,7 @@ from ..idempotency import fingerprint, run_once
 from ..markup import render_markdown
 from ..models import User, users_by_id
 from ..schemas import Strict
-from .forum import RecordId, trap_response
-from .forum_guard import (author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
+from .community import (RecordId, trap_response, author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
                           plain_excerpt, settings_of, where_words_match)
 from .feedback_models import IDEA_STATUSES, ROADMAP_STATUSES, FeedbackComment, FeedbackIdea, FeedbackStatusChange, FeedbackVote
 

@@ -19,9 +19,7 @@ from ..models import User, users_by_id
 from ..schemas import Strict
 from .feedback import COMMENT_MAX, STATUS_WORDS, TITLE_MAX, BODY_MAX, Status
 from .feedback_models import FeedbackComment, FeedbackIdea, FeedbackStatusChange, FeedbackVote
-from .forum import RecordId
-from .forum_guard import clean_body, clean_line, iso, where_words_match
-from .forum_staff import blocked_ids, staff_author
+from .community import RecordId, blocked_ids, clean_body, clean_line, iso, staff_author, where_words_match
 
 router = APIRouter(prefix="/agent/feedback", tags=["agent"])
 NOTE_MAX = 2000

@@ -1,24 +1,23 @@
 """Community forum (/api/forum/…): customers ask questions in a KB category, others answer, the
 asker (or staff) accepts one answer, answers get one upvote per user. Guests read.
 
-Moderation (the agent side) is in forum_staff.py; the abuse checks in forum_guard.py."""
+Moderation (the agent side) is in forum_staff.py; the abuse checks in community.py."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 from sqlalchemy import and_, case, delete, func, or_, select, update
 
-from ..db import escape_like, new_id, utcnow
+from ..db import escape_like, utcnow
 from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
 from ..errors import ApiError, field_error, not_found
 from ..idempotency import fingerprint, run_once
 from ..markup import render_markdown
 from ..models import User, users_by_id
 from ..schemas import Strict
-from .forum_guard import (author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
+from .community import (RecordId, trap_response, author_json, check_honeypot, check_links, check_may_take_part, clean_body, clean_line, iso,
                           needs_approval, plain_excerpt, settings_of,
                           where_words_match)
 from .forum_models import ForumAnswer, ForumAnswerVote, ForumTopic
@@ -28,7 +27,6 @@ router = APIRouter(prefix="/forum", tags=["forum"])
 TITLE_MAX = 200
 BODY_MAX = 20000
 CATEGORY_MAX = 200
-RecordId = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class TopicBody(Strict):
@@ -158,11 +156,6 @@ def get_topic(topic_id: RecordId, db: DB, user: OptionalUser) -> dict:
         "can_answer": user is not None and topic.status == "visible" and (not topic.locked or user.is_staff),
         "answers": [answer_json(a, topic, authors, voted, user) for a in answers],
     }
-
-
-def trap_response(status: str = "pending") -> JSONResponse:
-    # looks like success to the bot that filled the hidden field; nothing is stored
-    return JSONResponse({"id": new_id(), "status": status}, status_code=201)
 
 
 @router.post("/topics", status_code=201, dependencies=[Depends(rate_limit("submission"))],

@@ -15,8 +15,8 @@ from ..errors import ApiError, field_error, not_found
 from ..markup import render_markdown
 from ..models import User, users_by_id
 from ..schemas import Email, Strict
-from .forum import BODY_MAX, CATEGORY_MAX, TITLE_MAX, RecordId, clean_category
-from .forum_guard import clean_body, clean_line, iso, where_words_match
+from .forum import BODY_MAX, CATEGORY_MAX, TITLE_MAX, clean_category
+from .community import RecordId, blocked_ids, clean_body, clean_line, iso, staff_author, where_words_match
 from .forum_models import CommunityBlock, ForumAnswer, ForumTopic
 
 router = APIRouter(prefix="/agent", tags=["agent"])
@@ -41,20 +41,6 @@ class BlockBody(Strict):
     user_id: str | None = Field(default=None, max_length=32)
     email: Email | None = None
     reason: str = Field(default="", max_length=500)
-
-
-def staff_author(user: User | None, blocked: set[str]) -> dict:
-    if user is None:
-        return {"id": None, "name": "(deleted account)", "email": "", "created_at": None, "staff": False, "blocked": False}
-    return {"id": user.id, "name": user.name, "email": user.email, "created_at": iso(user.created_at),
-            "staff": user.is_staff, "blocked": user.id in blocked}
-
-
-def blocked_ids(db, ids) -> set[str]:
-    wanted = [i for i in set(ids) if i]
-    if not wanted:
-        return set()
-    return set(db.scalars(select(CommunityBlock.user_id).where(CommunityBlock.user_id.in_(wanted))))
 
 
 def staff_topic_json(topic: ForumTopic, authors: dict, blocked: set[str]) -> dict:

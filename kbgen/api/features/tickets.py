@@ -18,7 +18,7 @@ from ..idempotency import fingerprint, run_once
 from ..models import StoredFile, Ticket, TicketEvent, TicketMessage
 from ..schemas import normalize_email
 from . import _notifications as notifications
-from ._tickets_core import (MAX_FORM_FIELDS, FieldErrors, SavedFiles, clean_text, download_response, guest_key,
+from .ticket_core import (MAX_FORM_FIELDS, FieldErrors, SavedFiles, clean_text, download_response, guest_key,
                             guest_key_matches, new_ticket_number, read_uploads, store_uploads,
                             ticket_detail, ticket_link, ticket_summary, validate_custom_fields, change_status)
 

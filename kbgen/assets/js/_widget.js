@@ -3,7 +3,7 @@
 // categories. It lives in a shadow root (no style leaks either way), defines no global but the
 // shared data callback, and loads its own small index as scripts (no CORS needed).
 // kbgen/search/widget.py bundles this file with its imports and calls startWidget(config).
-import { queryTerms } from './tokenizer.js';
+import { queryUnits } from './tokenizer.js';
 import { SearchIndex, scriptLoader } from './search-index.js';
 import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
 
@@ -108,7 +108,7 @@ function mountWidget(host, config, root, text) {
     let items = [];
     try {
       const opened = await index();
-      const clauses = queryTerms(query);
+      const clauses = queryUnits(query);
       let refs;
       let heading = null;
       if (!query.trim() || !worthSearching(clauses)) {

@@ -65,8 +65,25 @@ export function snippetOf(summary, patterns) {
 }
 
 // A lone Latin letter matches thousands of words: wait for the second one.
-export function worthSearching(clauses) {
-  return clauses.length > 0 && !(clauses.length === 1 && clauses[0].prefix && clauses[0].term.length < 2 && /^[\p{L}\p{N}]$/u.test(clauses[0].term) && /[\p{Script=Latin}\p{N}]/u.test(clauses[0].term));
+export function worthSearching(units) {
+  if (!units.length) return false;
+  if (units.length > 1) return true;
+  const word = units[0].word || '';
+  return !(Array.from(word).length < 2 && /^[\p{Script=Latin}\p{N}]$/u.test(word));
+}
+
+// The units to search while typing: a last word of one Latin letter or digit ("export d") is
+// looked up as that word only, not as a prefix. Expanding it loads and scores every term that
+// starts with the letter (a tenth of the index) for one keystroke, and one letter says too
+// little to rank by, as worthSearching says of it alone; the next letter expands as usual.
+// Results: those of the words before it (plus any document holding that one-letter word).
+export function typingUnits(units) {
+  if (units.length < 2) return units;
+  const last = units[units.length - 1];
+  const word = last.word || '';
+  if (!(Array.from(word).length < 2 && /^[\p{Script=Latin}\p{N}]$/u.test(word))) return units;
+  // Weak, like a stop word: it does not count in coverage (nor make other languages look better).
+  return [...units.slice(0, -1), { ...last, weak: true, forms: last.forms.filter((form) => !form.prefix) }];
 }
 
 // Text with <mark>s, built as DOM nodes (never innerHTML: titles and summaries are data).

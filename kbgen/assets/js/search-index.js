@@ -6,7 +6,69 @@
 // from kbgen's sharded files (kbgen/search/indexer.py), loaded as <script>s so the same code
 // works over http, from file:// and from another origin (the widget).
 
+import { keptBigrams, titleKey, TYPO_BOOST, TYPO_CREDIT } from './tokenizer.js';
+
 export const DATA_CALLBACK = '__kbSearchData';
+// Never scored: the first term of each title, to know which titles start with the query.
+const LEAD_FIELD = 'lead';
+// A unit that fully matches fewer documents than this is also looked up with typo variants.
+const TYPO_MIN_DOCS = 3;
+const TYPO_VARIANTS = 3;
+// Titles compared with the query (as many as the popup shows).
+const TITLE_CHECKS = 8;
+// Kana spellings whose postings are loaded (the likeliest by the word lists).
+const KANA_VARIANTS = 2;
+// At most this many kana spellings are looked up per query (each may load a shard).
+const KANA_VARIANT_CHECKS = 8;
+
+// Optimal string alignment distance exactly 1 (lengths differ by at most one).
+export function oneEdit(a, b) {
+  const x = Array.from(a);
+  const y = Array.from(b);
+  if (x.length === y.length) {
+    const diff = [];
+    for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) diff.push(i);
+    if (diff.length === 1) return true;
+    return diff.length === 2 && diff[1] === diff[0] + 1 && x[diff[0]] === y[diff[1]] && x[diff[1]] === y[diff[0]];
+  }
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  if (long.length - short.length !== 1) return false;
+  let i = 0;
+  while (i < short.length && short[i] === long[i]) i += 1;
+  for (let j = i; j < short.length; j += 1) if (short[j] !== long[j + 1]) return false;
+  return true;
+}
+
+// Small and large kana (ァ/ア …, っ/つ …) in pairs.
+const SMALL_KANA = 'ぁあぃいぅうぇえぉおっつゃやゅゆょよゎわァアィイゥウェエォオッツャヤュユョヨヮワヵカヶケ';
+const KANA_PAIR = new Map();
+for (let i = 0; i < SMALL_KANA.length; i += 2) {
+  KANA_PAIR.set(SMALL_KANA[i], SMALL_KANA[i + 1]);
+  KANA_PAIR.set(SMALL_KANA[i + 1], SMALL_KANA[i]);
+}
+
+// One-character spelling variants of a kana run: voiced/semi-voiced/plain, small/large,
+// a long vowel mark dropped or added after a katakana.
+export function kanaSpellings(run, positions = null) {
+  const chars = Array.from(run);
+  const variants = [];
+  chars.forEach((char, i) => {
+    if (positions && !positions.has(i)) return;
+    const swap = (other) => variants.push([...chars.slice(0, i), other, ...chars.slice(i + 1)].join(''));
+    const base = char.normalize('NFD')[0];
+    for (const mark of ['', '\u3099', '\u309a']) {
+      const other = (base + mark).normalize('NFC');
+      if (other !== char && Array.from(other).length === 1) swap(other);
+    }
+    if (KANA_PAIR.has(char)) swap(KANA_PAIR.get(char));
+    if (char === 'ー') variants.push([...chars.slice(0, i), ...chars.slice(i + 1)].join(''));
+    else if (char >= '\u30a1' && char <= '\u30fa' && chars[i + 1] !== 'ー') {
+      variants.push([...chars.slice(0, i + 1), 'ー', ...chars.slice(i + 1)].join(''));
+    }
+  });
+  return variants.filter((variant) => variant.length >= 2);
+}
+
 
 // One global callback shared by every copy of this code on a page (portal bundle, widgets):
 // data scripts call it with their id, and whoever asked for that id gets the payload.
@@ -84,8 +146,9 @@ function decodePosting(flat, fields) {
     const field = fields[flat[i]];
     const count = flat[i + 1];
     i += 2;
-    const docs = new Array(count);
-    const values = new Array(count);
+    // Typed arrays: the postings of a common prefix hold tens of thousands of entries.
+    const docs = new Int32Array(count);
+    const values = new Float64Array(count);
     let doc = 0;
     for (let n = 0; n < count; n += 1) {
       doc += flat[i];
@@ -134,6 +197,8 @@ class LunrJsonSource {
       this.postings.set(term, posting);
     }
     this.terms = [...this.postings.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // Refs are document numbers ("0", "1", …), as kbgen's indexer gives them.
+    this.docCount = 1 + Math.max(-1, ...serialized.fieldVectors.map(([fieldRef]) => Number(fieldRef.split('/')[1])));
   }
 
   async expand(term, prefix) {
@@ -154,6 +219,7 @@ class LunrJsonSource {
 class ShardedSource {
   constructor(manifest, load, prefix) {
     this.manifest = manifest;
+    this.docCount = manifest.docCount;
     this.fields = manifest.fields;
     this.load = load;
     this.prefix = prefix;
@@ -204,11 +270,33 @@ class ShardedSource {
     return posting;
   }
 
-  // Preloads every shard a set of clauses touches, in parallel.
-  async prefetch(clauses) {
+  // Preloads every shard a query touches, in parallel.
+  async prefetch(units) {
     const positions = new Set();
-    for (const { term, prefix } of clauses) for (const p of this.shardPositions(term, prefix)) positions.add(p);
+    for (const unit of units) {
+      for (const form of unit.forms) {
+        for (const term of form.terms) for (const p of this.shardPositions(term, false)) positions.add(p);
+        if (form.prefix) for (const p of this.shardPositions(form.prefix, true)) positions.add(p);
+      }
+    }
     await Promise.all([...positions].map((p) => this.shard(p)));
+  }
+
+  // [[bigram, documents]] of the kana bigrams starting with the first characters of `terms`.
+  async kanaVocabulary(terms) {
+    const keys = new Set(terms.map((term) => `k${Array.from(term)[0]}`));
+    const files = (this.manifest.vocab || []).filter(([key]) => keys.has(key)).map(([, file]) => file);
+    const groups = await Promise.all(files.map((file) => this.load(this.prefix + file)));
+    return groups.flatMap((group) => group.vocab);
+  }
+
+  // [[term, documents]] of the vocabulary groups that can hold a typo variant of `word`.
+  async vocabulary(word) {
+    const chars = Array.from(word);
+    const keys = new Set([`1${chars[0]}`, `1${chars[1]}`, `2${chars[1]}`, `2${chars[0]}`]);
+    const files = (this.manifest.vocab || []).filter(([key]) => keys.has(key)).map(([, file]) => file);
+    const groups = await Promise.all(files.map((file) => this.load(this.prefix + file)));
+    return groups.flatMap((group) => group.vocab);
   }
 }
 
@@ -230,61 +318,301 @@ export class SearchIndex {
     return index;
   }
 
-  // clauses: [{term, prefix}] (tokenizer.queryTerms). Returns [{ref, score}], best first.
-  async search(clauses) {
-    if (!clauses.length) return [];
-    if (this.source.prefetch) await this.source.prefetch(clauses);
-    const expansions = [];
-    for (const clause of clauses) {
-      const expanded = await this.source.expand(clause.term, clause.prefix);
-      if (!expanded.length) return []; // a required term that matches nothing
-      if (clause.prefix) expanded.sort(lunrExpansionOrder);
-      expansions.push(expanded);
-    }
-    const timesAsked = new Map();
-    for (const expanded of expansions) for (const term of expanded) timesAsked.set(term, (timesAsked.get(term) || 0) + 1);
+  // units: tokenizer.queryUnits(text). Returns [{ref, score, coverage, tier}], best first:
+  // titles that start with the query (tier 1), then documents matching more of the query
+  // (coverage, in quarter units), then lunr's score. `lastPlan` keeps the [term, boost] clauses
+  // that were scored, so tests can score the same query with lunr.py.
+  async search(units) {
+    this.lastPlan = [];
+    this.lastForms = [];
+    if (!units.length) return [];
+    if (this.source.prefetch) await this.source.prefetch(units);
     const postings = new Map();
-    for (const term of timesAsked.keys()) postings.set(term, await this.source.posting(term));
-
-    let required = null;
-    for (const expanded of expansions) {
-      const matching = new Set();
-      for (const term of expanded) for (const { docs } of postings.get(term)) for (const ref of docs) matching.add(ref);
-      required = required ? new Set([...required].filter((ref) => matching.has(ref))) : matching;
-      if (!required.size) return [];
+    const postingOf = async (term) => {
+      if (!postings.has(term)) postings.set(term, await this.source.posting(term));
+      return postings.get(term);
+    };
+    // Per unit, its forms with their terms as found in the index.
+    const plan = [];
+    for (const unit of units) {
+      const exact = new Set(unit.forms.flatMap((form) => form.terms));
+      const forms = [];
+      for (const form of unit.forms) {
+        let terms = form.terms;
+        if (form.prefix) {
+          terms = (await this.source.expand(form.prefix, true)).filter((term) => !exact.has(term));
+          terms.sort(lunrExpansionOrder);
+        }
+        for (const term of terms) await postingOf(term);
+        forms.push({ terms, any: Boolean(form.prefix), credit: form.credit, boost: form.boost, typo: false });
+      }
+      plan.push({ unit, forms });
     }
 
+    const docsOf = (term, field = null) => {
+      const found = new Set();
+      for (const { field: name, docs } of postings.get(term) || []) {
+        if (name === LEAD_FIELD || (field && name !== field)) continue;
+        for (const ref of docs) found.add(ref);
+      }
+      return found;
+    };
+    // Typo variants, only for a unit that finds (almost) nothing as typed.
+    // Documents holding every term of a form (any one, for a prefix), counted up to `limit`
+    // (a word only needs to know whether it is "few": most keystrokes stop after three).
+    const fullMatches = (form, found, limit) => {
+      if (!form.terms.length) return;
+      if (form.any || form.terms.length === 1) {
+        for (const term of form.terms) {
+          for (const { field, docs } of postings.get(term) || []) {
+            if (field === LEAD_FIELD) continue;
+            for (const ref of docs) {
+              found.add(ref);
+              if (found.size >= limit) return;
+            }
+          }
+        }
+        return;
+      }
+      const sets = form.terms.map((term) => docsOf(term));
+      for (const ref of sets[0]) {
+        if (sets.every((set) => set.has(ref))) found.add(ref);
+        if (found.size >= limit) return;
+      }
+    };
+    for (const entry of plan) {
+      if (!entry.unit.typo) continue;
+      const full = new Set();
+      const limit = entry.unit.typo === 'word' ? TYPO_MIN_DOCS : Infinity;
+      for (const form of entry.forms) if (full.size < limit) fullMatches(form, full, limit);
+      // Bigrams match anywhere in a document, so a misspelt katakana word can look found
+      // (パスワート: パス スワ ワー in one word, ート in another): its variants are kept when they
+      // are found in more documents than what was typed.
+      if (entry.unit.typo === 'word' && full.size >= TYPO_MIN_DOCS) continue;
+      const variants = entry.unit.typo === 'word'
+        ? await this.wordVariants(entry.unit.word)
+        : await this.kanaVariants(entry.unit.word, postingOf, docsOf, full.size);
+      // What was typed is then no more certain than its variants.
+      if (entry.unit.typo === 'kana' && variants.length) for (const form of entry.forms) form.credit = Math.min(form.credit, TYPO_CREDIT);
+      for (const terms of variants) {
+        for (const term of terms) await postingOf(term);
+        entry.forms.push({ terms, any: false, credit: TYPO_CREDIT, boost: TYPO_BOOST, typo: true });
+      }
+    }
+
+    this.lastForms = plan.map(({ unit, forms }) => ({
+      weak: unit.weak, forms: forms.map(({ terms, any, credit, boost, typo }) => ({ terms, any, credit, boost, typo })),
+    }));
+    // lunr's query vector: every (form, term) is a clause with the form's boost.
+    const weights = new Map();
+    for (const { forms } of plan) {
+      for (const form of forms) {
+        for (const term of form.terms) {
+          if (!(postings.get(term) || []).length) continue; // not in the index: lunr skips it too
+          weights.set(term, (weights.get(term) || 0) + form.boost);
+          this.lastPlan.push([term, form.boost]);
+        }
+      }
+    }
+    if (!weights.size) return [];
     let sumOfSquares = 0;
-    for (const times of timesAsked.values()) sumOfSquares += times * times;
+    for (const weight of weights.values()) sumOfSquares += weight * weight;
     const magnitude = Math.sqrt(sumOfSquares);
 
-    // ref -> Map(field -> dot product), both in lunr's first-match order.
-    const dots = new Map();
-    const seen = new Set();
-    for (const expanded of expansions) {
-      for (const term of expanded) {
-        const weight = timesAsked.get(term);
-        for (const { field, docs, values } of postings.get(term)) {
-          const termField = `${term}/${field}`;
-          if (seen.has(termField)) continue;
-          seen.add(termField);
-          for (let i = 0; i < docs.length; i += 1) {
-            const ref = docs[i];
-            if (!required.has(ref)) continue;
-            let byField = dots.get(ref);
-            if (!byField) dots.set(ref, (byField = new Map()));
-            byField.set(field, (byField.get(field) || 0) + weight * values[i]);
+    // Typed arrays indexed by document number: a keystroke touches thousands of postings, and
+    // per-document Maps and Sets made typing slow (mostly garbage collection).
+    const count = this.source.docCount;
+    const score = new Float64Array(count);
+    const touched = new Uint8Array(count);
+    const hits = [];
+    for (const [term, weight] of weights) {
+      for (const { field, docs, values } of postings.get(term)) {
+        if (field === LEAD_FIELD) continue;
+        for (let i = 0; i < docs.length; i += 1) {
+          const ref = docs[i];
+          score[ref] += (weight * values[i]) / magnitude;
+          if (!touched[ref]) {
+            touched[ref] = 1;
+            hits.push(ref);
           }
         }
       }
     }
-    const results = [];
-    for (const [ref, byField] of dots) {
-      let score = 0;
-      for (const dot of byField.values()) score += dot / magnitude;
-      results.push({ ref, score });
+    // Per form: in how many documents' scored fields (and titles) each of its terms is.
+    const seen = new Int32Array(count).fill(-1);
+    let stamp = 0;
+    for (const { forms } of plan) {
+      for (const form of forms) {
+        form.found = new Uint16Array(count);
+        form.titled = new Uint16Array(count);
+        for (const term of form.terms) {
+          for (const { field, docs } of postings.get(term) || []) {
+            if (field === LEAD_FIELD) continue;
+            const inTitle = field === 'title';
+            for (let i = 0; i < docs.length; i += 1) {
+              const ref = docs[i];
+              if (seen[ref] !== stamp) {
+                seen[ref] = stamp;
+                form.found[ref] += 1;
+              }
+              if (inTitle) form.titled[ref] += 1;
+            }
+          }
+          stamp += 1;
+        }
+      }
     }
-    return results.sort((a, b) => b.score - a.score);
+    const leads = new Uint8Array(count);
+    for (const form of plan[0].forms) {
+      if (form.typo) continue;
+      for (const term of form.terms) {
+        for (const { field, docs } of postings.get(term) || []) if (field === LEAD_FIELD) for (const ref of docs) leads[ref] = 1;
+      }
+    }
+
+    const share = (form, found) => {
+      if (!form.terms.length) return 0;
+      return form.any ? (found ? 1 : 0) : found / form.terms.length;
+    };
+    // Coverage, tier and rank per hit in typed arrays; result objects only for what is kept, and
+    // the sort compares numbers (a keystroke of a common prefix ranks thousands of documents).
+    const scored = plan.filter(({ unit }) => !unit.weak);
+    const coverages = new Float64Array(hits.length);
+    const tiers = new Uint8Array(hits.length);
+    let best = -Infinity;
+    for (let h = 0; h < hits.length; h += 1) {
+      const ref = hits[h];
+      let coverage = 0;
+      let wholeTitle = true;
+      for (const { forms } of scored) {
+        let most = 0;
+        let titled = false;
+        for (const form of forms) {
+          most = Math.max(most, form.credit * share(form, form.found[ref]));
+          if (!form.typo && share(form, form.titled[ref]) === 1) titled = true;
+        }
+        coverage += most;
+        wholeTitle = wholeTitle && titled;
+      }
+      coverages[h] = Math.round(coverage * 4) / 4;
+      tiers[h] = wholeTitle && leads[ref] ? 1 : 0;
+      if (coverages[h] > best) best = coverages[h];
+    }
+    // A document that matches less than half of what the best one matches is noise (one bigram
+    // of a Japanese sentence, one common word of a long question).
+    const enough = Math.max(best, Math.min(1, scored.length)) / 2;
+    const ranks = new Float64Array(hits.length);
+    const scores = new Float64Array(hits.length);
+    const kept = [];
+    for (let h = 0; h < hits.length; h += 1) {
+      if (!(tiers[h] || coverages[h] >= enough)) continue;
+      ranks[h] = tiers[h] * 1e6 + coverages[h] * 4;
+      scores[h] = score[hits[h]];
+      kept.push(h);
+    }
+    // Rank, then score, ties in hit order (what the stable sort of result objects gave).
+    kept.sort((a, b) => ranks[b] - ranks[a] || scores[b] - scores[a] || a - b);
+    const ranked = new Array(kept.length);
+    for (let k = 0; k < kept.length; k += 1) {
+      const h = kept[k];
+      ranked[k] = { ref: hits[h], score: scores[h], coverage: coverages[h], tier: tiers[h], rank: ranks[h] };
+    }
+    const order = (a, b) => b.rank - a.rank || b.score - a.score;
+    // A title that is the query comes first of all (tier 2). Only the first few results are
+    // compared: their records are loaded to be shown anyway.
+    const leading = ranked.slice(0, TITLE_CHECKS);
+    if (leading.length > 1 && this.manifest) {
+      const wanted = units.filter((unit) => !unit.weak && !unit.identifier).map((unit) => unit.word).join(' ');
+      const docs = await this.documents(leading.map((r) => r.ref));
+      let promoted = false;
+      docs.forEach((doc, i) => {
+        if (titleKey(doc.title) === wanted) {
+          leading[i].tier = 2;
+          leading[i].rank += 1e6;
+          promoted = true;
+        }
+      });
+      // Promoted results only move up, so everything after the leading ones keeps its place:
+      // sorting the leading ones (stably) is the whole sort.
+      if (promoted) ranked.splice(0, leading.length, ...leading.sort(order));
+    }
+    return ranked;
+  }
+
+  // Terms one edit (insert, delete, substitute, swap neighbours) from `word`: [[term]…], the most
+  // common first.
+  async wordVariants(word) {
+    if (!this.source.vocabulary) return [];
+    const length = Array.from(word).length;
+    const found = new Map();
+    for (const [term, count] of await this.source.vocabulary(word)) {
+      if (term !== word && Math.abs(Array.from(term).length - length) <= 1 && oneEdit(word, term)) found.set(term, count);
+    }
+    return [...found].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TYPO_VARIANTS).map(([term]) => [term]);
+  }
+
+  // Spellings of a kana run that differ by a voiced mark, a small kana or a long vowel mark,
+  // as lists of bigrams, keeping those whose bigrams are all indexed, most documents first.
+  async kanaVariants(run, postingOf, docsOf, typedCount) {
+    // Only the characters of the bigram that keeps the rest from matching are varied (ト in
+    // パスワート: every document with パスワ lacks ート), so few extra shards are loaded.
+    const grams = [];
+    const chars = Array.from(run);
+    for (let i = 0; i + 1 < chars.length; i += 1) grams.push(chars[i] + chars[i + 1]);
+    const sets = [];
+    for (const gram of grams) {
+      await postingOf(gram);
+      sets.push(docsOf(gram));
+    }
+    let suspects = grams.map((_, i) => i).filter((i) => !sets[i].size);
+    if (!suspects.length) {
+      const without = sets.map((_, i) => {
+        const others = sets.filter((__, j) => j !== i);
+        if (!others.length) return 0;
+        let count = 0;
+        for (const ref of others[0]) if (others.every((set) => set.has(ref))) count += 1;
+        return count;
+      });
+      const most = Math.max(...without);
+      if (most > typedCount) suspects = without.map((count, i) => (count === most ? i : -1)).filter((i) => i >= 0);
+    }
+    if (!suspects.length) return [];
+    const positions = new Set(suspects.flatMap((i) => [i, i + 1]));
+    const typed = new Set(grams);
+    const variants = [...new Set(kanaSpellings(run, positions))].filter((v) => v !== run).slice(0, KANA_VARIANT_CHECKS)
+      .map((variant) => ({ variant, terms: keptBigrams(variant) }));
+    // Kana-only bigrams are looked up in small word lists (no postings) first; only the likeliest
+    // spellings then load their postings.
+    const kana = (term) => Array.from(term).every((char) => char >= '\u3041' && char <= '\u30ff');
+    const counts = this.source.kanaVocabulary
+      ? new Map(await this.source.kanaVocabulary(variants.flatMap(({ terms }) => terms.filter((t) => !typed.has(t) && kana(t)))))
+      : null;
+    const likely = [];
+    for (const { variant, terms } of variants) {
+      let estimate = Infinity;
+      let known = true;
+      for (const term of terms) {
+        if (typed.has(term)) continue;
+        if (counts && kana(term)) {
+          if (!counts.has(term)) { known = false; break; }
+          estimate = Math.min(estimate, counts.get(term));
+        } else if (!(await this.source.expand(term, false)).length) { known = false; break; }
+      }
+      if (known) likely.push({ variant, terms, estimate });
+    }
+    likely.sort((a, b) => b.estimate - a.estimate || (a.variant < b.variant ? -1 : 1));
+    const candidates = [];
+    for (const { variant, terms } of likely.slice(0, KANA_VARIANTS)) {
+      let docs = null;
+      for (const term of terms) {
+        await postingOf(term);
+        const set = docsOf(term);
+        docs = docs ? new Set([...docs].filter((ref) => set.has(ref))) : set;
+      }
+      if (docs && docs.size > typedCount) candidates.push({ terms, count: docs.size, variant });
+    }
+    candidates.sort((a, b) => b.count - a.count || (a.variant < b.variant ? -1 : 1));
+    return candidates.map((c) => c.terms);
   }
 
   // Display records of numeric refs: {ref, url, title, category, categoryTitle, summary, translationKey, translations}.

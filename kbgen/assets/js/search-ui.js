@@ -4,8 +4,8 @@
 // translation in the reader's language when there is one. Themes only provide the form and the
 // mount point; everything else (including a little CSS) comes from here.
 import { onReady, pageContext, registerMount } from './core.js';
-import { queryTerms } from './tokenizer.js';
-import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
+import { queryUnits, runs } from './tokenizer.js';
+import { highlighted, highlightPatterns, snippetOf, typingUnits, worthSearching } from './search-highlight.js';
 import { languageIndex, scriptLoader } from './search-index.js';
 
 const STRINGS = {
@@ -74,21 +74,38 @@ function languageNames(context) {
   return languagesPromise;
 }
 
-// {lang, results: [{ref, score}], index, foreign} for the page's language, or, when that finds
-// nothing, for the first other languages that do.
+// Languages written in CJK script: a query typed in it on another language's page (a katakana
+// product name on an English page) is meant for their articles too.
+const CJK_LANGUAGES = new Set(['ja', 'zh', 'ko']);
+
+// {lang, results: [{ref, score, coverage, tier}], index, foreign} for the page's language, and
+// for other languages when the query is written in their script or matches more of it there
+// (not only when the page's language finds nothing).
 export async function searchWithFallback(context, query) {
-  const clauses = queryTerms(query);
+  const clauses = typingUnits(queryUnits(query));
   if (!worthSearching(clauses)) return { clauses, groups: [] };
   const index = await languageIndex(context.root, context.lang);
   const results = await index.search(clauses);
-  if (results.length) return { clauses, groups: [{ lang: context.lang, name: null, index, results, foreign: false }] };
-  const groups = [];
+  const groups = results.length ? [{ lang: context.lang, name: null, index, results, foreign: false }] : [];
+  const best = results.length ? results[0].coverage : 0;
+  const whole = clauses.filter((unit) => !unit.weak).length;
+  const queryRuns = runs(query);
+  const cjkQuery = queryRuns.some((run) => run.cjk);
+  // "Much better there" needs room: a typo or a prefix (0.75 of a word) is not a reason to load
+  // another language's index.
+  if (results.length && best >= whole * 0.75 && !(cjkQuery && !CJK_LANGUAGES.has(context.lang))) return { clauses, groups };
   for (const [code, name] of await languageNames(context)) {
     if (code === context.lang) continue;
+    const theirScript = cjkQuery && CJK_LANGUAGES.has(code) && !CJK_LANGUAGES.has(context.lang);
     try {
       const other = await languageIndex(context.root, code);
       const found = await other.search(clauses);
-      if (found.length) groups.push({ lang: code, name, index: other, results: found, foreign: true });
+      if (found.length && (!results.length || theirScript || found[0].coverage > best)) {
+        const group = { lang: code, name, index: other, results: found, foreign: true };
+        // Written in their script and matching there at least as well: their articles first.
+        if (theirScript && found[0].coverage >= best) groups.unshift(group);
+        else groups.push(group);
+      }
     } catch (error) {
       console.warn('kbgen search:', error);
     }
@@ -206,10 +223,12 @@ function enhanceSearchForm(form, context) {
     let number = 0;
     for (const group of outcome.groups) {
       total += group.results.length;
-      if (group.foreign && number === 0) {
+      if (group.foreign && number === 0 && !outcome.groups.some((g) => !g.foreign)) {
         items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text.noneHere));
       }
-      const shown = group.results.slice(0, Math.max(POPUP_RESULTS - number, group.foreign ? 3 : 0));
+      // With two languages, the first leaves room for the second.
+      const room = number === 0 && outcome.groups.length > 1 ? POPUP_RESULTS - 3 : POPUP_RESULTS - number;
+      const shown = group.results.slice(0, Math.max(room, group.foreign ? 3 : 0));
       const docs = await group.index.documents(shown.map((r) => r.ref));
       if (mine !== generation) return;
       for (const doc of docs) {
@@ -217,7 +236,7 @@ function enhanceSearchForm(form, context) {
         // The link itself is the option: a listbox option must not contain a focusable element.
         const option = element('a', {
           href: resultLink(context, doc, group), tabindex: '-1', role: 'option', id: `${listId}-${number}`,
-          'aria-selected': 'false', lang: group.foreign ? group.lang : null,
+          'aria-selected': 'false', lang: group.foreign ? group.lang : null, 'data-kb-doc': doc.url,
         },
           group.foreign ? element('span', { className: 'kb-search-language' }, text.inLanguage(group.name)) : null,
           element('span', { className: 'kb-search-title' }, highlighted(doc.title, patterns)),
@@ -346,7 +365,8 @@ function renderResultsPage(mount, context) {
     if (category && !counts.has(category)) category = '';
     const inCategory = (ref) => !category || `${group.index.categoryOf(ref).path}/`.startsWith(`${category}/`);
     const matching = group.results.filter((r) => inCategory(r.ref));
-    status.textContent = group.foreign ? text.noneHere : text.resultsFor(matching.length, query);
+    const own = outcome.groups.some((g) => !g.foreign);
+    status.textContent = group.foreign && !own ? text.noneHere : text.resultsFor(matching.length, query);
 
     const button = (path, label, count) => {
       const node = element('button', { type: 'button', 'aria-pressed': path === category ? 'true' : 'false', 'data-category': path }, `${label} (${count})`);

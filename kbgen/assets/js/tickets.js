@@ -7,7 +7,7 @@ import { apiClient, randomId } from './api-client.js';
 import { formEntries, indexedDbStore, sharedQueue } from './queue.js';
 import { formatDate, h, notice, portalText, sanitizedHtml, showFieldErrors } from './portal-ui.js';
 import { languageIndex } from './search-index.js';
-import { queryTerms } from './tokenizer.js';
+import { queryUnits } from './tokenizer.js';
 import { worthSearching } from './search-highlight.js';
 
 const STATUSES = ['new', 'open', 'waiting', 'solved', 'closed'];
@@ -51,7 +51,7 @@ function customFieldControl(field, t) {
 
 // Articles matching the subject, from the offline search index (none when it is unavailable).
 async function suggestArticles(context, subject) {
-  const clauses = queryTerms(subject);
+  const clauses = queryUnits(subject);
   if (!worthSearching(clauses)) return [];
   const index = await languageIndex(context.root, context.lang);
   const results = (await index.search(clauses)).slice(0, 5);

@@ -1,8 +1,7 @@
-"""pytest fixtures for API tests: a fresh database per test (a new SQLite file, or a new schema on
-the PostgreSQL server named by KBGEN_TEST_POSTGRES_URL), the app, and clients that behave like a
-browser (cookies + CSRF token). Use in a test module with:
-
-    from kbgen.api.testing import *  # noqa: F401,F403  (fixtures)
+"""pytest plugin with the API fixtures: a fresh database per test (a new SQLite file, or a new
+schema on the PostgreSQL server named by KBGEN_TEST_POSTGRES_URL), the app, and clients that
+behave like a browser (cookies + CSRF token). tests/conftest.py loads it for every test module,
+so tests just name the fixtures; helpers are imported with `from api_fixtures import PASSWORD`.
 """
 from __future__ import annotations
 
@@ -13,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from .settings import Rate, Settings, settings_from_dict
+from kbgen.api.settings import Rate, Settings, settings_from_dict
+from live_server import drop_postgres_schema, fresh_postgres_schema
 
 __all__ = ["_api_sqlite_template", "_api_postgres_schema", "api_db_url", "api_settings", "api_app", "api_client", "new_client", "make_user", "BrowserClient",
            "settings_for_tests", "fresh_postgres_schema", "drop_postgres_schema"]
@@ -27,6 +26,10 @@ PASSWORD = "correct horse battery"
 def settings_for_tests(tmp_path: Path, database_url: str, **overrides) -> Settings:
     raw = {"api": {"database_url": database_url, "data_dir": str(tmp_path / "api-data"),
                    "secret_key": "test-secret-" + secrets.token_hex(8), "public_url": TEST_ORIGIN}}
+    source = overrides.get("source")
+    if source and Path(source).is_file():   # a real kbgen.toml: its sections, as a start-up reads them
+        import tomllib
+        raw.update({k: v for k, v in tomllib.loads(Path(source).read_text(encoding="utf-8")).items() if k != "api"})
     raw.update(overrides.pop("raw", {}))
     previous = os.environ.pop("KBGEN_DATABASE_URL", None)
     try:
@@ -37,30 +40,21 @@ def settings_for_tests(tmp_path: Path, database_url: str, **overrides) -> Settin
     return settings.with_overrides(**overrides) if overrides else settings
 
 
-def fresh_postgres_schema(base_url: str) -> tuple[str, str]:
-    """A new empty schema on the test server; returns (url whose search_path is that schema, schema)."""
-    schema = "t_" + secrets.token_hex(6)
-    url = make_url(base_url).set(drivername="postgresql+psycopg")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    return scoped.render_as_string(hide_password=False), schema
+def reconfigure(app, path: Path, text: str) -> None:
+    """Writes `text` to `path` (a kbgen.toml) and gives `app` settings read from it, as restarting
+    the API would: settings are read once per start, never per request."""
+    import tomllib
 
-
-def drop_postgres_schema(base_url: str, schema: str) -> None:
-    admin = create_engine(make_url(base_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    path.write_text(text, encoding="utf-8")
+    state = app.state.kb
+    state.settings = state.settings.with_overrides(source=str(path), raw={**state.settings.raw, **tomllib.loads(text)})
 
 
 @pytest.fixture(scope="session")
 def _api_sqlite_template(tmp_path_factory) -> Path:
     """One migrated SQLite file per test session; each test gets a copy (migrating takes a second)."""
-    from .db import make_engine
-    from .migrate import upgrade
+    from kbgen.api.db import make_engine
+    from kbgen.api.migrate import upgrade
 
     path = tmp_path_factory.mktemp("api-template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
@@ -76,8 +70,8 @@ def _api_postgres_schema():
     if not base:
         yield None
         return
-    from .db import make_engine
-    from .migrate import upgrade
+    from kbgen.api.db import make_engine
+    from kbgen.api.migrate import upgrade
 
     url, schema = fresh_postgres_schema(base)
     engine = make_engine(url)
@@ -88,7 +82,7 @@ def _api_postgres_schema():
 
 
 def _empty_all_tables(url: str) -> None:
-    from .all_models import metadata
+    from kbgen.api.all_models import metadata
 
     engine = create_engine(url)
     names = ", ".join(f'"{table.name}"' for table in metadata().sorted_tables)
@@ -124,7 +118,7 @@ def api_settings(tmp_path, api_db_url) -> Settings:
 
 @pytest.fixture
 def api_app(api_settings):
-    from .app import create_app
+    from kbgen.api.app import create_app
 
     app = create_app(api_settings)
     yield app
@@ -190,8 +184,8 @@ def new_client(api_app):
 @pytest.fixture
 def make_user(api_app):
     """make_user("a@example.com", role="customer") → a BrowserClient signed in as that new user."""
-    from .models import User
-    from .security import hash_password
+    from kbgen.api.models import User
+    from kbgen.api.security import hash_password
 
     hashed = hash_password(PASSWORD)  # argon2 is slow on purpose; hash once per test
 

@@ -1,15 +1,15 @@
 """help desk: ticket priority, canned replies, users' mail language and staff mail opt-out, ticket satisfaction
 
-Revision ID: 0007_helpdesk
-Revises: 0006_mail_outbox
+Revision ID: 0008_helpdesk
+Revises: 0007_merge_heads
 """
 import sqlalchemy as sa
 from alembic import op
 
 from kbgen.api.db import UTCDateTime
 
-revision = '0007_helpdesk'
-down_revision = '0006_mail_outbox'
+revision = '0008_helpdesk'
+down_revision = '0007_merge_heads'
 branch_labels = None
 depends_on = None
 

@@ -8,11 +8,13 @@ stored twice.
 Prints requests/s, p50/p99 per endpoint, 5xx and 429 counts, and submissions acknowledged vs
 stored vs duplicated. Exit status 1 when a 5xx happened or a submission was lost or doubled.
 
-    python -m kbgen.api.benchmark                      # 500 readers + 50 writers, 60 s, SQLite
-    python -m kbgen.api.benchmark --readers 100 --writers 20 --seconds 20 --postgres URL --pg-workers 2
+    python benchmarks/api_load.py                      # 500 readers + 50 writers, 60 s, SQLite
+    python benchmarks/api_load.py --readers 100 --writers 20 --seconds 20 --postgres URL --pg-workers 2
 
 Everything stays on 127.0.0.1 and stops by itself (the clients stop at the deadline; the server
 is terminated, and killed if it does not stop).
+
+Needs the test extras (httpx): pip install -e '.[test]'.
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from .devserver import free_port
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from live_server import free_port  # noqa: E402
 
 RESEND_EVERY = 3          # every 3rd submission is sent again with the same key, like an offline resend
 READ_PATHS = ("forum", "feedback", "ticket")
@@ -225,12 +228,12 @@ def _seed(database_url: str, writers: int) -> tuple[str, list[str]]:
 
     from sqlalchemy.orm import Session
 
-    from . import all_models
-    from .db import utcnow
-    from .features.feedback_models import FeedbackIdea
-    from .features.forum_models import ForumTopic
-    from .models import AuthSession, User
-    from .security import hash_password, new_token, token_hash
+    from kbgen.api import all_models
+    from kbgen.api.db import utcnow
+    from kbgen.api.features.feedback_models import FeedbackIdea
+    from kbgen.api.features.forum_models import ForumTopic
+    from kbgen.api.models import AuthSession, User
+    from kbgen.api.security import hash_password, new_token, token_hash
 
     all_models.metadata()   # every table, for the foreign keys
     engine = create_engine(database_url)
@@ -395,7 +398,7 @@ def main(argv=None) -> int:
                         help="PostgreSQL server to benchmark too (a throw-away schema is used)")
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args(argv)
-    from .testing import drop_postgres_schema, fresh_postgres_schema
+    from live_server import drop_postgres_schema, fresh_postgres_schema
 
     runs = []
     if not args.no_sqlite:

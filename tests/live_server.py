@@ -1,20 +1,25 @@
-"""A built site and the API on one origin, for browser tests and the benchmark (the real
-`kbgen serve` does the same with live rebuilds)."""
+"""A built site and the API on one origin in a background thread, and throwaway PostgreSQL
+schemas, for browser tests and benchmarks/api_load.py (the real `kbgen serve` does the same
+with live rebuilds). No pytest here, so the benchmark can import it."""
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 import time
 from pathlib import Path
 
 import uvicorn
-from starlette.staticfiles import StaticFiles
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from kbgen.sitefiles import static_app
 
 API_PREFIXES = ("/api", "/agent", "/internal")
 
 
 def site_with_api(api_app, site_dir: Path | None):
-    static = StaticFiles(directory=site_dir, html=True) if site_dir else None
+    static = static_app(site_dir) if site_dir else None
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan" or static is None or scope.get("path", "").startswith(API_PREFIXES):
@@ -55,3 +60,22 @@ class ServerThread:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def fresh_postgres_schema(base_url: str) -> tuple[str, str]:
+    """A new empty schema on the test server; returns (url whose search_path is that schema, schema)."""
+    schema = "t_" + secrets.token_hex(6)
+    url = make_url(base_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return scoped.render_as_string(hide_password=False), schema
+
+
+def drop_postgres_schema(base_url: str, schema: str) -> None:
+    admin = create_engine(make_url(base_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()

@@ -1,5 +1,5 @@
-"""What the forum and the feedback board share: the `[community]` / `[forum]` settings, and the
-abuse checks every post and vote goes through (blocked accounts, per-user limits, the honeypot,
+"""What the forum and the feedback board share: the `[community]` / `[forum]` settings, the
+record id in paths, how staff see an author, and the abuse checks every post and vote goes through (blocked accounts, per-user limits, the honeypot,
 the link limit for new accounts, the moderation hold for first posts).
 
 Settings live in kbgen.toml next to [api]:
@@ -17,11 +17,15 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Path
+from fastapi.responses import JSONResponse
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..db import escape_like, utcnow
+from ..db import escape_like, new_id, utcnow
 from ..deps import AppState, hit_rate_limit
 from ..errors import ApiError, field_error
 from ..markup import render_markdown
@@ -32,6 +36,8 @@ from .forum_models import CommunityBlock, ForumAnswer, ForumTopic
 HONEYPOT_FIELD = "homepage"        # hidden in the forms; people leave it empty, form-filling bots do not
 LINK_PATTERN = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>()\[\]\"']+|mailto:[^\s<>()\[\]\"']+", re.I)
 HREF_PATTERN = re.compile(r'<a\s[^>]*href="([^"]*)"', re.I)
+
+RecordId = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ def parse_community_settings(raw: dict, source: str = "kbgen.toml") -> Community
 
 
 def community_settings(settings: Settings) -> CommunitySettings:
-    """The community settings of the kbgen.toml these API settings came from (re-read when it changes)."""
+    """The community settings of the kbgen.toml these API settings came from (parsed once per start)."""
     return live_section(settings, "community", parse_community_settings, CommunitySettings())
 
 
@@ -177,3 +183,22 @@ def where_words_match(query, q: str | None, *columns):
 def plain_excerpt(markdown_text: str, length: int = 200) -> str:
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", render_markdown(markdown_text))).split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def trap_response(status: str = "pending") -> JSONResponse:
+    # looks like success to the bot that filled the hidden field; nothing is stored
+    return JSONResponse({"id": new_id(), "status": status}, status_code=201)
+
+
+def staff_author(user: User | None, blocked: set[str]) -> dict:
+    if user is None:
+        return {"id": None, "name": "(deleted account)", "email": "", "created_at": None, "staff": False, "blocked": False}
+    return {"id": user.id, "name": user.name, "email": user.email, "created_at": iso(user.created_at),
+            "staff": user.is_staff, "blocked": user.id in blocked}
+
+
+def blocked_ids(db, ids) -> set[str]:
+    wanted = [i for i in set(ids) if i]
+    if not wanted:
+        return set()
+    return set(db.scalars(select(CommunityBlock.user_id).where(CommunityBlock.user_id.in_(wanted))))

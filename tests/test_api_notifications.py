@@ -51,7 +51,8 @@ def test_a_japanese_customer_gets_japanese_mail_and_staff_hear_about_the_ticket(
 
 
 def test_a_customer_reply_reaches_the_assignee_only(api_client, make_user, api_settings):
-    agent, other = make_user("agent@example.com", role="agent"), make_user("other@example.com", role="agent")
+    agent = make_user("agent@example.com", role="agent")
+    make_user("other@example.com", role="agent")
     ticket = new_ticket(api_client)
     agent_id = agent.get("/api/agent/staff").json()["me"]
     agent.patch(f"/api/agent/tickets/{ticket['id']}", json={"assignee_id": agent_id})

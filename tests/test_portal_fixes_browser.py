@@ -54,7 +54,7 @@ def server(tmp_path_factory):
     toml.write_text(API_TOML, encoding="utf-8")
     generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
     settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous,
-                                  raw={"tickets": TICKETS}).with_overrides(source=str(toml))
+                                  raw={"tickets": TICKETS}, source=str(toml))
     app = create_app(settings)
     with app.state.kb.sessions() as db:
         month_ago = utcnow() - timedelta(days=30)

@@ -129,21 +129,9 @@ def hit_rate_limit(state: AppState, name: str, key: str) -> None:
     """Count one request against limit `name` for `key`; raise 429 once the window is full.
 
     Counted in its own transaction so a failed request (wrong password…) still counts."""
-    rate = state.settings.rate(name)
-    now = int(utcnow().timestamp())
-    window = now // rate.period_seconds
-    bucket = f"{name}:{key}"[:200]
+    rate, now, window, bucket = _window(state, name, key)
     with state.sessions() as db:
-        for _attempt in range(3):
-            changed = db.execute(update(RateCounter).where(RateCounter.bucket == bucket, RateCounter.window == window)
-                                 .values(count=RateCounter.count + 1)).rowcount
-            if not changed:
-                db.add(RateCounter(bucket=bucket, window=window, count=1))
-            try:
-                db.commit()
-                break
-            except IntegrityError:
-                db.rollback()
+        _increment(db, bucket, window)
         count = db.scalar(select(RateCounter.count).where(RateCounter.bucket == bucket, RateCounter.window == window)) or 0
         if now % 50 == 0:   # now and then, forget windows that are long over
             db.execute(RateCounter.__table__.delete().where(RateCounter.window < window - 2, RateCounter.bucket.like(f"{name}:%")))
@@ -173,16 +161,22 @@ def count_event(state: AppState, name: str, key: str) -> None:
     """Count one event (a failed password…) against limit `name` for `key`, in its own transaction."""
     _rate, _now, window, bucket = _window(state, name, key)
     with state.sessions() as db:
-        for _attempt in range(3):
-            changed = db.execute(update(RateCounter).where(RateCounter.bucket == bucket, RateCounter.window == window)
-                                 .values(count=RateCounter.count + 1)).rowcount
-            if not changed:
-                db.add(RateCounter(bucket=bucket, window=window, count=1))
-            try:
-                db.commit()
-                return
-            except IntegrityError:
-                db.rollback()
+        _increment(db, bucket, window)
+
+
+def _increment(db, bucket: str, window: int) -> None:
+    """Adds one to a counter row in its own committed transaction; two requests creating the
+    same row at once both count (the loser of the insert race updates instead)."""
+    for _attempt in range(3):
+        changed = db.execute(update(RateCounter).where(RateCounter.bucket == bucket, RateCounter.window == window)
+                             .values(count=RateCounter.count + 1)).rowcount
+        if not changed:
+            db.add(RateCounter(bucket=bucket, window=window, count=1))
+        try:
+            db.commit()
+            return
+        except IntegrityError:
+            db.rollback()
 
 
 def rate_limit(name: str) -> Callable:

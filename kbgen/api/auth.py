@@ -142,7 +142,7 @@ def request_password_reset(body: ResetRequestBody, request: Request, db: DB, sta
         link = f"{state.settings.public_url}{state.settings.site_root.rstrip('/')}/{account}#reset={token}"
         db.add(PasswordReset(token_hash=token_hash(token), user_id=user_id,
                              expires_at=utcnow() + timedelta(minutes=state.settings.reset_minutes)))
-        from .features._notifications import send as send_mail
+        from .features.notifications import send as send_mail
         send_mail(state, email, lang, "reset", db=db, email=email, minutes=state.settings.reset_minutes, link=link)
         db.commit()
     # the same answer either way, so the form cannot be used to discover accounts

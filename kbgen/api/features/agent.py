@@ -18,7 +18,7 @@ from ..models import STAFF_ROLES, StoredFile, Ticket, TicketMessage, User
 from ..settings import TICKET_PRIORITIES
 from ..schemas import Strict
 from ...ui_strings import strings_for
-from . import _notifications as notifications
+from . import notifications
 from .ticket_core import STATUS_FLOW, change_status, download_response, guest_key, iso, ticket_detail, ticket_link, ticket_summary
 
 router = APIRouter(prefix="/agent", tags=["agent"])

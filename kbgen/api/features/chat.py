@@ -113,7 +113,7 @@ def start_chat(body: StartChat, request: Request, db: DB, state: State, user: Op
         db.add(chat)
         db.flush()
         welcome = core.append_message(db, chat, "system", config.welcome_for(lang))
-        from . import _notifications as notifications
+        from . import notifications
         notifications.tell_staff(db, state, "staff_chat_waiting", customer=name or email or "—",
                                  link=f"{state.settings.public_url}/agent/chat/")
         return 201, {"id": chat.id, "token": token, "status": chat.status, "welcome": core.message_json(welcome)}

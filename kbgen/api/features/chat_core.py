@@ -217,7 +217,7 @@ def create_ticket(db: Session, state, *, subject: str, body: str, department: st
 
 def notify_ticket_created(state, ticket: Ticket, key: str, db=None) -> None:
     link = ticket_link(state.settings, ticket, None if ticket.customer_id else key)
-    from . import _notifications as notifications
+    from . import notifications
 
     notifications.send(state, ticket.email, ticket.lang, "received", db=db, number=ticket.number, subject=ticket.subject, link=link)
     if db is not None:

@@ -65,7 +65,7 @@ def idea_link(settings, idea: FeedbackIdea) -> str:
 def notify_voters(state, idea: FeedbackIdea, voters: list[tuple[str, str]], actor: User) -> None:
     words = STATUS_WORDS.get(idea.lang, STATUS_WORDS["en"])
     link = idea_link(state.settings, idea)
-    from . import _notifications as notifications
+    from . import notifications
 
     for email, _name in voters:
         if email == actor.email:

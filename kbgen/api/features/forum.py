@@ -186,7 +186,7 @@ def create_topic(body: TopicBody, request: Request, db: DB, user: SignedIn, stat
 def tell_asker(db, state, topic: ForumTopic, answerer: User, text: str) -> None:
     """The asker hears about a published answer from someone else (in the topic's language)."""
     from ...config import portal_url
-    from . import _notifications as notifications
+    from . import notifications
 
     asker = db.get(User, topic.author_id) if topic.author_id else None
     if asker is None or asker.disabled or asker.id == answerer.id:

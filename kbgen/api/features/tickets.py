@@ -17,7 +17,7 @@ from ..errors import ApiError, field_error, not_found
 from ..idempotency import fingerprint, run_once
 from ..models import StoredFile, Ticket, TicketEvent, TicketMessage
 from ..schemas import normalize_email
-from . import _notifications as notifications
+from . import notifications
 from .ticket_core import (MAX_FORM_FIELDS, FieldErrors, SavedFiles, clean_text, download_response, guest_key,
                             guest_key_matches, new_ticket_number, read_uploads, store_uploads,
                             ticket_detail, ticket_link, ticket_summary, validate_custom_fields, change_status)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,6 +96,15 @@ def copy_sample(target: Path) -> Path:
 
 def read(path: Path) -> str:
     return Path(path).read_text(encoding="utf-8")
+
+
+def build_sample_per_theme(sample: Path, site: Path, themes) -> None:
+    """Builds the sample once per theme into site/<theme>/, for tests that serve every theme."""
+    config = sample / "kbgen.toml"
+    for theme in themes:
+        config.write_text(re.sub(r'(?m)^theme = ".*"$', f'theme = "{theme}"', read(config)), encoding="utf-8")
+        result = build_site(sample, "--output", str(site / theme))
+        assert result.exit_code == 0, result.output
 
 
 class _Links(HTMLParser):

@@ -2,7 +2,6 @@
 themes + the API on one origin): asking, answering, accepting and voting in the forum; ideas,
 votes, a staff merge and a status change reaching the roadmap; the API being down; staff
 moderation; and 100+ XSS payloads in every user text field never executing."""
-import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from conftest import build_site, copy_sample, read
+from conftest import build_sample_per_theme, copy_sample
 from kbgen.api.app import create_app
 from kbgen.api.db import utcnow
 from live_server import ServerThread, site_with_api
@@ -38,11 +37,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("community")
     sample = copy_sample(tmp / "sample")
     site = tmp / "site"
-    for theme in THEMES:
-        config = sample / "kbgen.toml"
-        config.write_text(re.sub(r'(?m)^theme = ".*"$', f'theme = "{theme}"', read(config)), encoding="utf-8")
-        result = build_site(sample, "--output", str(site / theme))
-        assert result.exit_code == 0, result.output
+    build_sample_per_theme(sample, site, THEMES)
     community = tmp / "community.toml"
     community.write_text("[forum]\nmoderate_first_posts = 0\n", encoding="utf-8")
     generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import build_site, copy_sample, read
+from conftest import build_sample_per_theme, copy_sample
 from kbgen.api.app import create_app
 from live_server import ServerThread, site_with_api
 from kbgen.api.models import User, utcnow
@@ -45,11 +45,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("portal-fixes")
     sample = copy_sample(tmp / "sample")
     site = tmp / "site"
-    for theme in THEMES:
-        config = sample / "kbgen.toml"
-        config.write_text(re.sub(r'(?m)^theme = ".*"$', f'theme = "{theme}"', read(config)), encoding="utf-8")
-        result = build_site(sample, "--output", str(site / theme))
-        assert result.exit_code == 0, result.output
+    build_sample_per_theme(sample, site, THEMES)
     toml = tmp / "api.toml"
     toml.write_text(API_TOML, encoding="utf-8")
     generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}

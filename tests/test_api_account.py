@@ -61,3 +61,93 @@ def test_a_guest_closes_and_rates_with_the_private_link(api_client, make_user):
     assert api_client.post(f"/api/tickets/{ticket['id']}/close", headers=key).json()["status"] == "closed"
     assert api_client.put(f"/api/tickets/{ticket['id']}/satisfaction", json={"rating": "good"}, headers=key).status_code == 200
     assert agent.put(f"/api/tickets/{ticket['id']}/satisfaction", json={"rating": "bad"}).status_code == 403
+
+
+# --- email verification and email change -------------------------------------------------------
+
+def _mails(settings, address):
+    from kbgen.api.mailer import read_outbox
+    return [m for m in read_outbox(settings) if m["To"] == address]
+
+
+def _link_token(mail) -> str:
+    import re
+    return re.search(r"#verify=([A-Za-z0-9_-]+)", mail.get_content()).group(1)
+
+
+def _guest_ticket(client, email, subject="Before I had an account"):
+    response = client.post("/api/tickets", data={"subject": subject, "body": "hi", "department": "general", "email": email})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_guest_tickets_join_an_account_only_after_its_address_is_verified(api_app, api_settings, new_client):
+    guest = _guest_ticket(new_client(), "kenji@example.com")
+    kenji = BrowserClient(api_app)
+    registered = kenji.post("/api/auth/register", json={"email": "Kenji@Example.com", "password": PASSWORD, "lang": "ja"})
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["user"]["email_verified"] is False
+    assert kenji.get("/api/tickets").json()["tickets"] == []          # registering an address proves nothing
+    (mail,) = [m for m in _mails(api_settings, "kenji@example.com") if "#verify=" in m.get_content()]
+    assert mail["Subject"] == "メールアドレスの確認" and "/ja/" in mail.get_content()
+    token = _link_token(mail)
+    assert kenji.post("/api/auth/verify-email", json={"token": "x" * 43}).status_code == 400
+    # the link works in any browser (the mail may be read on a phone), and only once
+    verified = new_client().post("/api/auth/verify-email", json={"token": token})
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["attached_tickets"] == 1 and verified.json()["user"]["email_verified"] is True
+    assert [t["id"] for t in kenji.get("/api/tickets").json()["tickets"]] == [guest["id"]]
+    assert kenji.get("/api/session").json()["user"]["email_verified"] is True
+    again = kenji.post("/api/auth/verify-email", json={"token": token})
+    assert again.status_code == 400 and again.json()["error"]["fields"][0]["field"] == "token"
+    assert kenji.post("/api/account/verification").json() == {"status": "already_verified"}
+
+
+def test_resending_a_link_retires_the_old_one_and_links_expire(api_app, api_settings):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from kbgen.api.db import utcnow
+    from kbgen.api.models import EmailVerification
+
+    ann = BrowserClient(api_app)
+    assert ann.post("/api/auth/register", json={"email": "ann@example.com", "password": PASSWORD}).status_code == 201
+    assert BrowserClient(api_app).post("/api/account/verification").status_code == 401     # signed in only
+    assert ann.post("/api/account/verification", csrf=False).status_code == 403             # CSRF like its neighbours
+    resent = ann.post("/api/account/verification")
+    assert resent.status_code == 202 and resent.json()["email"] == "ann@example.com"
+    first, second = (_link_token(m) for m in _mails(api_settings, "ann@example.com"))
+    assert ann.post("/api/auth/verify-email", json={"token": first}).status_code == 400     # retired by the resend
+    with api_app.state.kb.sessions() as db:
+        db.execute(update(EmailVerification).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.commit()
+    assert ann.post("/api/auth/verify-email", json={"token": second}).status_code == 400    # expired
+    assert [ann.post("/api/account/verification").status_code for _ in range(2)] == [202, 202]
+    limited = ann.post("/api/account/verification")     # three resent mails an hour per account
+    assert limited.status_code == 429, limited.text
+
+
+def test_an_email_change_takes_effect_only_from_the_new_address(api_app, api_settings, make_user, new_client):
+    ann = make_user("ann@example.com")
+    make_user("bob@example.com")
+    guest = _guest_ticket(new_client(), "ann.new@example.com")
+    wrong = ann.post("/api/account/email", json={"email": "ann.new@example.com", "current_password": "not-it"})
+    assert wrong.status_code == 422 and wrong.json()["error"]["fields"][0]["field"] == "current_password"
+    taken = ann.post("/api/account/email", json={"email": "bob@example.com", "current_password": PASSWORD})
+    assert taken.status_code == 409
+    asked = ann.post("/api/account/email", json={"email": "Ann.New@example.com", "current_password": PASSWORD})
+    assert asked.status_code == 202 and asked.json()["pending_email"] == "ann.new@example.com"
+    assert ann.get("/api/session").json()["user"]["email"] == "ann@example.com"        # not yet
+    (notice,) = _mails(api_settings, "ann@example.com")
+    assert "ann.new@example.com" in notice.get_content() and "#verify=" not in notice.get_content()
+    (link_mail,) = [m for m in _mails(api_settings, "ann.new@example.com") if "#verify=" in m.get_content()]
+    assert ann.get("/api/tickets").json()["tickets"] == []
+    done = ann.post("/api/auth/verify-email", json={"token": _link_token(link_mail)})
+    assert done.status_code == 200 and done.json()["email_changed"] is True
+    assert ann.get("/api/session").json()["user"] == {**ann.get("/api/session").json()["user"], "email": "ann.new@example.com",
+                                                      "email_verified": True}
+    assert [t["id"] for t in ann.get("/api/tickets").json()["tickets"]] == [guest["id"]]
+    fresh = BrowserClient(api_app)
+    assert fresh.post("/api/auth/login", json={"email": "ann.new@example.com", "password": PASSWORD}).status_code == 200
+    assert fresh.post("/api/auth/login", json={"email": "ann@example.com", "password": PASSWORD}).status_code == 401

@@ -23,6 +23,7 @@ class RegisterBody(Strict):
     email: Email
     password: Password
     name: ShortText = ""
+    lang: LangCode = "en"       # of the verification mail and later mails
 
 
 class SignInBody(Strict):
@@ -76,13 +77,17 @@ def get_session(request: Request, response: Response, state: State, user: Option
 
 @router.post("/auth/register", status_code=201, dependencies=[Depends(rate_limit("register"))])
 def register(body: RegisterBody, request: Request, response: Response, db: DB, state: State) -> dict:
-    user = User(email=body.email, name=body.name, password_hash=hash_password(body.password), role="customer")
+    lang = body.lang if body.lang in state.settings.languages else state.settings.languages[0]
+    user = User(email=body.email, name=body.name, password_hash=hash_password(body.password), role="customer", lang=lang)
     db.add(user)
     try:
         db.flush()
     except IntegrityError:
         db.rollback()
         raise field_error("email", "already has an account; sign in or reset the password", 409) from None
+    # guest tickets under this address join the account only once the link is followed
+    from .features.verification import send_verification
+    send_verification(db, state, user, user.email)
     start_session(db, response, state, user, request)
     db.commit()
     return {"user": user_json(user)}

@@ -26,6 +26,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lang: Mapped[str] = mapped_column(String(16), default="", server_default="")   # for mails; "" = English
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())  # staff: mail on new tickets…
+    # set when the owner followed a verification link sent to `email`; None: not proven yet
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @property
     def is_staff(self) -> bool:
@@ -53,6 +55,19 @@ class PasswordReset(Base):
     __tablename__ = "password_resets"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EmailVerification(Base):
+    """A one-time expiring link proving that someone reads `email`: sent at sign-up (email is the
+    account's) and on an email change (email is the new address, which takes effect only when the
+    link is followed). Only the token's SHA-256 is stored."""
+    __tablename__ = "email_verifications"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -35,7 +35,8 @@ class Strict(BaseModel):
 
 
 def user_json(user) -> dict:
-    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+            "email_verified": getattr(user, "email_verified_at", None) is not None}
 
 
 LINE_BREAKS = str.maketrans({"\r": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n", "\x0b": "\n", "\x0c": "\n"})

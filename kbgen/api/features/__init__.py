@@ -16,9 +16,9 @@ if TYPE_CHECKING:   # the builder imports chat_settings from here without the AP
 
 def api_routers() -> list[APIRouter]:
     from . import (account, agent, canned, chat, chat_agent, documents, feedback, feedback_staff, forum, forum_staff,
-                   ratings, tickets)
+                   ratings, tickets, verification)
     return [account.router, agent.router, canned.router, chat.router, chat_agent.router, documents.router, feedback.router,
-            feedback_staff.router, forum.router, forum_staff.router, ratings.router, tickets.router]
+            feedback_staff.router, forum.router, forum_staff.router, ratings.router, tickets.router, verification.router]
 
 
 def page_routers() -> list[APIRouter]:

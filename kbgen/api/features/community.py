@@ -10,6 +10,7 @@ Settings live in kbgen.toml next to [api]:
 
     [forum]
     moderate_first_posts = 1      # hold this many first posts of each account for approval (0: never)
+    edit_window_minutes = 30      # authors may edit or delete their own posts this long (0: never)
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class CommunitySettings:
     new_account_days: int = 7
     new_account_max_links: int = 1
     moderate_first_posts: int = 1
+    edit_window_minutes: int = 30
 
 
 def _whole(table: dict, section: str, key: str, default: int, source: str, maximum: int) -> int:
@@ -57,7 +59,7 @@ def _whole(table: dict, section: str, key: str, default: int, source: str, maxim
 def parse_community_settings(raw: dict, source: str = "kbgen.toml") -> CommunitySettings:
     sections = {}
     for section, known in (("community", {"new_account_days", "new_account_max_links"}),
-                           ("forum", {"moderate_first_posts"}), ("feedback", set())):
+                           ("forum", {"moderate_first_posts", "edit_window_minutes"}), ("feedback", set())):
         table = raw.get(section, {})
         if not isinstance(table, dict):
             raise SettingsError(f"{source}: [{section}] must be a table")
@@ -70,6 +72,7 @@ def parse_community_settings(raw: dict, source: str = "kbgen.toml") -> Community
         new_account_days=_whole(sections["community"], "community", "new_account_days", 7, source, 3650),
         new_account_max_links=_whole(sections["community"], "community", "new_account_max_links", 1, source, 1000),
         moderate_first_posts=_whole(sections["forum"], "forum", "moderate_first_posts", 1, source, 1000),
+        edit_window_minutes=_whole(sections["forum"], "forum", "edit_window_minutes", 30, source, 525600),
     )
 
 

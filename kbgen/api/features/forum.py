@@ -4,6 +4,7 @@ asker (or staff) accepts one answer, answers get one upvote per user. Guests rea
 Moderation (the agent side) is in forum_staff.py; the abuse checks in community.py."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -39,6 +40,12 @@ class TopicBody(Strict):
 
 class AnswerBody(Strict):
     body: str = Field(max_length=BODY_MAX)
+    homepage: str = Field(default="", max_length=200, description="leave empty (spam trap)")
+
+
+class TopicEdit(Strict):
+    title: str | None = Field(default=None, max_length=TITLE_MAX)
+    body: str | None = Field(default=None, max_length=BODY_MAX)
     homepage: str = Field(default="", max_length=200, description="leave empty (spam trap)")
 
 
@@ -79,12 +86,22 @@ def topic_summary(topic: ForumTopic, authors: dict) -> dict:
     }
 
 
-def answer_json(answer: ForumAnswer, topic: ForumTopic, authors: dict, voted: set[str], user: User | None) -> dict:
+def editable_until(post, user: User | None, window_minutes: int):
+    """Until when the signed-in author may still edit or delete `post`; None when they may not."""
+    if user is None or post.author_id != user.id or window_minutes <= 0 or post.status == "hidden":
+        return None
+    until = post.created_at + timedelta(minutes=window_minutes)
+    return until if utcnow() < until else None
+
+
+def answer_json(answer: ForumAnswer, topic: ForumTopic, authors: dict, voted: set[str], user: User | None,
+                window_minutes: int = 0) -> dict:
     return {
         "id": answer.id, "body_html": render_markdown(answer.body), "author": author_json(authors.get(answer.author_id)),
         "created_at": iso(answer.created_at), "edited_at": iso(answer.edited_at), "score": answer.score,
         "voted": answer.id in voted, "accepted": answer.id == topic.accepted_answer_id, "status": answer.status,
         "mine": user is not None and answer.author_id == user.id,
+        "editable_until": iso(editable_until(answer, user, window_minutes)),
     }
 
 
@@ -138,7 +155,7 @@ def list_topics(db: DB, user: OptionalUser,
 
 
 @router.get("/topics/{topic_id}", summary="A topic with its answers: the accepted one first, then by votes")
-def get_topic(topic_id: RecordId, db: DB, user: OptionalUser) -> dict:
+def get_topic(topic_id: RecordId, db: DB, user: OptionalUser, state: State) -> dict:
     topic = load_topic(db, topic_id, user)
     answers = db.scalars(select(ForumAnswer).where(ForumAnswer.topic_id == topic.id, visible_filter(ForumAnswer, user))
                          .order_by(ForumAnswer.created_at, ForumAnswer.id)).all()
@@ -149,12 +166,14 @@ def get_topic(topic_id: RecordId, db: DB, user: OptionalUser) -> dict:
             ForumAnswerVote.user_id == user.id, ForumAnswerVote.answer_id.in_([a.id for a in answers]))))
     authors = users_by_id(db, [topic.author_id] + [a.author_id for a in answers])
     mine = user is not None and topic.author_id == user.id
+    window = settings_of(state).edit_window_minutes
     return topic_summary(topic, authors) | {
         "body_html": render_markdown(topic.body), "edited_at": iso(topic.edited_at),
         "accepted_answer_id": topic.accepted_answer_id, "mine": mine,
         "can_accept": user is not None and (mine or user.is_staff),
         "can_answer": user is not None and topic.status == "visible" and (not topic.locked or user.is_staff),
-        "answers": [answer_json(a, topic, authors, voted, user) for a in answers],
+        "editable_until": iso(editable_until(topic, user, window)),
+        "answers": [answer_json(a, topic, authors, voted, user, window) for a in answers],
     }
 
 
@@ -286,3 +305,92 @@ def unvote(answer_id: RecordId, db: DB, user: SignedIn, state: State) -> dict:
     score = _score_now(db, answer)
     db.commit()
     return {"id": answer.id, "score": score, "voted": False}
+
+
+# --- authors editing and deleting their own posts (within [forum] edit_window_minutes) -------
+
+def _own_post(db, model, post_id: str, user: User, state, what: str):
+    """The author's own post while its edit window is open (row-locked), else a clear refusal."""
+    post = db.get(model, post_id, with_for_update=True) if len(post_id) <= 32 else None
+    if post is None or not can_see(post, user):
+        raise not_found(what)
+    if post.author_id != user.id:
+        raise ApiError(403, "forbidden", f"Only the author can change this {what}.")
+    window = settings_of(state).edit_window_minutes
+    if editable_until(post, user, window) is None:
+        detail = (f"A {what} can be changed or deleted only within {window} minutes of posting." if window
+                  else "Posts cannot be changed or deleted here; ask support.")
+        raise ApiError(403, "edit_window_over", detail)
+    return post
+
+
+def _recheck(db, state, user: User, post, *, title: str | None = None, body: str | None = None) -> None:
+    """The rules of a new post apply to an edit: clean text, the link limit for new accounts, and
+    the moderation hold for accounts whose first posts are still held."""
+    config = settings_of(state)
+    check_links(user, config, **{name: text for name, text in (("title", title), ("body", body)) if text is not None})
+    if needs_approval(db, user, config):
+        post.status, post.approved_at = "pending", None
+
+
+@router.patch("/topics/{topic_id}", dependencies=[Depends(rate_limit("submission"))],
+              summary="Edit your own question (title and/or body) within the edit window")
+def edit_topic(topic_id: RecordId, body: TopicEdit, db: DB, user: SignedIn, state: State):
+    check_may_take_part(db, state, user)
+    if check_honeypot(body.homepage):
+        return trap_response()
+    topic = _own_post(db, ForumTopic, topic_id, user, state, "topic")
+    title = clean_line(body.title, "title") if body.title is not None else None
+    text = clean_body(body.body) if body.body is not None else None
+    _recheck(db, state, user, topic, title=title, body=text)
+    if title is not None:
+        topic.title = title
+    if text is not None:
+        topic.body = text
+    topic.edited_at = utcnow()
+    db.commit()
+    return {"id": topic.id, "status": topic.status, "edited_at": iso(topic.edited_at)}
+
+
+@router.delete("/topics/{topic_id}", status_code=204, dependencies=[Depends(rate_limit("submission"))],
+               summary="Delete your own question within the edit window (not once others answered it)")
+def delete_own_topic(topic_id: RecordId, db: DB, user: SignedIn, state: State) -> None:
+    check_may_take_part(db, state, user)
+    topic = _own_post(db, ForumTopic, topic_id, user, state, "topic")
+    others = db.scalar(select(func.count()).select_from(ForumAnswer)
+                       .where(ForumAnswer.topic_id == topic.id, ForumAnswer.author_id != user.id)) or 0
+    if others:
+        raise ApiError(409, "conflict", "Others have answered this question, so it stays; you can still edit it.")
+    db.delete(topic)       # and, by the foreign key, the author's own answers to it
+    db.commit()
+
+
+@router.patch("/answers/{answer_id}", dependencies=[Depends(rate_limit("submission"))],
+              summary="Edit your own answer within the edit window")
+def edit_answer(answer_id: RecordId, body: AnswerBody, db: DB, user: SignedIn, state: State):
+    check_may_take_part(db, state, user)
+    if check_honeypot(body.homepage):
+        return trap_response()
+    answer = _own_post(db, ForumAnswer, answer_id, user, state, "answer")
+    text = clean_body(body.body)
+    was = answer.status
+    _recheck(db, state, user, answer, body=text)
+    answer.body, answer.edited_at = text, utcnow()
+    if was != answer.status:
+        from .forum_staff import refresh_topic   # forum_staff imports this module
+        refresh_topic(db, db.get(ForumTopic, answer.topic_id))
+    db.commit()
+    return {"id": answer.id, "status": answer.status, "edited_at": iso(answer.edited_at)}
+
+
+@router.delete("/answers/{answer_id}", status_code=204, dependencies=[Depends(rate_limit("submission"))],
+               summary="Delete your own answer within the edit window (its text is gone for good)")
+def delete_own_answer(answer_id: RecordId, db: DB, user: SignedIn, state: State) -> None:
+    from .forum_staff import refresh_topic   # forum_staff imports this module
+
+    check_may_take_part(db, state, user)
+    answer = _own_post(db, ForumAnswer, answer_id, user, state, "answer")
+    topic = db.get(ForumTopic, answer.topic_id, with_for_update=True)
+    db.delete(answer)
+    refresh_topic(db, topic)
+    db.commit()

@@ -10,12 +10,12 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from ..db import utcnow
-from ..deps import DB, Staff
+from ..deps import DB, Staff, State
 from ..errors import ApiError, field_error, not_found
 from ..markup import render_markdown
 from ..models import User, users_by_id
 from ..schemas import Email, Strict
-from .forum import BODY_MAX, CATEGORY_MAX, TITLE_MAX, clean_category
+from .forum import BODY_MAX, CATEGORY_MAX, TITLE_MAX, clean_category, tell_asker
 from .community import RecordId, blocked_ids, clean_body, clean_line, iso, staff_author, where_words_match
 from .forum_models import CommunityBlock, ForumAnswer, ForumTopic
 
@@ -163,14 +163,18 @@ def delete_topic(topic_id: RecordId, db: DB, staff: Staff) -> None:
 
 
 @router.patch("/forum/answers/{answer_id}", summary="Approve, hide or edit an answer")
-def change_answer(answer_id: RecordId, change: AnswerChange, db: DB, staff: Staff) -> dict:
+def change_answer(answer_id: RecordId, change: AnswerChange, db: DB, staff: Staff, state: State) -> dict:
     answer = _answer(db, answer_id)
     if change.body is not None:
         answer.body = clean_body(change.body)
         answer.edited_at = utcnow()
+    first_approval = answer.approved_at is None and change.status == "visible"
     _set_status(answer, change.status)
     topic = db.get(ForumTopic, answer.topic_id)
     refresh_topic(db, topic)
+    if first_approval and topic.status == "visible" and answer.author_id:
+        # a held answer reaches the asker when it is published, as a direct one does when posted
+        tell_asker(db, state, topic, db.get(User, answer.author_id), answer.body)
     db.commit()
     authors = users_by_id(db, [answer.author_id])
     return staff_answer_json(answer, authors, blocked_ids(db, authors), topic)

@@ -122,3 +122,59 @@ def test_a_new_customer_verifies_their_address_and_then_sees_their_guest_ticket(
     # the same link again is refused with a message, not silently accepted
     page.goto(account + link[link.index("#"):])
     page.wait_for_selector(".kb-notice-error")
+
+
+def sign_in(page, theme, lang, email):
+    page.goto(f"/{theme}/{lang}/_portal/account/")
+    page.fill("#kb-a-email", email)
+    page.fill("#kb-a-password", PASSWORD)
+    page.click(".kb-account-signed-out form:nth-of-type(1) button[type=submit]")
+    page.wait_for_selector(".kb-account-signed-in")
+
+
+@pytest.mark.parametrize("theme, lang", [("classic", "ja"), ("montana", "en"), ("minimalistic", "ja")])
+def test_a_customer_edits_and_deletes_their_own_answer_but_not_after_the_window(open_page, server, theme, lang):
+    from sqlalchemy import update
+
+    from kbgen.api.features.forum_models import ForumAnswer
+
+    dan = api_as(server, "dan@example.com")
+    topic = dan.post("/api/forum/topics", json={"title": f"Where are invoices ({theme})?", "body": "I cannot find them.",
+                                                "category": "billing", "lang": lang}).json()
+    page = open_page(locale="ja-JP" if lang == "ja" else "en-US")
+    sign_in(page, theme, lang, "carol@example.com")
+    page.goto(f"/{theme}/{lang}/_portal/community/#topic={topic['id']}")
+    page.fill("#kb-answer-body", "Open Billing and pick Invoces.")
+    page.click(".kb-forum-answer-form button[type=submit]")
+    card = page.locator(".kb-forum-answer", has_text="Invoces")
+    card.locator(".kb-forum-edit").click()
+    editor = card.locator(".kb-forum-edit-form textarea")
+    assert editor.input_value() == "Open Billing and pick Invoces."      # the Markdown as written, not the HTML
+    editor.fill("Open **Billing** and pick Invoices.")
+    assert not axe_violations(page, context=".kb-forum-answer"), axe_violations(page, context=".kb-forum-answer")
+    card.locator(".kb-forum-edit-form button[type=submit]").click()
+    edited = page.locator(".kb-forum-answer", has_text="Invoices")
+    edited.locator("strong", has_text="Billing").wait_for()
+    assert ("編集済み" if lang == "ja" else "edited") in edited.inner_text()
+    assert page.locator(".kb-community-banner .kb-notice-success").count() == 1
+    # delete: asked in place, then the text is gone from the page and from the API
+    edited.locator(".kb-forum-delete").click()
+    page.locator(".kb-forum-delete-yes").click()
+    page.locator(".kb-forum-answer", has_text="Invoices").wait_for(state="detached")
+    assert ("削除しました" if lang == "ja" else "deleted") in page.inner_text(".kb-community-banner")
+    assert page.locator(".kb-forum-question").count() == 1                 # still on the question
+    assert "Invoices" not in page.inner_text("main") and "Invoces" not in page.inner_text("main")
+    assert "Invoices" not in api_as(server).get(f"/api/forum/topics/{topic['id']}").text
+    assert not axe_violations(page), axe_violations(page)
+    # a second answer, older than the 30-minute window: no buttons, and the API refuses too
+    carol = api_as(server, "carol@example.com")
+    late = carol.post(f"/api/forum/topics/{topic['id']}/answers", json={"body": "An older answer"}).json()
+    with server.app.state.kb.sessions() as db:
+        db.execute(update(ForumAnswer).where(ForumAnswer.id == late["id"]).values(created_at=utcnow() - timedelta(minutes=31)))
+        db.commit()
+    page.reload()
+    old = page.locator(".kb-forum-answer", has_text="An older answer")
+    old.wait_for()
+    assert old.locator(".kb-forum-edit, .kb-forum-delete").count() == 0
+    assert carol.patch(f"/api/forum/answers/{late['id']}", json={"body": "changed"}).status_code == 403
+    assert carol.delete(f"/api/forum/answers/{late['id']}").status_code == 403

@@ -102,7 +102,7 @@ def answer_json(answer: ForumAnswer, topic: ForumTopic, authors: dict, voted: se
         "voted": answer.id in voted, "accepted": answer.id == topic.accepted_answer_id, "status": answer.status,
         "mine": user is not None and answer.author_id == user.id,
         "editable_until": iso(editable_until(answer, user, window_minutes)),
-    }
+    } | ({"body": answer.body} if editable_until(answer, user, window_minutes) else {})   # the author's Markdown, for the edit form
 
 
 def load_topic(db, topic_id: str, user: User | None, *, lock: bool = False) -> ForumTopic:
@@ -173,6 +173,7 @@ def get_topic(topic_id: RecordId, db: DB, user: OptionalUser, state: State) -> d
         "can_accept": user is not None and (mine or user.is_staff),
         "can_answer": user is not None and topic.status == "visible" and (not topic.locked or user.is_staff),
         "editable_until": iso(editable_until(topic, user, window)),
+        **({"body": topic.body} if editable_until(topic, user, window) else {}),
         "answers": [answer_json(a, topic, authors, voted, user, window) for a in answers],
     }
 

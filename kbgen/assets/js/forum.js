@@ -8,6 +8,7 @@ import { portalUrl, registerMount } from './core.js';
 import { apiClient } from './api-client.js';
 import { sharedQueue } from './queue.js';
 import { formatDate, h, htmlDatetime, notice, showFieldErrors, translator } from './portal-ui.js';
+import { ownPostActions } from './forum-edit.js';
 
 const STRINGS = {
   en: {
@@ -27,6 +28,9 @@ const STRINGS = {
     posted: 'Your question was posted.', answer_posted: 'Your answer was posted.', answer_pending: 'Thanks! Your answer is waiting for approval by a moderator.',
     previous: 'Previous', next: 'Next', page_of: 'Page {page} of {pages}', topics_found: '{n} topics', topics_found_one: '1 topic', cancel: 'Cancel', edited: 'edited',
     moderate: 'Moderate the community', vote_signin: 'Sign in to vote.', categories: 'Categories', asked: 'asked {date}', answered: 'answered {date}',
+    edit: 'Edit', delete: 'Delete', save: 'Save changes', editable_until: 'You can edit or delete this until {time}.', edit_saved: 'Your changes were saved.',
+    edit_pending: 'Your changes were saved and wait for approval by a moderator.', deleted: 'Your post was deleted.', delete_yes: 'Yes, delete it',
+    delete_answer_confirm: 'Delete this answer for good?', delete_topic_confirm: 'Delete this question for good?',
   },
   ja: {
     loading: '読み込み中…', unreachable: '現在コミュニティに接続できないため、投稿を表示できません。しばらくしてからもう一度お試しください。',
@@ -45,6 +49,9 @@ const STRINGS = {
     posted: '質問を投稿しました。', answer_posted: '回答を投稿しました。', answer_pending: 'ありがとうございます。回答はモデレーターの承認待ちです。',
     previous: '前へ', next: '次へ', page_of: '{page} / {pages} ページ', topics_found: '{n} 件のトピック', cancel: 'キャンセル', edited: '編集済み',
     moderate: 'コミュニティを管理', vote_signin: '投票するにはサインインしてください。', categories: 'カテゴリ', asked: '{date} に質問', answered: '{date} に回答',
+    edit: '編集', delete: '削除', save: '変更を保存', editable_until: '{time} まで編集・削除できます。', edit_saved: '変更を保存しました。',
+    edit_pending: '変更を保存しました。モデレーターの承認後に表示されます。', deleted: '投稿を削除しました。', delete_yes: '削除する',
+    delete_answer_confirm: 'この回答を完全に削除しますか？', delete_topic_confirm: 'この質問を完全に削除しますか？',
   },
 };
 
@@ -350,7 +357,8 @@ function answerCard(answer, topic, context, api, session, t, say, rerender) {
       h('time', { datetime: htmlDatetime(answer.created_at) }, t('answered', { date: formatDate(answer.created_at, context.lang) })),
       answer.edited_at ? h('span', {}, `(${t('edited')})`) : null),
     htmlBlock(answer.body_html),
-    h('div', { class: 'kb-community-actions' }, voteButton(answer, api, session, t, say), accept));
+    h('div', { class: 'kb-community-actions' }, voteButton(answer, api, session, t, say), accept),
+    ownPostActions(answer, 'answer', context, api, t, rerender));
 }
 
 function answerForm(topic, api, t, say, rerender) {
@@ -380,7 +388,7 @@ function answerForm(topic, api, t, say, rerender) {
   return form;
 }
 
-async function topicView(context, api, session, id, t, rerender) {
+async function topicView(context, api, session, id, t, rerender, pageSay) {
   let topic;
   try {
     topic = await api.get(`/forum/topics/${encodeURIComponent(id)}`);
@@ -389,6 +397,12 @@ async function topicView(context, api, session, id, t, rerender) {
   }
   const messages = h('div', { class: 'kb-community-messages', 'aria-live': 'polite' });
   const say = (node) => messages.replaceChildren(node);
+  // after a change the page is drawn again: its message goes to the page's banner, which stays
+  const afterChange = async (banner, deleted) => {
+    if (deleted) history.pushState(null, '', location.pathname + location.search + '#');
+    await rerender();
+    if (banner) pageSay(banner);
+  };
   const category = (await knownCategories(context, [])).find((c) => c.path === topic.category);
   const question = h('article', { class: 'kb-card kb-community-post kb-forum-question', 'data-topic': topic.id },
     h('h2', { tabindex: '-1', class: 'kb-forum-title' }, topic.title,
@@ -400,11 +414,12 @@ async function topicView(context, api, session, id, t, rerender) {
       h('strong', {}, topic.author.name || '—'), topic.author.staff ? badge(t('staff'), 'open') : null,
       h('time', { datetime: htmlDatetime(topic.created_at) }, t('asked', { date: formatDate(topic.created_at, context.lang) })),
       topic.edited_at ? h('span', {}, `(${t('edited')})`) : null),
-    htmlBlock(topic.body_html));
+    htmlBlock(topic.body_html),
+    ownPostActions(topic, 'topic', context, api, t, afterChange));
   const parts = [h('p', {}, h('a', { href: '#' }, `← ${t('back')}`)), question];
   if (topic.status === 'pending') parts.push(notice(t('pending_note')));
   parts.push(h('h3', {}, answersLabel(topic.answers.length, t)),
-    ...topic.answers.map((answer) => answerCard(answer, topic, context, api, session, t, say, rerender)), messages);
+    ...topic.answers.map((answer) => answerCard(answer, topic, context, api, session, t, say, afterChange)), messages);
   if (topic.locked) parts.push(notice(t('locked_note')));
   if (!session.user) parts.push(signInPrompt(context, t));
   else if (topic.can_answer) parts.push(answerForm(topic, api, t, say, rerender));
@@ -458,7 +473,7 @@ export async function mountCommunity(element, context) {
     homeRoute: 'list',
     routeOf: (params) => (params.get('topic') ? 'topic' : (location.hash === '#ask' ? 'ask' : 'list')),
     views: {
-      topic: (v) => topicView(v.context, v.api, v.session, v.params.get('topic'), v.t, v.render),
+      topic: (v) => topicView(v.context, v.api, v.session, v.params.get('topic'), v.t, v.render, v.say),
       ask: (v) => askView(v.context, v.api, v.session, v.t, v.say),
       list: (v) => listView(v.context, v.api, v.session, v.t),
     },

@@ -47,7 +47,8 @@ def test_closing_and_rating_a_ticket_and_the_report(api_client, make_user):
     report = agent.get("/api/agent/reports/satisfaction").json()
     by_agent = {row["name"]: row for row in report["agents"]}
     assert by_agent["Alex"]["good"] == 1 and by_agent["Alex"]["score"] == 100
-    assert report["departments"] == [{"key": "general", "good": 1, "bad": 1, "score": 50}]
+    assert report["departments"] == [{"key": "general", "good": 1, "bad": 1, "score": 50,
+                                      "tickets": {"good": 1, "bad": 1}, "chats": {"good": 0, "bad": 0}}]
     assert report["comments"][0]["comment"] == "Fast after all"
     assert ann.get("/api/agent/reports/satisfaction").status_code == 403
 
@@ -151,3 +152,41 @@ def test_an_email_change_takes_effect_only_from_the_new_address(api_app, api_set
     fresh = BrowserClient(api_app)
     assert fresh.post("/api/auth/login", json={"email": "ann.new@example.com", "password": PASSWORD}).status_code == 200
     assert fresh.post("/api/auth/login", json={"email": "ann@example.com", "password": PASSWORD}).status_code == 401
+
+
+# --- rating a chat -------------------------------------------------------------------------------
+
+def test_a_customer_rates_an_ended_chat_and_the_agent_and_report_see_it(api_client, make_user, new_client):
+    agent = make_user("alex@example.com", role="agent", name="Alex")
+    assert agent.post("/api/agent/chat/presence", json={"status": "online"}).status_code == 200
+    started = api_client.post("/api/chat/chats", json={"name": "Gina", "email": "gina@example.com", "lang": "en"})
+    assert started.status_code == 201, started.text
+    chat = started.json()
+    token = {"X-Chat-Token": chat["token"]}
+    rate = f"/api/chat/chats/{chat['id']}/satisfaction"
+    assert agent.post(f"/api/agent/chat/chats/{chat['id']}/accept").status_code == 200
+    assert api_client.put(rate, json={"rating": "good"}, headers=token).status_code == 409        # still going on
+    assert api_client.post(f"/api/chat/chats/{chat['id']}/close", headers=token).json()["status"] == "closed"
+    assert api_client.get(rate, headers=token).json() == {"rating": None, "comment": "", "can_rate": True}
+    assert new_client().put(rate, json={"rating": "bad"}).status_code == 404                      # not their chat
+    assert agent.put(rate, json={"rating": "good"}).status_code == 404                            # staff do not rate
+    assert api_client.put(rate, json={"rating": "good"}, headers=token, csrf=False).status_code == 403
+    assert api_client.put(rate, json={"rating": "so-so"}, headers=token).status_code == 422
+    assert api_client.put(rate, json={"rating": "bad", "comment": "Slow"}, headers=token).status_code == 200
+    rated = api_client.put(rate, json={"rating": "good", "comment": "  Quick help  "}, headers=token)
+    assert rated.json() == {"rating": "good", "comment": "Quick help"}                             # changed, not added
+    seen = agent.get(f"/api/agent/chat/chats/{chat['id']}").json()["chat"]["satisfaction"]
+    assert seen == {"rating": "good", "comment": "Quick help"}
+    report = agent.get("/api/agent/reports/satisfaction").json()
+    (alex,) = [row for row in report["agents"] if row["name"] == "Alex"]
+    assert alex["good"] == 1 and alex["chats"] == {"good": 1, "bad": 0} and alex["score"] == 100
+    assert report["comments"][0] == {"kind": "chat", "rating": "good", "comment": "Quick help", "department": chat_department(agent, chat)}
+    # a chat nobody answered has no agent to rate
+    missed = api_client.post("/api/chat/chats", json={"name": "Gina", "email": "gina@example.com"}).json()
+    api_client.post(f"/api/chat/chats/{missed['id']}/close", headers={"X-Chat-Token": missed["token"]})
+    assert api_client.put(f"/api/chat/chats/{missed['id']}/satisfaction", json={"rating": "bad"},
+                          headers={"X-Chat-Token": missed["token"]}).status_code == 409
+
+
+def chat_department(agent, chat) -> str:
+    return agent.get(f"/api/agent/chat/chats/{chat['id']}").json()["chat"]["department"]

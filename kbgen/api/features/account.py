@@ -1,6 +1,6 @@
 """The signed-in customer's own account and tickets: change name or password, close a ticket,
-rate the support of a solved ticket (good/bad + comment); staff see satisfaction per agent and
-department (/api/agent/reports/satisfaction)."""
+rate the support of a solved ticket or an ended chat (good/bad + comment); staff see satisfaction
+per agent and department, tickets and chats together (/api/agent/reports/satisfaction)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -16,8 +16,9 @@ from ..errors import ApiError, field_error
 from ..models import AuthSession, User
 from ..schemas import Password, ShortText, Strict, user_json
 from ..security import SESSION_COOKIE, hash_password, token_hash, verify_password
+from .chat import ChatToken, load_chat
 from .ticket_core import change_status, ticket_summary
-from .satisfaction_models import TicketSatisfaction
+from .satisfaction_models import ChatSatisfaction, TicketSatisfaction
 from .tickets import TicketKey, load_visible_ticket
 
 router = APIRouter(tags=["account"])
@@ -98,21 +99,55 @@ def my_rating(ticket_id: str, db: DB, state: State, user: OptionalUser, x_ticket
     return {"rating": row.rating if row else None, "comment": row.comment if row else ""}
 
 
-@router.get("/agent/reports/satisfaction", tags=["agent"], summary="Satisfaction per agent and per department")
+@router.put("/chat/chats/{chat_id}/satisfaction", tags=["chat"], dependencies=[Depends(rate_limit("rating"))],
+            summary="Rate an ended chat (its token or the signed-in customer; rating again changes it)")
+def rate_chat(chat_id: str, body: Satisfaction, db: DB, user: OptionalUser, x_chat_token: ChatToken = None) -> dict:
+    chat = load_chat(db, chat_id, x_chat_token, user)    # only its customer: staff have no token and own no chat
+    if chat.status != "closed" or chat.owner_id is None:
+        raise ApiError(409, "conflict", "A chat can be rated once it has ended, if an agent answered it.")
+    row = db.get(ChatSatisfaction, chat.id)
+    if row is None:
+        row = ChatSatisfaction(chat_id=chat.id)
+        db.add(row)
+    row.rating, row.comment = body.rating, body.comment.strip()
+    row.agent_id, row.department, row.updated_at = chat.owner_id, chat.department, utcnow()
+    db.commit()
+    return {"rating": row.rating, "comment": row.comment}
+
+
+@router.get("/chat/chats/{chat_id}/satisfaction", tags=["chat"], summary="Your rating of a chat, if any")
+def my_chat_rating(chat_id: str, db: DB, user: OptionalUser, x_chat_token: ChatToken = None) -> dict:
+    chat = load_chat(db, chat_id, x_chat_token, user)
+    row = db.get(ChatSatisfaction, chat.id)
+    return {"rating": row.rating if row else None, "comment": row.comment if row else "",
+            "can_rate": chat.status == "closed" and chat.owner_id is not None}
+
+
+@router.get("/agent/reports/satisfaction", tags=["agent"],
+            summary="Satisfaction per agent and per department (tickets and chats together, and each apart)")
 def satisfaction_report(db: DB, staff: Staff) -> dict:
-    good = func.sum(case((TicketSatisfaction.rating == "good", 1), else_=0))
-    bad = func.sum(case((TicketSatisfaction.rating == "bad", 1), else_=0))
+    def counts(model, column) -> dict[str, list[int]]:
+        good = func.sum(case((model.rating == "good", 1), else_=0))
+        bad = func.sum(case((model.rating == "bad", 1), else_=0))
+        return {key or "": [int(g or 0), int(b or 0)] for key, g, b in db.execute(select(column, good, bad).group_by(column))}
 
-    def rows(column):
-        return [{"key": key or "", "good": int(g or 0), "bad": int(b or 0),
-                 "score": round(100 * int(g or 0) / (int(g or 0) + int(b or 0))) if (g or b) else None}
-                for key, g, b in db.execute(select(column, good, bad).group_by(column).order_by(column))]
+    def rows(ticket_counts: dict, chat_counts: dict) -> list[dict]:
+        result = []
+        for key in sorted(set(ticket_counts) | set(chat_counts)):
+            tg, tb = ticket_counts.get(key, [0, 0])
+            cg, cb = chat_counts.get(key, [0, 0])
+            g, b = tg + cg, tb + cb
+            result.append({"key": key, "good": g, "bad": b, "score": round(100 * g / (g + b)) if g + b else None,
+                           "tickets": {"good": tg, "bad": tb}, "chats": {"good": cg, "bad": cb}})
+        return result
 
-    agents = rows(TicketSatisfaction.agent_id)
+    agents = rows(counts(TicketSatisfaction, TicketSatisfaction.agent_id), counts(ChatSatisfaction, ChatSatisfaction.agent_id))
     names = {u.id: (u.name or u.email) for u in db.scalars(select(User).where(User.id.in_([a["key"] for a in agents if a["key"]])))}
     for row in agents:
         row["name"] = names.get(row["key"], "—")
-    comments = [{"rating": r.rating, "comment": r.comment, "department": r.department}
-                for r in db.scalars(select(TicketSatisfaction).where(TicketSatisfaction.comment != "")
-                                    .order_by(TicketSatisfaction.updated_at.desc()).limit(20))]
-    return {"agents": agents, "departments": rows(TicketSatisfaction.department), "comments": comments}
+    departments = rows(counts(TicketSatisfaction, TicketSatisfaction.department), counts(ChatSatisfaction, ChatSatisfaction.department))
+    comments = [{"kind": kind, "rating": r.rating, "comment": r.comment, "department": r.department, "updated_at": r.updated_at}
+                for kind, model in (("ticket", TicketSatisfaction), ("chat", ChatSatisfaction))
+                for r in db.scalars(select(model).where(model.comment != "").order_by(model.updated_at.desc()).limit(20))]
+    comments.sort(key=lambda c: c.pop("updated_at"), reverse=True)
+    return {"agents": agents, "departments": departments, "comments": comments[:20]}

@@ -123,8 +123,16 @@ def chat_state(db: Session, chat: ChatSession, chat_config: ChatSettings, *, sta
     if staff:
         state |= {"customer_typing": bool(chat.customer_typing_until and chat.customer_typing_until > now),
                   "owner_id": chat.owner_id, "name": chat.name, "email": chat.email, "lang": chat.lang,
-                  "page": chat.page, "customer_id": chat.customer_id, "created_at": iso(chat.created_at)}
+                  "page": chat.page, "customer_id": chat.customer_id, "created_at": iso(chat.created_at),
+                  "satisfaction": chat_rating(db, chat)}
     return state
+
+
+def chat_rating(db: Session, chat: ChatSession) -> dict | None:
+    """The customer's rating of an ended chat, for staff."""
+    from .satisfaction_models import ChatSatisfaction
+    row = db.get(ChatSatisfaction, chat.id) if chat.status == "closed" else None
+    return {"rating": row.rating, "comment": row.comment} if row else None
 
 
 @contextmanager

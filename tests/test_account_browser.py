@@ -178,3 +178,44 @@ def test_a_customer_edits_and_deletes_their_own_answer_but_not_after_the_window(
     assert old.locator(".kb-forum-edit, .kb-forum-delete").count() == 0
     assert carol.patch(f"/api/forum/answers/{late['id']}", json={"body": "changed"}).status_code == 403
     assert carol.delete(f"/api/forum/answers/{late['id']}").status_code == 403
+
+
+@pytest.mark.parametrize("theme, lang", [("classic", "en"), ("montana", "ja"), ("minimalistic", "en")])
+def test_a_chat_ends_the_customer_rates_it_and_the_agents_report_shows_it(open_page, server, theme, lang):
+    agent_api = api_as(server, "agent@example.com")
+    assert agent_api.post("/api/agent/chat/presence", json={"status": "online"}).status_code == 200
+    customer = open_page(locale="ja-JP" if lang == "ja" else "en-US")
+    customer.goto(f"/{theme}/{lang}/")
+    customer.click(".kb-chat-launcher")
+    customer.fill("#kb-chat-name", f"Rita {theme}")
+    customer.fill("#kb-chat-email", f"rita-{theme}@example.com")
+    customer.click(".kb-chat-form button[type=submit]")
+    customer.fill("#kb-chat-input", "My order is late")
+    customer.press("#kb-chat-input", "Enter")
+    customer.wait_for_selector(".kb-chat-log li.kb-chat-customer:not(.kb-chat-pending)")
+    (waiting,) = [c for c in agent_api.get("/api/agent/chat/overview").json()["waiting"] if c["name"] == f"Rita {theme}"]
+    assert agent_api.post(f"/api/agent/chat/chats/{waiting['id']}/accept").status_code == 200
+    agent_api.post(f"/api/agent/chat/chats/{waiting['id']}/messages", json={"body": "It ships today."})
+    customer.wait_for_selector(".kb-chat-log >> text=It ships today.")
+    assert customer.locator(".kb-chat-rating").count() == 0             # not while the chat goes on
+    assert agent_api.post(f"/api/agent/chat/chats/{waiting['id']}/close").status_code == 200
+    rating = customer.wait_for_selector(".kb-chat-rating")
+    assert ("サポートはいかがでしたか" if lang == "ja" else "How was the support you got?") in rating.inner_text()
+    assert not axe_violations(customer, context="#kb-chat-panel"), axe_violations(customer, context="#kb-chat-panel")
+    customer.click(".kb-chat-rating button[type=submit]")               # nothing chosen: told to choose
+    customer.wait_for_selector(".kb-chat-rating [role=alert]:visible")
+    customer.check(f".kb-chat-rating input[value={'bad' if theme == 'montana' else 'good'}]")
+    customer.fill("#kb-chat-rate-comment", f"Answer for {theme}")
+    customer.click(".kb-chat-rating button[type=submit]")
+    customer.wait_for_selector(".kb-chat-rating [role=status]:text-matches('Thank you|ありがとう')")
+    assert agent_api.get(f"/api/agent/chat/chats/{waiting['id']}").json()["chat"]["satisfaction"]["comment"] == f"Answer for {theme}"
+    agent = open_page()
+    agent.goto("/agent/")
+    agent.fill("#email", "agent@example.com")
+    agent.fill("#password", PASSWORD)
+    agent.click("#signin button[type=submit]")
+    agent.wait_for_selector("#agent-main section")
+    agent.goto("/agent/#ratings")
+    agent.wait_for_selector(".kb-satisfaction-report")
+    assert "Alex Agent" in agent.inner_text(".kb-satisfaction-report")
+    assert f"Answer for {theme}" in agent.inner_text("#agent-main")

@@ -140,7 +140,8 @@ async function relatedPanel(ticket) {
       : h('p', {}, t('none')),
     h('h3', {}, t('chats')),
     chats.length ? h('ul', {}, chats.map((chat) => h('li', {}, time(chat.created_at), ' · ', chat.status,
-      chat.department ? ` · ${departmentName(chat.department)}` : '', ' · ', h('a', { href: `/agent/chat/#chat=${encodeURIComponent(chat.id)}` }, t('chat')))))
+      chat.department ? ` · ${departmentName(chat.department)}` : '', chat.satisfaction ? ` · ${t(`rate_${chat.satisfaction.rating}`)}` : '',
+      ' · ', h('a', { href: `/agent/chat/#chat=${encodeURIComponent(chat.id)}` }, t('chat')))))
       : h('p', {}, t('none')));
 }
 

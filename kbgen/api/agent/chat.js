@@ -202,6 +202,7 @@ async function openChat(id) {
   pane.replaceChildren(
     h('h2', {}, chat.name || chat.email || 'Guest', ' ', h('small', {}, '(', h('span', { id: 'chat-status' }, chat.status), ')')),
     h('p', { class: 'meta' }, `${chat.email || 'no email'} · ${chat.department} · ${chat.lang}${chat.page ? ' · from ' + chat.page : ''}${chat.customer_id ? '' : ' · guest'}`),
+    chat.satisfaction ? h('p', { class: 'meta chat-satisfaction' }, `Customer rating: ${chat.satisfaction.rating}${chat.satisfaction.comment ? ` · “${chat.satisfaction.comment}”` : ''}`) : null,
     h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', class: 'chat-log-box' }, h('ul', { id: 'chat-log', class: 'chat-log', tabindex: '0' })),
     h('p', { id: 'chat-typing', class: 'typing', 'aria-live': 'polite' }),
     reply,
@@ -248,7 +249,7 @@ async function showHistory(chat) {
   if (!box || !earlier.length || !state.current || state.current.id !== chat.id) return;
   box.replaceChildren(h('details', {}, h('summary', {}, `Previous chats (${earlier.length})`),
     earlier.map((past) => h('section', { class: 'past-chat' },
-      h('h3', {}, `${new Date(past.created_at).toLocaleString()} · ${past.status}${past.ticket_id ? ' · became a ticket' : ''}`),
+      h('h3', {}, `${new Date(past.created_at).toLocaleString()} · ${past.status}${past.ticket_id ? ' · became a ticket' : ''}${past.satisfaction ? ` · rated ${past.satisfaction.rating}` : ''}`),
       h('ul', { class: 'chat-log past-log' }, past.messages.map(messageItem))))));
 }
 

@@ -157,6 +157,7 @@ def agent_ticket(ticket_id: str, db: DB, staff: Staff, state: State) -> dict:
 
 @router.get("/tickets/{ticket_id}/related", summary="The same customer's other tickets and chats")
 def related(ticket_id: str, db: DB, staff: Staff) -> dict:
+    from .chat_core import chat_rating
     from .chat_models import ChatSession
 
     ticket = _staff_ticket(db, ticket_id)
@@ -171,7 +172,7 @@ def related(ticket_id: str, db: DB, staff: Staff) -> dict:
     chats = db.scalars(select(ChatSession).where(or_(*chat_match)).order_by(ChatSession.created_at.desc()).limit(20)).all()
     return {"tickets": [ticket_summary(t) for t in tickets],
             "chats": [{"id": c.id, "status": c.status, "department": c.department, "created_at": iso(c.created_at),
-                       "ticket_id": c.ticket_id} for c in chats]}
+                       "ticket_id": c.ticket_id, "satisfaction": chat_rating(db, c)} for c in chats]}
 
 
 @router.patch("/tickets/{ticket_id}", summary="Assign, change status or department")

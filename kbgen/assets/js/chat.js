@@ -8,6 +8,7 @@
 import { apiAvailable, registerMount } from './core.js';
 import { apiClient, randomId } from './api-client.js';
 import { h, sanitizedHtml, translator } from './portal-ui.js';
+import { mountChatRating } from './chat-rating.js';
 
 const STORE_KEY = 'kb-chat';
 const OPEN_KEY = 'kb-chat-open';
@@ -406,6 +407,7 @@ export function mountChat(element, context) {
       setFooter(compose, h('div', { class: 'kb-chat-actions' },
         h('button', { type: 'button', class: 'kb-chat-secondary', onclick: endChat }, t('end'))));
     } else {
+      if (chat.status === 'closed') mountChatRating(extra, { api, chatId: chat.id, headers: tokenHeader(), lang: context.lang });
       setFooter(h('div', { class: 'kb-chat-actions' },
         h('button', { type: 'button', class: 'kb-chat-secondary', onclick: emailTranscript }, t('transcript')),
         h('button', { type: 'button', class: 'kb-chat-primary', onclick: newChat }, t('new_chat'))));

@@ -82,13 +82,17 @@ def _guest_ticket(client, email, subject="Before I had an account"):
     return response.json()
 
 
-def test_guest_tickets_join_an_account_only_after_its_address_is_verified(api_app, api_settings, new_client):
+def test_guest_tickets_join_an_account_only_after_its_address_is_verified(api_app, api_settings, new_client, make_user):
     guest = _guest_ticket(new_client(), "kenji@example.com")
+    make_user("alex@example.com", role="agent").post("/api/agent/chat/presence", json={"status": "online"})
+    chat = new_client().post("/api/chat/chats", json={"name": "Kenji", "email": "kenji@example.com"})
+    assert chat.status_code == 201, chat.text
     kenji = BrowserClient(api_app)
     registered = kenji.post("/api/auth/register", json={"email": "Kenji@Example.com", "password": PASSWORD, "lang": "ja"})
     assert registered.status_code == 201, registered.text
     assert registered.json()["user"]["email_verified"] is False
     assert kenji.get("/api/tickets").json()["tickets"] == []          # registering an address proves nothing
+    assert kenji.get("/api/chat/history").json()["chats"] == []
     (mail,) = [m for m in _mails(api_settings, "kenji@example.com") if "#verify=" in m.get_content()]
     assert mail["Subject"] == "メールアドレスの確認" and "/ja/" in mail.get_content()
     token = _link_token(mail)
@@ -98,6 +102,7 @@ def test_guest_tickets_join_an_account_only_after_its_address_is_verified(api_ap
     assert verified.status_code == 200, verified.text
     assert verified.json()["attached_tickets"] == 1 and verified.json()["user"]["email_verified"] is True
     assert [t["id"] for t in kenji.get("/api/tickets").json()["tickets"]] == [guest["id"]]
+    assert [c["id"] for c in kenji.get("/api/chat/history").json()["chats"]] == [chat.json()["id"]]   # past chats too
     assert kenji.get("/api/session").json()["user"]["email_verified"] is True
     again = kenji.post("/api/auth/verify-email", json={"token": token})
     assert again.status_code == 400 and again.json()["error"]["fields"][0]["field"] == "token"

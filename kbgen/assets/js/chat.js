@@ -7,7 +7,8 @@
 
 import { apiAvailable, registerMount } from './core.js';
 import { apiClient, randomId } from './api-client.js';
-import { h, sanitizedHtml, translator } from './portal-ui.js';
+import { h, sanitizedHtml } from './portal-ui.js';
+import { uiText } from './strings.js';
 
 const STORE_KEY = 'kb-chat';
 const OPEN_KEY = 'kb-chat-open';
@@ -17,39 +18,9 @@ const POLL_FALLBACK_MS = 2500;
 const POLL_MS = 1000;
 const STALL_MS = 40000;
 
-const STRINGS = {
-  en: {
-    open: 'Chat with us', title: 'Chat with support', close: 'Close the chat window', name: 'Your name', email: 'Your email',
-    department: 'Topic', start: 'Start chat', starting: 'Starting…', message: 'Message', send: 'Send', sending: 'Sending…',
-    waiting: 'Waiting for a support agent…', with_agent: 'You are chatting with {name}', typing: '{name} is typing…',
-    agent: 'Support', you: 'You', end: 'End chat', ended: 'This chat has ended.', new_chat: 'Start a new chat',
-    transcript: 'Email me the transcript', transcript_sent: 'The transcript was sent to {email}.',
-    offline_title: 'Leave us a message', closed_now: 'Our chat is closed right now.', nobody_online: 'Nobody is available to chat right now.',
-    leave_hint: 'Leave a message and we will answer by email.', your_message: 'Your message', leave_send: 'Send message',
-    left: 'Thank you! We received your message (ticket {n}) and will answer by email.',
-    unanswered: 'Sorry, nobody has answered yet. You can keep waiting or leave a message instead.', leave_instead: 'Leave a message instead',
-    turned_ticket: 'Your message was saved as ticket {n}. We will answer by email.', reconnecting: 'Reconnecting…',
-    offline_send: 'Not sent yet – will retry when the connection returns.', error: 'Something went wrong. Please try again.',
-    new_messages: '{n} new', required: 'required', hours: 'Chat hours ({zone})', closed_day: 'closed',
-  },
-  ja: {
-    open: 'チャットで問い合わせる', title: 'サポートとチャット', close: 'チャットウィンドウを閉じる', name: 'お名前', email: 'メールアドレス',
-    department: 'トピック', start: 'チャットを開始', starting: '開始しています…', message: 'メッセージ', send: '送信', sending: '送信中…',
-    waiting: 'サポート担当者をお待ちください…', with_agent: '{name} が対応しています', typing: '{name} が入力中…',
-    agent: 'サポート', you: 'あなた', end: 'チャットを終了', ended: 'このチャットは終了しました。', new_chat: '新しいチャットを開始',
-    transcript: 'チャットの記録をメールで受け取る', transcript_sent: 'チャットの記録を {email} に送信しました。',
-    offline_title: 'メッセージを残す', closed_now: '現在チャットの受付時間外です。', nobody_online: '現在チャットに対応できる担当者がいません。',
-    leave_hint: 'メッセージを残していただければ、メールでご返信します。', your_message: 'メッセージ', leave_send: 'メッセージを送信',
-    left: 'ありがとうございます。メッセージを受け付けました（チケット {n}）。メールでご返信します。',
-    unanswered: '申し訳ありません、まだ担当者が応答していません。このままお待ちいただくか、メッセージを残してください。', leave_instead: '代わりにメッセージを残す',
-    turned_ticket: 'メッセージをチケット {n} として保存しました。メールでご返信します。', reconnecting: '再接続しています…',
-    offline_send: '未送信です。接続が戻ると再送します。', error: '問題が発生しました。もう一度お試しください。',
-    new_messages: '新着 {n} 件', required: '必須', hours: 'チャット受付時間（{zone}）', closed_day: '休み',
-  },
-};
-
+// The chat window's words (js_chat_* in the i18n files).
 export function chatText(lang) {
-  return translator(STRINGS, lang);
+  return uiText('chat', lang);
 }
 
 // The week's chat hours (Monday first), so a visitor outside them knows when to come back.

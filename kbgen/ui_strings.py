@@ -83,6 +83,15 @@ def browser_strings_script(lang: str, theme_dirs: tuple[Path, ...] = ()) -> byte
             f"(globalThis.__kbgenStrings = globalThis.__kbgenStrings || {{}})[{json.dumps(lang)}] = {data};\n").encode("utf-8")
 
 
+def site_theme_dirs(config_file: Path, raw: dict) -> tuple[Path, ...]:
+    """The theme folders of the site whose kbgen.toml is `config_file` (read as `raw`), for code
+    that has no built Config: the API serves the agent pages' words with the site's overrides."""
+    from .themes import existing_theme_dirs
+    theme = raw.get("theme") if isinstance(raw.get("theme"), str) else "classic"
+    themes_dir = raw.get("themes_dir") if isinstance(raw.get("themes_dir"), str) else "themes"
+    return existing_theme_dirs(theme, Path(config_file).parent / themes_dir)
+
+
 def ui_string(lang: str, key: str, default: str | None = None) -> str:
     return strings_for(lang).get(key, default if default is not None else key)
 

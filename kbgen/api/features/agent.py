@@ -2,6 +2,7 @@
 internal notes. Every endpoint needs an agent or admin session."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -248,8 +249,10 @@ def statuses(staff: Staff) -> dict:
 
 
 @router.get("/strings", summary="The agent page's words in a language (the agent_* keys of kbgen/i18n/<lang>.toml)")
-def strings(staff: Staff, lang: Annotated[str, Query(max_length=16)] = "en") -> dict:
-    from ...ui_strings import strings_for
+def strings(staff: Staff, state: State, lang: Annotated[str, Query(max_length=16)] = "en") -> dict:
+    from ...ui_strings import site_theme_dirs
 
-    table = strings_for(lang if lang.isalpha() else "en")
+    # the same files and overrides as the site's pages: bundled, then the site's themes/<name>/i18n/
+    themes = site_theme_dirs(Path(state.settings.source).resolve(), state.settings.raw)
+    table = strings_for(lang if lang.isalpha() else "en", themes)
     return {"lang": lang, "strings": {key[len("agent_"):]: value for key, value in table.items() if key.startswith("agent_")}}

@@ -10,7 +10,7 @@ import { languageIndex, scriptLoader } from './search-index.js';
 import { uiText } from './strings.js';
 
 // The search box's and results page's words (js_search_* in the i18n files).
-export function strings(lang) {
+export function searchText(lang) {
   return uiText('search', lang);
 }
 
@@ -127,7 +127,7 @@ function enhanceSearchForm(form, context) {
   if (!input || input.dataset.kbSearchReady) return;
   input.dataset.kbSearchReady = '1';
   installStyle();
-  const text = strings(context.lang);
+  const text = searchText(context.lang);
   popupCount += 1;
   const listId = `kb-search-list-${popupCount}`;
   const popup = element('ul', { id: listId, role: 'listbox', className: 'kb-search-popup', 'aria-label': text('label'), hidden: true });
@@ -293,7 +293,7 @@ function enhanceSearchForm(form, context) {
 
 function renderResultsPage(mount, context) {
   installStyle();
-  const text = strings(context.lang);
+  const text = searchText(context.lang);
   mount.classList.add('kb-search-results');
   const params = new URLSearchParams(window.location.search);
   const query = (params.get('q') || '').trim();

@@ -1,7 +1,9 @@
-"""The themes' own words (navigation, buttons, dates) per language.
+"""Every word the portal shows, per language: the templates' (navigation, buttons, dates), the
+browser modules' (``js_<namespace>_<key>``), the agent page's (``agent_*``) and the mails' (``mail_*``).
 
-Strings live in ``kbgen/i18n/<lang>.toml``; a theme may override any of them in
-``themes/<name>/i18n/<lang>.toml``. A language without a file falls back to English.
+Strings live in ``kbgen/i18n/<lang>.toml``; a theme (bundled, or the site's own ``themes/<name>/``)
+may override any of them in ``themes/<name>/i18n/<lang>.toml``, and adds a language with one such
+file. A language without a file falls back to English.
 """
 from __future__ import annotations
 

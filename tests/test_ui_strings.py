@@ -186,3 +186,12 @@ def test_a_plural_form_comes_from_the_language_that_translates_the_word(tmp_path
     assert "forum_votes_one" not in german, "German's own word must not take English's '1 vote'"
     assert german["forum_answers_n_one"] == "1 answer", "an untranslated word falls back to English with its forms"
     assert browser_strings("en")["forum_votes_one"] == "1 vote"
+
+
+def test_no_browser_module_carries_a_string_table_of_its_own():
+    """Words belong in the i18n files (one file per language), not in an en/ja table in a module:
+    move such strings to js_<namespace>_<key> keys (see docs/ARCHITECTURE.md, Browser code)."""
+    table = re.compile(r"^\s*(?:en|ja)\s*:\s*\{", re.M)
+    for path in sorted((PACKAGE / "assets" / "js").glob("*.js")) + sorted((PACKAGE / "api" / "agent").glob("*.js")):
+        if not path.name.endswith(".test.js"):
+            assert not table.search(path.read_text(encoding="utf-8")), f"{path.relative_to(PACKAGE)} has its own en/ja table"

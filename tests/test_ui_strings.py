@@ -75,7 +75,6 @@ BROWSER_MODULES = {
     "assets/js/rating.js": {"t": "js_portal_"},
     "assets/js/tickets.js": {"t": "js_portal_", "r": "js_resend_"},
     "assets/js/chat.js": {"t": "js_chat_"},
-    "assets/js/chat-rating.js": {"t": "js_portal_"},
     "assets/js/forum.js": {"t": "js_forum_"},
     "assets/js/feedback.js": {"t": "js_feedback_"},
     "assets/js/search-ui.js": {"text": "js_search_"},

@@ -1,12 +1,10 @@
 // "How was the support you got?" under an ended chat: good or bad and a comment, sent to the
 // chat's satisfaction endpoint (rating again changes the answer). Shown only when the API says
-// the chat can be rated (it ended and an agent answered it). Strings are the portal's rate_* ones,
-// shared with the ticket rating.
+// the chat can be rated (it ended and an agent answered it). Words: the chat's js_chat_rate_*.
 
-import { h, portalText } from './portal-ui.js';
+import { h } from './portal-ui.js';
 
-export async function mountChatRating(container, { api, chatId, headers, lang }) {
-  const t = portalText(lang);
+export async function mountChatRating(container, { api, chatId, headers, t }) {
   const path = `/chat/chats/${encodeURIComponent(chatId)}/satisfaction`;
   let saved;
   try {
@@ -35,7 +33,7 @@ export async function mountChatRating(container, { api, chatId, headers, lang })
       await api.request('PUT', path, { headers, body: { rating, comment: comment.value } });
       status.textContent = t('rated');
     } catch (error) {
-      problem.textContent = error.message || t('error_generic');
+      problem.textContent = error.message || t('error');
       problem.hidden = false;
     }
   });

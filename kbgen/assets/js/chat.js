@@ -64,7 +64,7 @@ export function mountChat(element, context) {
     },
     typing: transport.typing,
     ended(box, chat) {
-      if (chat.status === 'closed') mountChatRating(box, { api, chatId: chat.id, headers: { 'X-Chat-Token': chat.token }, lang: context.lang });
+      if (chat.status === 'closed') mountChatRating(box, { api, chatId: chat.id, headers: { 'X-Chat-Token': chat.token }, t });
     },
     async end() {
       try { applyState(await transport.close()); } catch (error) { view.extra(error.message || t('error'), true); }

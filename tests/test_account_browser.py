@@ -221,3 +221,25 @@ def test_a_chat_ends_the_customer_rates_it_and_the_agents_report_shows_it(open_p
     agent.wait_for_selector(".kb-satisfaction-report")
     assert "Alex Agent" in agent.inner_text(".kb-satisfaction-report")
     assert f"Answer for {theme}" in agent.inner_text("#agent-main")
+
+
+@pytest.mark.parametrize("theme, lang", [("classic", "ja"), ("montana", "en"), ("minimalistic", "ja")])
+def test_a_signed_in_customer_changes_their_email_through_a_link_to_the_new_address(open_page, server, theme, lang):
+    old, new = f"old-{theme}@example.com", f"new-{theme}@example.com"
+    registered = api_as(server).post("/api/auth/register", json={"email": old, "password": PASSWORD, "lang": lang})
+    assert registered.status_code == 201, registered.text
+    page = open_page(locale="ja-JP" if lang == "ja" else "en-US")
+    sign_in(page, theme, lang, old)
+    page.fill("#kb-e-email", new)
+    page.fill("#kb-e-current", PASSWORD)
+    page.click("form:has(#kb-e-email) button[type=submit]")
+    page.wait_for_selector(f".kb-account-signed-in [aria-live] >> text={new}")
+    assert old in page.inner_text(".kb-account-signed-in > p >> nth=0")          # not changed yet
+    notice = [m for m in read_outbox(server.app.state.kb.settings) if m["To"] == old and new in m.get_content()]
+    assert len(notice) == 1 and "#verify=" not in notice[0].get_content()       # the old address is told, without a link
+    link = outbox_link(server, new, r"https?://\S+#verify=[A-Za-z0-9_-]+")
+    page.goto(f"/{theme}/{lang}/_portal/account/" + link[link.index("#"):])
+    # pasted into the open tab: only the hash changes, and the page follows the link
+    page.wait_for_function("email => document.querySelector('.kb-account-signed-in > p')?.textContent.includes(email)", arg=new)
+    changed = "メールアドレスを" if lang == "ja" else "Your email address is now"
+    assert changed in page.inner_text("[data-kb-mount=account]") and page.locator(".kb-unverified").count() == 0

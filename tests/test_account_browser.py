@@ -243,3 +243,20 @@ def test_a_signed_in_customer_changes_their_email_through_a_link_to_the_new_addr
     page.wait_for_function("email => document.querySelector('.kb-account-signed-in > p')?.textContent.includes(email)", arg=new)
     changed = "メールアドレスを" if lang == "ja" else "Your email address is now"
     assert changed in page.inner_text("[data-kb-mount=account]") and page.locator(".kb-unverified").count() == 0
+
+
+@pytest.mark.parametrize("theme, lang", [("classic", "en"), ("montana", "ja"), ("minimalistic", "en")])
+def test_a_customer_deletes_their_own_unanswered_question(open_page, server, theme, lang):
+    carol = api_as(server, "carol@example.com")
+    topic = carol.post("/api/forum/topics", json={"title": f"Asked by mistake {theme}", "body": "Ignore me please.",
+                                                  "category": "billing", "lang": lang}).json()
+    page = open_page(locale="ja-JP" if lang == "ja" else "en-US")
+    sign_in(page, theme, lang, "carol@example.com")
+    page.goto(f"/{theme}/{lang}/_portal/community/#topic={topic['id']}")
+    question = page.locator(".kb-forum-question")
+    question.locator(".kb-forum-delete").click()
+    page.locator(".kb-forum-delete-yes").click()
+    page.wait_for_function("() => !location.hash.includes('topic=')")       # back on the list
+    page.wait_for_selector(".kb-community-banner .kb-notice-success")
+    assert f"Asked by mistake {theme}" not in page.inner_text("main")
+    assert api_as(server).get(f"/api/forum/topics/{topic['id']}").status_code == 404

@@ -142,7 +142,7 @@ def test_signed_in_customer_needs_no_prechat_fields_and_keeps_the_transcript(mak
     sent = carl.post(f"/api/chat/chats/{chat['id']}/transcript")
     assert sent.json() == {"sent_to": "carl@example.com"}
     mail = read_outbox(api_settings)[-1]
-    assert mail["To"] == "carl@example.com" and "Let me check" in mail.get_content()
+    assert mail["To"] == "carl@example.com" and "Let me check" in mail.get_body(("plain",)).get_content()
 
 
 def test_a_guest_reads_only_their_own_chat(api_client, new_client, make_user, agent):

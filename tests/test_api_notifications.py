@@ -160,3 +160,43 @@ def test_a_mail_text_with_an_unknown_placeholder_stops_the_start_naming_file_lin
     assert "{number}" in message                                   # what it may use instead
     assert f"{i18n / 'en.toml'}:3: [mail_status_body]" in message    # every problem at once
     assert "search_placeholder" not in message                     # not a mail text: not checked here
+
+
+def test_the_asker_hears_when_a_held_answer_is_approved(tmp_path, api_db_url):
+    from kbgen.api.app import create_app
+
+    config = tmp_path / "kbgen.toml"
+    config.write_text("[forum]\nmoderate_first_posts = 1\n", encoding="utf-8")
+    settings = settings_for_tests(tmp_path, api_db_url, source=str(config), rates={"submission": Rate(10_000, 60)})
+    app = create_app(settings)
+    try:
+        from kbgen.api.models import User
+        from kbgen.api.security import hash_password
+        from api_fixtures import PASSWORD
+        with app.state.kb.sessions() as db:
+            db.add_all([User(email=e, name=n, role=r, password_hash=hash_password(PASSWORD))
+                        for e, n, r in (("asker@example.com", "Asa", "customer"), ("new@example.com", "Nao", "customer"),
+                                        ("mod@example.com", "Mo", "agent"))])
+            db.commit()
+        asker, newcomer, moderator = (BrowserClient(app) for _ in range(3))
+        for client, email in ((asker, "asker@example.com"), (newcomer, "new@example.com"), (moderator, "mod@example.com")):
+            client.sign_in(email)
+        topic = moderator.post("/api/forum/topics", json={"title": "Export stops", "body": "Why?", "category": "getting-started"})
+        moderator.patch(f"/api/agent/forum/topics/{topic.json()['id']}", json={"status": "visible"})
+        # the topic is the moderator's; hand it to the asker so the answer is to their question
+        from kbgen.api.features.forum_models import ForumTopic
+        with app.state.kb.sessions() as db:
+            row = db.get(ForumTopic, topic.json()["id"])
+            row.author_id = db.query(User).filter_by(email="asker@example.com").one().id
+            db.commit()
+        held = newcomer.post(f"/api/forum/topics/{topic.json()['id']}/answers", json={"body": "Use the CSV export."})
+        assert held.status_code == 201 and held.json()["status"] == "pending"
+        assert mails_to(settings, "asker@example.com") == []             # nothing while it is held
+        assert moderator.patch(f"/api/agent/forum/answers/{held.json()['id']}", json={"status": "visible"}).status_code == 200
+        (mail,) = mails_to(settings, "asker@example.com")
+        assert "Export stops" in mail["Subject"] and "Use the CSV export." in mail.get_body(("plain",)).get_content()
+        moderator.patch(f"/api/agent/forum/answers/{held.json()['id']}", json={"status": "hidden"})
+        moderator.patch(f"/api/agent/forum/answers/{held.json()['id']}", json={"status": "visible"})
+        assert len(mails_to(settings, "asker@example.com")) == 1          # shown again: not news
+    finally:
+        app.state.engine.dispose()

@@ -97,7 +97,8 @@ function answerActions(answer) {
 
 function topicCard(topic, withLink = true) {
   return h('article', { class: `post kb-card ${topic.status}-post`, 'data-topic': topic.id },
-    h('h3', {}, withLink ? h('a', { href: `#topic/${topic.id}` }, topic.title) : topic.title, statusBadge(topic.status),
+    // on its own page the topic is the page's heading (h2), in a list one of many (h3)
+    h(withLink ? 'h3' : 'h2', {}, withLink ? h('a', { href: `#topic/${topic.id}` }, topic.title) : topic.title, statusBadge(topic.status),
       topic.pinned ? h('span', { class: 'badge' }, t('pinned')) : null, topic.locked ? h('span', { class: 'badge' }, t('locked')) : null),
     h('p', { class: 'meta' }, t('topic_meta', { category: topic.category, n: topic.answer_count, lang: topic.lang })),
     authorLine(topic.author, topic.created_at), sanitizedHtml(topic.body_html, 'body'), topicActions(topic));
@@ -171,7 +172,7 @@ async function topicDetail(id) {
 
 const ideaFilters = { status: '', q: '' };
 
-function ideaCard(idea, ideas) {
+function ideaCard(idea, ideas, heading = 'h3') {
   const url = `/agent/feedback/ideas/${encodeURIComponent(idea.id)}`;
   const statusForm = h('form', { class: 'edit kb-form', onsubmit: (event) => {
     event.preventDefault();
@@ -192,7 +193,7 @@ function ideaCard(idea, ideas) {
     h('select', { id: `merge-${idea.id}`, name: 'into' }, targets.map((other) => h('option', { value: other.id }, `${other.title} (${t('votes', { n: other.vote_count })})`)))),
   h('p', {}, h('button', { type: 'submit', disabled: !targets.length }, t('merge'))));
   return h('article', { class: `post kb-card${idea.hidden ? ' hidden-post' : ''}`, 'data-idea': idea.id },
-    h('h3', {}, h('a', { href: `#idea/${idea.id}` }, idea.title), h('span', { class: 'badge' }, statusLabel(idea.status)),
+    h(heading, {}, h('a', { href: `#idea/${idea.id}` }, idea.title), h('span', { class: 'badge' }, statusLabel(idea.status)),
       idea.hidden ? h('span', { class: 'badge hidden' }, t('post_hidden')) : null, idea.merged_into_id ? h('span', { class: 'badge' }, t('merged_badge')) : null),
     h('p', { class: 'meta' }, `${t('votes', { n: idea.vote_count })} · ${t('comments', { n: idea.comment_count })}`),
     authorLine(idea.author, idea.created_at), sanitizedHtml(idea.body_html, 'body'),
@@ -215,7 +216,7 @@ async function feedbackView() {
 async function ideaDetail(id) {
   const idea = await api.get(`/agent/feedback/ideas/${encodeURIComponent(id)}`);
   const { ideas } = await api.get('/agent/feedback/ideas?per_page=100');
-  return h('section', {}, h('p', {}, h('a', { href: '#feedback' }, `← ${t('all_ideas')}`)), ideaCard(idea, ideas),
+  return h('section', {}, h('p', {}, h('a', { href: '#feedback' }, `← ${t('all_ideas')}`)), ideaCard(idea, ideas, 'h2'),
     h('h3', {}, t('comments_count', { n: idea.comments.length })),
     idea.comments.map((comment) => {
       const url = `/agent/feedback/comments/${encodeURIComponent(comment.id)}`;

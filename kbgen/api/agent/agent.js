@@ -132,7 +132,7 @@ async function relatedPanel(ticket) {
     tickets.length ? h('ul', {}, tickets.map((other) => h('li', {}, h('a', { href: `#ticket/${other.id}` }, `${other.number}: ${other.subject}`), ' ', statusBadge(other.status))))
       : h('p', {}, t('none')),
     h('h3', {}, t('chats')),
-    chats.length ? h('ul', {}, chats.map((chat) => h('li', {}, time(chat.created_at), ' · ', chat.status,
+    chats.length ? h('ul', {}, chats.map((chat) => h('li', {}, time(chat.created_at), ' · ', t(`chat_status_${chat.status}`),
       chat.department ? ` · ${departmentName(chat.department)}` : '', ' · ', h('a', { href: `/agent/chat/#chat=${encodeURIComponent(chat.id)}` }, t('chat')))))
       : h('p', {}, t('none')));
 }

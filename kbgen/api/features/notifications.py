@@ -35,7 +35,7 @@ MAIL_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "staff_customer_reply": frozenset({"number", "subject", "customer", "body", "link"}),
     "staff_chat_waiting": frozenset({"customer", "department", "link"}),
 }
-LINE_PLACEHOLDERS = {"mail_reply_files": frozenset({"files"}), "mail_footer": frozenset()}
+LINE_PLACEHOLDERS = {"mail_reply_files": frozenset({"files"})}   # mail_footer is used as written
 
 
 def site_theme_dirs(settings: Settings) -> tuple[Path, ...]:

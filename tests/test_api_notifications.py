@@ -75,6 +75,7 @@ def test_staff_hear_about_a_waiting_chat(api_client, make_user, api_settings):
     assert started.status_code == 201, started.text
     (mail,) = mails_to(api_settings, "agent@example.com")
     assert "waiting in the chat" in mail["Subject"] and "Gina Guest" in mail.get_body(("plain",)).get_content()
+    assert f"/agent/chat/#chat={started.json()['id']}" in mail.get_body(("plain",)).get_content()   # opens that chat
 
 
 def test_the_asker_hears_about_an_answer_and_an_ideas_author_about_its_status(make_user, api_settings):

@@ -117,7 +117,7 @@ def start_chat(body: StartChat, request: Request, db: DB, state: State, user: Op
         notifications.tell_staff(db, state, "staff_chat_waiting", customer=name or email or "—",
                                  department=next((dict(d.labels) for d in core.departments_for_chat(state, config)
                                                   if d.id == department), department),
-                                 link=f"{state.settings.public_url}/agent/chat/")
+                                 link=f"{state.settings.public_url}/agent/chat/#chat={chat.id}")   # opens that chat
         return 201, {"id": chat.id, "token": token, "status": chat.status, "welcome": core.message_json(welcome)}
 
     return run_once(db, request, "chat.start", fingerprint(user.id if user else email, body.model_dump()), create)

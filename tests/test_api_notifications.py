@@ -127,7 +127,8 @@ def test_a_site_rewords_mail_texts_key_by_key_like_theme_strings(tmp_path, api_d
     (i18n / "ja.toml").write_text('mail_received_subject = "【{number}】受付完了：{subject}"\n'
                                   'mail_footer = "ACME サポートデスク"\n', encoding="utf-8")
     (i18n / "en.toml").write_text('mail_received_body = """Hi! We got ticket {number}.\n{link}"""\n', encoding="utf-8")
-    settings = settings_for_tests(tmp_path, api_db_url, raw={"theme": "classic"})
+    (tmp_path / "kbgen.toml").write_text('theme = "classic"\n', encoding="utf-8")
+    settings = settings_for_tests(tmp_path, api_db_url, source=str(tmp_path / "kbgen.toml"))
     app = create_app(settings)
     try:
         client = BrowserClient(app)
@@ -155,7 +156,8 @@ def test_a_mail_text_with_an_unknown_placeholder_stops_the_start_naming_file_lin
                                   'mail_reply_subject = "[{nubmer}] {subject}"\n'
                                   'mail_status_body = "Now {status} {"\n', encoding="utf-8")
     with pytest.raises(SettingsError) as refused:
-        create_app(settings_for_tests(tmp_path, api_db_url, raw={"theme": "classic"}))
+        (tmp_path / "kbgen.toml").write_text('theme = "classic"\n', encoding="utf-8")
+        create_app(settings_for_tests(tmp_path, api_db_url, source=str(tmp_path / "kbgen.toml")))
     message = refused.value.message
     assert f"{i18n / 'en.toml'}:2: [mail_reply_subject] unknown placeholder {{nubmer}}" in message
     assert "{number}" in message                                   # what it may use instead
@@ -201,3 +203,21 @@ def test_the_asker_hears_when_a_held_answer_is_approved(tmp_path, api_db_url):
         assert len(mails_to(settings, "asker@example.com")) == 1          # shown again: not news
     finally:
         app.state.engine.dispose()
+
+
+def test_a_language_the_site_adds_in_its_theme_strings_file_gets_its_mail(api_app, api_client, api_settings, tmp_path):
+    """Adding a language is one strings file per theme: the mails come from it too."""
+    from api_fixtures import reconfigure
+
+    strings = tmp_path / "themes" / "classic" / "i18n"
+    strings.mkdir(parents=True)
+    (strings / "de.toml").write_text('mail_received_subject = "[{number}] Anfrage erhalten: {subject}"\n'
+                                     'mail_received_body = "Ihre Ticketnummer ist {number}.\\n{link}"\n', encoding="utf-8")
+    reconfigure(api_app, tmp_path / "kbgen.toml", "[forum]\nmoderate_first_posts = 0\n\n"
+                "[languages.en]\nname = \"English\"\n[languages.ja]\nname = \"日本語\"\n[languages.de]\nname = \"Deutsch\"\n")
+    state = api_app.state.kb
+    state.settings = state.settings.with_overrides(languages=("en", "ja", "de"))   # as a start-up reads [languages]
+    ticket = new_ticket(api_client, lang="de", subject="Anmeldung")
+    (received,) = mails_to(api_settings, "kenji@example.com")
+    assert received["Subject"] == f"[{ticket['number']}] Anfrage erhalten: Anmeldung"
+    assert f"Ihre Ticketnummer ist {ticket['number']}." in received.get_body(("plain",)).get_content()

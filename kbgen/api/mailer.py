@@ -105,15 +105,13 @@ class Mailer:
 
     def language_of(self, text: str) -> str | None:
         """The language a notification was written in, known by its footer (the mail_footer string
-        of that language); None for a mail without one."""
+        of that language); None for a mail without one, or one that several languages share."""
         from .features.notifications import mail_strings
 
         ending = text.rstrip()
-        for lang in self.settings.languages:
-            footer = mail_strings(self.settings, lang).get("mail_footer", "").strip()
-            if footer and ending.endswith(footer):
-                return lang
-        return None
+        matches = [lang for lang in self.settings.languages
+                   if (footer := mail_strings(self.settings, lang).get("mail_footer", "").strip()) and ending.endswith(footer)]
+        return matches[0] if len(matches) == 1 else None    # a language borrowing English's footer: not known
 
     def send(self, to: str, subject: str, text: str, db: Session | None = None) -> None:
         """Queue a mail. With `db`, in that session's transaction (the caller commits, and the mail

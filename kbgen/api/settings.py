@@ -125,7 +125,6 @@ class Settings:
     languages: tuple[str, ...] = ("en", "ja")
     trust_proxy: bool = False           # honour X-Forwarded-For for per-IP limits
     source: str = "kbgen.toml"
-    site_dir: Path | None = None        # the folder of kbgen.toml: its themes/<theme>/i18n/ override mail texts
     warnings: tuple[str, ...] = ()      # unknown keys, "file: [key] unknown option, ignored"
     # the whole kbgen.toml as read at start-up; [chat], [forum]… are parsed from it once (`section`)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -419,7 +418,6 @@ def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | N
         languages=languages,
         trust_proxy=attempt(lambda: _bool(api, "trust_proxy", False, source, "api"), False),
         source=source,
-        site_dir=base_dir,
         raw=raw,
         warnings=tuple(_located(source, key, "unknown option, ignored (check its spelling in docs/API.md)", text)
                        for key in unknown_key_warnings(raw)),

@@ -2,8 +2,9 @@
 
 Texts are the mail_<name>_subject / mail_<name>_body keys of kbgen/i18n/<lang>.toml (the portal's
 strings files; English fills gaps), with {placeholders}. A site rewords any of them key by key the
-way it rewords theme strings: in `themes/<theme>/i18n/<lang>.toml` next to its kbgen.toml (checked
-at start-up: an unknown placeholder is refused with its file and line). Every mail has a plain-text
+way it rewords theme strings, in `themes/<theme>/i18n/<lang>.toml` next to its kbgen.toml
+(site_strings: as its pages and the agent page read them), checked at start-up: an unknown
+placeholder is refused with its file and line. Every mail has a plain-text
 part and an HTML part made from it (Mailer.build). Staff get mail about new tickets, customer
 replies and waiting chats unless they turned it off (users.notify_email)."""
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...ui_strings import strings_for
+from ...ui_strings import site_theme_dirs, strings_for
 from ..models import STAFF_ROLES, Ticket, User
 from ..settings import Settings, SettingsError
 
@@ -38,31 +39,24 @@ MAIL_PLACEHOLDERS: dict[str, frozenset[str]] = {
 LINE_PLACEHOLDERS = {"mail_reply_files": frozenset({"files"})}   # mail_footer is used as written
 
 
-def site_theme_dirs(settings: Settings) -> tuple[Path, ...]:
-    """The site's own theme folder (themes/<theme>/ next to kbgen.toml, or [themes_dir]) and the
-    bundled theme: the same folders, in the same order, whose i18n files the portal's strings
-    come from (kbgen.themes.theme_dirs)."""
-    from ...themes import bundled_themes_dir
+def site_strings(settings, lang: str) -> dict[str, str]:
+    """The strings in `lang` as the site's pages have them: bundled, then the site's theme
+    overrides (themes/<name>/i18n/<lang>.toml beside kbgen.toml), English filling gaps."""
+    themes = site_theme_dirs(Path(settings.source).resolve(), settings.raw)
+    return strings_for(lang if lang.isalpha() else "en", themes)
 
-    raw = settings.raw or {}
-    theme = raw.get("theme") if isinstance(raw.get("theme"), str) else "classic"
-    folders = []
-    if settings.site_dir is not None:
-        themes_dir = raw.get("themes_dir") if isinstance(raw.get("themes_dir"), str) else "themes"
-        folders.append(settings.site_dir / themes_dir / theme)
-    folders.append(bundled_themes_dir() / theme)
-    return tuple(dict.fromkeys(f for f in folders if f.is_dir()))
+
+def site_theme_folders(settings: Settings) -> tuple[Path, ...]:
+    return site_theme_dirs(Path(settings.source).resolve(), settings.raw)
 
 
 def mail_strings(settings: Settings | None, lang: str) -> dict[str, str]:
-    lang = lang if lang.isalpha() else "en"
-    if settings is None:
-        return strings_for(lang)
-    return settings.section(f"mail-strings:{lang}", lambda: strings_for(lang, site_theme_dirs(settings)))
+    """The mail texts in `lang`: the site's strings (with its theme overrides), or the bundled ones."""
+    return site_strings(settings, lang) if settings is not None else strings_for(lang if lang.isalpha() else "en")
 
 
-def mail_text(lang: str, template: str, /, settings: Settings | None = None, **values) -> tuple[str, str]:
-    strings = mail_strings(settings, lang)
+def mail_text(lang: str, template: str, /, strings: dict[str, str] | None = None, **values) -> tuple[str, str]:
+    strings = strings or strings_for(lang if lang.isalpha() else "en")
     subject = strings[f"mail_{template}_subject"].format(**values)
     body = strings[f"mail_{template}_body"].format(**values).rstrip("\n") + "\n"
     footer = strings.get("mail_footer", "")
@@ -78,7 +72,7 @@ def optional_line(state, lang: str, key: str, items: list[str]) -> str:
 
 
 def send(state, to: str, lang: str, template: str, /, db: Session | None = None, **values) -> None:
-    subject, body = mail_text(lang, template, settings=state.settings, **values)
+    subject, body = mail_text(lang, template, strings=site_strings(state.settings, lang), **values)
     state.mailer.send(to, subject, body, db=db)
 
 
@@ -86,7 +80,7 @@ def check_mail_texts(settings: Settings) -> None:
     """Refuses, at start-up, a site's mail text that would fail when sent: an unknown or malformed
     placeholder. Every problem at once, each with its file, line and key."""
     problems = []
-    for folder in site_theme_dirs(settings):
+    for folder in site_theme_folders(settings):
         i18n = folder / "i18n"
         if not i18n.is_dir():
             continue

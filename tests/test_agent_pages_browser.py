@@ -187,3 +187,7 @@ def test_the_agents_language_choice_carries_to_the_chat_page_and_the_keyboard_wo
     page.keyboard.press("Enter")
     page.wait_for_selector("#chat-log >> text=こんにちは、確認します")
     assert page.inner_text("#chat-status") == "対応中"
+    # a link to the chat (the ticket side panel, the waiting-chat mail) opens it
+    chat_id = page.get_attribute("#mine li[data-chat]", "data-chat")
+    linked = open_page(locale="ja-JP")
+    sign_in(linked, f"/agent/chat/#chat={chat_id}", "#chat-log >> text=こんにちは、確認します")

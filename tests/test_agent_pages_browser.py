@@ -161,6 +161,25 @@ def test_chat_and_moderation_pages_in_both_languages_fit_a_phone_and_pass_axe(op
     assert not problems, "\n".join(problems)
 
 
+def test_the_staff_pages_pass_axe_in_dark_mode_too(browser, server, community):
+    """kbgen.css switches to dark colours with the system: the staff pages' own colours follow it."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    try:
+        page = context.new_page()
+        sign_in(page, "/agent/chat/", "#chat-hours dl")
+        page.click("#waiting li[data-chat] button.link")
+        page.wait_for_selector("#chat-log li")
+        problems = [f"chat: {v}" for v in axe_violations(page)]
+        for view in ("#queue", "#feedback", "#blocks"):
+            page.goto(f"/agent/community/{view}")
+            page.wait_for_selector(".kb-mod-nav a[aria-current]")
+            page.wait_for_selector("#staff-view section")
+            problems += [f"community {view}: {v}" for v in axe_violations(page)]
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
 def test_the_agents_language_choice_carries_to_the_chat_page_and_the_keyboard_works(open_page, server, community):
     page = open_page(locale="en-US")
     sign_in(page, "/agent/community/#blocks", "#block-email")

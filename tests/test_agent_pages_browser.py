@@ -162,7 +162,8 @@ def test_chat_and_moderation_pages_in_both_languages_fit_a_phone_and_pass_axe(op
 
 
 def test_the_staff_pages_pass_axe_in_dark_mode_too(browser, server, community):
-    """kbgen.css switches to dark colours with the system: the staff pages' own colours follow it."""
+    """kbgen.css switches to dark colours with the system: the staff pages' own colours follow it
+    (the console's inbox too)."""
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, color_scheme="dark")
     try:
         page = context.new_page()
@@ -175,6 +176,9 @@ def test_the_staff_pages_pass_axe_in_dark_mode_too(browser, server, community):
             page.wait_for_selector(".kb-mod-nav a[aria-current]")
             page.wait_for_selector("#staff-view section")
             problems += [f"community {view}: {v}" for v in axe_violations(page)]
+        page.goto("/agent/")
+        page.wait_for_selector("table.inbox")
+        problems += [f"console inbox: {v}" for v in axe_violations(page)]
     finally:
         context.close()
     assert not problems, "\n".join(problems)

@@ -369,7 +369,7 @@ def test_the_asker_hears_of_a_held_answer_when_it_is_approved(api_app, make_user
     assert to_alice() == []                                  # nothing while it is held
     assert staff.patch(f"/api/agent/forum/answers/{held['id']}", json={"status": "visible"}).status_code == 200
     (mail,) = to_alice()
-    assert "Alice asks" in mail["Subject"] and "Look under Billing" in mail.get_content()
+    assert "Alice asks" in mail["Subject"] and "Look under Billing" in mail.get_body(("plain",)).get_content()
     staff.patch(f"/api/agent/forum/answers/{held['id']}", json={"status": "hidden"})
     staff.patch(f"/api/agent/forum/answers/{held['id']}", json={"status": "visible"})
     assert len(to_alice()) == 1                              # showing it again is no new answer

@@ -165,16 +165,16 @@ def delete_topic(topic_id: RecordId, db: DB, staff: Staff) -> None:
 @router.patch("/forum/answers/{answer_id}", summary="Approve, hide or edit an answer")
 def change_answer(answer_id: RecordId, change: AnswerChange, db: DB, staff: Staff, state: State) -> dict:
     answer = _answer(db, answer_id)
+    held = answer.status == "pending"
     if change.body is not None:
         answer.body = clean_body(change.body)
         answer.edited_at = utcnow()
-    first_approval = answer.approved_at is None and change.status == "visible"
     _set_status(answer, change.status)
     topic = db.get(ForumTopic, answer.topic_id)
     refresh_topic(db, topic)
-    if first_approval and topic.status == "visible" and answer.author_id:
-        # a held answer reaches the asker when it is published, as a direct one does when posted
-        tell_asker(db, state, topic, db.get(User, answer.author_id), answer.body)
+    author = db.get(User, answer.author_id) if answer.author_id else None
+    if held and answer.status == "visible" and author is not None:
+        tell_asker(db, state, topic, author, answer.body)   # the asker hears once the held answer is out
     db.commit()
     authors = users_by_id(db, [answer.author_id])
     return staff_answer_json(answer, authors, blocked_ids(db, authors), topic)

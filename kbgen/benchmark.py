@@ -369,10 +369,11 @@ def _dev_server_rebuild(site: Path, output: Path, victim: Path) -> tuple[float, 
     updated in place first (the tab reloads then), search data right after."""
     code = (
         "import sys,time; from pathlib import Path; from kbgen.build import build, BuildOptions\n"
+        "from kbgen.buildcache import BuildCache; c=BuildCache()\n"
         f"o=BuildOptions(output_dir=Path({str(output) + '-serve'!r}), in_place=True, defer_search=True)\n"
-        f"r=build({str(site)!r}, o); r.finish_search()\n"
+        f"r=build({str(site)!r}, o, cache=c); r.finish_search()\n"
         f"p=Path({str(victim)!r}); p.write_text(p.read_text(encoding='utf-8')+'\\nAgain.\\n', encoding='utf-8')\n"
-        "t=time.perf_counter(); r=build(" + repr(str(site)) + ", o); pages=time.perf_counter()-t\n"
+        "t=time.perf_counter(); r=build(" + repr(str(site)) + ", o, cache=c); pages=time.perf_counter()-t\n"
         "r.finish_search(); print(pages, time.perf_counter()-t)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .buildcache import BuildCache
 from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
 from .errors import ConfigError, KbgenError, Problem, Problems
@@ -25,11 +26,6 @@ from .render import Renderer, render_pages
 from .structure import Site, build_site
 from .themes import KBGEN_ASSETS, pygments_css, static_files, theme_dirs, theme_settings
 from .writer import Output, PreviousOutput
-
-# The search files last written into each folder, carried over while a deferred
-# search rebuild is pending, so the dev server never serves a site without search.
-_last_search_files: dict[str, dict[str, bytes]] = {}
-
 
 @dataclass
 class BuildOptions:
@@ -103,8 +99,12 @@ def _progress(options: BuildOptions, label: str):
             display.close()
 
 
-def build(root: Path | str = ".", options: BuildOptions | None = None, config: Config | None = None) -> BuildResult:
+def build(root: Path | str = ".", options: BuildOptions | None = None, config: Config | None = None,
+          cache: BuildCache | None = None) -> BuildResult:
+    """``cache``: what a long-lived caller (kbgen serve) keeps between its builds; without
+    one, the build starts from nothing in memory, as in a new process."""
     options = options or BuildOptions()
+    cache = cache if cache is not None else BuildCache()
     clock = _Stopwatch()
     problems = Problems()
 
@@ -124,7 +124,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
                                workers=options.workers, progress=start,
                                markdown_extensions=tuple(config.markdown_extensions),
                                markdown_extension_configs=config.markdown_extension_configs,
-                               hugo_config=config.path.name != "kbgen.toml")
+                               hugo_config=config.path.name != "kbgen.toml", memory=cache.sources)
         problems.extend(content.problems)
 
     with clock.stage("structure"), _progress(options, "Building the site structure") as start:
@@ -146,16 +146,18 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
 
     output = Output()
     with clock.stage("render"), _progress(options, "Rendering pages") as start:
-        renderer = render_pages(site, output, workers=options.workers, progress=start, previous=previous)
+        renderer = render_pages(site, output, workers=options.workers, progress=start, previous=previous, cache=cache)
         add_site_files(site, renderer, output)
         problems.extend(renderer.problems)  # template mistakes (an undefined variable), by template and line
 
     search_cache = config.cache_dir / "search" if options.use_cache else None
     finish_search = None
     if options.defer_search and target is not None:
-        for path, data in _last_search_files.get(str(target), {}).items():
+        # the search files last written there stay while the new ones are built, so the
+        # dev server never serves a site without search
+        for path, data in cache.search_files.get(str(target), {}).items():
             output.add(path, data, "kbgen (search data of the previous build)")
-        finish_search = _deferred_search(site, target, options.workers, search_cache)
+        finish_search = _deferred_search(site, target, options.workers, search_cache, cache)
     else:
         with clock.stage("search"), _progress(options, "Building search data") as start:
             start(None)
@@ -165,9 +167,10 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     if target is not None:
         with clock.stage("write"), _progress(options, "Writing the site") as start:
             start(None)
-            output.commit(target, in_place=options.in_place)
+            output.commit(target, in_place=options.in_place, written=cache.written,
+                          slots=previous.slots_path if previous is not None else None)
             if previous is not None:
-                previous.save(output.fingerprints)
+                previous.save(output.fingerprints, output.stats)
     article_counts = {lang: len(language.articles) for lang, language in site.languages.items()}
     page_counts = {lang: sum(1 for path in output.origins if path.startswith(lang + "/") and path.endswith(".html"))
                    for lang in site.languages}
@@ -175,16 +178,16 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
                        clock.timings, finish_search)
 
 
-def _deferred_search(site: Site, target: Path, workers: int, cache_dir: Path | None):
+def _deferred_search(site: Site, target: Path, workers: int, cache_dir: Path | None, cache: BuildCache):
     """The search stage, to run after the pages are written (kbgen serve): updates the search
     files in place and removes those of the previous build that are no longer needed."""
     def finish_search() -> None:
         search_output = Output()
         add_search(site, search_output, workers=workers, cache_dir=cache_dir, service_worker=False)
-        search_output.commit(target, in_place=True, partial=True)
-        for stale in set(_last_search_files.get(str(target), {})) - set(search_output.files):
+        search_output.commit(target, in_place=True, partial=True, written=cache.written)
+        for stale in set(cache.search_files.get(str(target), {})) - set(search_output.files):
             (target / stale).unlink(missing_ok=True)
-        _last_search_files[str(target)] = dict(search_output.files)
+        cache.search_files[str(target)] = dict(search_output.files)
     return finish_search
 
 

@@ -211,12 +211,30 @@ BUILTIN_EXTENSIONS = ("tables", "fenced_code", "codehilite", "toc", "footnotes",
                       "admonition", "attr_list", "md_in_html", "sane_lists")
 
 
+_FORMATTERS: dict[str, object] = {}
+
+
+def shared_html_formatter(lang_str: str = "", **options):
+    """codehilite's ``pygments_formatter``: one Pygments ``HtmlFormatter`` per set of options,
+    reused for every code block. Building one computes its whole stylesheet, which cost more
+    than highlighting a typical block; a formatter keeps no state between ``highlight`` calls,
+    and ``lang_str`` is not an HtmlFormatter option (codehilite passes it for custom ones),
+    so the HTML is the same as with a new formatter per block."""
+    key = repr(sorted(options.items()))
+    formatter = _FORMATTERS.get(key)
+    if formatter is None:
+        from pygments.formatters import HtmlFormatter
+        formatter = _FORMATTERS[key] = HtmlFormatter(**options)
+    return formatter
+
+
 def make_markdown(slugify=github_slug, extensions: tuple[str, ...] = (), extension_configs: dict | None = None
                   ) -> markdown.Markdown:
     """The site's own `[markdown] extensions` come after kbgen's, so they may add syntax or
     replace a built-in's settings (their `extension_configs` win)."""
     configs = {
-        "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True},
+        "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True,
+                       "pygments_formatter": shared_html_formatter},
         "toc": {"slugify": slugify, "permalink": False, "toc_depth": "2-4"},
         "footnotes": {"UNIQUE_IDS": False},
     }

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -161,7 +160,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     else:
         with clock.stage("search"), _progress(options, "Building search data") as start:
             start(None)
-            add_search(site, output, workers=options.workers, cache_dir=search_cache)
+            add_search(site, output, workers=options.workers, cache_dir=search_cache, cache=cache)
 
     problems.raise_if_errors(options.strict)
     if target is not None:
@@ -183,7 +182,7 @@ def _deferred_search(site: Site, target: Path, workers: int, cache_dir: Path | N
     files in place and removes those of the previous build that are no longer needed."""
     def finish_search() -> None:
         search_output = Output()
-        add_search(site, search_output, workers=workers, cache_dir=cache_dir, service_worker=False)
+        add_search(site, search_output, workers=workers, cache_dir=cache_dir, service_worker=False, cache=cache)
         search_output.commit(target, in_place=True, partial=True, written=cache.written)
         for stale in set(cache.search_files.get(str(target), {})) - set(search_output.files):
             (target / stale).unlink(missing_ok=True)
@@ -231,9 +230,14 @@ def add_site_files(site: Site, renderer: Renderer, output: Output) -> None:
         output.add(f"{lang}/feed.xml", atom_feed(site, lang, renderer.translators[lang]), f"kbgen ({lang} feed)")
 
 
-def search_documents(site: Site) -> dict:
+def search_documents(site: Site, memo: dict | None = None) -> dict:
+    """``memo`` (a ``BuildCache.search_docs``): the documents of the last build, reused for an
+    article whose parsed source (the same object: kbgen serve keeps unchanged ones) and place
+    in the site are unchanged, so an edit does not hash every article's text again."""
     from .search import SearchDoc
 
+    memo = {} if memo is None else memo
+    used: set[tuple[str, str]] = set()
     documents: dict[str, list] = {}
     for lang, language in site.languages.items():
         docs = []
@@ -242,24 +246,27 @@ def search_documents(site: Site) -> dict:
             assert body is not None  # articles are made from readable sources only
             category_title = " › ".join(c.title for c in article.category.ancestors()[1:] + [article.category]
                                         if c.path)
+            place = (article.ref, article.url, article.title, article.category.path, category_title,
+                     article.translation_group, site.config.summary_length)
+            key = (lang, article.source.path)
+            used.add(key)
+            known = memo.get(key)
+            if known is not None and known[0] is article.source and known[1] == place:
+                docs.append(known[2])
+                continue
             summary = article.source.description or _summary(body.text, site.config.summary_length)
             fields = (article.ref, article.url, article.title, tuple(article.source.keywords),
                       article.source.description, tuple(body.headings), body.text, article.category.path,
                       category_title, summary, article.translation_group, lang)
-            code = _code_text(body.html)
+            code = body.code
             digest = hashlib.sha256(repr((fields, code)).encode()).hexdigest()[:20]
-            docs.append(SearchDoc(*fields, digest, code=code))
+            doc = SearchDoc(*fields, digest, code=code)
+            memo[key] = (article.source, place, doc)
+            docs.append(doc)
         documents[lang] = docs
+    for stale in [key for key in memo if key not in used]:
+        del memo[stale]
     return documents
-
-
-_CODE_BLOCK = re.compile(r'<div class="highlight">(.*?)</div>', re.S)
-
-
-def _code_text(html: str) -> str:
-    """The text of an article's code blocks (the plain-text body leaves them out)."""
-    from .markdown_render import html_to_text
-    return "\n".join(html_to_text(block) for block in _CODE_BLOCK.findall(html))
 
 
 def _summary(text: str, length: int) -> str:
@@ -271,7 +278,7 @@ def _summary(text: str, length: int) -> str:
 
 
 def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | None,
-               service_worker: bool = True) -> None:
+               service_worker: bool = True, cache: BuildCache | None = None) -> None:
     """The search files; `cache_dir` is the search cache itself (.kbgen-cache/search)."""
     try:
         from .search import build_search, build_service_worker
@@ -282,7 +289,7 @@ def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | No
     config = site.config
     widgets = {name: {"language": w.language, "categories": w.categories, "title": w.title,
                       "max_results": w.max_results} for name, w in config.widgets.items()}
-    files = build_search(search_documents(site),
+    files = build_search(search_documents(site, cache.search_docs if cache is not None else None),
                          languages={code: lang.name for code, lang in config.languages.items()},
                          widgets=widgets, site_url=config.base_url,
                          cache_dir=cache_dir, workers=workers)

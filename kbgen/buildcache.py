@@ -25,5 +25,7 @@ class BuildCache:
     templates: dict[tuple, Any] = field(default_factory=dict)
     # writer: folder updated in place -> output path -> content key of the file written there
     written: dict[str, dict[str, str]] = field(default_factory=dict)
+    # build: (lang, content path) -> (parsed Source, the article's place in the site, SearchDoc)
+    search_docs: dict[tuple[str, str], tuple[Any, tuple, Any]] = field(default_factory=dict)
     # build: folder -> the search files last written there (served while a deferred search runs)
     search_files: dict[str, dict[str, bytes]] = field(default_factory=dict)

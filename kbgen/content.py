@@ -409,11 +409,14 @@ def scan(content_dir: Path, languages, hugo_config: bool = False
             continue
         for directory, subdirs, names in os.walk(entry):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            folder = Path(directory)
+            # once per folder, not per file: an edit's rebuild scans every file of the site
+            prefix = folder.relative_to(content_dir).as_posix()
             for name in sorted(names):
                 if name.startswith(".") or name in IGNORED_NAMES:
                     continue
-                full = Path(directory) / name
-                rel = full.relative_to(content_dir).as_posix()
+                full = folder / name
+                rel = f"{prefix}/{name}"
                 if name.lower().endswith(MARKDOWN_SUFFIXES):
                     markdown_files.append((rel, full))
                 else:

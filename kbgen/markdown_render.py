@@ -22,7 +22,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
 # Bump when the HTML produced for the same source changes, to invalidate caches.
-RENDERER_VERSION = "7"
+RENDERER_VERSION = "8"
 
 LINK_PREFIX = "kbgen-link:"   # another Markdown file: content-relative path
 FILE_PREFIX = "kbgen-file:"   # a non-Markdown file in content/
@@ -51,6 +51,7 @@ class RenderedMarkdown:
     text: str
     links: list[Link] = field(default_factory=list)
     warnings: list[tuple[str, int | None, str | None]] = field(default_factory=list)  # message, body line, hint
+    code: str = ""     # the text of the code blocks (the plain text leaves them out; search indexes them)
 
 
 def github_slug(value: str, separator: str = "-") -> str:
@@ -314,8 +315,16 @@ class MarkdownRenderer:
         return RenderedMarkdown(
             html=body, toc=toc, heading_ids=ids, headings=headings,
             text=html_to_text(code_free) if len(code_free) < len(body) else html_to_text(body),
-            links=list(md.kbgen_links), warnings=list(md.kbgen_warnings),
+            links=list(md.kbgen_links), warnings=list(md.kbgen_warnings), code=code_text(body),
         )
+
+
+_CODE_BLOCK = re.compile(r'<div class="highlight">(.*?)</div>', re.S)
+
+
+def code_text(html: str) -> str:
+    """The text of an article's code blocks (the plain-text body leaves them out)."""
+    return "\n".join(html_to_text(block) for block in _CODE_BLOCK.findall(html))
 
 
 # Markup of other documentation tools that Markdown prints as text: Adobe's [!UICONTROL Save] /

@@ -266,18 +266,13 @@ class Output:
             before = {path.relative_to(target).as_posix(): "" for path in target.rglob("*")
                       if path.is_file() or path.is_symlink()}
         after: dict[str, str] = {}
+        base = str(target)
         for path in sorted(self.origins):
-            destination = target / path
-            if path in self.fingerprints:  # equal fingerprints mean equal bytes: no need to hash
-                content_key = "fingerprint:" + self.fingerprints[path]
-            elif path in self.files:
-                content_key = hashlib.blake2b(self.files[path], digest_size=16).hexdigest()
-            else:
-                stat = self.copies[path].stat()
-                content_key = f"copy:{self.copies[path]}:{stat.st_mtime_ns}:{stat.st_size}"
-            after[path] = content_key
-            if before.get(path) == content_key and destination.exists():
+            content_key = after[path] = self._content_key(path)
+            # plain strings: this runs for every file of the site on each of serve's rebuilds
+            if before.get(path) == content_key and os.path.exists(os.path.join(base, path)):
                 continue
+            destination = target / path
             destination.parent.mkdir(parents=True, exist_ok=True)
             if path in self.files:
                 temporary = destination.with_name(f".{destination.name}.tmp")

@@ -141,7 +141,10 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
         if unsafe:
             raise ConfigError([Problem("--output", None, None, unsafe,
                                        "every build replaces this folder: choose a folder of its own")])
-    previous = PreviousOutput(target, config.cache_dir) if target is not None and options.use_cache else None
+    # A folder updated in place (kbgen serve's) reuses unchanged pages from the BuildCache's
+    # memory instead: no per-page stat of the last build's files, no manifest to rewrite.
+    previous = (PreviousOutput(target, config.cache_dir)
+                if target is not None and options.use_cache and not options.in_place else None)
 
     output = Output()
     with clock.stage("render"), _progress(options, "Rendering pages") as start:

@@ -308,6 +308,7 @@ def run_benchmark(articles: int, workdir: Path | None, *, article_kb: float = 4.
             nonlocal report
             shutil.rmtree(site / ".kbgen-cache", ignore_errors=True)
             shutil.rmtree(output, ignore_errors=True)
+            shutil.rmtree(output.with_name(f".{output.name}.spare"), ignore_errors=True)
             run, report = _run_build(site, output)
             cold.append(run)
         # Paired and alternating, so that a machine busier in one half of the run does not

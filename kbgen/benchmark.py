@@ -159,16 +159,24 @@ class Run:
     wall_s: float
     cpu_s: float
     peak_mb: float
+    peak_pss_mb: float = 0.0   # proportional set size: a page shared by forked workers counted once
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants (kbgen renders in worker processes)."""
+
+def _tree_rss_kb(pid: int, pss: bool = False) -> int:
+    """Resident memory of a process and all its descendants (kbgen renders in worker processes).
+    The sum of each one's RSS counts a page that forked workers share with their parent once per
+    process; ``pss``: the proportional set size, which shares it out (the memory really used)."""
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
         try:
-            with open(f"/proc/{current}/status", encoding="ascii") as status:
-                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            if pss:
+                with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
+                    total += next((int(line.split()[1]) for line in rollup if line.startswith("Pss:")), 0)
+            else:
+                with open(f"/proc/{current}/status", encoding="ascii") as status:
+                    total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
                     stack += [int(child) for child in children.read().split()]
@@ -182,12 +190,15 @@ def _measure(command: list[str], **popen) -> Run:
     the whole process tree, sampled every 20 ms (on Linux; elsewhere the main process's peak)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, **popen)
-    peak_kb, done = 0, threading.Event()
+    peak_kb, peak_pss_kb, done = 0, 0, threading.Event()
+    with_pss = Path("/proc/self/smaps_rollup").is_file()
 
     def sample() -> None:
-        nonlocal peak_kb
+        nonlocal peak_kb, peak_pss_kb
         while not done.wait(0.02):
             peak_kb = max(peak_kb, _tree_rss_kb(process.pid))
+            if with_pss:
+                peak_pss_kb = max(peak_pss_kb, _tree_rss_kb(process.pid, pss=True))
     sampler = threading.Thread(target=sample, daemon=True)
     if Path("/proc/self/task").is_dir():
         sampler.start()
@@ -196,7 +207,7 @@ def _measure(command: list[str], **popen) -> Run:
     done.set()
     if status != 0:
         raise SystemExit(f"benchmark: {' '.join(command[:4])}… failed (exit status {status >> 8})")
-    return Run(elapsed, usage.ru_utime + usage.ru_stime, max(peak_kb, usage.ru_maxrss) / 1024)
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, max(peak_kb, usage.ru_maxrss) / 1024, peak_pss_kb / 1024)
 
 
 def _run_build(site: Path, output: Path, extra: Sequence[str] = ()) -> tuple[Run, dict]:
@@ -333,7 +344,8 @@ def run_benchmark(articles: int, workdir: Path | None, *, article_kb: float = 4.
 
         def summary(runs: list[Run]) -> dict:
             return {"wall_s": round(median(r.wall_s for r in runs), 2), "cpu_s": round(median(r.cpu_s for r in runs), 2),
-                    "peak_mb": round(median(r.peak_mb for r in runs), 1)}
+                    "peak_mb": round(median(r.peak_mb for r in runs), 1),
+                    "peak_pss_mb": round(median(r.peak_pss_mb for r in runs), 1)}
         figures = {
             "corpus": corpus, "article_kb_avg": round(corpus["bytes"] / corpus["articles"] / 1024, 2),
             "repeat": repeat, "articles_built": pages, "files_written": median_report["files"],
@@ -392,6 +404,7 @@ def _print(figures: dict, as_json: bool) -> None:
           f"{figures['files_written']} files; medians of {figures['repeat']}")
     rows = [("cold build, wall", "cold", "wall_s", "s"), ("cold build, CPU", "cold", "cpu_s", "s"),
             ("peak memory (process tree)", "cold", "peak_mb", "MiB"),
+            ("  the same, shared pages once (PSS)", "cold", "peak_pss_mb", "MiB"),
             ("`build` after editing 1 article", "one_edit_cli", "wall_s", "s")]
     print(f"{'':34}{'kbgen':>14}" + (f"{'Hugo ' + hugo['version']:>15}{'ratio':>9}" if hugo else ""))
     for label, run, key, unit in rows:

@@ -14,6 +14,7 @@ folder is updated in place, touching only files that changed.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -175,6 +176,10 @@ class Output:
             raise OutputConflict(f"{target} is not empty and is not a kbgen output folder (it has no sitemap.xml), "
                                  f"so it was left alone\n    → choose a new or empty folder, or remove it first")
         target.parent.mkdir(parents=True, exist_ok=True)
+        with _exclusive(slots_file):   # two builds at once must not both write into the spare
+            self._swap_in_locked(target, slots_file)
+
+    def _swap_in_locked(self, target: Path, slots_file: Path | None) -> None:
         slots = _Slots(target, slots_file)
         keys = {path: self._content_key(path) for path in self.origins} if slots_file else {}
         if slots.spare_entries is not None:
@@ -335,6 +340,25 @@ class _Slots:
         temporary = self.file.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
         os.replace(temporary, self.file)
+
+
+@contextlib.contextmanager
+def _exclusive(slots_file: Path | None):
+    if slots_file is None:
+        yield
+        return
+    slots_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(slots_file.with_suffix(".lock"), "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:   # Windows: no flock; two builds of one folder at once stay unsupported there
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _identity(folder: Path) -> list[int] | None:

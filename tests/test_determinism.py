@@ -156,3 +156,29 @@ def test_the_dev_server_build_after_adding_and_deleting_articles_equals_a_cold_b
     served_files.pop("sw.js", None)   # the dev server writes no offline worker
     cold_files.pop("sw.js", None)
     assert diff(served_files, cold_files) == []
+
+
+def test_builds_written_into_the_spare_folder_equal_a_cold_build_after_edits_and_a_hand_edit(tmp_path):
+    """From the third build on, `kbgen build` writes into the previous output kept beside
+    output/ (.output.spare) and swaps: unchanged pages are shared by hard links, so a page
+    edited by hand in output/ must not survive into any later build."""
+    import re as regex
+
+    root = copy_sample(tmp_path / "site")
+    page = root / "output" / "en" / "billing" / "invoices" / "index.html"
+    plans = root / "content" / "en" / "billing" / "plans-and-pricing.md"
+    for number in range(4):
+        plans.write_text(regex.sub(r'(?m)^title: .*$', f'title: "Plans, take {number}"',
+                                   plans.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+        assert build_site(root).exit_code == 0
+        if number == 1:
+            assert (root / ".output.spare").is_dir()
+            with open(page, "ab") as handle:          # edited in place: the inode the spare may share
+                handle.write(b"<!-- edited by hand -->")
+    cold = tmp_path / "cold"
+    result = run_kbgen("-C", str(root), "build", "--output", str(cold), env={"PYTHONHASHSEED": "9"})
+    assert result.returncode == 0, result.stderr
+    built = all_files(root / "output")
+    assert b"edited by hand" not in built["en/billing/invoices/index.html"]
+    assert "Plans, take 3".encode() in built["en/billing/index.html"]
+    assert diff(built, all_files(cold)) == []

@@ -86,6 +86,7 @@ class Output:
         self.origins: dict[str, str] = {}
         self.copies: dict[str, Path] = {}
         self.reused: dict[str, Path] = {}
+        self.reused_sizes: dict[str, int] = {}
         self.fingerprints: dict[str, str] = {}
         self.folders: dict[str, str] = {}   # folder -> a path inside it (a file may not take its name)
         self.stats: dict[str, tuple[int, int]] = {}   # after a swap: (size, mtime_ns) of every file written
@@ -117,11 +118,14 @@ class Output:
     def reuse(self, path: str, previous: PreviousOutput, origin: str, fingerprint: str) -> None:
         path = self._claim(path, origin)
         self.reused[path] = previous.file(path)
+        self.reused_sizes[path] = previous.entries[path][1]   # checked against the file by has()
         self.fingerprints[path] = fingerprint
 
     def size(self, path: str) -> int:
         if path in self.files:
             return len(self.files[path])
+        if path in self.reused_sizes:
+            return self.reused_sizes[path]
         return (self.copies.get(path) or self.reused[path]).stat().st_size
 
     def read(self, path: str) -> bytes:

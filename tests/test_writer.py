@@ -182,3 +182,16 @@ def test_an_output_replaced_by_a_build_without_the_cache_is_not_trusted(tmp_path
     for version in (b"3", b"3"):
         _commit(target, slots, {"a/index.html": version})
         assert all_files(target) == {"sitemap.xml": b"<urlset/>", "a/index.html": version}
+
+
+def test_without_an_atomic_exchange_the_spare_is_swapped_with_renames(tmp_path, monkeypatch):
+    """macOS, Windows, or a file system without RENAME_EXCHANGE: three renames, same result."""
+    import kbgen.writer as writer
+
+    monkeypatch.setattr(writer, "_rename_exchange", lambda first, second: False)
+    target, slots = tmp_path / "output", tmp_path / "cache" / "slots.json"
+    for version in (b"1", b"2", b"3", b"4"):
+        _commit(target, slots, {"a/index.html": version, f"only-{version.decode()}.html": version})
+        assert all_files(target) == {"sitemap.xml": b"<urlset/>", "a/index.html": version,
+                                     f"only-{version.decode()}.html": version}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".output.spare", "cache", "output"]

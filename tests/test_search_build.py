@@ -12,7 +12,7 @@ import pytest
 from kbgen.build import BuildOptions, build
 from kbgen.search import build_search, build_service_worker
 from kbgen.search import indexer, pipeline
-from kbgen.search.sample_corpus import generate
+from search_corpus import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "tests" / "fixtures" / "search" / "site"

@@ -19,7 +19,7 @@ from lunr.builder import Builder
 from lunr.query import Query, QueryPresence
 
 from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, tokenize_fields
-from kbgen.search.sample_corpus import generate
+from search_corpus import generate
 from kbgen.search.tokenizer import query_units, runs, title_key
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -118,7 +118,7 @@ def _runs_per_character(text: str) -> list[Run]:
 
 
 def test_compiled_runs_equal_the_per_character_definition():
-    from kbgen.search.sample_corpus import generate
+    from search_corpus import generate
     cases = json.loads((FIXTURES / "tokenizer_cases.json").read_text(encoding="utf-8"))
     texts = cases + [p.read_text(encoding="utf-8") for p in sorted((ROOT / "content").rglob("*.md"))]
     for docs in generate(40).values():

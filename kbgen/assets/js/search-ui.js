@@ -5,7 +5,7 @@
 // mount point; everything else (including a little CSS) comes from here.
 import { onReady, pageContext, registerMount } from './core.js';
 import { queryUnits, runs } from './tokenizer.js';
-import { highlighted, highlightPatterns, snippetOf, typingUnits, worthSearching } from './search-highlight.js';
+import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
 import { languageIndex, scriptLoader } from './search-index.js';
 
 const STRINGS = {
@@ -82,7 +82,7 @@ const CJK_LANGUAGES = new Set(['ja', 'zh', 'ko']);
 // for other languages when the query is written in their script or matches more of it there
 // (not only when the page's language finds nothing).
 export async function searchWithFallback(context, query) {
-  const clauses = typingUnits(queryUnits(query));
+  const clauses = queryUnits(query);
   if (!worthSearching(clauses)) return { clauses, groups: [] };
   const index = await languageIndex(context.root, context.lang);
   const results = await index.search(clauses);

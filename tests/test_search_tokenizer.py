@@ -186,4 +186,3 @@ def test_js_tokenizer_matches_python_on_every_field_of_the_built_sample_site():
     assert mismatches == []
 
 
-@needs_node

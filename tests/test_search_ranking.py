@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +18,7 @@ from lunr import lunr
 from lunr.builder import Builder
 from lunr.query import Query, QueryPresence
 
-from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, tokenize_fields
+from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, data_payload, tokenize_fields
 from search_corpus import generate
 from kbgen.search.tokenizer import query_units, runs, title_key
 
@@ -244,13 +243,13 @@ def test_shipped_data_is_lunrs_serialized_index_repacked_bit_for_bit(corpus):
     assert posted == set(expected)
 
     files = build_data_files(docs, tokenized, prefix="search/x/", lang="ja")
-    manifest = json.loads(re.fullmatch(r'__kbSearchData\("[^"]+",(.*)\);\n', files["search/x/index.js"].decode(), re.DOTALL)[1])
+    manifest = data_payload(files["search/x/index.js"])[1]
     assert manifest["fields"] == serialized["fields"]
     got = {}
     for name, data in files.items():
         if not name.startswith("search/x/t-"):
             continue
-        shard = json.loads(re.fullmatch(r'__kbSearchData\("[^"]+",(.*)\);\n', data.decode(), re.DOTALL)[1])
+        shard = data_payload(data)[1]
         for term, flat in zip(shard["terms"], shard["postings"]):
             i = 0
             while i < len(flat):

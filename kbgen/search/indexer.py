@@ -45,7 +45,7 @@ SCORED_FIELDS = tuple(name for name in FIELD_NAMES if name != "lead")
 SHARD_TARGET_BYTES = 24_000
 STORE_CHUNK_DOCS = 32
 CALLBACK = "__kbSearchData"
-DATA_FORMAT = 2
+DATA_FORMAT = 3  # 3: payloads passed through JSON.parse
 # Typo candidates come from small word lists (terms only, with their document counts), grouped by
 # first and by second character, so a misspelt word loads at most four of them.
 VOCAB_MIN_LENGTH = 3
@@ -141,7 +141,44 @@ def term_postings(serialized: dict[str, Any]) -> dict[str, list[int]]:
 
 def data_script(file_id: str, payload: Any) -> bytes:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return f"{CALLBACK}({json.dumps(file_id)},{body});\n".encode("utf-8")
+    # The payload as a string for JSON.parse: browsers parse JSON about three times faster than
+    # the same data as a JavaScript literal, and a keystroke may parse 100 KB of new shards.
+    # In a single-quoted JS string, backslashes and quotes are escaped; U+2028/U+2029 too (older
+    # engines end a string at them).
+    literal = (body.replace("\\", "\\\\").replace("'", "\\'")
+               .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return f"{CALLBACK}({json.dumps(file_id)},JSON.parse('{literal}'));\n".encode("utf-8")
+
+
+def data_payload(data: bytes) -> tuple[str, Any]:
+    """(file id, payload) of a data script (tests, tools): the inverse of `data_script`."""
+    text = data.decode("utf-8")
+    head = f"{CALLBACK}("
+    if not (text.startswith(head) and text.endswith("'));\n")):
+        raise ValueError("not a kbgen search data script")
+    file_id, rest = text[len(head):].split(",", 1)
+    if not rest.startswith("JSON.parse('"):
+        raise ValueError("not a kbgen search data script")
+    literal = rest[len("JSON.parse('"):-len("'));\n")]
+    return json.loads(file_id), json.loads(_unescape_js(literal))
+
+
+def _unescape_js(literal: str) -> str:
+    out, i = [], 0
+    while i < len(literal):
+        char = literal[i]
+        if char == "\\":
+            following = literal[i + 1]
+            if following == "u":
+                out.append(chr(int(literal[i + 2:i + 6], 16)))
+                i += 6
+                continue
+            out.append(following)
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def _hashed_id(prefix: str, kind: str, payload: Any) -> str:

@@ -71,7 +71,7 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
-def measure_in_browser(output_dir: Path, lang: str, queries: list[str]) -> dict:
+def measure_in_browser(output_dir: Path, lang: str, queries: list[str], rounds: int = 1) -> dict:
     """Chromium on a loopback server: time from typing the first query (fresh page load, empty
     cache, no service worker) to the first result on screen and the search data downloaded until
     then (gzipped, as a server would send it); what a typo query downloads on top; then
@@ -119,12 +119,24 @@ def measure_in_browser(output_dir: Path, lang: str, queries: list[str]) -> dict:
                     other.wait_for_timeout(1500)
                     second[word] = [u for u in other.evaluate(loaded) if u not in before]
                     other.close()
-                page.evaluate("performance.clearMeasures('kb-search')")
-                for query in queries:
-                    page.locator(box).first.fill("")
-                    page.locator(box).first.press_sequentially(query, delay=150)
-                    page.wait_for_timeout(400)
-                timings = page.evaluate("performance.getEntriesByName('kb-search').map(e => e.duration)")
+                timings: list[float] = []
+                # Each round types the queries in a fresh browser context (empty cache, shards not yet
+                # loaded), so a p95 is taken over more than the dozen keystrokes of one round (of
+                # which it is the maximum).
+                for round_number in range(rounds):
+                    if round_number:
+                        context.close()
+                        context = browser.new_context(service_workers="block")
+                        page = context.new_page()
+                        page.goto(url, wait_until="load")
+                        page.locator(box).first.fill(queries[0])
+                        page.locator(option).first.wait_for(timeout=30000)
+                    page.evaluate("performance.clearMeasures('kb-search')")
+                    for query in queries:
+                        page.locator(box).first.fill("")
+                        page.locator(box).first.press_sequentially(query, delay=150)
+                        page.wait_for_timeout(400)
+                    timings += page.evaluate("performance.getEntriesByName('kb-search').map(e => e.duration)")
                 context.close()
             finally:
                 browser.close()
@@ -173,8 +185,8 @@ def print_golden(summary: dict) -> None:
 KEYSTROKE_QUERIES = {"en": ["ticket", "export data"], "ja": ["顧客ポータル", "請求書"]}
 
 
-def measure(output: Path, workdir: Path | None, *, golden: bool = True) -> dict:
-    figures: dict = {"browser": {lang: measure_in_browser(output, lang, queries)
+def measure(output: Path, workdir: Path | None, *, golden: bool = True, rounds: int = 1) -> dict:
+    figures: dict = {"browser": {lang: measure_in_browser(output, lang, queries, rounds)
                                  for lang, queries in KEYSTROKE_QUERIES.items()}}
     if golden and workdir is not None:
         figures["golden_set"] = golden_comparison(workdir)
@@ -200,17 +212,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="keep the corpus and its build here")
     parser.add_argument("--output", type=Path, default=None, help="measure this existing build output only")
     parser.add_argument("--no-golden", action="store_true", help="skip the golden set")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh pages the keystroke queries are typed in")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.output:
-        figures = measure(args.output, args.workdir, golden=not args.no_golden and args.workdir is not None)
+        figures = measure(args.output, args.workdir, golden=not args.no_golden and args.workdir is not None,
+                          rounds=args.rounds)
         if args.json:
             print(json.dumps(figures, indent=2, ensure_ascii=False))
     else:
         from kbgen.benchmark import run_benchmark
 
         figures = run_benchmark(args.articles, args.workdir, article_kb=args.article_kb, repeat=args.repeat,
-                                as_json=args.json, measure=lambda output, workdir: measure(output, workdir, golden=not args.no_golden))
+                                as_json=args.json, measure=lambda output, workdir: measure(output, workdir, golden=not args.no_golden,
+                                                                        rounds=args.rounds))
     if not args.json:
         print_measured(figures)
 

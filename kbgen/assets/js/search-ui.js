@@ -227,7 +227,7 @@ function enhanceSearchForm(form, context) {
     input.removeAttribute('aria-activedescendant');
     status.textContent = text('results', { n: total });
     open();
-    // Read by kbgen's browser benchmark (kbgen/search/benchmark.py): query to rendered results.
+    // Read by the search benchmark (benchmarks/search_browser.py): query to rendered results.
     try {
       performance.measure('kb-search', { start: started, detail: { query, total } });
     } catch (error) {

@@ -186,16 +186,32 @@ def _hashed_id(prefix: str, kind: str, payload: Any) -> str:
     return f"{prefix}{kind}-{digest[:10]}.js"
 
 
+def _prefix_key(term: str) -> str:
+    # What a prefix typed in the search box usually is when it loads many terms: the first two
+    # letters of a word, the first character of a CJK run.
+    return term[:1] if is_cjk(term[0]) else term[:2]
+
+
 def _shards(postings: dict[str, list[int]]) -> Iterable[tuple[list[str], list[list[int]]]]:
+    """Consecutive runs of the sorted terms, about SHARD_TARGET_BYTES each. A shard past half its
+    target also closes where the leading characters change, and a term bigger than half a shard
+    (a common word's posting) gets a shard of its own: a prefix being typed ("ex", 請) then loads
+    its own terms, not also its neighbours' big postings."""
+    half = SHARD_TARGET_BYTES // 2
     terms: list[str] = []
     lists: list[list[int]] = []
     size = 0
     for term in sorted(postings, key=utf16_key):
         flat = postings[term]
+        term_size = len(term) + 4 + sum(len(str(number)) + 1 for number in flat)
+        if terms and (size >= SHARD_TARGET_BYTES or term_size >= half
+                      or (size >= half and _prefix_key(term) != _prefix_key(terms[-1]))):
+            yield terms, lists
+            terms, lists, size = [], [], 0
         terms.append(term)
         lists.append(flat)
-        size += len(term) + 4 + sum(len(str(number)) + 1 for number in flat)
-        if size >= SHARD_TARGET_BYTES:
+        size += term_size
+        if term_size >= half:
             yield terms, lists
             terms, lists, size = [], [], 0
     if terms:

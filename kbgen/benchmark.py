@@ -18,7 +18,7 @@ import threading
 import time
 import importlib.util
 from dataclasses import dataclass
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import median
 
@@ -296,7 +296,11 @@ def _search_bytes(output: Path) -> dict:
 
 
 def run_benchmark(articles: int, workdir: Path | None, *, article_kb: float = 4.0, repeat: int = 3,
-                  vs_hugo: bool = False, browser: bool = False, as_json: bool = False) -> dict:
+                  vs_hugo: bool = False, as_json: bool = False,
+                  measure: Callable[[Path, Path], dict] | None = None) -> dict:
+    """Builds a generated corpus and returns (and prints) the figures. ``measure(output, workdir)``
+    adds figures of its own taken on the built output (benchmarks/search_browser.py: search in
+    Chromium), so the package itself needs nothing it does not install."""
     hugo = find_hugo() if vs_hugo else None
     if vs_hugo and not hugo:
         from .errors import KbgenError
@@ -359,15 +363,8 @@ def run_benchmark(articles: int, workdir: Path | None, *, article_kb: float = 4.
         }
         if hugo:
             figures["hugo"] = {"version": _hugo_version(hugo), "cold": summary(hugo_cold), "one_edit_cli": summary(hugo_edits)}
-        if browser:
-            try:
-                from .search.benchmark import measure_in_browser
-                figures["browser"] = {lang: measure_in_browser(output, lang, ["ticket", "export data"] if lang == "en" else ["顧客ポータル", "請求書"])
-                                      for lang in ("en", "ja")}
-                from .search.benchmark import golden_comparison  # search quality: kbgen vs Pagefind
-                figures["golden_set"] = golden_comparison(workdir)
-            except ImportError as exc:
-                figures["browser"] = f"unavailable: {exc}"
+        if measure is not None:
+            figures.update(measure(output, workdir))
         _print(figures, as_json)
         return figures
     finally:
@@ -421,8 +418,3 @@ def _print(figures: dict, as_json: bool) -> None:
     print("stages (cold): " + ", ".join(f"{k} {v:.2f} s" for k, v in figures["stage_timings_cold_s"].items()))
     for lang, size in figures["search_bytes"].items():
         print(f"search data {lang}: {size['raw'] / 1024:.0f} KB raw, {size['gzip'] / 1024:.0f} KB gzipped (all files)")
-    if "browser" in figures:
-        print(f"browser: {json.dumps(figures['browser'], ensure_ascii=False)}")
-    if isinstance(figures.get("golden_set"), dict):
-        from .search.benchmark import print_golden
-        print_golden(figures["golden_set"])

@@ -111,6 +111,26 @@ def test_typing_shows_highlighted_results_in_every_theme(theme, tmp_path, serve,
     shot(page, f"box-{theme}")
 
 
+def test_a_one_letter_last_word_after_other_words_completes_like_any_other(sample, serve, page):
+    """ "reset t": the t is the start of a word being typed, so it already finds two-factor
+    authentication (turning, two) first, where "reset" alone puts the password article first;
+    "reset p" keeps the password article first."""
+    page.goto(serve(sample) + "en/index.html")
+
+    def first_after(query: str) -> str:
+        type_query(page, query)
+        page.wait_for_function(
+            "(q) => { const box = document.querySelector('form[data-kb-search] input[name=q]');"
+            " const list = box.form.querySelector('[role=listbox]');"
+            " return box.value === q && list && !list.hidden && list.querySelector('[role=option]'); }", arg=query)
+        page.wait_for_timeout(300)  # the last keystroke's results, not an earlier one's
+        return options(page).first.locator(".kb-search-title").inner_text()
+
+    assert first_after("reset") == "Resetting your password"
+    assert first_after("reset t") == "Turning on two-factor authentication"
+    assert first_after("reset p") == "Resetting your password"
+
+
 def test_keyboard_moves_through_results_and_opens_one(sample, serve, page):
     page.goto(serve(sample) + "en/index.html")
     box = type_query(page, "invoice")

@@ -47,7 +47,10 @@ def reconfigure(app, path: Path, text: str) -> None:
 
     path.write_text(text, encoding="utf-8")
     state = app.state.kb
-    state.settings = state.settings.with_overrides(source=str(path), raw={**state.settings.raw, **tomllib.loads(text)})
+    raw = {**state.settings.raw, **tomllib.loads(text)}
+    fresh = settings_from_dict(raw, source=str(path), base_dir=path.parent, text=text, check_only=True)
+    state.settings = state.settings.with_overrides(source=str(path), raw=raw, file=fresh.file, tickets=fresh.tickets,
+                                                   warnings=fresh.warnings)
 
 
 @pytest.fixture(scope="session")

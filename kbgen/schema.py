@@ -296,7 +296,8 @@ class TicketField(Section):
     type: Annotated[str, one_of(*FIELD_TYPES)] = "text"
     required: bool = False
     label: Labels | None = None                         # default: the name
-    options: list[Annotated[tuple[str, dict[str, str]], PlainValidator(_option)]] | None = None
+    # checked even when absent (a select needs them), after `type`, which is declared before it
+    options: list[Annotated[tuple[str, dict[str, str]], PlainValidator(_option)]] | None = Field(None, validate_default=True)
     max_length: Annotated[int, whole(1)] = 2000
     departments: Annotated[list[str], PlainValidator(_declared_departments)] = Field(default_factory=list)
 
@@ -305,11 +306,12 @@ class TicketField(Section):
     def _name_first(cls, data: Any) -> Any:
         return {"name": None, **data} if isinstance(data, dict) and "name" not in data else data
 
-    @model_validator(mode="after")
-    def _select_has_options(self) -> "TicketField":
-        if self.type == "select" and not self.options:
+    @field_validator("options")
+    @classmethod
+    def _select_has_options(cls, value: list | None, info: ValidationInfo) -> list | None:
+        if info.data.get("type") == "select" and not value:
             raise _bad("a select field needs a list of options")
-        return self
+        return value
 
 
 def _sla_key(key: Any, info: ValidationInfo) -> str:

@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from kbgen.api.settings import Rate, Settings, settings_from_dict
-from live_server import drop_postgres_schema, fresh_postgres_schema
+from live_server import PASSWORD, drop_postgres_schema, fresh_postgres_schema
 
 __all__ = ["_api_sqlite_template", "_api_postgres_schema", "api_db_url", "api_settings", "api_app", "api_client", "new_client", "make_user", "BrowserClient",
            "settings_for_tests", "fresh_postgres_schema", "drop_postgres_schema"]
 
 TEST_ORIGIN = "http://testserver"
-PASSWORD = "correct horse battery"
 
 
 def settings_for_tests(tmp_path: Path, database_url: str, **overrides) -> Settings:

@@ -87,7 +87,14 @@ def live_site(settings, users: dict[str, tuple[str, str]] | None = None, *, site
     """The API made from `settings`, with `users` ({email: (name, role)}, password PASSWORD), and
     the built site in `site` on one loopback origin, as `kbgen serve` runs them. Yields the
     running ServerThread with `.url`, `.app`, `.settings` (as started), `.site` and `.hashed`
-    (the accounts' password hash); the database engine is closed afterwards."""
+    (the accounts' password hash); the database engine is closed afterwards.
+    `settings=None`: the site alone, as a static host serves it."""
+    if settings is None:
+        with ServerThread(static_app(site)) as running:
+            running.app = running.settings = running.hashed = None
+            running.site = site
+            yield running
+        return
     from kbgen.api.app import create_app
 
     app = create_app(settings)

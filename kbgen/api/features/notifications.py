@@ -17,7 +17,7 @@ from ..models import STAFF_ROLES, Ticket, User
 def site_strings(settings, lang: str) -> dict[str, str]:
     """The strings in `lang` as the site's pages have them: bundled, then the site's theme
     overrides (themes/<name>/i18n/<lang>.toml beside kbgen.toml), English filling gaps."""
-    themes = site_theme_dirs(Path(settings.source).resolve(), settings.raw)
+    themes = site_theme_dirs(Path(settings.source).resolve(), settings.file.theme, settings.file.themes_dir)
     return strings_for(lang if lang.isalpha() else "en", themes)
 
 

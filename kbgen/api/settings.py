@@ -41,6 +41,13 @@ class SettingsError(click.ClickException):
     def of(cls, problems: list[Problem]) -> "SettingsError":
         return cls("\n".join(_format(p) for p in problems), problems[0].field, problems[0].message, tuple(problems))
 
+    @classmethod
+    def raise_for(cls, problems: list[Problem]) -> None:
+        """Raises one SettingsError naming every error among `problems` (warnings pass)."""
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise cls.of(errors)
+
 
 def _format(problem: Problem) -> str:
     """`file:line: [key] message` (and the hint on the next line)."""
@@ -219,9 +226,7 @@ def parse_tickets(table, source: str, languages) -> TicketSettings:
     if table is None:
         return default_ticket_settings()
     model, problems = schema.validate({"tickets": table}, file=source, context={"languages": tuple(languages)})
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise SettingsError.of(errors)
+    SettingsError.raise_for(problems)
     return _ticket_settings(model.tickets, tuple(languages))
 
 
@@ -253,9 +258,7 @@ def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | N
         data_dir = base_dir / data_dir
     database_url = _database_url(api.database_url, data_dir, source, problems)
     public_url = api.public_url.rstrip("/")
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise SettingsError.of(errors)
+    SettingsError.raise_for(problems)
     smtp = api.smtp and SmtpSettings(
         host=api.smtp.host, port=api.smtp.port, username=api.smtp.username,
         password=os.environ.get(api.smtp.password_env, "") if api.smtp.password_env else "",

@@ -30,9 +30,7 @@ def parse_chat_settings(table, settings: Settings, source: str | None = None) ->
         return ChatSettings()
     context = {"languages": settings.languages, "departments": tuple(d.id for d in settings.tickets.departments)}
     model, problems = schema.validate({"chat": table}, file=source or settings.source, context=context)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise SettingsError.of(errors)
+    SettingsError.raise_for(problems)
     return model.chat
 
 

@@ -43,9 +43,7 @@ RecordId = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 def parse_community_settings(raw: dict, source: str = "kbgen.toml") -> CommunitySettings:
     """[community] and [forum] of `raw` alone (for tests and tools; the API reads them at start-up)."""
     model, problems = schema.validate({k: raw[k] for k in ("community", "forum", "feedback") if k in raw}, file=source)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise SettingsError.of(errors)
+    SettingsError.raise_for(problems)
     return CommunitySettings.of(model)
 
 

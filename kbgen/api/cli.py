@@ -9,9 +9,13 @@ import click
 
 def _settings(config: str):
     """Settings with every section of the file checked now (one schema), so a typo in [chat] or
-    [forum] stops the command with the file, line and key instead of failing a request later."""
+    [forum] stops the command with the file, line and key instead of failing a request later;
+    and the site's reworded mails (themes/<theme>/i18n/<lang>.toml)."""
+    from .features.notifications import check_mail_texts
     from .settings import load_settings
-    return load_settings(config)
+    settings = load_settings(config)
+    check_mail_texts(settings)
+    return settings
 
 
 @click.group("api")

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from .build import BuildOptions, build
+from .buildcache import BuildCache
 from .config import load_config
 from .errors import KbgenError
 from .sitefiles import lookup, media_type, no_lifespan
@@ -48,6 +49,7 @@ class SiteState:
 
     def __init__(self, root: Path, output_dir: Path, options: BuildOptions):
         self.root, self.output_dir, self.options = root, output_dir, options
+        self.cache = BuildCache()   # the server's memory between rebuilds, passed to each build
         self.version = 0
         self.error: str | None = None
         self.lock = threading.Lock()
@@ -60,7 +62,7 @@ class SiteState:
             try:
                 config = load_config(self.root)   # read once per rebuild, and handed to the build
                 self.api_url = config.api_url
-                result = build(self.root, self.options, config=config)
+                result = build(self.root, self.options, config=config, cache=self.cache)
                 self.error = None
                 pages_done = time.perf_counter() - started
                 message = f"rebuilt {sum(result.articles.values())} articles in {pages_done:.2f} s"

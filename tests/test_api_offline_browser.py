@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kbgen.api.app import create_app
-from live_server import ServerThread, site_with_api
+from live_server import live_site
 from kbgen.api.models import Ticket
 from kbgen.api.settings import parse_tickets
 from api_fixtures import settings_for_tests
@@ -33,12 +32,8 @@ def server(tmp_path_factory):
     site = tmp / "site"
     subprocess.run([sys.executable, "-m", "kbgen", "build", "-o", str(site)], cwd=REPO, check=True, capture_output=True)
     settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", raw={"tickets": TICKETS})
-    app = create_app(settings)
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
-        running.settings = settings
+    with live_site(settings, site=site) as running:
         yield running
-    app.state.engine.dispose()
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@ widget on another origin, offline use through the service worker, and file://.""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -40,24 +37,7 @@ def build_sample(target: Path, theme: str = "classic") -> Path:
     return output
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def serve():
-    servers = []
-
-    def start(directory: Path) -> str:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
+# `serve(folder)` (tests/conftest.py) serves a built site as a static host does
 
 
 @pytest.fixture(scope="module")

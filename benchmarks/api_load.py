@@ -75,6 +75,9 @@ class Results:
         self.acknowledged: dict[str, str] = {}                # idempotency key → id the server answered
         self.answers_differ = 0
         self.votes: dict[str, bool] = {}                      # writer → voted after its last acknowledged call
+        # endpoint → part of the server's time (Server-Timing: total, queue, before, endpoint, after, lag) → seconds
+        self.server: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.client_lag: list[float] = []                     # this process's own event-loop delays
 
     def record(self, endpoint: str, started: float, response: httpx.Response | None, error: str = "connection") -> None:
         if response is None:
@@ -82,6 +85,10 @@ class Results:
             return
         self.latencies[endpoint].append(time.perf_counter() - started)
         code = response.status_code
+        for part in response.headers.get("server-timing", "").split(","):
+            name, _, duration = part.strip().partition(";dur=")
+            if duration:
+                self.server[endpoint][name].append(float(duration) / 1000)
         if code >= 500:
             self.status["5xx"] += 1
             self.status[f"{endpoint} {code}"] += 1
@@ -183,7 +190,7 @@ async def _writer(base: str, results: Results, deadline: float, number: int, ide
 class Server:
     def __init__(self, config: Path, port: int, workers: int):
         self.log = open(config.parent / "server.log", "ab")   # tracebacks go here, not over the table
-        self.env = dict(os.environ, KBGEN_CONFIG=str(config))
+        self.env = dict(os.environ, KBGEN_CONFIG=str(config), KBGEN_API_TIMING="1")
         self.env.pop("KBGEN_DATABASE_URL", None)
         self.port = port
         self.workers = workers
@@ -269,6 +276,15 @@ def _stored(database_url: str, idea_id: str) -> dict:
     return {"keys": keys, "tickets": tickets, "vote_rows": vote_rows, "vote_count": vote_count}
 
 
+async def _sample_lag(results: Results, deadline: float) -> None:
+    """How late this client's own event loop runs: a latency it measures includes this much of
+    its own waiting (550 clients in one process share one core with the server)."""
+    while time.monotonic() < deadline:
+        before = time.perf_counter()
+        await asyncio.sleep(0.05)
+        results.client_lag.append(time.perf_counter() - before - 0.05)
+
+
 def _load(base: str, results: Results, seconds: float, readers: int, writers: list[str], idea_id: str,
           tickets: list[tuple[str, str]], during=None) -> float:
     async def main():
@@ -277,6 +293,7 @@ def _load(base: str, results: Results, seconds: float, readers: int, writers: li
         jobs += [_writer(base, results, deadline, n, idea_id, token) for n, token in enumerate(writers)]
         if during is not None:
             jobs.append(during(deadline))
+        jobs.append(_sample_lag(results, deadline))
         await asyncio.gather(*jobs)
 
     started = time.monotonic()
@@ -315,6 +332,10 @@ def _summary(label: str, phase: str, results: Results, elapsed: float, stored: d
                       for name, v in sorted(results.latencies.items())},
         "acknowledged": len(ack), "stored": len(bench_bodies), "lost": lost, "duplicated": duplicated,
         "answers_differ": results.answers_differ,
+        "server": {name: {part: (round(_percentile(v, 0.5) * 1000), round(_percentile(v, 0.99) * 1000))
+                          for part, v in parts.items()} for name, parts in sorted(results.server.items())},
+        "client_lag": (round(_percentile(results.client_lag, 0.5) * 1000), round(_percentile(results.client_lag, 0.99) * 1000)),
+        "load_average": os.getloadavg(),
         "votes": (expected_votes, stored["vote_rows"], stored["vote_count"]),
     }
 
@@ -371,6 +392,12 @@ def _print(summary: dict) -> None:
     print(f"  {'endpoint':28} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for name, (n, p50, p99) in summary["endpoints"].items():
         print(f"  {name:28} {n:9} {p50:8} {p99:8}")
+    if summary["server"]:
+        print("  where the server spent it, p50/p99 ms (Server-Timing; lag = its event loop's delay):")
+        for name, parts in summary["server"].items():
+            print(f"    {name:26} " + "  ".join(f"{part} {p50}/{p99}" for part, (p50, p99) in parts.items()))
+    print(f"  this client's own event-loop delay p50/p99: {summary['client_lag'][0]}/{summary['client_lag'][1]} ms · "
+          f"load average at the end {' '.join(f'{x:.1f}' for x in summary['load_average'])}")
     print(f"  submissions acknowledged {summary['acknowledged']} · stored {summary['stored']} · lost {summary['lost']} · "
           f"duplicated {summary['duplicated']} · resends answered differently {summary['answers_differ']}")
     print(f"  votes: expected {expected}, rows {rows}, idea counter {count}")

@@ -17,7 +17,7 @@ from .errors import ApiError, install_error_handlers
 from .features import api_routers, page_routers
 from .mailer import Mailer
 from .middleware import (BodyLimitMiddleware, HeaderCheckMiddleware, LoadShedMiddleware, PublicCacheMiddleware,
-                         SecurityHeadersMiddleware)
+                         SecurityHeadersMiddleware, TimingMiddleware)
 from .migrate import upgrade
 from .settings import Settings, load_settings
 from .storage import FileStore
@@ -73,6 +73,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.add_middleware(LoadShedMiddleware, settings=settings)
     app.add_middleware(PublicCacheMiddleware)
     app.add_middleware(HeaderCheckMiddleware)
+    if os.environ.get("KBGEN_API_TIMING") == "1":   # the load benchmark: where a request waits
+        app.add_middleware(TimingMiddleware)
     cross_origins = [o for o in settings.allowed_origins if o]
     if cross_origins:
         # a site on another origin (e.g. a CDN) calling this API with the visitor's cookies

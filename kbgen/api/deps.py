@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, AsyncIterator, Callable
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .db import utcnow
 from .errors import ApiError
 from .mailer import Mailer
+from .middleware import TIMING
 from .models import AuthSession, RateCounter, User
 from .security import SESSION_COOKIE, client_ip, csrf_check, token_hash
 from .settings import Settings
@@ -218,12 +220,17 @@ def end_sessions_in_endpoints(routes) -> None:
             continue
 
         def wrapper(*args, _endpoint=endpoint, **kwargs):
+            timing = TIMING.get()
+            if timing is not None:
+                timing["endpoint_start"] = time.perf_counter()
             try:
                 return _endpoint(*args, **kwargs)
             finally:
                 for value in kwargs.values():
                     if isinstance(value, Session):
                         value.close()
+                if timing is not None:
+                    timing["endpoint_end"] = time.perf_counter()
 
         functools.update_wrapper(wrapper, endpoint)
         wrapper._ends_sessions = True

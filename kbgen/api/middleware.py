@@ -3,6 +3,7 @@ response, header sanity, admission control under load, and a short cache of publ
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import json
 import time
@@ -238,11 +239,14 @@ class LoadShedMiddleware:
                                          [(b"retry-after", str(retry).encode())])
         if self.slots is None:
             self.slots = asyncio.Semaphore(self.max_in_flight)
+        timing, queued = TIMING.get(), time.perf_counter()
         try:
             await asyncio.wait_for(self.slots.acquire(), self.queue_seconds)
         except asyncio.TimeoutError:
             return await _json_error(send, 429, "busy", "The server is busy; please try again in a moment.",
                                      [(b"retry-after", b"1")])
+        if timing is not None:
+            timing["queue"] = time.perf_counter() - queued
         try:
             await self.app(scope, receive, send)
         finally:
@@ -288,6 +292,9 @@ class PublicCacheMiddleware:
             return await self.app(scope, receive, send)
         key = path + "?" + scope.get("query_string", b"").decode("latin-1")
         entry = self.entries.get(key)
+        timing = TIMING.get()
+        if timing is not None:
+            timing["cache"] = "hit" if entry is not None and time.monotonic() - entry[0] <= PUBLIC_TTL else "miss"
         if entry is None or time.monotonic() - entry[0] > PUBLIC_TTL:
             pending = self.filling.get(key)
             if pending is not None:
@@ -348,3 +355,55 @@ class PublicCacheMiddleware:
                 self.entries.clear()
             await send(message)
         return wrapped
+
+
+# Where a request's time goes, for the load benchmark (KBGEN_API_TIMING=1, off by default: it
+# tells clients how busy the server is). Filled by this middleware, LoadShedMiddleware (queue),
+# PublicCacheMiddleware (hit) and deps.end_sessions_in_endpoints (the endpoint's own run).
+TIMING: "contextvars.ContextVar[dict | None]" = contextvars.ContextVar("kbgen_timing", default=None)
+
+
+class TimingMiddleware:
+    """Adds `Server-Timing`: total (first byte of the request seen by the app → response start),
+    queue (admission wait), before (dependencies + waiting for a thread), endpoint (the endpoint
+    in its thread: SQL and Python), after (validation, serialisation, the thread hop back),
+    lag (the event loop's worst delay over the last second: time no coroutine could run)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lag = 0.0
+        self.sampler: asyncio.Task | None = None
+
+    async def _sample(self) -> None:
+        worst, since = 0.0, time.perf_counter()
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            worst = max(worst, time.perf_counter() - before - 0.01)
+            if before - since >= 1.0:
+                self.lag, worst, since = worst, 0.0, before
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope.get("path", "").startswith("/api/"):
+            return await self.app(scope, receive, send)
+        if self.sampler is None:
+            self.sampler = asyncio.get_running_loop().create_task(self._sample())
+        timing = {"start": time.perf_counter()}
+        TIMING.set(timing)
+
+        async def timed_send(message):
+            if message["type"] == "http.response.start":
+                now = time.perf_counter()
+                parts = [("total", now - timing["start"]), ("queue", timing.get("queue", 0.0))]
+                if "endpoint_start" in timing:
+                    parts += [("before", timing["endpoint_start"] - timing["start"] - timing.get("queue", 0.0)),
+                              ("endpoint", timing["endpoint_end"] - timing["endpoint_start"]),
+                              ("after", now - timing["endpoint_end"])]
+                parts.append(("lag", self.lag))
+                value = ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in parts)
+                if timing.get("cache"):
+                    value += f', cache;desc="{timing["cache"]}"'
+                message = dict(message, headers=list(message.get("headers", [])) + [(b"server-timing", value.encode())])
+            await send(message)
+
+        await self.app(scope, receive, timed_send)

@@ -279,37 +279,46 @@ KEEPS = {
     "tickets": ("/api/forum", "/api/feedback", "/api/auth/login", "/api/auth/logout", "/api/session"),
 }
 KEEPS_EXACT = {"public": frozenset(), "tickets": frozenset({"/api/tickets", "/api/chat/leave-message"})}
+# Writes that only move a counter (votes): copies become stale, but while one request refreshes
+# them the others may still get the previous count. Every other write makes readers wait for
+# the refresh, so a hidden post or a new topic is never served from before the change.
+SOFT_SUFFIXES = ("/vote",)
 PUBLIC_TTL = MAX_AGE   # the name older tests and docs use
 
 
 class _Versions:
-    """Per-domain change counters: this process's own, plus a stamp file in the data directory
-    that every worker process replaces after a write, so a copy made in one worker is dropped
-    when another worker changes the data. Checking it is one stat() call, no database, no thread."""
+    """Per-domain change counters, hard (content) and soft (counts): this process's own, plus a
+    stamp file in the data directory that every worker process replaces after a write, so a copy
+    made in one worker is dropped when another worker changes the data. Checking is a stat() per
+    file, no database, no thread. A version is ((hard counter, hard stamp), (soft counter, soft stamp))."""
 
     def __init__(self, directory=None):
-        self.local = {domain: 0 for domain in KEEPS}
+        self.local = {(domain, kind): 0 for domain in KEEPS for kind in ("hard", "soft")}
         self.directory = directory
 
-    def _file(self, domain: str):
-        return None if self.directory is None else self.directory / f".cache-version-{domain}"
+    def _file(self, domain: str, kind: str):
+        return None if self.directory is None else self.directory / f".cache-version-{domain}-{kind}"
 
-    def current(self, domain: str) -> tuple:
-        path = self._file(domain)
+    def _stamp(self, domain: str, kind: str):
+        path = self._file(domain, kind)
         try:
             stat = path.stat() if path is not None else None
         except OSError:
-            stat = None
-        return (self.local[domain], (stat.st_ino, stat.st_mtime_ns) if stat else None)
+            return None
+        return (stat.st_ino, stat.st_mtime_ns) if stat else None
+
+    def current(self, domain: str) -> tuple:
+        return tuple((self.local[domain, kind], self._stamp(domain, kind)) for kind in ("hard", "soft"))
 
     def bump(self, path_written: str) -> None:
         import os
         import secrets
+        kind = "soft" if path_written.endswith(SOFT_SUFFIXES) else "hard"
         for domain, keeps in KEEPS.items():
             if path_written.startswith(keeps) or path_written in KEEPS_EXACT[domain]:
                 continue
-            self.local[domain] += 1
-            file = self._file(domain)
+            self.local[domain, kind] += 1
+            file = self._file(domain, kind)
             if file is not None:
                 try:   # a new file (new inode) per change: two changes within one clock tick still differ
                     temporary = file.with_name(f"{file.name}.{secrets.token_hex(4)}")
@@ -330,7 +339,8 @@ class ReadCacheMiddleware:
     A copy stays valid until a write that can change it (see KEEPS; checked by a version counter
     per process and a stamp file shared by the worker processes) and at most MAX_AGE. A stale copy
     is refreshed by one request at a time per URL (single flight) that bypasses the admission
-    queue; the others wait for it, or, when the copy only aged past MAX_AGE, get the previous one. Responses carry an ETag; a matching
+    queue; the others wait for it, or, when the copy only aged past MAX_AGE or a vote moved a count,
+    get the previous one. Responses carry an ETag; a matching
     If-None-Match gets an empty 304. Signed-in visitors (kb_session cookie) always get a fresh,
     uncached answer: they see their own votes and private data."""
 
@@ -386,10 +396,10 @@ class ReadCacheMiddleware:
             if pending is None:
                 pending = self.filling[key] = asyncio.get_running_loop().create_task(self._fill(key, scope, version))
                 pending.add_done_callback(lambda _task, key=key: self.filling.pop(key, None))
-            # The previous copy is served meanwhile only when nothing changed and it merely grew
-            # old: after a write (a new topic, a hidden post, a vote) every reader waits for the
-            # refresh, one query for the whole crowd, and sees the change.
-            if entry is None or entry[2] != 200 or entry[1] != version or age > MAX_AGE + STALE_GRACE:
+            # The previous copy is served meanwhile only when it merely grew old or a count
+            # moved: after any other write (a new topic, a hidden post) every reader waits for
+            # the refresh, one query for the whole crowd, and sees the change.
+            if entry is None or entry[2] != 200 or entry[1][0] != version[0] or age > MAX_AGE + STALE_GRACE:
                 entry = await asyncio.shield(pending)
         await self._answer(scope, send, entry)
 

@@ -346,6 +346,30 @@ async def _sample_lag(results: Results, deadline: float) -> None:
         results.client_lag.append(time.perf_counter() - before - 0.05)
 
 
+def _cpu(pid: int) -> tuple[float, float]:
+    """Seconds the process and its worker processes ran on a CPU, seconds they were ready to run
+    but waited for one (Linux schedstat, summed over every thread), and of those the main threads'
+    (the event loops): on a shared machine, waiting time no code of ours could have saved."""
+    running = waiting = loop_waiting = 0.0
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            pids += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    for process in pids:
+        for task in Path(f"/proc/{process}/task").glob("*"):
+            try:
+                on_cpu, queued, _ = (task / "schedstat").read_text().split()
+            except (OSError, ValueError):
+                continue
+            running += int(on_cpu) / 1e9
+            waiting += int(queued) / 1e9
+            if task.name == str(process):   # the main thread: uvicorn's event loop
+                loop_waiting += int(queued) / 1e9
+    return running, waiting, loop_waiting
+
+
 def _load(base: str, results: Results, seconds: float, readers: int, writers: list[str], idea_id: str,
           tickets: list[tuple[str, str]], during=None) -> float:
     async def main():
@@ -418,8 +442,13 @@ def run(database_url: str, label: str, readers: int, writers: int, seconds: floa
         try:
             tickets = _guest_tickets(base)
             results = Results()
+            server_before, client_before = _cpu(server.process.pid), _cpu(os.getpid())
             elapsed = _load(base, results, seconds, readers, tokens, idea_id, tickets)
-            summaries.append(_summary(label, "load", results, elapsed, _stored(database_url, idea_id), results.votes))
+            server_after, client_after = _cpu(server.process.pid), _cpu(os.getpid())
+            summary = _summary(label, "load", results, elapsed, _stored(database_url, idea_id), results.votes)
+            summary["cpu"] = {"server": tuple(round(b - a, 1) for a, b in zip(server_before, server_after)),
+                              "client": tuple(round(b - a, 1) for a, b in zip(client_before, client_after))}
+            summaries.append(summary)
             if crash_seconds:
                 crash = Results()
                 crash.votes = dict(results.votes)
@@ -459,6 +488,11 @@ def _print(summary: dict) -> None:
             print(f"    {name:26} " + "  ".join(f"{part} {p50}/{p99}" for part, (p50, p99) in parts.items()))
     print(f"  this client's own event-loop delay p50/p99: {summary['client_lag'][0]}/{summary['client_lag'][1]} ms · "
           f"load average at the end {' '.join(f'{x:.1f}' for x in summary['load_average'])}")
+    if "cpu" in summary:
+        (server_run, server_wait, loop_wait), (client_run, client_wait, _) = summary["cpu"]["server"], summary["cpu"]["client"]
+        print(f"  CPU over {summary['seconds']} s: server ran {server_run} s and waited {server_wait} s for a CPU "
+              f"(all threads; its event loop{'s' if summary['database'].find('workers') >= 0 else ''} alone waited {loop_wait} s); "
+              f"this client ran {client_run} s, waited {client_wait} s")
     print(f"  submissions acknowledged {summary['acknowledged']} · stored {summary['stored']} · lost {summary['lost']} · "
           f"duplicated {summary['duplicated']} · resends answered differently {summary['answers_differ']}")
     print(f"  votes: expected {expected}, rows {rows}, idea counter {count}")

@@ -17,7 +17,7 @@ from .errors import ApiError, install_error_handlers
 from .features import api_routers, page_routers
 from .features.ticket_core import guest_key_matches_id
 from .mailer import Mailer
-from .middleware import (BodyLimitMiddleware, HeaderCheckMiddleware, LoadShedMiddleware, ReadCacheMiddleware,
+from .middleware import (BodyLimitMiddleware, HeaderCheckMiddleware, LoadShedMiddleware, OverloadMiddleware, ReadCacheMiddleware,
                          SecurityHeadersMiddleware, TimingMiddleware)
 from .migrate import upgrade
 from .settings import Settings, load_settings
@@ -74,6 +74,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.add_middleware(LoadShedMiddleware, settings=settings)
     app.add_middleware(ReadCacheMiddleware, directory=settings.data_dir,
                        key_ok=lambda ticket_id, key: guest_key_matches_id(settings, ticket_id, key))
+    app.add_middleware(OverloadMiddleware)
     app.add_middleware(HeaderCheckMiddleware)
     if os.environ.get("KBGEN_API_TIMING") == "1":   # the load benchmark: where a request waits
         app.add_middleware(TimingMiddleware)

@@ -261,6 +261,52 @@ class LoadShedMiddleware:
             self.slots.release()
 
 
+class OverloadMiddleware:
+    """Refuses reads at once (429 + Retry-After) while this process's event loop is behind.
+
+    Reads served from memory (ReadCacheMiddleware) need no thread and no connection, so the
+    admission queue never sees them; under a crowd the one thing they wait for is the event loop
+    itself (parsing, middleware, sending), and when it falls behind every request waits longer,
+    the writers' threads get less of the interpreter too. The loop's delay is sampled every 50 ms;
+    while the worst delay of the last half second is over `max_lag`, GET/HEAD requests are answered
+    429 with Retry-After, which polite clients (our portal, the load benchmark) honour: the
+    crowd spreads out and the loop catches up, instead of every reader queueing for seconds.
+    Writes are not refused here (they have the admission queue and carry a customer's input)."""
+
+    def __init__(self, app, max_lag: float = 0.2):
+        self.app = app
+        self.max_lag = max_lag
+        self.samples: list[float] = [0.0] * 10
+        self.monitor: asyncio.Task | None = None
+
+    async def _watch(self) -> None:
+        index = 0
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.05)
+            self.samples[index % len(self.samples)] = time.perf_counter() - before - 0.05
+            index += 1
+
+    def behind(self) -> bool:
+        loop = asyncio.get_running_loop()
+        if self.monitor is None or self.monitor.done() or self.monitor.get_loop() is not loop:
+            self.samples = [0.0] * len(self.samples)   # a new loop (tests run one per request)
+            self.monitor = loop.create_task(self._watch())
+            return False
+        return max(self.samples) > self.max_lag
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        if not path.startswith("/api/") or path.endswith("/events") or path == "/api/health":
+            return await self.app(scope, receive, send)
+        if self.behind():
+            return await _json_error(send, 429, "busy", "The server is busy; please try again in a moment.",
+                                     [(b"retry-after", b"1")])
+        return await self.app(scope, receive, send)
+
+
 # Anonymous reads everyone sees the same way, served from memory (see ReadCacheMiddleware).
 PUBLIC_LISTS = ("/api/forum/topics", "/api/forum/categories", "/api/feedback/ideas", "/api/feedback/roadmap",
                 "/api/config/tickets")
@@ -392,14 +438,21 @@ class ReadCacheMiddleware:
         if timing is not None:
             timing["cache"] = "hit" if fresh else "stale" if entry is not None else "miss"
         if not fresh:
-            pending = self.filling.get(key)
-            if pending is None:
-                pending = self.filling[key] = asyncio.get_running_loop().create_task(self._fill(key, scope, version))
-                pending.add_done_callback(lambda _task, key=key: self.filling.pop(key, None))
+            pending, loop = self.filling.get(key), asyncio.get_running_loop()
+            if pending is not None and (pending.done() or pending.get_loop() is not loop):
+                pending = None   # a refresh of another event loop (tests run one loop per request)
+            refreshing = pending is None
+            if refreshing:
+                pending = self.filling[key] = loop.create_task(self._fill(key, scope, version))
+                pending.add_done_callback(lambda task, key=key: self.filling.pop(key, None)
+                                          if self.filling.get(key) is task else None)
             # The previous copy is served meanwhile only when it merely grew old or a count
             # moved: after any other write (a new topic, a hidden post) every reader waits for
             # the refresh, one query for the whole crowd, and sees the change.
-            if entry is None or entry[2] != 200 or entry[1][0] != version[0] or age > MAX_AGE + STALE_GRACE:
+            # The request that started the refresh waits for it (so it always completes, and this
+            # reader gets the new copy); shielded: its client leaving does not cancel the others' answer.
+            if refreshing or entry is None or entry[2] != 200 or entry[1][0] != version[0] \
+                    or age > MAX_AGE + STALE_GRACE:
                 entry = await asyncio.shield(pending)
         await self._answer(scope, send, entry)
 

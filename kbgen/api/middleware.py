@@ -273,7 +273,7 @@ class OverloadMiddleware:
     crowd spreads out and the loop catches up, instead of every reader queueing for seconds.
     Writes are not refused here (they have the admission queue and carry a customer's input)."""
 
-    def __init__(self, app, max_lag: float = 0.2):
+    def __init__(self, app, max_lag: float = 0.5):
         self.app = app
         self.max_lag = max_lag
         self.samples: list[float] = [0.0] * 10

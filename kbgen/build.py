@@ -23,6 +23,7 @@ from .site_headers import headers_file
 from .jsbundle import bundle
 from .render import Renderer, render_pages
 from .structure import Site, build_site
+from .ui_strings import browser_strings_script, widget_strings
 from .themes import KBGEN_ASSETS, pygments_css, static_files, theme_dirs, theme_settings
 from .writer import Output, PreviousOutput
 
@@ -214,6 +215,10 @@ def add_site_files(site: Site, renderer: Renderer, output: Output) -> None:
                pygments_css(settings.get("pygments_light", "default"), settings.get("pygments_dark", "monokai")).encode(),
                "kbgen (code highlighting)")
     output.add("assets/kbgen/kbgen.js", bundle(KBGEN_ASSETS / "js").encode(), "kbgen (portal script)")
+    for lang in config.languages:
+        # the browser modules' words, from the same i18n files (and overrides) as the templates'
+        output.add(f"assets/kbgen/strings/{lang}.js", browser_strings_script(lang, renderer.theme_dirs),
+                   f"kbgen ({lang} UI strings)")
     css = KBGEN_ASSETS / "css"
     if css.is_dir():
         for path in sorted(css.glob("*.css")):
@@ -277,8 +282,10 @@ def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | No
         raise KbgenError(f"the search index cannot be built: {error}\n"
                          "    → reinstall kbgen and its dependencies: pip install --force-reinstall kbgen") from error
     config = site.config
+    themes = theme_dirs(config)
     widgets = {name: {"language": w.language, "categories": w.categories, "title": w.title,
-                      "max_results": w.max_results} for name, w in config.widgets.items()}
+                      "max_results": w.max_results, "strings": widget_strings(w.language, themes)}
+               for name, w in config.widgets.items()}
     files = build_search(search_documents(site),
                          languages={code: lang.name for code, lang in config.languages.items()},
                          widgets=widgets, site_url=config.base_url,

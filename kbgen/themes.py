@@ -27,13 +27,19 @@ def bundled_theme_names() -> list[str]:
     return sorted(p.name for p in bundled_themes_dir().iterdir() if (p / "templates").is_dir())
 
 
-def theme_dirs(config: Config) -> tuple[Path, ...]:
-    """Highest priority first; the site's folder may hold only the files it overrides."""
-    candidates = [config.themes_dir / config.theme, bundled_themes_dir() / config.theme]
+def existing_theme_dirs(theme: str, themes_dir: Path) -> tuple[Path, ...]:
+    """The site's ``themes/<theme>/`` and the bundled theme of that name, those that exist,
+    highest priority first (the API reads the same strings files through this)."""
     found: list[Path] = []
-    for candidate in candidates:
+    for candidate in (themes_dir / theme, bundled_themes_dir() / theme):
         if candidate.is_dir() and candidate.resolve() not in [f.resolve() for f in found]:
             found.append(candidate)
+    return tuple(found)
+
+
+def theme_dirs(config: Config) -> tuple[Path, ...]:
+    """Highest priority first; the site's folder may hold only the files it overrides."""
+    found = existing_theme_dirs(config.theme, config.themes_dir)
     if not any((d / "templates").is_dir() for d in found):
         raise ConfigError([Problem(config.path.name, None, "theme", f"unknown theme {config.theme!r}",
                                    f"use one of: {', '.join(bundled_theme_names())}, or create themes/{config.theme}/templates/")])

@@ -140,6 +140,18 @@ def follow(page_file: Path, href: str) -> Path:
     return target
 
 
+def node_strings_env(folder: Path, langs=("en", "ja")) -> dict:
+    """The environment for `node --test` of modules that show words: the build's strings scripts
+    (from the real i18n files), which the *.test.js files run before their string tests."""
+    from kbgen.ui_strings import browser_strings_script
+    files = []
+    for lang in langs:
+        path = folder / f"strings-{lang}.js"
+        path.write_bytes(browser_strings_script(lang))
+        files.append(str(path))
+    return {**os.environ, "KBGEN_TEST_STRINGS": ",".join(files)}
+
+
 def all_files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 

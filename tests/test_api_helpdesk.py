@@ -8,7 +8,7 @@ import pytest
 from kbgen.api.models import Ticket
 from kbgen.api.settings import Rate, SettingsError, parse_tickets
 
-from api_fixtures import settings_for_tests
+from api_fixtures import reconfigure, settings_for_tests
 
 TICKETS = {
     "departments": [{"id": "billing", "label": {"en": "Billing", "ja": "請求"}}, {"id": "tech", "label": "Technical support"}],
@@ -117,6 +117,18 @@ def test_the_agent_pages_words_come_from_the_i18n_files(make_user):
     assert set(english) == set(japanese), "every agent string needs its Japanese translation"
     assert agent.get("/api/agent/strings", params={"lang": "../../etc"}).json()["strings"]["inbox"] == "Inbox"
     assert make_user("ann@example.com").get("/api/agent/strings").status_code == 403
+
+
+def test_the_agent_pages_words_take_the_sites_theme_overrides_like_its_pages(make_user, api_app, tmp_path):
+    """One place for every string: a site that rewords an agent string in themes/<name>/i18n/
+    sees it on the agent page too, and languages it did not touch keep theirs."""
+    strings = tmp_path / "site" / "themes" / "montana" / "i18n"
+    strings.mkdir(parents=True)
+    (strings / "en.toml").write_text('agent_inbox = "Queue"\n', encoding="utf-8")
+    reconfigure(api_app, tmp_path / "site" / "kbgen.toml", 'theme = "montana"\n')
+    agent = make_user("agent@example.com", role="agent")
+    assert agent.get("/api/agent/strings", params={"lang": "en"}).json()["strings"]["inbox"] == "Queue"
+    assert agent.get("/api/agent/strings", params={"lang": "ja"}).json()["strings"]["inbox"] == "受信箱"
 
 
 def test_sla_settings_name_the_key_that_is_wrong():

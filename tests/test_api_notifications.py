@@ -99,3 +99,21 @@ def test_password_reset_mail_in_the_pages_language(api_client, make_user, api_se
     assert api_client.post("/api/auth/password-reset", json={"email": "ann@example.com", "lang": "ja"}).status_code == 202
     (mail,) = mails_to(api_settings, "ann@example.com")
     assert mail["Subject"] == "パスワードの再設定" and "#reset=" in mail.get_content()
+
+
+def test_a_language_the_site_adds_in_its_theme_strings_file_gets_its_mail(api_app, api_client, api_settings, tmp_path):
+    """Adding a language is one strings file per theme: the mails come from it too."""
+    from api_fixtures import reconfigure
+
+    strings = tmp_path / "themes" / "classic" / "i18n"
+    strings.mkdir(parents=True)
+    (strings / "de.toml").write_text('mail_received_subject = "[{number}] Anfrage erhalten: {subject}"\n'
+                                     'mail_received_body = "Ihre Ticketnummer ist {number}.\\n{link}"\n', encoding="utf-8")
+    reconfigure(api_app, tmp_path / "kbgen.toml", "[forum]\nmoderate_first_posts = 0\n\n"
+                "[languages.en]\nname = \"English\"\n[languages.ja]\nname = \"日本語\"\n[languages.de]\nname = \"Deutsch\"\n")
+    state = api_app.state.kb
+    state.settings = state.settings.with_overrides(languages=("en", "ja", "de"))   # as a start-up reads [languages]
+    ticket = new_ticket(api_client, lang="de", subject="Anmeldung")
+    (received,) = mails_to(api_settings, "kenji@example.com")
+    assert received["Subject"] == f"[{ticket['number']}] Anfrage erhalten: Anmeldung"
+    assert f"Ihre Ticketnummer ist {ticket['number']}." in received.get_content()

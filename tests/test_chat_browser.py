@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from live_server import free_port, site_with_api
+from conftest import node_strings_env
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -437,10 +438,10 @@ def test_the_same_exchange_with_two_worker_processes_on_postgresql(browser, two_
     print("two workers, delivery times (s):", {k: round(v, 2) for k, v in timings.items()})
 
 
-def test_browser_module_unit_tests_pass():
+def test_browser_module_unit_tests_pass(tmp_path):
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
     result = subprocess.run([node, "--test", str(REPO / "kbgen" / "assets" / "js" / "chat.test.js")],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, env=node_strings_env(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -193,6 +193,6 @@ def build_search_files(
         lang = settings.get("language") or next(iter(languages), "en")
         files[f"widgets/{name}.js"] = widget_script(
             name, lang=lang, title=settings.get("title"), max_results=int(settings.get("max_results") or 8),
-            site_url=site_url, language_name=languages.get(lang, lang),
+            site_url=site_url, language_name=languages.get(lang, lang), strings=settings.get("strings"),
         )
     return files

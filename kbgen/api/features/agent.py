@@ -17,7 +17,6 @@ from ..idempotency import fingerprint, run_once
 from ..models import STAFF_ROLES, StoredFile, Ticket, TicketMessage, User
 from ..settings import TICKET_PRIORITIES
 from ..schemas import Strict
-from ...ui_strings import strings_for
 from . import notifications
 from .ticket_core import STATUS_FLOW, change_status, download_response, guest_key, iso, ticket_detail, ticket_link, ticket_summary
 
@@ -197,7 +196,7 @@ def update_ticket(ticket_id: str, change: TicketChange, db: DB, staff: Staff, st
         change_status(db, ticket, change.status, staff)
         # the customer hears when their ticket is solved, closed or reopened (not about "waiting": a reply says that)
         if change.status in ("open", "solved", "closed"):
-            words = strings_for(ticket.lang if ticket.lang.isalpha() else "en")
+            words = notifications.site_strings(state.settings, ticket.lang)
             link = ticket_link(state.settings, ticket, None if ticket.customer_id else guest_key(state.settings, ticket.id))
             notifications.send(state, ticket.email, ticket.lang, "status", db=db, number=ticket.number, subject=ticket.subject,
                                status=words.get(f"mail_status_{change.status}", change.status), link=link)
@@ -248,8 +247,7 @@ def statuses(staff: Staff) -> dict:
 
 
 @router.get("/strings", summary="The agent page's words in a language (the agent_* keys of kbgen/i18n/<lang>.toml)")
-def strings(staff: Staff, lang: Annotated[str, Query(max_length=16)] = "en") -> dict:
-    from ...ui_strings import strings_for
-
-    table = strings_for(lang if lang.isalpha() else "en")
+def strings(staff: Staff, state: State, lang: Annotated[str, Query(max_length=16)] = "en") -> dict:
+    # the same files and overrides as the site's pages: bundled, then the site's themes/<name>/i18n/
+    table = notifications.site_strings(state.settings, lang)
     return {"lang": lang, "strings": {key[len("agent_"):]: value for key, value in table.items() if key.startswith("agent_")}}

@@ -1,19 +1,28 @@
 """Notification mails, in the recipient's language, through the durable outbox (Mailer.send).
 
 Texts are the mail_<name>_subject / mail_<name>_body keys of kbgen/i18n/<lang>.toml (the portal's
-strings files; English fills gaps), with {placeholders}. Every mail is plain text. Staff get mail
+strings files, with the site's theme overrides; English fills gaps), with {placeholders}. Every mail is plain text. Staff get mail
 about new tickets, customer replies and waiting chats unless they turned it off (users.notify_email)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...ui_strings import strings_for
+from ...ui_strings import site_theme_dirs, strings_for
 from ..models import STAFF_ROLES, Ticket, User
 
 
-def mail_text(lang: str, template: str, /, **values) -> tuple[str, str]:
-    strings = strings_for(lang if lang.isalpha() else "en")
+def site_strings(settings, lang: str) -> dict[str, str]:
+    """The strings in `lang` as the site's pages have them: bundled, then the site's theme
+    overrides (themes/<name>/i18n/<lang>.toml beside kbgen.toml), English filling gaps."""
+    themes = site_theme_dirs(Path(settings.source).resolve(), settings.raw)
+    return strings_for(lang if lang.isalpha() else "en", themes)
+
+
+def mail_text(lang: str, template: str, /, strings: dict[str, str] | None = None, **values) -> tuple[str, str]:
+    strings = strings or strings_for(lang if lang.isalpha() else "en")
     subject = strings[f"mail_{template}_subject"].format(**values)
     body = strings[f"mail_{template}_body"].format(**values).rstrip("\n") + "\n"
     footer = strings.get("mail_footer", "")
@@ -21,7 +30,7 @@ def mail_text(lang: str, template: str, /, **values) -> tuple[str, str]:
 
 
 def send(state, to: str, lang: str, template: str, /, db: Session | None = None, **values) -> None:
-    subject, body = mail_text(lang, template, **values)
+    subject, body = mail_text(lang, template, strings=site_strings(state.settings, lang), **values)
     state.mailer.send(to, subject, body, db=db)
 
 

@@ -6,11 +6,7 @@
 import { queryUnits } from './tokenizer.js';
 import { SearchIndex, scriptLoader } from './search-index.js';
 import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
-
-const WIDGET_STRINGS = {
-  en: { placeholder: 'Search help articles', popular: 'Popular articles', none: 'No matching articles.', results: (n) => (n === 1 ? '1 result' : `${n} results`), failed: 'Help search is unavailable.', more: 'More in the help center' },
-  ja: { placeholder: 'ヘルプ記事を検索', popular: 'よく読まれている記事', none: '一致する記事はありません。', results: (n) => `${n} 件`, failed: 'ヘルプ検索を利用できません。', more: 'ヘルプセンターでさらに表示' },
-};
+import { translator } from './strings.js';
 
 const WIDGET_STYLE = `
 :host{all:initial;display:block;position:relative;font:15px/1.45 system-ui,-apple-system,"Segoe UI","Hiragino Sans","Noto Sans JP",sans-serif;color:#1f2328;max-width:32rem}
@@ -50,7 +46,8 @@ export function portalRoot(scriptSrc, siteUrl) {
 export function startWidget(config) {
   const script = document.currentScript;
   const root = portalRoot(script && script.src, config.siteUrl);
-  const text = WIDGET_STRINGS[config.lang] || WIDGET_STRINGS.en;
+  // the widget's words (js_widget_* of the i18n files) come in its config: it runs on other sites
+  const text = translator({ en: config.strings || {}, [config.lang]: config.strings || {} }, config.lang);
   const place = () => {
     const target = document.querySelector(`[data-kb-widget="${config.name}"]`);
     const host = target && !target.shadowRoot ? target : document.createElement('div');
@@ -71,11 +68,11 @@ function mountWidget(host, config, root, text) {
   const listId = `kb-widget-${config.name}-list`;
   const input = make('input', {
     id: inputId, type: 'search', role: 'combobox', 'aria-autocomplete': 'list', 'aria-expanded': 'false',
-    'aria-controls': listId, autocomplete: 'off', placeholder: text.placeholder,
+    'aria-controls': listId, autocomplete: 'off', placeholder: text('placeholder'),
   });
-  const list = make('ul', { id: listId, role: 'listbox', 'aria-label': config.title || text.placeholder, hidden: '' });
+  const list = make('ul', { id: listId, role: 'listbox', 'aria-label': config.title || text('placeholder'), hidden: '' });
   const status = make('div', { role: 'status', 'aria-live': 'polite', class: 'status' });
-  shadow.append(make('style', {}, WIDGET_STYLE), make('label', { for: inputId }, config.title || text.placeholder), input, list, status);
+  shadow.append(make('style', {}, WIDGET_STYLE), make('label', { for: inputId }, config.title || text('placeholder')), input, list, status);
 
   let indexPromise = null;
   const index = () => {
@@ -113,7 +110,7 @@ function mountWidget(host, config, root, text) {
       let heading = null;
       if (!query.trim() || !worthSearching(clauses)) {
         refs = opened.manifest.featured;
-        heading = text.popular;
+        heading = text('popular');
       } else {
         refs = (await opened.search(clauses)).slice(0, config.maxResults).map((r) => r.ref);
       }
@@ -131,11 +128,11 @@ function mountWidget(host, config, root, text) {
             make('span', { class: 'category' }, doc.categoryTitle),
             make('span', { class: 'snippet' }, highlighted(snippetOf(doc.summary, patterns), patterns)))));
       });
-      if (!docs.length) items.push(make('li', { class: 'note', role: 'presentation' }, text.none));
-      status.textContent = heading ? '' : text.results(docs.length);
+      if (!docs.length) items.push(make('li', { class: 'note', role: 'presentation' }, text('none')));
+      status.textContent = heading ? '' : text('results', { n: docs.length });
     } catch (error) {
       if (mine !== generation) return;
-      items = [make('li', { class: 'note', role: 'presentation' }, text.failed)];
+      items = [make('li', { class: 'note', role: 'presentation' }, text('failed'))];
     }
     list.replaceChildren(...items);
     list.hidden = false;

@@ -1,6 +1,11 @@
 // node --test kbgen/assets/js/chat.test.js
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+// The build's strings scripts (tests/conftest.py node_strings_env writes them from the i18n files).
+const STRINGS_FILES = (process.env.KBGEN_TEST_STRINGS || '').split(',').filter(Boolean);
+for (const file of STRINGS_FILES) (0, eval)(readFileSync(file, 'utf8'));
 import { MessageLog, chatText, textColourFor } from './chat.js';
 
 test('messages show once each, in sequence order, however they arrive', () => {
@@ -25,6 +30,7 @@ test('text on the accent colour stays readable', () => {
 });
 
 test('UI strings in English and Japanese, English for other languages', () => {
+  assert.ok(STRINGS_FILES.length, 'run through pytest tests/test_chat_browser.py, which provides the strings');
   assert.equal(chatText('ja')('with_agent', { name: 'Alex' }), 'Alex が対応しています');
   assert.equal(chatText('en')('typing', { name: 'Alex' }), 'Alex is typing…');
   assert.equal(chatText('fr')('start'), 'Start chat');

@@ -12,41 +12,6 @@ import { badge, failureNotice, field, hashParams, hashWith, honeypotField, htmlB
 export const IDEA_STATUSES = ['open', 'planned', 'in_progress', 'done', 'declined'];
 const ROADMAP_STATUSES = ['planned', 'in_progress', 'done'];
 
-const STRINGS = {
-  en: {
-    loading: 'Loading…', unreachable: 'The feedback board cannot be reached right now, so ideas cannot be shown. Please try again later.',
-    error: 'Something went wrong. Please try again.', queued: 'You are offline. This is saved in this browser and will be sent automatically when the connection returns.',
-    queued_sent: 'Your saved feedback was sent.', queued_failed: 'Saved feedback could not be sent:', sign_in_to_post: 'Sign in to suggest ideas, vote and comment.', sign_in: 'Sign in',
-    vote_signin: 'Sign in to vote.', suggest: 'Suggest an idea', title: 'Your idea in one line', body: 'Describe it: what would it help you do?',
-    post_idea: 'Post idea', cancel: 'Cancel', markdown_hint: 'Markdown works: **bold**, *italic*, `code`, [links](https://…).', homepage: 'Leave this field empty',
-    search: 'Search ideas', search_button: 'Search', status: 'Status', all_statuses: 'All statuses', sort: 'Sort by',
-    sort_top: 'Top', sort_new: 'New', sort_trending: 'Trending', ideas_found: '{n} ideas', ideas_found_one: '1 idea', no_ideas: 'No ideas here yet.',
-    vote: 'Vote', voted: 'Voted', votes: '{n} votes', votes_one: '1 vote', comments_n: '{n} comments', comments_n_one: '1 comment', comments_0: 'No comments yet',
-    status_open: 'Open', status_planned: 'Planned', status_in_progress: 'In progress', status_done: 'Done', status_declined: 'Declined',
-    back: 'All ideas', not_found: 'This idea does not exist or was removed.', merged: 'This idea was merged into “{title}”. Votes and discussion continue there.',
-    open_merged: 'Go to that idea', comment: 'Your comment', post_comment: 'Post comment', comments: 'Comments', history: 'Status history',
-    idea_posted: 'Thank you! Your idea was posted.', comment_posted: 'Your comment was posted.', by: 'by {name}', staff: 'Staff', note: 'Update from the team',
-    roadmap_empty: 'Nothing here yet.', roadmap_intro: 'Vote for ideas on the feedback board to tell us what matters most.', board: 'Feedback board',
-    moderate: 'Manage feedback', changed: '{from} → {to}',
-  },
-  ja: {
-    loading: '読み込み中…', unreachable: '現在ご意見ボードに接続できないため、アイデアを表示できません。しばらくしてからもう一度お試しください。',
-    error: '問題が発生しました。もう一度お試しください。', queued: 'オフラインです。内容はこのブラウザに保存され、接続が戻ると自動的に送信されます。',
-    queued_sent: '保存されていた内容を送信しました。', queued_failed: '保存されていた内容を送信できませんでした：', sign_in_to_post: 'アイデアの投稿・投票・コメントにはサインインしてください。', sign_in: 'サインイン',
-    vote_signin: '投票するにはサインインしてください。', suggest: 'アイデアを投稿', title: 'アイデアを一行で', body: '詳しく教えてください：何ができるようになると助かりますか？',
-    post_idea: 'アイデアを投稿', cancel: 'キャンセル', markdown_hint: 'Markdown が使えます：**太字**、*斜体*、`コード`、[リンク](https://…)。', homepage: 'この欄は空のままにしてください',
-    search: 'アイデアを検索', search_button: '検索', status: 'ステータス', all_statuses: 'すべてのステータス', sort: '並べ替え',
-    sort_top: '人気順', sort_new: '新しい順', sort_trending: '注目', ideas_found: '{n} 件のアイデア', no_ideas: 'まだアイデアはありません。',
-    vote: '投票', voted: '投票済み', votes: '{n} 票', comments_n: 'コメント {n} 件', comments_0: 'コメントはまだありません',
-    status_open: '受付中', status_planned: '予定', status_in_progress: '対応中', status_done: '完了', status_declined: '見送り',
-    back: 'アイデア一覧', not_found: 'このアイデアは存在しないか、削除されました。', merged: 'このアイデアは「{title}」に統合されました。投票と議論はそちらで続いています。',
-    open_merged: '統合先のアイデアを見る', comment: 'コメント', post_comment: 'コメントを投稿', comments: 'コメント', history: 'ステータスの履歴',
-    idea_posted: 'ありがとうございます。アイデアを投稿しました。', comment_posted: 'コメントを投稿しました。', by: '投稿者：{name}', staff: 'スタッフ', note: 'チームからのお知らせ',
-    roadmap_empty: 'まだありません。', roadmap_intro: 'ご意見ボードでアイデアに投票して、優先してほしいものを教えてください。', board: 'ご意見ボード',
-    moderate: 'ご意見を管理', changed: '{from} → {to}',
-  },
-};
-
 function statusBadge(status, t) {
   return badge(t(`status_${status}`), status);
 }
@@ -229,7 +194,7 @@ function staffLink(session, t) {
 
 export async function mountFeedback(element, context) {
   await mountHashApp(element, context, {
-    strings: STRINGS,
+    namespace: 'feedback',
     queueKind: 'feedback-',
     homeRoute: 'board',
     routeOf: (params) => (params.get('idea') ? 'idea' : (location.hash === '#suggest' ? 'suggest' : 'board')),
@@ -245,7 +210,7 @@ export async function mountFeedback(element, context) {
 }
 
 export async function mountRoadmap(element, context) {
-  const t = textFor(STRINGS, context.lang);
+  const t = textFor('feedback', context.lang);
   const api = apiClient(context.api);
   injectCommunityStyle();
   element.setAttribute('aria-busy', 'true');

@@ -7,49 +7,12 @@
 import { portalUrl, registerMount } from './core.js';
 import { apiClient } from './api-client.js';
 import { sharedQueue } from './queue.js';
-import { formatDate, h, htmlDatetime, notice, showFieldErrors, translator } from './portal-ui.js';
+import { formatDate, h, htmlDatetime, notice, showFieldErrors } from './portal-ui.js';
+import { uiText } from './strings.js';
 
-const STRINGS = {
-  en: {
-    loading: 'Loading…', unreachable: 'The community cannot be reached right now, so its posts cannot be shown. Please try again later.',
-    error: 'Something went wrong. Please try again.', queued: 'You are offline. Your post is saved in this browser and will be sent automatically when the connection returns.',
-    queued_sent: 'Your saved post was sent.', queued_failed: 'A saved post could not be sent:', sign_in_to_post: 'Sign in to ask questions, answer and vote.', sign_in: 'Sign in',
-    ask: 'Ask a question', title: 'Title', body: 'Details', category: 'Category', choose_category: 'Choose a category', post_question: 'Post question',
-    answer: 'Your answer', post_answer: 'Post answer', markdown_hint: 'Markdown works: **bold**, *italic*, `code`, [links](https://…).',
-    homepage: 'Leave this field empty', search: 'Search topics', search_button: 'Search', all_categories: 'All categories',
-    filter: 'Show', filter_all: 'All topics', filter_unanswered: 'Unanswered', filter_answered: 'Answered', filter_solved: 'Solved',
-    sort: 'Sort by', sort_activity: 'Recent activity', sort_new: 'Newest', sort_answers: 'Most answers',
-    no_topics: 'No topics here yet.', answers_n: '{n} answers', answers_n_one: '1 answer', answer_word: 'answer', answers_word: 'answers', answers_0: 'No answers yet',
-    by: 'by {name}', staff: 'Staff', pinned: 'Pinned', locked: 'Locked', solved: 'Solved', pending: 'Waiting for approval', accepted: 'Accepted answer',
-    accept: 'Accept this answer', unaccept: 'Withdraw acceptance', upvote: 'Upvote', votes: '{n} votes', votes_one: '1 vote',
-    back: 'All topics', not_found: 'This topic does not exist or was removed.', locked_note: 'This topic is locked; it takes no new answers.',
-    pending_note: 'Your post is waiting for approval by a moderator. Others will see it once it is approved.',
-    posted: 'Your question was posted.', answer_posted: 'Your answer was posted.', answer_pending: 'Thanks! Your answer is waiting for approval by a moderator.',
-    previous: 'Previous', next: 'Next', page_of: 'Page {page} of {pages}', topics_found: '{n} topics', topics_found_one: '1 topic', cancel: 'Cancel', edited: 'edited',
-    moderate: 'Moderate the community', vote_signin: 'Sign in to vote.', categories: 'Categories', asked: 'asked {date}', answered: 'answered {date}',
-  },
-  ja: {
-    loading: '読み込み中…', unreachable: '現在コミュニティに接続できないため、投稿を表示できません。しばらくしてからもう一度お試しください。',
-    error: '問題が発生しました。もう一度お試しください。', queued: 'オフラインです。投稿はこのブラウザに保存され、接続が戻ると自動的に送信されます。',
-    queued_sent: '保存されていた投稿を送信しました。', queued_failed: '保存されていた投稿を送信できませんでした：', sign_in_to_post: '質問・回答・投票にはサインインしてください。', sign_in: 'サインイン',
-    ask: '質問する', title: 'タイトル', body: '詳細', category: 'カテゴリ', choose_category: 'カテゴリを選択', post_question: '質問を投稿',
-    answer: 'あなたの回答', post_answer: '回答を投稿', markdown_hint: 'Markdown が使えます：**太字**、*斜体*、`コード`、[リンク](https://…)。',
-    homepage: 'この欄は空のままにしてください', search: 'トピックを検索', search_button: '検索', all_categories: 'すべてのカテゴリ',
-    filter: '表示', filter_all: 'すべてのトピック', filter_unanswered: '未回答', filter_answered: '回答あり', filter_solved: '解決済み',
-    sort: '並べ替え', sort_activity: '最近の更新', sort_new: '新しい順', sort_answers: '回答が多い順',
-    no_topics: 'まだトピックはありません。', answers_n: '回答 {n} 件', answer_word: '回答', answers_word: '回答', answers_0: '回答はまだありません',
-    by: '投稿者：{name}', staff: 'スタッフ', pinned: '固定', locked: 'ロック中', solved: '解決済み', pending: '承認待ち', accepted: 'ベストアンサー',
-    accept: 'この回答をベストアンサーにする', unaccept: 'ベストアンサーを取り消す', upvote: '役に立った', votes: '{n} 票',
-    back: 'トピック一覧', not_found: 'このトピックは存在しないか、削除されました。', locked_note: 'このトピックはロックされているため、新しい回答はできません。',
-    pending_note: 'あなたの投稿はモデレーターの承認待ちです。承認されるとほかの人にも表示されます。',
-    posted: '質問を投稿しました。', answer_posted: '回答を投稿しました。', answer_pending: 'ありがとうございます。回答はモデレーターの承認待ちです。',
-    previous: '前へ', next: '次へ', page_of: '{page} / {pages} ページ', topics_found: '{n} 件のトピック', cancel: 'キャンセル', edited: '編集済み',
-    moderate: 'コミュニティを管理', vote_signin: '投票するにはサインインしてください。', categories: 'カテゴリ', asked: '{date} に質問', answered: '{date} に回答',
-  },
-};
-
-export function textFor(strings, lang) {
-  return translator(strings, lang);
+// An app's words: `namespace` names its js_<namespace>_* strings in the i18n files.
+export function textFor(namespace, lang) {
+  return uiText(namespace, lang);
 }
 
 const STYLE = `
@@ -414,9 +377,9 @@ async function topicView(context, api, session, id, t, rerender) {
 // The forum and the feedback board are each one page whose view lives in the URL hash. This runs
 // that page: picks the view for the hash, renders it under a status banner, moves focus to a newly
 // opened view's heading, and tells the reader when a queued submission of this page was sent.
-export async function mountHashApp(element, context, { strings, queueKind, homeRoute, routeOf, views, footer,
+export async function mountHashApp(element, context, { namespace, queueKind, homeRoute, routeOf, views, footer,
   keepBanner = () => false }) {
-  const t = textFor(strings, context.lang);
+  const t = textFor(namespace, context.lang);
   const api = apiClient(context.api);
   injectCommunityStyle();
   const banner = h('div', { class: 'kb-community-banner', 'aria-live': 'polite' });
@@ -453,7 +416,7 @@ export async function mountHashApp(element, context, { strings, queueKind, homeR
 
 export async function mountCommunity(element, context) {
   await mountHashApp(element, context, {
-    strings: STRINGS,
+    namespace: 'forum',
     queueKind: 'forum-',
     homeRoute: 'list',
     routeOf: (params) => (params.get('topic') ? 'topic' : (location.hash === '#ask' ? 'ask' : 'list')),

@@ -1,6 +1,11 @@
 // node --test kbgen/assets/js/portal.test.js
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+// The build's strings scripts (tests/conftest.py node_strings_env writes them from the i18n files).
+const STRINGS_FILES = (process.env.KBGEN_TEST_STRINGS || '').split(',').filter(Boolean);
+for (const file of STRINGS_FILES) (0, eval)(readFileSync(file, 'utf8'));
 import { htmlDatetime, portalText, translator } from './portal-ui.js';
 import { parseTicketHash } from './tickets.js';
 import { voterId } from './rating.js';
@@ -14,6 +19,7 @@ test('the private link in the hash names the ticket and its key', () => {
 });
 
 test('Japanese strings exist for every English one and fill placeholders', () => {
+  assert.ok(STRINGS_FILES.length, 'run through pytest tests/test_api_js.py, which provides the strings');
   const en = portalText('en');
   const ja = portalText('ja');
   assert.equal(en('ticket_created', { n: 'AB12' }), 'Thank you! Your ticket number is AB12.');

@@ -7,42 +7,11 @@ import { onReady, pageContext, registerMount } from './core.js';
 import { queryUnits, runs } from './tokenizer.js';
 import { highlighted, highlightPatterns, snippetOf, typingUnits, worthSearching } from './search-highlight.js';
 import { languageIndex, scriptLoader } from './search-index.js';
+import { uiText } from './strings.js';
 
-const STRINGS = {
-  en: {
-    results: (n) => (n === 1 ? '1 result' : `${n} results`),
-    resultsFor: (n, q) => `${n === 1 ? '1 result' : `${n} results`} for “${q}”`,
-    none: (q) => `No articles match “${q}”.`,
-    noneHere: 'Nothing in this language; matches in other languages:',
-    inLanguage: (name) => `In ${name}`,
-    readTranslation: (title) => `Read in English: ${title}`,
-    all: 'All categories',
-    filter: 'Filter by category',
-    seeAll: (q) => `See all results for “${q}”`,
-    more: 'Show more results',
-    empty: 'Type a word to search the help center.',
-    failed: 'Search is not available right now.',
-    label: 'Search results',
-  },
-  ja: {
-    results: (n) => `${n} 件`,
-    resultsFor: (n, q) => `「${q}」の検索結果: ${n} 件`,
-    none: (q) => `「${q}」に一致する記事はありません。`,
-    noneHere: 'この言語には見つかりませんでした。他の言語の記事:',
-    inLanguage: (name) => `${name}`,
-    readTranslation: (title) => `日本語で読む: ${title}`,
-    all: 'すべてのカテゴリー',
-    filter: 'カテゴリーで絞り込む',
-    seeAll: (q) => `「${q}」の検索結果をすべて表示`,
-    more: 'さらに表示',
-    empty: 'キーワードを入力してヘルプセンターを検索してください。',
-    failed: '現在、検索を利用できません。',
-    label: '検索結果',
-  },
-};
-
-export function strings(lang) {
-  return STRINGS[lang] || STRINGS.en;
+// The search box's and results page's words (js_search_* in the i18n files).
+export function searchText(lang) {
+  return uiText('search', lang);
 }
 
 const POPUP_RESULTS = 8;
@@ -158,10 +127,10 @@ function enhanceSearchForm(form, context) {
   if (!input || input.dataset.kbSearchReady) return;
   input.dataset.kbSearchReady = '1';
   installStyle();
-  const text = strings(context.lang);
+  const text = searchText(context.lang);
   popupCount += 1;
   const listId = `kb-search-list-${popupCount}`;
-  const popup = element('ul', { id: listId, role: 'listbox', className: 'kb-search-popup', 'aria-label': text.label, hidden: true });
+  const popup = element('ul', { id: listId, role: 'listbox', className: 'kb-search-popup', 'aria-label': text('label'), hidden: true });
   const status = element('div', { role: 'status', 'aria-live': 'polite', className: 'kb-visually-hidden' });
   form.append(popup, status);
   // An ARIA combobox must be a text input: HTML does not allow role=combobox on type=search.
@@ -204,7 +173,7 @@ function enhanceSearchForm(form, context) {
     } catch (error) {
       console.error('kbgen search:', error);
       if (mine !== generation) return;
-      popup.replaceChildren(element('li', { className: 'kb-search-note', role: 'presentation' }, text.failed));
+      popup.replaceChildren(element('li', { className: 'kb-search-note', role: 'presentation' }, text('failed')));
       open();
       return;
     }
@@ -218,13 +187,13 @@ function enhanceSearchForm(form, context) {
         status.textContent = '';
         return;
       }
-      items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text.none(query)));
+      items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text('none', { q: query })));
     }
     let number = 0;
     for (const group of outcome.groups) {
       total += group.results.length;
       if (group.foreign && number === 0 && !outcome.groups.some((g) => !g.foreign)) {
-        items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text.noneHere));
+        items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text('none_here')));
       }
       // With two languages, the first leaves room for the second.
       const room = number === 0 && outcome.groups.length > 1 ? POPUP_RESULTS - 3 : POPUP_RESULTS - number;
@@ -238,7 +207,7 @@ function enhanceSearchForm(form, context) {
           href: resultLink(context, doc, group), tabindex: '-1', role: 'option', id: `${listId}-${number}`,
           'aria-selected': 'false', lang: group.foreign ? group.lang : null, 'data-kb-doc': doc.url,
         },
-          group.foreign ? element('span', { className: 'kb-search-language' }, text.inLanguage(group.name)) : null,
+          group.foreign ? element('span', { className: 'kb-search-language' }, text('in_language', { name: group.name })) : null,
           element('span', { className: 'kb-search-title' }, highlighted(doc.title, patterns)),
           element('span', { className: 'kb-search-category' }, doc.categoryTitle),
           element('span', { className: 'kb-search-snippet' }, highlighted(snippetOf(doc.summary, patterns), patterns)));
@@ -251,12 +220,12 @@ function enhanceSearchForm(form, context) {
         element('a', {
           href: `${form.getAttribute('action') || pageHref(context, `${context.lang}/search.html`)}?${params}`,
           tabindex: '-1', role: 'option', id: `${listId}-all`, 'aria-selected': 'false',
-        }, text.seeAll(query))));
+        }, text('see_all', { q: query }))));
     }
     popup.replaceChildren(...items);
     active = -1;
     input.removeAttribute('aria-activedescendant');
-    status.textContent = text.results(total);
+    status.textContent = text('results', { n: total });
     open();
     // Read by kbgen's browser benchmark (kbgen/search/benchmark.py): query to rendered results.
     try {
@@ -324,18 +293,18 @@ function enhanceSearchForm(form, context) {
 
 function renderResultsPage(mount, context) {
   installStyle();
-  const text = strings(context.lang);
+  const text = searchText(context.lang);
   mount.classList.add('kb-search-results');
   const params = new URLSearchParams(window.location.search);
   const query = (params.get('q') || '').trim();
   let category = params.get('category') || '';
   for (const box of document.querySelectorAll('form[data-kb-search] input[name="q"]')) if (!box.value) box.value = query;
   const status = element('p', { role: 'status', 'aria-live': 'polite', className: 'kb-search-summary' });
-  const filter = element('div', { className: 'kb-search-filter', role: 'group', 'aria-label': text.filter });
+  const filter = element('div', { className: 'kb-search-filter', role: 'group', 'aria-label': text('filter') });
   const list = element('div');
   mount.replaceChildren(status, filter, list);
   if (!query) {
-    status.textContent = text.empty;
+    status.textContent = text('empty');
     return;
   }
   const patterns = highlightPatterns(query);
@@ -343,7 +312,7 @@ function renderResultsPage(mount, context) {
   const show = async (outcome) => {
     const [group, ...others] = outcome.groups;
     if (!group) {
-      status.textContent = text.none(query);
+      status.textContent = text('none', { q: query });
       filter.replaceChildren();
       list.replaceChildren();
       return;
@@ -366,7 +335,7 @@ function renderResultsPage(mount, context) {
     const inCategory = (ref) => !category || `${group.index.categoryOf(ref).path}/`.startsWith(`${category}/`);
     const matching = group.results.filter((r) => inCategory(r.ref));
     const own = outcome.groups.some((g) => !g.foreign);
-    status.textContent = group.foreign && !own ? text.noneHere : text.resultsFor(matching.length, query);
+    status.textContent = group.foreign && !own ? text('none_here') : text('results_for', { n: matching.length, q: query });
 
     const button = (path, label, count) => {
       const node = element('button', { type: 'button', 'aria-pressed': path === category ? 'true' : 'false', 'data-category': path }, `${label} (${count})`);
@@ -383,7 +352,7 @@ function renderResultsPage(mount, context) {
       return node;
     };
     filter.replaceChildren(
-      button('', text.all, group.results.length),
+      button('', text('all'), group.results.length),
       ...[...counts.keys()].sort().map((path) => button(path, titles.get(path), counts.get(path))),
     );
     filter.hidden = counts.size < 2 && !category;
@@ -393,9 +362,9 @@ function renderResultsPage(mount, context) {
       const results = shownGroup === group ? matching : shownGroup.results;
       const ol = element('ol', { lang: shownGroup.foreign ? shownGroup.lang : null });
       const section = element('section', {}, ol);
-      if (shownGroup.foreign) section.prepend(element('h2', { className: 'kb-search-language' }, text.inLanguage(shownGroup.name)));
+      if (shownGroup.foreign) section.prepend(element('h2', { className: 'kb-search-language' }, text('in_language', { name: shownGroup.name })));
       let shown = 0;
-      const more = element('button', { type: 'button', className: 'kb-search-more' }, text.more);
+      const more = element('button', { type: 'button', className: 'kb-search-more' }, text('more'));
       const showMore = async () => {
         const batch = results.slice(shown, shown + PAGE_RESULTS);
         shown += batch.length;
@@ -406,7 +375,7 @@ function renderResultsPage(mount, context) {
             element('a', { href: pageHref(context, doc.url), className: 'kb-search-title' }, highlighted(doc.title, patterns)),
             element('span', { className: 'kb-search-category' }, doc.categoryTitle),
             element('p', { className: 'kb-search-snippet' }, highlighted(snippetOf(doc.summary, patterns), patterns)),
-            translation ? element('a', { href: pageHref(context, translation[0]), className: 'kb-search-translation', lang: context.lang }, text.readTranslation(translation[1])) : null));
+            translation ? element('a', { href: pageHref(context, translation[0]), className: 'kb-search-translation', lang: context.lang }, text('read_translation', { title: translation[1] })) : null));
         }
         more.hidden = shown >= results.length;
       };
@@ -422,7 +391,7 @@ function renderResultsPage(mount, context) {
     .then(show)
     .catch((error) => {
       console.error('kbgen search:', error);
-      status.textContent = text.failed;
+      status.textContent = text('failed');
     });
 }
 

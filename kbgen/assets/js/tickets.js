@@ -6,6 +6,7 @@ import { onReady, pageContext, portalUrl, registerMount } from './core.js';
 import { apiClient, randomId } from './api-client.js';
 import { formEntries, indexedDbStore, sharedQueue } from './queue.js';
 import { formatDate, h, notice, portalText, sanitizedHtml, showFieldErrors } from './portal-ui.js';
+import { uiText } from './strings.js';
 import { languageIndex } from './search-index.js';
 import { queryUnits } from './tokenizer.js';
 import { worthSearching } from './search-highlight.js';
@@ -79,27 +80,10 @@ function suggestionBox(context, t) {
   return { box, update };
 }
 
-// Strings of the offline-resend flow (the rest of the page's words are in portal-ui.js).
-const RESEND_TEXT = {
-  en: {
-    refused_banner: 'A request you sent while offline was not accepted:',
-    refused_form: 'This request was saved while you were offline but not accepted. Fix what is marked and send it again.',
-    fix_and_resend: 'Fix and send again', discard: 'Discard it', check_fields: 'Please fix the marked fields.',
-    required: 'is required', too_long: 'is longer than {n} characters', bad_email: 'is not a valid email address',
-    bad_choice: 'choose one of the options', must_check: 'must be checked', bad_number: 'must be a number',
-  },
-  ja: {
-    refused_banner: 'オフライン中に送信した内容が受け付けられませんでした：',
-    refused_form: 'オフライン中に保存された内容が受け付けられませんでした。印の付いた項目を直して、もう一度送信してください。',
-    fix_and_resend: '直して再送信', discard: '破棄する', check_fields: '印の付いた項目を直してください。',
-    required: 'は必須です', too_long: 'は {n} 文字以内で入力してください', bad_email: 'は有効なメールアドレスではありません',
-    bad_choice: 'は選択肢から選んでください', must_check: 'にチェックを入れてください', bad_number: 'は数値で入力してください',
-  },
-};
-
+// Words of the offline-resend flow and of the form's own checks (js_resend_* in the i18n files;
+// the rest of the page's words are js_portal_*).
 function resendText(lang) {
-  const table = RESEND_TEXT[lang] || RESEND_TEXT.en;
-  return (key, vars = {}) => (table[key] || RESEND_TEXT.en[key]).replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+  return uiText('resend', lang);
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -109,43 +93,43 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 // made offline is not accepted here only to be refused when the connection returns.
 // `values` maps field names to strings; returns [{field, reason}] like the API's 422.
 export function validateTicket(config, values, { signedIn = false, lang = 'en' } = {}) {
-  const t = resendText(lang);
+  const r = resendText(lang);
   const problems = [];
   const text = (name) => String(values[name] ?? '').trim();
   const need = (name, max) => {
     const value = text(name);
-    if (!value) problems.push({ field: name, reason: t('required') });
-    else if (max && value.length > max) problems.push({ field: name, reason: t('too_long', { n: max }) });
+    if (!value) problems.push({ field: name, reason: r('required') });
+    else if (max && value.length > max) problems.push({ field: name, reason: r('too_long', { n: max }) });
     return value;
   };
   if (!signedIn) {
     const email = need('email', 254);
-    if (email && !EMAIL.test(email)) problems.push({ field: 'email', reason: t('bad_email') });
+    if (email && !EMAIL.test(email)) problems.push({ field: 'email', reason: r('bad_email') });
   }
   need('subject', config.subject_max);
   need('body', config.body_max);
   const known = (config.departments || []).map((d) => d.id).filter(Boolean);
   const department = text('department');
   if (known.length > 1 || (known.length === 1 && department)) {
-    if (!department) problems.push({ field: 'department', reason: t('required') });
-    else if (!known.includes(department)) problems.push({ field: 'department', reason: t('bad_choice') });
+    if (!department) problems.push({ field: 'department', reason: r('required') });
+    else if (!known.includes(department)) problems.push({ field: 'department', reason: r('bad_choice') });
   }
   for (const field of config.fields || []) {
     if (field.departments && field.departments.length && !field.departments.includes(department)) continue;
     const name = `field.${field.name}`;
     const value = text(name);
     if (field.type === 'checkbox') {
-      if (field.required && !['on', 'true', '1', 'yes'].includes(value)) problems.push({ field: name, reason: t('must_check') });
+      if (field.required && !['on', 'true', '1', 'yes'].includes(value)) problems.push({ field: name, reason: r('must_check') });
       continue;
     }
     if (!value) {
-      if (field.required) problems.push({ field: name, reason: t('required') });
+      if (field.required) problems.push({ field: name, reason: r('required') });
       continue;
     }
-    if (field.max_length && value.length > field.max_length) problems.push({ field: name, reason: t('too_long', { n: field.max_length }) });
-    else if (field.type === 'select' && !(field.options || []).some((o) => o.value === value)) problems.push({ field: name, reason: t('bad_choice') });
-    else if (field.type === 'email' && !EMAIL.test(value)) problems.push({ field: name, reason: t('bad_email') });
-    else if (field.type === 'number' && !/^-?\d{1,15}(\.\d{1,6})?$/.test(value)) problems.push({ field: name, reason: t('bad_number') });
+    if (field.max_length && value.length > field.max_length) problems.push({ field: name, reason: r('too_long', { n: field.max_length }) });
+    else if (field.type === 'select' && !(field.options || []).some((o) => o.value === value)) problems.push({ field: name, reason: r('bad_choice') });
+    else if (field.type === 'email' && !EMAIL.test(value)) problems.push({ field: name, reason: r('bad_email') });
+    else if (field.type === 'number' && !/^-?\d{1,15}(\.\d{1,6})?$/.test(value)) problems.push({ field: name, reason: r('bad_number') });
   }
   return problems;
 }

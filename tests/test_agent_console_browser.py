@@ -158,3 +158,35 @@ def test_every_agent_page_fits_a_phone_and_passes_axe_in_both_languages(open_pag
                 problems.append(f"{locale} {width}px {view}: {overflow}px too wide")
             problems += [f"{locale} {width}px {view}: {v}" for v in axe_violations(page)]
     assert not problems, "\n".join(problems)
+
+
+def test_the_agent_attaches_a_file_to_a_reply_and_the_customer_downloads_it(open_page, server, tmp_path):
+    carol = api_as(server, "carol@example.com")
+    created = carol.post("/api/tickets", data={"subject": "Need the invoice copy", "department": "billing",
+                                               "field.order_number": "C-3", "body": "Please send the invoice again."})
+    assert created.status_code == 201, created.text
+    invoice = tmp_path / "invoice-C-3.pdf"
+    invoice.write_bytes(b"%PDF-1.4 invoice C-3")
+    agent = open_page(locale="ja-JP")
+    sign_in(agent, f"/agent/#ticket/{created.json()['id']}")
+    agent.wait_for_selector("#reply-files")
+    assert "添付ファイル" in agent.inner_text("label[for=reply-files]")
+    agent.fill("#reply-body", "Here is the invoice again.")
+    agent.set_input_files("#reply-files", str(invoice))
+    agent.click(".reply button[type=submit]")
+    agent.wait_for_selector(".conversation .kb-attachments a:text-is('invoice-C-3.pdf')")
+
+    customer = open_page()
+    customer.goto("/en/_portal/account/")
+    customer.fill("#kb-a-email", "carol@example.com")
+    customer.fill("#kb-a-password", PASSWORD)
+    customer.click(".kb-account-signed-out form:first-of-type button[type=submit]")
+    customer.wait_for_selector("text=Signed in as")
+    customer.goto("/en/_portal/tickets/")
+    customer.click(".kb-ticket-list a:has-text('Need the invoice copy')")
+    link = customer.wait_for_selector(".kb-conversation .kb-attachments a:text-is('invoice-C-3.pdf')")
+    with customer.expect_download() as download:
+        link.click()
+    saved = tmp_path / "downloaded.pdf"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == "invoice-C-3.pdf" and saved.read_bytes() == b"%PDF-1.4 invoice C-3"

@@ -30,8 +30,8 @@ def test_inbox_filters_assign_and_internal_notes(api_client, make_user, api_sett
     mails_before = len(read_outbox(api_settings))
     agent.post(f"/api/agent/tickets/{first['id']}/messages", json={"body": "We are on it", "status": "open"})
     mails = read_outbox(api_settings)
-    assert len(mails) == mails_before + 1 and "We are on it" in mails[-1].get_content()
-    assert first["guest_key"] in mails[-1].get_content()   # a guest can follow the link in the notification
+    assert len(mails) == mails_before + 1 and "We are on it" in mails[-1].get_body(("plain",)).get_content()
+    assert first["guest_key"] in mails[-1].get_body(("plain",)).get_content()   # a guest can follow the link in the notification
     customer_view = api_client.get(f"/api/tickets/{first['id']}", headers={"X-Ticket-Key": first["guest_key"]}).json()
     bodies = [m["body"] for m in customer_view["messages"]]
     assert "VIP customer" not in bodies and "We are on it" in bodies

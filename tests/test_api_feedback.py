@@ -90,8 +90,8 @@ def test_staff_status_with_note_reaches_roadmap_and_notifies_voters(api_client, 
     assert changed.json()["notified"] == 2                 # the voters, not the agent who made the change
     mails = read_outbox(api_settings)
     assert sorted(m["To"] for m in mails) == ["alice@example.com", "bob@example.com"]
-    assert "Planned" in mails[0]["Subject"] and "Coming in **Q3**." in mails[0].get_content()
-    assert f"/en/_portal/feedback/#idea={idea}" in mails[0].get_content()
+    assert "Planned" in mails[0]["Subject"] and "Coming in **Q3**." in mails[0].get_body(("plain",)).get_content()
+    assert f"/en/_portal/feedback/#idea={idea}" in mails[0].get_body(("plain",)).get_content()
     agent.patch(f"/api/agent/feedback/ideas/{ja_idea}", json={"status": "in_progress"})
     ja_mails = read_outbox(api_settings)[2:]
     # its voter and its author (who did not vote for it), both in the idea's language

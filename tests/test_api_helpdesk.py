@@ -142,3 +142,62 @@ def test_sla_settings_name_the_key_that_is_wrong():
     parsed = parse_tickets({"departments": departments, "sla": {"normal": 24, "billing": {"normal": 8}}}, "kbgen.toml", ["en"])
     assert parsed.sla_hours("billing", "normal") == 8 and parsed.sla_hours("other", "normal") == 24
     assert parsed.sla_hours("billing", "urgent") is None
+
+
+def test_an_agent_reply_with_attachments_the_customer_downloads_them(api_app, api_client, new_client, make_user, api_settings):
+    from kbgen.api.app import sweep_orphan_uploads
+    from kbgen.api.mailer import read_outbox
+
+    agent = make_user("agent@example.com", role="agent")
+    created = ticket(api_client, "Need the manual", "Where is the PDF?")
+    files = [("attachments", ("manual.pdf", b"%PDF-1.4 the manual", "application/pdf")),
+             ("attachments", ("steps.txt", "手順 1, 2, 3".encode(), "text/plain"))]
+    sent = agent.post(f"/api/agent/tickets/{created['id']}/messages", data={"body": "Here it is.", "status": "solved"},
+                      files=files, headers={"Idempotency-Key": "reply-0001"})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["status"] == "solved" and sent.json()["attachments"] == 2
+    again = agent.post(f"/api/agent/tickets/{created['id']}/messages", data={"body": "Here it is.", "status": "solved"},
+                       files=files, headers={"Idempotency-Key": "reply-0001"})
+    assert again.status_code == 201 and again.json()["id"] == sent.json()["id"]      # a resend stores nothing twice
+    note = agent.post(f"/api/agent/tickets/{created['id']}/messages", data={"body": "Internal log", "internal": "true"},
+                      files=[("attachments", ("log.txt", b"secret log", "text/plain"))])
+    assert note.status_code == 201
+
+    # the guest sees the agent's files on the ticket page (private link) and downloads them; never the note's
+    guest = new_client()
+    key = {"X-Ticket-Key": created["guest_key"]}
+    seen = guest.get(f"/api/tickets/{created['id']}", headers=key).json()
+    agent_message = next(m for m in seen["messages"] if m["author_kind"] == "agent")
+    assert sorted(f["filename"] for f in agent_message["attachments"]) == ["manual.pdf", "steps.txt"]
+    assert all(not m["internal"] for m in seen["messages"]) and "Internal log" not in str(seen)
+    manual = next(f for f in agent_message["attachments"] if f["filename"] == "manual.pdf")
+    download = guest.get(manual["url"], headers=key)
+    assert download.status_code == 200 and download.content == b"%PDF-1.4 the manual"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    assert guest.get(manual["url"]).status_code == 404                                # no key, no file
+    staff_view = agent.get(f"/api/agent/tickets/{created['id']}").json()
+    log = next(f for m in staff_view["messages"] if m["internal"] for f in m["attachments"])
+    assert guest.get(f"/api/tickets/{created['id']}/files/{log['id']}", headers=key).status_code == 404
+    assert agent.get(log["url"]).content == b"secret log"
+    mail = [m for m in read_outbox(api_settings) if "New reply" in m["Subject"]][-1]
+    assert "manual.pdf, steps.txt" in mail.get_body(("plain",)).get_content()
+
+    # the same limits as a customer's files, all problems at once; nothing stored for a refused reply
+    stored_before = sorted(p.name for p in api_settings.uploads_dir.glob("*/*"))
+    refused = agent.post(f"/api/agent/tickets/{created['id']}/messages", data={"body": ""},
+                         files=[("attachments", ("tool.exe", b"MZ", "application/octet-stream")),
+                                ("attachments", ("big.pdf", b"x" * (api_settings.tickets.max_file_bytes + 1), "application/pdf"))])
+    assert refused.status_code == 422
+    problems = {f["field"]: [] for f in refused.json()["error"]["fields"]}
+    for f in refused.json()["error"]["fields"]:
+        problems[f["field"]].append(f["reason"])
+    assert "body" in problems and any("tool.exe" in r for r in problems["attachments"]) and any("big.pdf" in r for r in problems["attachments"])
+    assert sorted(p.name for p in api_settings.uploads_dir.glob("*/*")) == stored_before
+    assert sweep_orphan_uploads(api_app.state.kb, older_than_seconds=0) == []          # every stored file has its row
+    # the JSON form keeps working for text-only replies
+    assert agent.post(f"/api/agent/tickets/{created['id']}/messages", json={"body": "Plain"}).status_code == 201
+    assert agent.post(f"/api/agent/tickets/{created['id']}/messages", json={"body": "x", "status": "gone"}).status_code == 422
+
+
+def test_tickets_sla_is_a_known_option(api_settings):
+    assert not [w for w in api_settings.warnings if "sla" in w]     # no "unknown option" at every start

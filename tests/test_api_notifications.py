@@ -1,12 +1,13 @@
-"""Notification mails through the outbox, in the recipient's language, as plain text: staff on a
-new ticket, a customer reply and a waiting chat (unless they opted out); customers on a reply, a
-status change, an answer to their forum question and a status change of an idea they posted."""
+"""Notification mails through the outbox, in the recipient's language, as plain text with an HTML
+part: staff on a new ticket, a customer reply and a waiting chat (unless they opted out); customers
+on a reply, a status change, an answer to their forum question and a status change of an idea they
+posted. A site rewords mail texts in its theme's i18n files, checked at start-up."""
 import pytest
 
 from kbgen.api.mailer import read_outbox
 from kbgen.api.settings import Rate
 
-from api_fixtures import settings_for_tests
+from api_fixtures import BrowserClient, settings_for_tests
 
 
 @pytest.fixture
@@ -35,16 +36,17 @@ def test_a_japanese_customer_gets_japanese_mail_and_staff_hear_about_the_ticket(
     ticket = new_ticket(api_client, lang="ja", subject="ログインできません")
     (received,) = mails_to(api_settings, "kenji@example.com")
     assert received["Subject"] == f"[{ticket['number']}] お問い合わせを受け付けました：ログインできません"
-    assert "チケット番号は" in received.get_content() and ticket["guest_key"] in received.get_content()
-    assert received.get_content_type() == "text/plain" and received.get_content_charset() == "utf-8"
+    assert "チケット番号は" in received.get_body(("plain",)).get_content() and ticket["guest_key"] in received.get_body(("plain",)).get_content()
+    assert received.get_content_type() == "multipart/alternative" and received["Content-Language"] == "ja"
+    assert received.get_body(("plain",)).get_content_charset() == "utf-8"
     (staff_mail,) = mails_to(api_settings, "agent@example.com")
-    assert "New ticket" in staff_mail["Subject"] and "The page reloads." in staff_mail.get_content()
-    assert f"/agent/#ticket/{ticket['id']}" in staff_mail.get_content()
+    assert "New ticket" in staff_mail["Subject"] and "The page reloads." in staff_mail.get_body(("plain",)).get_content()
+    assert f"/agent/#ticket/{ticket['id']}" in staff_mail.get_body(("plain",)).get_content()
     assert mails_to(api_settings, "quiet@example.com") == []             # opted out
 
     agent.post(f"/api/agent/tickets/{ticket['id']}/messages", json={"body": "パスワードを再設定してください。"})
     reply = mails_to(api_settings, "kenji@example.com")[-1]
-    assert "新しい返信があります" in reply["Subject"] and "パスワードを再設定してください。" in reply.get_content()
+    assert "新しい返信があります" in reply["Subject"] and "パスワードを再設定してください。" in reply.get_body(("plain",)).get_content()
     agent.patch(f"/api/agent/tickets/{ticket['id']}", json={"status": "solved"})
     status = mails_to(api_settings, "kenji@example.com")[-1]
     assert "解決済み" in status["Subject"]
@@ -61,7 +63,7 @@ def test_a_customer_reply_reaches_the_assignee_only(api_client, make_user, api_s
                                headers={"X-Ticket-Key": ticket["guest_key"]})
     assert answered.status_code == 201, answered.text
     latest = mails_to(api_settings, "agent@example.com")[-1]
-    assert "Customer replied" in latest["Subject"] and "Still broken" in latest.get_content()
+    assert "Customer replied" in latest["Subject"] and "Still broken" in latest.get_body(("plain",)).get_content()
     assert len(mails_to(api_settings, "other@example.com")) == before_other
 
 
@@ -72,7 +74,8 @@ def test_staff_hear_about_a_waiting_chat(api_client, make_user, api_settings):
     started = api_client.post("/api/chat/chats", json={"name": "Gina Guest", "email": "gina@example.com", "lang": "en"})
     assert started.status_code == 201, started.text
     (mail,) = mails_to(api_settings, "agent@example.com")
-    assert "waiting in the chat" in mail["Subject"] and "Gina Guest" in mail.get_content()
+    assert "waiting in the chat" in mail["Subject"] and "Gina Guest" in mail.get_body(("plain",)).get_content()
+    assert f"/agent/chat/#chat={started.json()['id']}" in mail.get_body(("plain",)).get_content()   # opens that chat
 
 
 def test_the_asker_hears_about_an_answer_and_an_ideas_author_about_its_status(make_user, api_settings):
@@ -84,8 +87,8 @@ def test_the_asker_hears_about_an_answer_and_an_ideas_author_about_its_status(ma
     assert mails_to(api_settings, "asker@example.com") == []           # not about their own answer
     helper.post(f"/api/forum/topics/{topic.json()['id']}/answers", json={"body": "Use the CSV export."})
     (mail,) = mails_to(api_settings, "asker@example.com")
-    assert "Export stops" in mail["Subject"] and "Hana" in mail.get_content() and "Use the CSV export." in mail.get_content()
-    assert f"#topic={topic.json()['id']}" in mail.get_content()
+    assert "Export stops" in mail["Subject"] and "Hana" in mail.get_body(("plain",)).get_content() and "Use the CSV export." in mail.get_body(("plain",)).get_content()
+    assert f"#topic={topic.json()['id']}" in mail.get_body(("plain",)).get_content()
 
     idea = asker.post("/api/feedback/ideas", json={"title": "Dark mode", "body": "Night shifts.", "lang": "ja"})
     assert idea.status_code == 201, idea.text
@@ -98,7 +101,108 @@ def test_password_reset_mail_in_the_pages_language(api_client, make_user, api_se
     make_user("ann@example.com")
     assert api_client.post("/api/auth/password-reset", json={"email": "ann@example.com", "lang": "ja"}).status_code == 202
     (mail,) = mails_to(api_settings, "ann@example.com")
-    assert mail["Subject"] == "パスワードの再設定" and "#reset=" in mail.get_content()
+    assert mail["Subject"] == "パスワードの再設定" and "#reset=" in mail.get_body(("plain",)).get_content()
+
+
+def test_every_mail_has_an_html_part_with_the_users_text_escaped(api_client, make_user, api_settings):
+    agent = make_user("agent@example.com", role="agent")
+    ticket = new_ticket(api_client, subject="<script>alert(1)</script> & more")
+    agent.post(f"/api/agent/tickets/{ticket['id']}/messages", json={"body": "Use <b>bold</b> & see https://example.com/a?b=1&c=2."})
+    received, reply = mails_to(api_settings, "kenji@example.com")
+    assert reply.get_content_type() == "multipart/alternative" and reply["Content-Language"] == "en"
+    plain, html = reply.get_body(("plain",)).get_content(), reply.get_body(("html",)).get_content()
+    assert "Use <b>bold</b> & see" in plain                        # the text part is the text as written
+    assert "Use &lt;b&gt;bold&lt;/b&gt; &amp; see" in html and "<b>" not in html
+    assert '<a href="https://example.com/a?b=1&amp;c=2">' in html   # links clickable, the final "." left out
+    assert '<html lang="en">' in html and ticket["guest_key"] in html
+    received_html = received.get_body(("html",)).get_content()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in received_html and "<script>" not in received_html
+
+
+def test_a_site_rewords_mail_texts_key_by_key_like_theme_strings(tmp_path, api_db_url):
+    from kbgen.api.app import create_app
+
+    i18n = tmp_path / "themes" / "classic" / "i18n"
+    i18n.mkdir(parents=True)
+    (i18n / "ja.toml").write_text('mail_received_subject = "【{number}】受付完了：{subject}"\n'
+                                  'mail_footer = "ACME サポートデスク"\n', encoding="utf-8")
+    (i18n / "en.toml").write_text('mail_received_body = """Hi! We got ticket {number}.\n{link}"""\n', encoding="utf-8")
+    (tmp_path / "kbgen.toml").write_text('theme = "classic"\n', encoding="utf-8")
+    settings = settings_for_tests(tmp_path, api_db_url, source=str(tmp_path / "kbgen.toml"))
+    app = create_app(settings)
+    try:
+        client = BrowserClient(app)
+        ja = new_ticket(client, lang="ja", email="ja@example.com")
+        en = new_ticket(client, lang="en", email="en@example.com")
+        (ja_mail,) = mails_to(settings, "ja@example.com")
+        assert ja_mail["Subject"] == f"【{ja['number']}】受付完了：Login fails"           # the site's subject
+        ja_text = ja_mail.get_body(("plain",)).get_content()
+        assert "チケット番号は" in ja_text and ja_text.rstrip().endswith("ACME サポートデスク")   # bundled body, site footer
+        assert ja_mail["Content-Language"] == "ja"
+        (en_mail,) = mails_to(settings, "en@example.com")
+        assert en_mail["Subject"] == f"[{en['number']}] We received your request: Login fails"   # English subject untouched
+        assert en_mail.get_body(("plain",)).get_content().startswith(f"Hi! We got ticket {en['number']}.")
+    finally:
+        app.state.engine.dispose()
+
+
+def test_a_mail_text_with_an_unknown_placeholder_stops_the_start_naming_file_line_and_key(tmp_path, api_db_url):
+    from kbgen.api.app import create_app
+    from kbgen.api.settings import SettingsError
+
+    i18n = tmp_path / "themes" / "classic" / "i18n"
+    i18n.mkdir(parents=True)
+    (i18n / "en.toml").write_text('search_placeholder = "Search {anything}"\n'
+                                  'mail_reply_subject = "[{nubmer}] {subject}"\n'
+                                  'mail_status_body = "Now {status} {"\n', encoding="utf-8")
+    with pytest.raises(SettingsError) as refused:
+        (tmp_path / "kbgen.toml").write_text('theme = "classic"\n', encoding="utf-8")
+        create_app(settings_for_tests(tmp_path, api_db_url, source=str(tmp_path / "kbgen.toml")))
+    message = refused.value.message
+    assert f"{i18n / 'en.toml'}:2: [mail_reply_subject] unknown placeholder {{nubmer}}" in message
+    assert "{number}" in message                                   # what it may use instead
+    assert f"{i18n / 'en.toml'}:3: [mail_status_body]" in message    # every problem at once
+    assert "search_placeholder" not in message                     # not a mail text: not checked here
+
+
+def test_the_asker_hears_when_a_held_answer_is_approved(tmp_path, api_db_url):
+    from kbgen.api.app import create_app
+
+    config = tmp_path / "kbgen.toml"
+    config.write_text("[forum]\nmoderate_first_posts = 1\n", encoding="utf-8")
+    settings = settings_for_tests(tmp_path, api_db_url, source=str(config), rates={"submission": Rate(10_000, 60)})
+    app = create_app(settings)
+    try:
+        from kbgen.api.models import User
+        from kbgen.api.security import hash_password
+        from api_fixtures import PASSWORD
+        with app.state.kb.sessions() as db:
+            db.add_all([User(email=e, name=n, role=r, password_hash=hash_password(PASSWORD))
+                        for e, n, r in (("asker@example.com", "Asa", "customer"), ("new@example.com", "Nao", "customer"),
+                                        ("mod@example.com", "Mo", "agent"))])
+            db.commit()
+        asker, newcomer, moderator = (BrowserClient(app) for _ in range(3))
+        for client, email in ((asker, "asker@example.com"), (newcomer, "new@example.com"), (moderator, "mod@example.com")):
+            client.sign_in(email)
+        topic = moderator.post("/api/forum/topics", json={"title": "Export stops", "body": "Why?", "category": "getting-started"})
+        moderator.patch(f"/api/agent/forum/topics/{topic.json()['id']}", json={"status": "visible"})
+        # the topic is the moderator's; hand it to the asker so the answer is to their question
+        from kbgen.api.features.forum_models import ForumTopic
+        with app.state.kb.sessions() as db:
+            row = db.get(ForumTopic, topic.json()["id"])
+            row.author_id = db.query(User).filter_by(email="asker@example.com").one().id
+            db.commit()
+        held = newcomer.post(f"/api/forum/topics/{topic.json()['id']}/answers", json={"body": "Use the CSV export."})
+        assert held.status_code == 201 and held.json()["status"] == "pending"
+        assert mails_to(settings, "asker@example.com") == []             # nothing while it is held
+        assert moderator.patch(f"/api/agent/forum/answers/{held.json()['id']}", json={"status": "visible"}).status_code == 200
+        (mail,) = mails_to(settings, "asker@example.com")
+        assert "Export stops" in mail["Subject"] and "Use the CSV export." in mail.get_body(("plain",)).get_content()
+        moderator.patch(f"/api/agent/forum/answers/{held.json()['id']}", json={"status": "hidden"})
+        moderator.patch(f"/api/agent/forum/answers/{held.json()['id']}", json={"status": "visible"})
+        assert len(mails_to(settings, "asker@example.com")) == 1          # shown again: not news
+    finally:
+        app.state.engine.dispose()
 
 
 def test_a_language_the_site_adds_in_its_theme_strings_file_gets_its_mail(api_app, api_client, api_settings, tmp_path):
@@ -116,4 +220,4 @@ def test_a_language_the_site_adds_in_its_theme_strings_file_gets_its_mail(api_ap
     ticket = new_ticket(api_client, lang="de", subject="Anmeldung")
     (received,) = mails_to(api_settings, "kenji@example.com")
     assert received["Subject"] == f"[{ticket['number']}] Anfrage erhalten: Anmeldung"
-    assert f"Ihre Ticketnummer ist {ticket['number']}." in received.get_content()
+    assert f"Ihre Ticketnummer ist {ticket['number']}." in received.get_body(("plain",)).get_content()

@@ -52,7 +52,7 @@ def test_guest_gets_number_and_private_link(api_client, new_client, api_settings
     assert re.fullmatch(r"[A-Z2-9]{8}", ticket["number"])
     assert ticket["private_url"].endswith(f"/ja/_portal/tickets/#ticket={ticket['id']}&key={ticket['guest_key']}")
     mail = read_outbox(api_settings)[-1]
-    assert ticket["number"] in mail["Subject"] and ticket["private_url"] in mail.get_content()
+    assert ticket["number"] in mail["Subject"] and ticket["private_url"] in mail.get_body(("plain",)).get_content()
     stranger = new_client()
     assert stranger.get(f"/api/tickets/{ticket['id']}").status_code == 404
     assert stranger.get(f"/api/tickets/{ticket['id']}", headers={"X-Ticket-Key": "0" * 40}).status_code == 404

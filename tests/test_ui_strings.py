@@ -80,6 +80,9 @@ BROWSER_MODULES = {
     "assets/js/search-ui.js": {"text": "js_search_"},
     "assets/js/_widget.js": {"text": "js_widget_"},
     "api/agent/agent.js": {"t": "agent_"},
+    "api/agent/agent-common.js": {"t": "agent_"},
+    "api/agent/chat.js": {"t": "agent_"},
+    "api/agent/forum-moderation.js": {"t": "agent_mod_"},
 }
 PLURAL = re.compile(r"_(zero|one|two|few|many|other)$")
 

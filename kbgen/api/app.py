@@ -25,6 +25,9 @@ from .storage import FileStore
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+    from .features.notifications import check_mail_texts
+
+    check_mail_texts(settings)   # a site's reworded mail with a typo fails the start, not a request later
     engine = make_engine(settings.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if migrate:

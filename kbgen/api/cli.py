@@ -12,10 +12,12 @@ def _settings(config: str):
     [forum] stops the command with the file and key instead of failing a request later."""
     from .features.chat_settings import check_chat_settings
     from .features.community import community_settings
+    from .features.notifications import check_mail_texts
     from .settings import load_settings
     settings = load_settings(config)
     check_chat_settings(settings)
     community_settings(settings)
+    check_mail_texts(settings)      # the site's reworded mails (themes/<theme>/i18n/<lang>.toml)
     return settings
 
 

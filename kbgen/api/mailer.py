@@ -9,7 +9,9 @@ Two workers never send the same row: a worker takes a row by moving its due time
 with a conditional UPDATE that only one of them can win."""
 from __future__ import annotations
 
+import html
 import logging
+import re
 import smtplib
 import threading
 import time
@@ -44,6 +46,39 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
+URL = re.compile(r"https?://[^\s<>\"'）」]+")
+TRAILING = ".,;:!?)]"
+
+
+def _paragraph(text: str) -> str:
+    """One paragraph of plain text as HTML: everything escaped, http(s) links clickable, line breaks kept."""
+    out, at = [], 0
+    for match in URL.finditer(text):
+        url = match.group(0).rstrip(TRAILING)
+        end = match.start() + len(url)
+        out.append(html.escape(text[at:match.start()]))
+        out.append(f'<a href="{html.escape(url)}">{html.escape(url)}</a>')
+        at = end
+    out.append(html.escape(text[at:]))
+    return "<br>\n".join("".join(out).split("\n"))
+
+
+def html_body(subject: str, text: str, lang: str | None = None) -> str:
+    """The HTML part of a mail, made from its plain text: paragraphs at blank lines, the footer
+    after the "-- " signature line set apart. Nothing of the text is ever markup."""
+    main, _sep, footer = text.partition("\n-- \n")
+    paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", main.strip("\n")) if p.strip()]
+    body = "\n".join(f'<p style="margin:0 0 1em">{_paragraph(p)}</p>' for p in paragraphs)
+    if footer.strip():
+        body += ('\n<hr style="border:0;border-top:1px solid #d5d9e0;margin:1.5em 0 1em">'
+                 f'\n<p style="margin:0;color:#5b6372;font-size:.875em">{_paragraph(footer.strip())}</p>')
+    lang_attribute = f' lang="{html.escape(lang)}"' if lang else ""
+    return (f'<!doctype html>\n<html{lang_attribute}>\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{html.escape(subject)}</title>\n</head>\n'
+            f'<body style="margin:0;padding:1em;font:16px/1.5 system-ui,sans-serif;color:#1d2330">\n'
+            f'<div style="max-width:40em">\n{body}\n</div>\n</body>\n</html>\n')
+
+
 class Mailer:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session] | None = None):
         self.settings = settings
@@ -55,12 +90,28 @@ class Mailer:
         self._persistent = False
 
     def build(self, to: str, subject: str, text: str) -> EmailMessage:
+        """multipart/alternative: the plain text, then the same text as HTML (every character of it
+        escaped, links made clickable), which mail apps show when they can."""
         message = EmailMessage()
         message["From"] = self.settings.smtp.sender if self.settings.smtp else "support@localhost"
         message["To"] = header_text(to, 254)
         message["Subject"] = header_text(subject)
+        lang = self.language_of(text)
         message.set_content(text)
+        message.add_alternative(html_body(header_text(subject), text, lang), subtype="html")
+        if lang:   # after the content: set_content drops Content-* headers
+            message["Content-Language"] = lang
         return message
+
+    def language_of(self, text: str) -> str | None:
+        """The language a notification was written in, known by its footer (the mail_footer string
+        of that language); None for a mail without one, or one that several languages share."""
+        from .features.notifications import mail_strings
+
+        ending = text.rstrip()
+        matches = [lang for lang in self.settings.languages
+                   if (footer := mail_strings(self.settings, lang).get("mail_footer", "").strip()) and ending.endswith(footer)]
+        return matches[0] if len(matches) == 1 else None    # a language borrowing English's footer: not known
 
     def send(self, to: str, subject: str, text: str, db: Session | None = None) -> None:
         """Queue a mail. With `db`, in that session's transaction (the caller commits, and the mail

@@ -42,7 +42,7 @@ API_KEYS = frozenset({"url", "database_url", "data_dir", "secret_key", "public_u
                       "cookie_secure", "session_days", "reset_minutes", "max_json_kb", "rate_limits", "smtp",
                       "internal_site", "trust_proxy"})
 SMTP_KEYS = frozenset({"host", "port", "username", "password_env", "starttls", "sender"})
-TICKET_KEYS = frozenset({"departments", "fields", "max_file_mb", "max_total_mb", "max_files", "allowed_types"})
+TICKET_KEYS = frozenset({"departments", "fields", "max_file_mb", "max_total_mb", "max_files", "allowed_types", "sla"})
 TICKET_FIELD_KEYS = frozenset({"name", "type", "required", "label", "options", "max_length", "departments"})
 DEPARTMENT_KEYS = frozenset({"id", "label"})
 

@@ -3,26 +3,19 @@
 // other tickets and chats), canned replies, the least-helpful-articles report and customer
 // documents. Served only to signed-in staff. Its words come from the agent_* keys of the portal's
 // kbgen/i18n/<lang>.toml (via /api/agent/strings), in the agent's chosen or browser language.
-import { apiClient } from '/agent/js/api-client.js';
-import { h, htmlDatetime, sanitizedHtml, translator } from '/agent/js/portal-ui.js';
+import { apiClient, randomId } from '/agent/js/api-client.js';
+import { h, htmlDatetime, sanitizedHtml } from '/agent/js/portal-ui.js';
+import { startStaffPage, staffHeader } from '/agent/assets/agent-common.js';
 
 const api = apiClient('/api');
 const root = document.getElementById('kb-agent');
 const STATUSES = ['new', 'open', 'waiting', 'solved', 'closed'];
 const PRIORITIES = ['urgent', 'high', 'normal', 'low'];
-const LANGUAGES = [['en', 'English'], ['ja', '日本語']];
 const PAGE_SIZE = 50;
 const state = {
   staff: [], me: null, config: null, lang: 'en', t: (key) => key,
   filters: { q: '', status: '', department: '', assignee: '', priority: '', overdue: false, page: 1 },
 };
-
-function chosenLanguage() {
-  let saved = null;
-  try { saved = localStorage.getItem('kb-agent-lang'); } catch (error) { /* storage off */ }
-  const wanted = saved || (navigator.language || 'en').slice(0, 2).toLowerCase();
-  return LANGUAGES.some(([code]) => code === wanted) ? wanted : 'en';
-}
 
 function when(iso) {
   return new Date(iso).toLocaleString(state.lang, { dateStyle: 'medium', timeStyle: 'short' });
@@ -139,7 +132,7 @@ async function relatedPanel(ticket) {
     tickets.length ? h('ul', {}, tickets.map((other) => h('li', {}, h('a', { href: `#ticket/${other.id}` }, `${other.number}: ${other.subject}`), ' ', statusBadge(other.status))))
       : h('p', {}, t('none')),
     h('h3', {}, t('chats')),
-    chats.length ? h('ul', {}, chats.map((chat) => h('li', {}, time(chat.created_at), ' · ', chat.status,
+    chats.length ? h('ul', {}, chats.map((chat) => h('li', {}, time(chat.created_at), ' · ', t(`chat_status_${chat.status}`),
       chat.department ? ` · ${departmentName(chat.department)}` : '', ' · ', h('a', { href: `/agent/chat/#chat=${encodeURIComponent(chat.id)}` }, t('chat')))))
       : h('p', {}, t('none')));
 }
@@ -161,7 +154,8 @@ async function ticketView(id) {
   const messages = ticket.messages.map((m) => h('li', { class: `kb-card message ${m.author_kind}${m.internal ? ' internal' : ''}` },
     h('p', { class: 'meta' }, h('strong', {}, m.author_name), ` (${m.internal ? t('internal_note') : t(`author_${m.author_kind}`)}) · `, time(m.created_at)),
     sanitizedHtml(m.body_html, 'body'),
-    m.attachments.length ? h('ul', {}, m.attachments.map((f) => h('li', {}, h('a', { href: f.url, download: f.filename }, f.filename)))) : null));
+    m.attachments.length ? h('ul', { class: 'kb-attachments', 'aria-label': t('attachments') }, m.attachments.map((f) => h('li', {},
+      h('a', { href: f.url, download: f.filename }, f.filename), ` (${Math.max(1, Math.round(f.size / 1024))} KB)`))) : null));
   const body = h('textarea', { id: 'reply-body', name: 'body', rows: 6, required: true });
   const me = state.staff.find((s) => s.id === state.me);
   const insert = select('reply-canned', 'canned', [['', t('choose')], ...canned.replies.map((r) => [r.id, r.title])], '', (event) => {
@@ -174,22 +168,37 @@ async function ticketView(id) {
     event.target.value = '';
     body.focus();
   });
+  const limits = state.config.attachments;
+  const files = h('input', { id: 'reply-files', name: 'attachments', type: 'file', multiple: true,
+    accept: limits.allowed_types.join(','), 'aria-describedby': 'reply-files-hint' });
   const reply = h('form', { class: 'kb-form reply', novalidate: true },
     h('h3', {}, t('reply')),
     canned.replies.length ? field('reply-canned', t('insert_canned'), insert) : null,
     field('reply-body', t('reply'), body),
+    h('p', { class: 'kb-field' }, h('label', { for: 'reply-files' }, t('attachments')), files,
+      h('span', { id: 'reply-files-hint', class: 'kb-muted' }, t('attachments_hint', {
+        n: limits.max_files, size: Math.floor(limits.max_file_bytes / 1048576), types: limits.allowed_types.join(' ') }))),
     h('p', { class: 'kb-field kb-field-checkbox' }, h('input', { type: 'checkbox', name: 'internal', id: 'reply-internal' }), h('label', { for: 'reply-internal' }, t('internal'))),
     field('reply-status', t('status_after'), select('reply-status', 'reply-status', STATUSES.map((s) => [s, t(`status_${s}`)]), 'waiting', null)),
     h('p', {}, h('button', { type: 'submit' }, t('send'))));
+  // one key per reply written: sending again after a lost answer never posts it twice
+  let replyKey = randomId();
   reply.addEventListener('submit', async (event) => {
     event.preventDefault();
     const internal = reply.elements.internal.checked;
+    const button = reply.querySelector('button[type=submit]');
+    const form = new FormData();
+    form.append('body', body.value);
+    if (internal) form.append('internal', 'true');
+    else form.append('status', reply.elements['reply-status'].value);
+    for (const file of files.files) form.append('attachments', file);
+    button.disabled = true;
     try {
-      await api.post(`/agent/tickets/${encodeURIComponent(id)}/messages`, {
-        body: body.value, internal, ...(internal ? {} : { status: reply.elements['reply-status'].value }) });
+      await api.upload(`/agent/tickets/${encodeURIComponent(id)}/messages`, form, { 'Idempotency-Key': replyKey });
+      replyKey = randomId();
       showError(null);
       route();
-    } catch (error) { showError(error); }
+    } catch (error) { showError(error); } finally { button.disabled = false; }
   });
   const related = await relatedPanel(ticket).catch(() => null);
   return h('div', { class: 'kb-agent-ticket' },
@@ -311,38 +320,22 @@ async function route() {
     else if (hash === 'canned') view = await cannedView();
     else view = await inbox();
     main.replaceChildren(view);
+    const page = ['canned', 'ratings', 'documents'].includes(hash) ? hash : 'inbox';
     for (const link of document.querySelectorAll('.kb-agent-nav a')) {
-      if (link.getAttribute('href') === `#${hash}` || (link.getAttribute('href') === '#' && (!hash || hash.startsWith('ticket/')))) link.setAttribute('aria-current', 'page');
+      if (link.dataset.page === page) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
   } catch (error) { showError(error); }
 }
 
 async function start() {
-  state.lang = chosenLanguage();
-  document.documentElement.lang = state.lang;
-  const [{ staff, me, notify_email: notifyEmail }, config, session, words] = await Promise.all([api.get('/agent/staff'),
-    api.get(`/config/tickets?lang=${state.lang}`), api.session(), api.get(`/agent/strings?lang=${state.lang}`)]);
-  Object.assign(state, { staff, me, config, t: translator({ en: words.strings, [state.lang]: words.strings }, state.lang) });
-  const t = state.t;
+  const page = await startStaffPage(api);
+  const { lang, t } = page;
+  const [{ staff, me }, config] = await Promise.all([Promise.resolve(page.staff), api.get(`/config/tickets?lang=${lang}`)]);
+  Object.assign(state, { staff, me, config, lang, t });
   document.title = `${t('inbox')} – ${t('title')}`;
-  const language = select('agent-lang', 'lang', LANGUAGES, state.lang, async (event) => {
-    try { localStorage.setItem('kb-agent-lang', event.target.value); } catch (error) { /* storage off */ }
-    await api.put('/agent/me', { lang: event.target.value }).catch(() => null);   // mails to this agent follow
-    location.reload();
-  });
-  const notify = h('input', { type: 'checkbox', id: 'agent-notify', checked: notifyEmail, onchange: async (event) => {
-    try { await api.put('/agent/me', { notify_email: event.target.checked }); showError(null); } catch (error) { showError(error); }
-  } });
   root.replaceChildren(
-    h('header', { class: 'kb-agent-header' }, h('h1', { class: 'kb-agent-brand' }, t('title')),
-      h('nav', { class: 'kb-agent-nav', 'aria-label': t('title') }, h('ul', {},
-        [['#', t('inbox')], ['#canned', t('canned')], ['#ratings', t('reports')], ['#documents', t('documents')],
-          ['/agent/chat/', t('chat')], ['/agent/community/', t('community')]].map(([href, text]) => h('li', {}, h('a', { href }, text))))),
-      h('div', { class: 'kb-agent-who' }, h('label', { for: 'agent-lang', class: 'kb-sr-only' }, t('language')), language,
-        h('span', { class: 'kb-field-checkbox' }, notify, h('label', { for: 'agent-notify' }, t('notify_me'))),
-        h('span', {}, session.user.email),
-        h('button', { type: 'button', class: 'kb-button-secondary', onclick: async () => { await api.post('/auth/logout'); location.reload(); } }, t('sign_out')))),
+    staffHeader({ api, ...page, staff: page.staff, page: 'inbox', onError: showError }),
     h('p', { id: 'agent-error', class: 'kb-notice kb-notice-error', role: 'alert', hidden: true }),
     h('main', { id: 'agent-main' }));
   window.addEventListener('hashchange', route);

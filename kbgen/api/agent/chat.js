@@ -1,14 +1,17 @@
 // Staff live chat: presence heartbeat, the waiting queue with wait times, accept, reply,
-// transfer and close. The open chat streams over Server-Sent Events (messages de-duplicated by
-// sequence number, resumed after a reconnect); the queue is polled.
+// transfer and close, and the chat's opening hours. The open chat streams over Server-Sent Events
+// (messages de-duplicated by sequence number, resumed after a reconnect); the queue is polled.
+// Words: the agent_chat_* keys of kbgen/i18n/<lang>.toml, in the agent's language (agent-common.js).
 import { apiClient, randomId } from '/agent/js/api-client.js';
-import { h, sanitizedHtml } from '/agent/js/portal-ui.js';
+import { h, htmlDatetime, sanitizedHtml } from '/agent/js/portal-ui.js';
+import { dateTime, startStaffPage, staffHeader } from '/agent/assets/agent-common.js';
 
 const api = apiClient('/api');
 const HEARTBEAT_MS = 15000;
 const OVERVIEW_MS = 1500;
 const SEEN_KEY = 'kb-agent-chat-seen';
-const state = { overview: null, current: null, lastSeq: 0, source: null, seen: loadSeen(), typingSent: 0, retry: null };
+const state = { overview: null, current: null, lastSeq: 0, source: null, seen: loadSeen(), typingSent: 0, retry: null, lang: 'en', t: (key) => key };
+const t = (key, values) => state.t(key, values);
 
 // what this agent has read, per chat, kept across reloads of the page
 function loadSeen() {
@@ -40,33 +43,35 @@ async function heartbeat() {
 function listItem(chat, kind) {
   const unread = kind === 'mine' && chat.id !== (state.current && state.current.id)
     && chat.last_seq > (state.seen[chat.id] || 0) ? chat.last_seq - (state.seen[chat.id] || 0) : 0;
-  const who = chat.name || chat.email || 'Guest';
+  const who = chat.name || chat.email || t('chat_guest');
   return h('li', { class: state.current && state.current.id === chat.id ? 'current' : null, 'data-chat': chat.id },
     h('div', { class: 'line' },
       h('button', { type: 'button', class: 'link', onclick: () => openChat(chat.id) }, who),
-      kind === 'waiting' ? h('span', { class: 'wait', 'data-since': String(Date.now() - chat.waited_seconds * 1000), title: 'Waiting for' }, waitText(chat.waited_seconds)) : null,
-      unread ? h('span', { class: 'unread', 'aria-label': `${unread} new` }, String(unread)) : null),
-    h('p', { class: 'preview' }, `${chat.department} · ${chat.customer_typing ? 'typing…' : chat.preview}`),
-    kind === 'waiting' ? h('button', { type: 'button', class: 'accept', onclick: () => accept(chat.id) }, 'Accept') : null);
+      kind === 'waiting' ? h('span', { class: 'wait', 'data-since': String(Date.now() - chat.waited_seconds * 1000), title: t('chat_waiting_for') }, waitText(chat.waited_seconds)) : null,
+      unread ? h('span', { class: 'unread', 'aria-label': t('chat_unread', { n: unread }) }, String(unread)) : null),
+    h('p', { class: 'preview' }, `${departmentName(chat.department)} · ${chat.customer_typing ? t('chat_typing') : chat.preview}`),
+    kind === 'waiting' ? h('button', { type: 'button', class: 'accept', onclick: () => accept(chat.id) }, t('chat_accept')) : null);
 }
 
 function renderLists() {
   const overview = state.overview;
   if (!overview) return;
-  $('who').textContent = `Signed in as ${overview.me.name} · ${overview.online_staff.length} online`;
+  $('who').textContent = t('chat_online', { n: overview.online_staff.length });
+  showHours(overview);
   for (const kind of ['waiting', 'mine', 'others']) {
     const list = $(kind);
     list.replaceChildren(...overview[kind].map((chat) => listItem(chat, kind)));
-    if (!overview[kind].length) list.append(h('li', { class: 'none' }, 'None'));
+    if (!overview[kind].length) list.append(h('li', { class: 'none' }, t('none')));
   }
-  $('waiting-title').textContent = `Waiting (${overview.waiting.length})`;
+  $('waiting-title').textContent = t('chat_waiting_count', { n: overview.waiting.length });
   // the count in the tab title is visible while the agent works in another tab
-  document.title = overview.waiting.length ? `(${overview.waiting.length}) Live chat – support staff` : 'Live chat – support staff';
+  const title = `${t('chat')} – ${t('title')}`;
+  document.title = overview.waiting.length ? `(${overview.waiting.length}) ${title}` : title;
 }
 
 async function refreshOverview() {
   try {
-    state.overview = await api.get('/agent/chat/overview');
+    state.overview = await api.get(`/agent/chat/overview?lang=${state.lang}`);
     renderLists();
     showError(null);
   } catch (error) {
@@ -90,7 +95,8 @@ function messageItem(message) {
   const body = sanitizedHtml(message.body_html, 'body');
   return h('li', { class: message.kind, 'data-seq': String(message.seq) },
     message.kind === 'system' ? null : h('span', { class: 'meta' },
-      `${message.author_name || (message.kind === 'customer' ? 'Customer' : 'Support')} · ${new Date(message.created_at).toLocaleTimeString()}`),
+      `${message.author_name || (message.kind === 'customer' ? t('author_customer') : t('chat_support'))} · `,
+      h('time', { datetime: htmlDatetime(message.created_at) }, new Date(message.created_at).toLocaleTimeString(state.lang, { timeStyle: 'short' }))),
     body);
 }
 
@@ -110,9 +116,9 @@ function addMessages(messages) {
 function applyState(chat) {
   state.current = { ...state.current, ...chat };
   const typing = $('chat-typing');
-  if (typing) typing.textContent = chat.customer_typing ? `${chat.name || 'The customer'} is typing…` : '';
+  if (typing) typing.textContent = chat.customer_typing ? t('chat_is_typing', { name: chat.name || t('chat_the_customer') }) : '';
   const status = $('chat-status');
-  if (status) status.textContent = chat.status;
+  if (status) status.textContent = t(`chat_status_${chat.status}`);
   const mine = chat.status === 'active' && state.overview && chat.owner_id === state.overview.me.id;
   for (const control of document.querySelectorAll('[data-owner-only]')) control.disabled = !mine;
   const acceptButton = $('chat-accept');
@@ -191,25 +197,27 @@ async function openChat(id) {
   const others = state.overview ? state.overview.online_staff.filter((p) => p.id !== state.overview.me.id) : [];
   const departments = state.overview ? state.overview.departments : [];
   const transfer = h('select', { id: 'chat-transfer', 'data-owner-only': true },
-    h('option', { value: '' }, 'Transfer to…'),
-    others.length ? h('optgroup', { label: 'Colleagues online' }, others.map((p) => h('option', { value: `user:${p.id}` }, p.name))) : null,
-    h('optgroup', { label: 'Department queue' }, departments.map((d) => h('option', { value: `department:${d.id}` }, d.label))));
+    h('option', { value: '' }, t('chat_transfer_to')),
+    others.length ? h('optgroup', { label: t('chat_colleagues_online') }, others.map((p) => h('option', { value: `user:${p.id}` }, p.name))) : null,
+    h('optgroup', { label: t('chat_department_queue') }, departments.map((d) => h('option', { value: `department:${d.id}` }, d.label))));
   const reply = h('form', { class: 'chat-reply', novalidate: true },
-    h('label', { for: 'chat-reply-body', class: 'visually-hidden' }, 'Reply'),
-    h('textarea', { id: 'chat-reply-body', rows: 2, required: true, 'data-owner-only': true, placeholder: 'Type a reply… (Enter sends, Shift+Enter for a new line)' }),
-    h('button', { type: 'submit', 'data-owner-only': true }, 'Send'));
+    h('label', { for: 'chat-reply-body', class: 'kb-sr-only' }, t('reply')),
+    h('textarea', { id: 'chat-reply-body', rows: 2, required: true, 'data-owner-only': true, 'aria-describedby': 'chat-reply-hint' }),
+    h('button', { type: 'submit', 'data-owner-only': true }, t('send')));
   const pane = $('pane');
   pane.replaceChildren(
-    h('h2', {}, chat.name || chat.email || 'Guest', ' ', h('small', {}, '(', h('span', { id: 'chat-status' }, chat.status), ')')),
-    h('p', { class: 'meta' }, `${chat.email || 'no email'} · ${chat.department} · ${chat.lang}${chat.page ? ' · from ' + chat.page : ''}${chat.customer_id ? '' : ' · guest'}`),
-    h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', class: 'chat-log-box' }, h('ul', { id: 'chat-log', class: 'chat-log', tabindex: '0' })),
+    h('h3', {}, chat.name || chat.email || t('chat_guest'), ' ', h('small', {}, '(', h('span', { id: 'chat-status' }, t(`chat_status_${chat.status}`)), ')')),
+    h('p', { class: 'meta' }, [chat.email || t('chat_no_email'), departmentName(chat.department), chat.lang,
+      chat.page ? t('chat_from_page', { page: chat.page }) : null, chat.customer_id ? null : t('guest')].filter(Boolean).join(' · ')),
+    h('div', { role: 'log', 'aria-live': 'polite', 'aria-label': t('chat_messages'), class: 'chat-log-box' }, h('ul', { id: 'chat-log', class: 'chat-log', tabindex: '0', 'aria-label': t('chat_messages') })),
     h('p', { id: 'chat-typing', class: 'typing', 'aria-live': 'polite' }),
     reply,
+    h('p', { id: 'chat-reply-hint', class: 'kb-muted chat-hint' }, t('chat_reply_hint')),
     h('div', { class: 'chat-actions' },
-      h('button', { type: 'button', id: 'chat-accept', onclick: () => accept(chat.id), hidden: chat.status !== 'waiting' }, 'Accept'),
-      h('label', { for: 'chat-transfer' }, 'Transfer'), transfer,
-      h('button', { type: 'button', id: 'chat-transfer-go', 'data-owner-only': true, onclick: () => doTransfer(chat.id) }, 'Transfer'),
-      h('button', { type: 'button', id: 'chat-close', onclick: () => closeChat(chat.id) }, 'Close chat')),
+      h('button', { type: 'button', id: 'chat-accept', onclick: () => accept(chat.id), hidden: chat.status !== 'waiting' }, t('chat_accept')),
+      h('label', { for: 'chat-transfer', class: 'kb-sr-only' }, t('chat_transfer')), transfer,
+      h('button', { type: 'button', id: 'chat-transfer-go', class: 'kb-button-secondary', 'data-owner-only': true, onclick: () => doTransfer(chat.id) }, t('chat_transfer')),
+      h('button', { type: 'button', id: 'chat-close', class: 'kb-button-secondary', onclick: () => closeChat(chat.id) }, t('chat_close'))),
     h('div', { id: 'chat-history' }));
   const textarea = reply.querySelector('textarea');
   textarea.addEventListener('keydown', (event) => {
@@ -246,9 +254,9 @@ async function showHistory(chat) {
   } catch (error) { return; }
   const box = $('chat-history');
   if (!box || !earlier.length || !state.current || state.current.id !== chat.id) return;
-  box.replaceChildren(h('details', {}, h('summary', {}, `Previous chats (${earlier.length})`),
+  box.replaceChildren(h('details', {}, h('summary', {}, t('chat_previous', { n: earlier.length })),
     earlier.map((past) => h('section', { class: 'past-chat' },
-      h('h3', {}, `${new Date(past.created_at).toLocaleString()} · ${past.status}${past.ticket_id ? ' · became a ticket' : ''}`),
+      h('h4', {}, [dateTime(state.lang, past.created_at), t(`chat_status_${past.status}`), past.ticket_id ? t('chat_became_ticket') : null].filter(Boolean).join(' · ')),
       h('ul', { class: 'chat-log past-log' }, past.messages.map(messageItem))))));
 }
 
@@ -260,7 +268,7 @@ async function send(id, text, key, attempt = 0) {
     showError(null);
   } catch (error) {
     if (error.offline && attempt < 20) {
-      showError(new Error('Connection lost – resending…'));
+      showError(new Error(t('chat_resending')));
       setTimeout(() => send(id, text, key, attempt + 1), Math.min(1000 * 2 ** attempt, 10000));
     } else showError(error);
   }
@@ -291,16 +299,74 @@ function tickWaitTimes() {
   }
 }
 
-$('presence').addEventListener('change', heartbeat);
-heartbeat();
-refreshOverview();
-setInterval(heartbeat, HEARTBEAT_MS);
-setInterval(refreshOverview, OVERVIEW_MS);
-setInterval(tickWaitTimes, 1000);
-window.addEventListener('pagehide', () => {
-  // tell colleagues' queues at once that this agent is gone (else presence expires after ~45 s)
-  navigator.sendBeacon && api.session().then((s) => fetch('/api/agent/chat/presence', {
-    method: 'POST', keepalive: true, credentials: 'include',
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token }, body: '{"status":"offline"}',
-  })).catch(() => {});
-});
+function departmentName(id) {
+  const found = state.overview && state.overview.departments.find((d) => d.id === id);
+  return found ? found.label : id;
+}
+
+// The week's chat hours (Monday first) in the agent's language, and whether the chat is open now.
+function showHours(overview) {
+  const box = $('chat-hours');
+  if (!box) return;
+  const key = JSON.stringify([overview.hours, overview.open, overview.available]);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  const now = h('p', {}, h('strong', {}, overview.open ? t('chat_open_now') : t('chat_closed_now')),
+    ' · ', overview.available ? t('chat_customers_can_start') : t('chat_customers_leave_message'));
+  if (!overview.hours) {
+    box.replaceChildren(h('h2', { id: 'chat-hours-title' }, t('chat_hours')), now, h('p', {}, t('chat_always_open')));
+    return;
+  }
+  const dayName = new Intl.DateTimeFormat(state.lang, { weekday: 'long', timeZone: 'UTC' });
+  const monday = Date.UTC(2024, 0, 1);                // a Monday
+  box.replaceChildren(h('h2', { id: 'chat-hours-title' }, t('chat_hours')), now,
+    h('dl', { class: 'chat-hours-days' }, overview.hours.days.map((day, i) => h('div', {},
+      h('dt', {}, dayName.format(new Date(monday + i * 86400000))),
+      h('dd', {}, day.spans.length ? day.spans.join(', ') : t('chat_closed_day'))))),
+    h('p', { class: 'kb-muted' }, t('chat_timezone', { zone: overview.hours.timezone })));
+}
+
+function showShell(page) {
+  const root = document.getElementById('kb-agent');
+  root.replaceChildren(
+    staffHeader({ api, ...page, page: 'chat', onError: showError }),
+    h('p', { role: 'alert', id: 'chat-error', class: 'kb-notice kb-notice-error', hidden: true }),
+    h('main', { id: 'agent-main' },
+      h('div', { class: 'chat-top' }, h('h2', {}, t('chat')),
+        h('p', { class: 'kb-field kb-field-checkbox presence' }, h('input', { type: 'checkbox', id: 'presence', checked: true }),
+          h('label', { for: 'presence' }, t('chat_available'))),
+        h('p', { class: 'who kb-muted', id: 'who', role: 'status' })),
+      h('div', { class: 'chat-layout' },
+        h('div', { class: 'queues' },
+          h('section', { class: 'kb-card chat-hours', id: 'chat-hours', 'aria-labelledby': 'chat-hours-title' }),
+          h('section', { 'aria-labelledby': 'waiting-title' }, h('h2', { id: 'waiting-title' }, t('chat_waiting')), h('ul', { id: 'waiting', class: 'chat-list' })),
+          h('section', { 'aria-labelledby': 'mine-title' }, h('h2', { id: 'mine-title' }, t('chat_mine')), h('ul', { id: 'mine', class: 'chat-list' })),
+          h('section', { 'aria-labelledby': 'others-title' }, h('h2', { id: 'others-title' }, t('chat_others')), h('ul', { id: 'others', class: 'chat-list' }))),
+        h('section', { class: 'conversation-pane kb-card', id: 'pane', 'aria-label': t('chat_conversation') },
+          h('p', { class: 'empty kb-muted' }, t('chat_choose'))))));
+}
+
+async function start() {
+  const page = await startStaffPage(api);
+  Object.assign(state, { lang: page.lang, t: page.t });
+  document.title = `${t('chat')} – ${t('title')}`;
+  showShell(page);
+  $('presence').addEventListener('change', heartbeat);
+  heartbeat();
+  await refreshOverview();
+  // /agent/chat/#chat=<id>: a chat linked from a ticket's side panel
+  const linked = new URLSearchParams(location.hash.slice(1)).get('chat');
+  if (linked) openChat(linked);
+  setInterval(heartbeat, HEARTBEAT_MS);
+  setInterval(refreshOverview, OVERVIEW_MS);
+  setInterval(tickWaitTimes, 1000);
+  window.addEventListener('pagehide', () => {
+    // tell colleagues' queues at once that this agent is gone (else presence expires after ~45 s)
+    navigator.sendBeacon && api.session().then((s) => fetch('/api/agent/chat/presence', {
+      method: 'POST', keepalive: true, credentials: 'include',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token }, body: '{"status":"offline"}',
+    })).catch(() => {});
+  });
+}
+
+start();

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import Field
+import hashlib
 from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, ValidationError
 
 from sqlalchemy import and_, false, func, or_, select
 
@@ -18,7 +22,8 @@ from ..models import STAFF_ROLES, StoredFile, Ticket, TicketMessage, User
 from ..settings import TICKET_PRIORITIES
 from ..schemas import Strict
 from . import notifications
-from .ticket_core import STATUS_FLOW, change_status, download_response, guest_key, iso, ticket_detail, ticket_link, ticket_summary
+from .ticket_core import (STATUS_FLOW, FieldErrors, SavedFiles, Upload, change_status, clean_text, download_response,
+                          guest_key, iso, read_form, read_uploads, store_uploads, ticket_detail, ticket_link, ticket_summary)
 
 router = APIRouter(prefix="/agent", tags=["agent"])
 Status = Literal["new", "open", "waiting", "solved", "closed"]
@@ -204,18 +209,75 @@ def update_ticket(ticket_id: str, change: TicketChange, db: DB, staff: Staff, st
     return ticket_summary(ticket) | {"assignee_id": ticket.assignee_id} | sla_json(state.settings, ticket, utcnow())
 
 
+AGENT_REPLY_FORM_SCHEMA = {
+    "requestBody": {"required": True, "content": {
+        "application/json": {"schema": AgentReply.model_json_schema()},
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["body"],
+            "properties": {"body": {"type": "string", "maxLength": 20000}, "internal": {"type": "boolean"},
+                           "status": {"type": "string", "enum": ["new", "open", "waiting", "solved", "closed"]},
+                           "attachments": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+    }},
+}
+
+
+async def _reply_input(request: Request, state, errors: FieldErrors) -> tuple[AgentReply | None, list[Upload]]:
+    """The reply as JSON (text only) or as a form with files: the same limits (number, size, types)
+    as a customer's attachments, checked together with the text so every problem shows at once."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        try:
+            return AgentReply.model_validate_json(await request.body()), []
+        except ValidationError as error:
+            raise RequestValidationError(error.errors()) from None
+    form = await read_form(request, state)
+    body = clean_text(form.get("body"), "body", errors, required=True, max_length=state.settings.tickets.body_max, multiline=True)
+    internal = form.get("internal") in ("on", "true", "1", "yes")
+    status = form.get("status") or None
+    if status is not None and status not in STATUS_FLOW:
+        errors.add("status", f"must be one of: {', '.join(STATUS_FLOW)}")
+        status = None
+    uploads = await read_uploads(form, state.settings, errors)
+    return (AgentReply(body=body, internal=internal, status=status) if body else None), uploads
+
+
 @router.post("/tickets/{ticket_id}/messages", status_code=201, dependencies=[Depends(rate_limit("submission"))],
-             summary="Reply to the customer, or add an internal note (never shown to the customer)")
-def agent_reply(ticket_id: str, reply: AgentReply, request: Request, db: DB, staff: Staff, state: State):
-    ticket = _staff_ticket(db, ticket_id)
-    if not reply.body.strip():
-        raise field_error("body", "is required")
+             openapi_extra=AGENT_REPLY_FORM_SCHEMA,
+             summary="Reply to the customer, or add an internal note (never shown to the customer); "
+                     "as JSON, or as multipart/form-data with attachments")
+async def agent_reply(ticket_id: str, request: Request, db: DB, staff: Staff, state: State):
+    errors = FieldErrors()
+    reply, uploads = await _reply_input(request, state, errors)
+    saved = SavedFiles()
     notify_customer = []
 
-    def create():
+    def work():
+        # one thread-pool call that ends its transaction (see get_db)
+        try:
+            ticket = _staff_ticket(db, ticket_id)
+            errors.raise_if_any()
+            if not reply.body.strip():
+                raise field_error("body", "is required")
+            print_ = fingerprint(staff.id, reply.model_dump(), [(u.filename, hashlib.sha256(u.data).hexdigest()) for u in uploads])
+            response = run_once(db, request, f"agent.reply:{ticket.id}", print_, lambda: create(ticket),
+                                lambda: saved.cleanup(state.files))
+            if notify_customer:
+                link = ticket_link(state.settings, ticket, None if ticket.customer_id else guest_key(state.settings, ticket.id))
+                notifications.send(state, ticket.email, ticket.lang, "reply", number=ticket.number, subject=ticket.subject,
+                                   body=reply.body, link=link,
+                                   files=notifications.optional_line(state, ticket.lang, "mail_reply_files",
+                                                                     [u.filename for u in uploads]))
+            return response
+        finally:
+            db.rollback()
+
+    def create(ticket):
         message = TicketMessage(ticket_id=ticket.id, author_id=staff.id, author_kind="agent", body=reply.body,
                                 internal=reply.internal)
         db.add(message)
+        db.flush()
+        # the customer may download these from their ticket page, unless the note is internal
+        store_uploads(db, state, uploads, saved, ticket=ticket, message=message, uploader=staff)
         if not reply.internal:
             change_status(db, ticket, reply.status or "waiting", staff)
             notify_customer.append(True)
@@ -223,14 +285,10 @@ def agent_reply(ticket_id: str, reply: AgentReply, request: Request, db: DB, sta
             ticket.assignee_id = staff.id
         ticket.updated_at = utcnow()
         db.flush()
-        return 201, {"id": message.id, "ticket_id": ticket.id, "status": ticket.status, "internal": reply.internal}
+        return 201, {"id": message.id, "ticket_id": ticket.id, "status": ticket.status, "internal": reply.internal,
+                     "attachments": len(uploads)}
 
-    response = run_once(db, request, f"agent.reply:{ticket.id}", fingerprint(staff.id, reply.model_dump()), create)
-    if notify_customer:
-        link = ticket_link(state.settings, ticket, None if ticket.customer_id else guest_key(state.settings, ticket.id))
-        notifications.send(state, ticket.email, ticket.lang, "reply", number=ticket.number, subject=ticket.subject,
-                           body=reply.body, link=link)
-    return response
+    return await run_in_threadpool(work)
 
 
 @router.get("/tickets/{ticket_id}/files/{file_id}", summary="Download any attachment of a ticket")

@@ -115,7 +115,9 @@ def start_chat(body: StartChat, request: Request, db: DB, state: State, user: Op
         welcome = core.append_message(db, chat, "system", config.welcome_for(lang))
         from . import notifications
         notifications.tell_staff(db, state, "staff_chat_waiting", customer=name or email or "—",
-                                 link=f"{state.settings.public_url}/agent/chat/")
+                                 department=next((dict(d.labels) for d in core.departments_for_chat(state, config)
+                                                  if d.id == department), department),
+                                 link=f"{state.settings.public_url}/agent/chat/#chat={chat.id}")   # opens that chat
         return 201, {"id": chat.id, "token": token, "status": chat.status, "welcome": core.message_json(welcome)}
 
     return run_once(db, request, "chat.start", fingerprint(user.id if user else email, body.model_dump()), create)
@@ -200,8 +202,11 @@ def email_transcript(chat_id: str, db: DB, state: State, user: OptionalUser, x_c
     chat = load_chat(db, chat_id, x_chat_token, user)
     if not chat.email:
         raise field_error("email", "this chat has no email address")
-    state.mailer.send(chat.email, "Your chat transcript", f"Here is the transcript of your chat with our support team.\n\n"
-                      f"{core.transcript_text(db, chat)}\n", db=db)
+    from . import notifications
+
+    words = notifications.mail_strings(state.settings, chat.lang)
+    notifications.send(state, chat.email, chat.lang, "transcript", db=db, transcript=core.transcript_text(
+        db, chat, support=words.get("mail_transcript_support", "Support"), you=words.get("mail_transcript_you", "You")))
     db.commit()
     return {"sent_to": chat.email}
 

@@ -86,7 +86,7 @@ def heartbeat(body: Presence, db: DB, staff: Staff) -> dict:
 
 
 @router.get("/overview", summary="Waiting chats (longest wait first), my chats, colleagues online")
-def overview(db: DB, state: State, staff: Staff) -> dict:
+def overview(db: DB, state: State, staff: Staff, lang: Annotated[str, Query(max_length=16)] = "en") -> dict:
     now = utcnow()
     config = chat_settings(state.settings)
     open_chats = db.scalars(select(ChatSession).where(ChatSession.status.in_(("waiting", "active")))
@@ -95,7 +95,8 @@ def overview(db: DB, state: State, staff: Staff) -> dict:
     return {
         "me": {"id": staff.id, "name": core.display_name(staff)},
         "online_staff": [{"id": u.id, "name": core.display_name(u)} for u in core.online_staff(db)],
-        "departments": [{"id": d.id, "label": core.label(d.labels, "en")} for d in core.departments_for_chat(state, config)],
+        "departments": [{"id": d.id, "label": core.label(d.labels, lang)} for d in core.departments_for_chat(state, config)],
+        "hours": config.hours_json(),          # shown on the agent page as on the customer's chat
         "waiting": [_summary(c, now, newest) for c in open_chats if c.status == "waiting"],
         "mine": [_summary(c, now, newest) for c in open_chats if c.status == "active" and c.owner_id == staff.id],
         "others": [_summary(c, now, newest) for c in open_chats if c.status == "active" and c.owner_id != staff.id],

@@ -190,11 +190,11 @@ async def event_stream(request, state, chat_id: str, after: int, chat_config: Ca
         await asyncio.sleep(POLL_SECONDS)
 
 
-def transcript_text(db: Session, chat: ChatSession) -> str:
+def transcript_text(db: Session, chat: ChatSession, support: str = "Support", you: str = "You") -> str:
     lines = []
     for message in messages_after(db, chat.id, 0, limit=5000):
         stamp = message.created_at.strftime("%Y-%m-%d %H:%M UTC")
-        who = message.author_name or ("Support" if message.author_kind != "customer" else (chat.name or "You"))
+        who = message.author_name or (support if message.author_kind != "customer" else (chat.name or you))
         lines.append(f"[{stamp}] {who}: {message.body}")
     return "\n".join(lines)
 

@@ -63,9 +63,13 @@ def idea_link(settings, idea: FeedbackIdea) -> str:
 
 
 def notify_voters(state, idea: FeedbackIdea, voters: list[tuple[str, str]], actor: User) -> None:
-    words = STATUS_WORDS.get(idea.lang, STATUS_WORDS["en"])
-    link = idea_link(state.settings, idea)
     from . import notifications
+
+    # the status in the mail's words (mail_idea_<status>, which a site may reword), else the board's
+    texts = notifications.mail_strings(state.settings, idea.lang)
+    fallback = STATUS_WORDS.get(idea.lang, STATUS_WORDS["en"])
+    words = {status: texts.get(f"mail_idea_{status}", fallback[status]) for status in fallback}
+    link = idea_link(state.settings, idea)
 
     for email, _name in voters:
         if email == actor.email:

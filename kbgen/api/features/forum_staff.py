@@ -10,12 +10,12 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from ..db import utcnow
-from ..deps import DB, Staff
+from ..deps import DB, Staff, State
 from ..errors import ApiError, field_error, not_found
 from ..markup import render_markdown
 from ..models import User, users_by_id
 from ..schemas import Email, Strict
-from .forum import BODY_MAX, CATEGORY_MAX, TITLE_MAX, clean_category
+from .forum import BODY_MAX, CATEGORY_MAX, TITLE_MAX, clean_category, tell_asker
 from .community import RecordId, blocked_ids, clean_body, clean_line, iso, staff_author, where_words_match
 from .forum_models import CommunityBlock, ForumAnswer, ForumTopic
 
@@ -163,14 +163,18 @@ def delete_topic(topic_id: RecordId, db: DB, staff: Staff) -> None:
 
 
 @router.patch("/forum/answers/{answer_id}", summary="Approve, hide or edit an answer")
-def change_answer(answer_id: RecordId, change: AnswerChange, db: DB, staff: Staff) -> dict:
+def change_answer(answer_id: RecordId, change: AnswerChange, db: DB, staff: Staff, state: State) -> dict:
     answer = _answer(db, answer_id)
+    held = answer.status == "pending"
     if change.body is not None:
         answer.body = clean_body(change.body)
         answer.edited_at = utcnow()
     _set_status(answer, change.status)
     topic = db.get(ForumTopic, answer.topic_id)
     refresh_topic(db, topic)
+    author = db.get(User, answer.author_id) if answer.author_id else None
+    if held and answer.status == "visible" and author is not None:
+        tell_asker(db, state, topic, author, answer.body)   # the asker hears once the held answer is out
     db.commit()
     authors = users_by_id(db, [answer.author_id])
     return staff_answer_json(answer, authors, blocked_ids(db, authors), topic)

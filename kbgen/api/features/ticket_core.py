@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from ...config import portal_url
-from fastapi import Response
+from fastapi import HTTPException, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -163,6 +163,19 @@ async def read_uploads(form, settings: Settings, errors: FieldErrors, field_name
     if total > limits.max_total_bytes:
         errors.add(field_name, f"together larger than {limits.max_total_bytes // (1024 * 1024)} MB")
     return uploads
+
+
+async def read_form(request, state):
+    """The multipart (or urlencoded) form of a ticket, reply or agent reply, within the attachment limits."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data") and not content_type.startswith("application/x-www-form-urlencoded"):
+        raise ApiError(415, "unsupported_media_type", "Send the form as multipart/form-data.")
+    try:
+        return await request.form(max_files=state.settings.tickets.max_files + 1, max_fields=MAX_FORM_FIELDS)
+    except (ApiError, HTTPException):   # HTTPException: the body was too large or too slow (middleware)
+        raise
+    except Exception:  # malformed multipart, too many parts…
+        raise ApiError(400, "bad_request", "The form could not be read; send it as multipart/form-data.") from None
 
 
 def store_uploads(db: Session, state, uploads: list[Upload], saved: SavedFiles, *, ticket: Ticket,

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,8 +19,8 @@ from ..models import StoredFile, Ticket, TicketEvent, TicketMessage
 from ..schemas import normalize_email
 from ..ticket_form import ticket_form
 from . import notifications
-from .ticket_core import (MAX_FORM_FIELDS, FieldErrors, SavedFiles, clean_text, download_response, guest_key,
-                            guest_key_matches, new_ticket_number, read_uploads, store_uploads,
+from .ticket_core import (FieldErrors, SavedFiles, clean_text, download_response, guest_key,
+                            guest_key_matches, new_ticket_number, read_form, read_uploads, store_uploads,
                             ticket_detail, ticket_link, ticket_summary, validate_custom_fields, change_status)
 
 router = APIRouter(tags=["tickets"])
@@ -52,18 +52,6 @@ def ticket_form_config(state: State, lang: Annotated[str, Query(max_length=16)] 
     return ticket_form(state.settings.tickets, lang)
 
 
-async def _form(request: Request, state):
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data") and not content_type.startswith("application/x-www-form-urlencoded"):
-        raise ApiError(415, "unsupported_media_type", "Send the form as multipart/form-data.")
-    try:
-        return await request.form(max_files=state.settings.tickets.max_files + 1, max_fields=MAX_FORM_FIELDS)
-    except (ApiError, HTTPException):   # HTTPException: the body was too large or too slow (middleware)
-        raise
-    except Exception:  # malformed multipart, too many parts…
-        raise ApiError(400, "bad_request", "The form could not be read; send it as multipart/form-data.") from None
-
-
 def _file_url(ticket: Ticket):
     return lambda stored: f"/api/tickets/{ticket.id}/files/{stored.id}"
 
@@ -72,7 +60,7 @@ def _file_url(ticket: Ticket):
              dependencies=[Depends(rate_limit("submission"))],
              summary="Submit a ticket (guest or signed in). Send Idempotency-Key to make resends safe.")
 async def create_ticket(request: Request, state: State, db: DB, user: OptionalUser):
-    form = await _form(request, state)
+    form = await read_form(request, state)
     settings = state.settings
     errors = FieldErrors()
     limits = settings.tickets
@@ -117,7 +105,7 @@ async def create_ticket(request: Request, state: State, db: DB, user: OptionalUs
         # queued in the ticket's own transaction: the mail exists exactly when the ticket does, and
         # sending it (later, by the outbox worker) can never fail this request
         notifications.send(state, email, lang, "received", db=db, number=ticket.number, subject=subject, link=link)
-        department_name = next((d.labels.get("en") or d.id for d in settings.tickets.departments if d.id == department), department)
+        department_name = next((dict(d.labels) for d in settings.tickets.departments if d.id == department), department)
         notifications.tell_staff(db, state, "staff_new_ticket", exclude=user.id if user else None, number=ticket.number,
                                  subject=subject, customer=name or email, department=department_name, body=body,
                                  link=notifications.agent_ticket_url(settings, ticket))
@@ -168,7 +156,7 @@ def get_ticket(ticket_id: str, db: DB, state: State, user: OptionalUser, x_ticke
              dependencies=[Depends(rate_limit("submission"))], summary="The customer replies to their ticket")
 async def reply(ticket_id: str, request: Request, state: State, db: DB, user: OptionalUser,
                 x_ticket_key: TicketKey = None):
-    form = await _form(request, state)
+    form = await read_form(request, state)
     errors = FieldErrors()
     body = clean_text(form.get("body"), "body", errors, required=True, max_length=state.settings.tickets.body_max,
                       multiline=True)

@@ -306,7 +306,32 @@ class Renderer:
         if page.kind == "app" and language is not None:
             mounts["categories"] = [{"path": c.path, "title": c.title, "depth": c.depth}
                                     for c in language.root.walk() if c.path and c.count]
+            if page.context.get("app") == "tickets":
+                form = self._ticket_form(page.lang)
+                if form is not None:
+                    mounts["ticket_form"] = form
         return mounts
+
+    def _ticket_form(self, lang: str) -> dict | None:
+        """The ticket form's rules from kbgen.toml ([tickets]), as /api/config/tickets gives them:
+        the page keeps them, so a browser that never reached the API still checks a submission
+        (departments, required custom fields) before queueing it offline. None without the API extra."""
+        def build():
+            try:
+                from .api.settings import SettingsError, settings_from_dict
+            except ImportError:
+                return None
+            try:
+                settings = settings_from_dict(self.config.raw, source=str(self.config.path),
+                                              base_dir=self.config.root, check_only=True)
+            except SettingsError:   # already reported by the configuration check
+                return None
+            return settings.tickets
+        tickets = self.memo("ticket-settings", build)
+        if tickets is None:
+            return None
+        from .api.ticket_form import ticket_form
+        return ticket_form(tickets, lang)
 
     _PLACEHOLDER = re.compile(r'(href|src)="((?:%s)[^"]*)"' % "|".join(
         re.escape(p) for p in (LINK_PREFIX, FILE_PREFIX, SITE_PREFIX, REF_PREFIX)))

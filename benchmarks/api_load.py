@@ -75,13 +75,20 @@ class Results:
         self.acknowledged: dict[str, str] = {}                # idempotency key → id the server answered
         self.answers_differ = 0
         self.votes: dict[str, bool] = {}                      # writer → voted after its last acknowledged call
+        # endpoint → part of the server's time (Server-Timing: total, queue, before, endpoint, after, lag) → seconds
+        self.server: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        self.client_lag: list[float] = []                     # this process's own event-loop delays
 
-    def record(self, endpoint: str, started: float, response: httpx.Response | None, error: str = "connection") -> None:
+    def record(self, endpoint: str, started: float, response, error: str = "connection") -> None:
         if response is None:
             self.status[error] += 1
             return
         self.latencies[endpoint].append(time.perf_counter() - started)
         code = response.status_code
+        for part in response.headers.get("server-timing", "").split(","):
+            name, _, duration = part.strip().partition(";dur=")
+            if duration:
+                self.server[endpoint][name].append(float(duration) / 1000)
         if code >= 500:
             self.status["5xx"] += 1
             self.status[f"{endpoint} {code}"] += 1
@@ -109,18 +116,79 @@ async def _call(http: httpx.AsyncClient, results: Results, endpoint: str, method
     return response
 
 
+class _RawResponse:
+    def __init__(self, status_code: int, headers: dict[str, str], body: bytes):
+        self.status_code, self.headers, self.content = status_code, headers, body
+
+
+class _RawConnection:
+    """One keep-alive HTTP/1.1 connection for a reader, over asyncio streams. The readers are
+    most of the load; with httpx, this process's own event loop fell seconds behind (its delay
+    p50 0.4-1.3 s, p99 3-7 s on the shared box), so the figures measured the client. This costs
+    a small fraction of that per request. Writers keep httpx (forms, cookies, CSRF)."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str, headers: dict[str, str]) -> _RawResponse:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}"] + [f"{k}: {v}" for k, v in headers.items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        fields = {}
+        for line in header_lines:
+            if line:
+                name, _, value = line.partition(":")
+                fields[name.strip().lower()] = value.strip()
+        body = await self.reader.readexactly(int(fields.get("content-length", "0")))
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        return _RawResponse(int(status_line.split(" ", 2)[1]), fields, body)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def _raw_call(connection: _RawConnection, results: Results, endpoint: str, path: str, headers: dict):
+    started = time.perf_counter()
+    try:
+        response = await asyncio.wait_for(connection.get(path, headers), CLIENT_TIMEOUT)
+    except asyncio.TimeoutError:
+        connection.close()
+        results.record(endpoint, started, None, "timeout")
+        return None
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError):
+        connection.close()
+        results.record(endpoint, started, None)
+        await asyncio.sleep(0.2)
+        return None
+    results.record(endpoint, started, response)
+    if response.status_code == 429:
+        await asyncio.sleep(min(2.0, float(response.headers.get("retry-after", "1") or 1)))
+    return response
+
+
 async def _reader(base: str, results: Results, deadline: float, tickets: list[tuple[str, str]]) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=CLIENT_TIMEOUT, verify=False) as http:
+    host, port = base.removeprefix("http://").split(":")
+    connection = _RawConnection(host, int(port))
+    try:
         while time.monotonic() < deadline:
             kind = random.choice(READ_PATHS)
             if kind == "forum":
-                await _call(http, results, "GET forum/topics", "GET", "/api/forum/topics")
+                await _raw_call(connection, results, "GET forum/topics", "/api/forum/topics", {})
             elif kind == "feedback":
-                await _call(http, results, "GET feedback/ideas", "GET", "/api/feedback/ideas")
+                await _raw_call(connection, results, "GET feedback/ideas", "/api/feedback/ideas", {})
             else:
                 ticket_id, key = random.choice(tickets)
-                await _call(http, results, "GET tickets/{id}", "GET", f"/api/tickets/{ticket_id}",
-                            headers={"X-Ticket-Key": key})
+                await _raw_call(connection, results, "GET tickets/{id}", f"/api/tickets/{ticket_id}", {"X-Ticket-Key": key})
+    finally:
+        connection.close()
 
 
 async def _submit(http, results: Results, endpoint: str, url: str, headers: dict, deadline: float, *,
@@ -183,7 +251,7 @@ async def _writer(base: str, results: Results, deadline: float, number: int, ide
 class Server:
     def __init__(self, config: Path, port: int, workers: int):
         self.log = open(config.parent / "server.log", "ab")   # tracebacks go here, not over the table
-        self.env = dict(os.environ, KBGEN_CONFIG=str(config))
+        self.env = dict(os.environ, KBGEN_CONFIG=str(config), KBGEN_API_TIMING="1")
         self.env.pop("KBGEN_DATABASE_URL", None)
         self.port = port
         self.workers = workers
@@ -269,6 +337,39 @@ def _stored(database_url: str, idea_id: str) -> dict:
     return {"keys": keys, "tickets": tickets, "vote_rows": vote_rows, "vote_count": vote_count}
 
 
+async def _sample_lag(results: Results, deadline: float) -> None:
+    """How late this client's own event loop runs: a latency it measures includes this much of
+    its own waiting (550 clients in one process share one core with the server)."""
+    while time.monotonic() < deadline:
+        before = time.perf_counter()
+        await asyncio.sleep(0.05)
+        results.client_lag.append(time.perf_counter() - before - 0.05)
+
+
+def _cpu(pid: int) -> tuple[float, float]:
+    """Seconds the process and its worker processes ran on a CPU, seconds they were ready to run
+    but waited for one (Linux schedstat, summed over every thread), and of those the main threads'
+    (the event loops): on a shared machine, waiting time no code of ours could have saved."""
+    running = waiting = loop_waiting = 0.0
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            pids += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    for process in pids:
+        for task in Path(f"/proc/{process}/task").glob("*"):
+            try:
+                on_cpu, queued, _ = (task / "schedstat").read_text().split()
+            except (OSError, ValueError):
+                continue
+            running += int(on_cpu) / 1e9
+            waiting += int(queued) / 1e9
+            if task.name == str(process):   # the main thread: uvicorn's event loop
+                loop_waiting += int(queued) / 1e9
+    return running, waiting, loop_waiting
+
+
 def _load(base: str, results: Results, seconds: float, readers: int, writers: list[str], idea_id: str,
           tickets: list[tuple[str, str]], during=None) -> float:
     async def main():
@@ -277,6 +378,7 @@ def _load(base: str, results: Results, seconds: float, readers: int, writers: li
         jobs += [_writer(base, results, deadline, n, idea_id, token) for n, token in enumerate(writers)]
         if during is not None:
             jobs.append(during(deadline))
+        jobs.append(_sample_lag(results, deadline))
         await asyncio.gather(*jobs)
 
     started = time.monotonic()
@@ -315,6 +417,10 @@ def _summary(label: str, phase: str, results: Results, elapsed: float, stored: d
                       for name, v in sorted(results.latencies.items())},
         "acknowledged": len(ack), "stored": len(bench_bodies), "lost": lost, "duplicated": duplicated,
         "answers_differ": results.answers_differ,
+        "server": {name: {part: (round(_percentile(v, 0.5) * 1000), round(_percentile(v, 0.99) * 1000))
+                          for part, v in parts.items()} for name, parts in sorted(results.server.items())},
+        "client_lag": (round(_percentile(results.client_lag, 0.5) * 1000), round(_percentile(results.client_lag, 0.99) * 1000)),
+        "load_average": os.getloadavg(),
         "votes": (expected_votes, stored["vote_rows"], stored["vote_count"]),
     }
 
@@ -336,8 +442,13 @@ def run(database_url: str, label: str, readers: int, writers: int, seconds: floa
         try:
             tickets = _guest_tickets(base)
             results = Results()
+            server_before, client_before = _cpu(server.process.pid), _cpu(os.getpid())
             elapsed = _load(base, results, seconds, readers, tokens, idea_id, tickets)
-            summaries.append(_summary(label, "load", results, elapsed, _stored(database_url, idea_id), results.votes))
+            server_after, client_after = _cpu(server.process.pid), _cpu(os.getpid())
+            summary = _summary(label, "load", results, elapsed, _stored(database_url, idea_id), results.votes)
+            summary["cpu"] = {"server": tuple(round(b - a, 1) for a, b in zip(server_before, server_after)),
+                              "client": tuple(round(b - a, 1) for a, b in zip(client_before, client_after))}
+            summaries.append(summary)
             if crash_seconds:
                 crash = Results()
                 crash.votes = dict(results.votes)
@@ -371,6 +482,17 @@ def _print(summary: dict) -> None:
     print(f"  {'endpoint':28} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for name, (n, p50, p99) in summary["endpoints"].items():
         print(f"  {name:28} {n:9} {p50:8} {p99:8}")
+    if summary["server"]:
+        print("  where the server spent it, p50/p99 ms (Server-Timing; lag = its event loop's delay):")
+        for name, parts in summary["server"].items():
+            print(f"    {name:26} " + "  ".join(f"{part} {p50}/{p99}" for part, (p50, p99) in parts.items()))
+    print(f"  this client's own event-loop delay p50/p99: {summary['client_lag'][0]}/{summary['client_lag'][1]} ms · "
+          f"load average at the end {' '.join(f'{x:.1f}' for x in summary['load_average'])}")
+    if "cpu" in summary:
+        (server_run, server_wait, loop_wait), (client_run, client_wait, _) = summary["cpu"]["server"], summary["cpu"]["client"]
+        print(f"  CPU over {summary['seconds']} s: server ran {server_run} s and waited {server_wait} s for a CPU "
+              f"(all threads; its event loop{'s' if summary['database'].find('workers') >= 0 else ''} alone waited {loop_wait} s); "
+              f"this client ran {client_run} s, waited {client_wait} s")
     print(f"  submissions acknowledged {summary['acknowledged']} · stored {summary['stored']} · lost {summary['lost']} · "
           f"duplicated {summary['duplicated']} · resends answered differently {summary['answers_differ']}")
     print(f"  votes: expected {expected}, rows {rows}, idea counter {count}")

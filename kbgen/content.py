@@ -409,11 +409,14 @@ def scan(content_dir: Path, languages, hugo_config: bool = False
             continue
         for directory, subdirs, names in os.walk(entry):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            folder = Path(directory)
+            # once per folder, not per file: an edit's rebuild scans every file of the site
+            prefix = folder.relative_to(content_dir).as_posix()
             for name in sorted(names):
                 if name.startswith(".") or name in IGNORED_NAMES:
                     continue
-                full = Path(directory) / name
-                rel = full.relative_to(content_dir).as_posix()
+                full = folder / name
+                rel = f"{prefix}/{name}"
                 if name.lower().endswith(MARKDOWN_SUFFIXES):
                     markdown_files.append((rel, full))
                 else:
@@ -421,30 +424,29 @@ def scan(content_dir: Path, languages, hugo_config: bool = False
     return markdown_files, other_files, problems
 
 
-# A long-lived process (kbgen serve) keeps parsed files in memory: an unchanged file is
-# recognised by its modification time and size without being read again.
-_MEMORY: dict[tuple[str, str, str], tuple[tuple[int, int], Source]] = {}
-
-
-def _remember(full: Path, rel: str, stat: tuple[int, int], source: Source, spec: str) -> None:
-    _MEMORY[(str(full), rel, spec)] = (stat, source)
-
-
 def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None, workers: int = 1,
                  progress=None, markdown_extensions=(), markdown_extension_configs=None,
-                 hugo_config: bool = False) -> Content:
+                 hugo_config: bool = False, memory: dict | None = None) -> Content:
+    """``memory`` (a ``BuildCache.sources``): parsed files kept by a long-lived process (kbgen
+    serve); an unchanged file is recognised by its modification time and size, not read again."""
     spec = markdown_spec(markdown_extensions, markdown_extension_configs)
     markdown_files, other_files, problems = scan(content_dir, languages, hugo_config)
+    memory = {} if memory is None else memory
     advance = progress(len(markdown_files)) if progress else None  # progress: start(total) -> advance(n)
     cache = SourceCache(cache_dir)
     results: dict[str, Source] = {}
     pending: list[tuple[str, bytes, str]] = []
     stats: dict[str, tuple[int, int]] = {}
     strings = ui_fingerprint()  # callout titles come from the UI strings: part of every key
+    memory_spec = spec + "\0" + strings
+
+    def remember(full: Path, rel: str, source: Source) -> None:
+        memory[(str(full), rel, memory_spec)] = (stats[rel], source)
+
     for rel, full in markdown_files:
         stat = full.stat()
         stats[rel] = (stat.st_mtime_ns, stat.st_size)
-        remembered = _MEMORY.get((str(full), rel, spec))
+        remembered = memory.get((str(full), rel, memory_spec))
         if remembered is not None and remembered[0] == stats[rel]:
             results[rel] = remembered[1]
             if advance:
@@ -455,7 +457,7 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
         cached = cache.get(key)
         if cached is not None:
             results[rel] = cached
-            _remember(full, rel, stats[rel], cached, spec)
+            remember(full, rel, cached)
             if advance:
                 advance(1)
         else:
@@ -465,7 +467,7 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
         results[source.path] = source
         cache.put(key, source)
         if not _has_errors(source):
-            _remember(content_dir / source.path, source.path, stats[source.path], source, spec)
+            remember(content_dir / source.path, source.path, source)
         if advance:
             advance(1)
 
@@ -480,6 +482,10 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
             finished(_render_one((rel, data, spec)), key)
 
     sources = [results[rel] for rel, _ in markdown_files]
+    # deleted files and other [markdown] options are forgotten, so serve's memory stays the site's size
+    kept = {(str(full), rel, memory_spec) for rel, full in markdown_files}
+    for stale in [key for key in memory if key not in kept]:
+        del memory[stale]
     for source in sources:
         problems.extend(source.problems)
     return Content(sources, other_files, problems)

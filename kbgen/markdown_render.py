@@ -22,7 +22,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 
 # Bump when the HTML produced for the same source changes, to invalidate caches.
-RENDERER_VERSION = "7"
+RENDERER_VERSION = "8"
 
 LINK_PREFIX = "kbgen-link:"   # another Markdown file: content-relative path
 FILE_PREFIX = "kbgen-file:"   # a non-Markdown file in content/
@@ -51,6 +51,7 @@ class RenderedMarkdown:
     text: str
     links: list[Link] = field(default_factory=list)
     warnings: list[tuple[str, int | None, str | None]] = field(default_factory=list)  # message, body line, hint
+    code: str = ""     # the text of the code blocks (the plain text leaves them out; search indexes them)
 
 
 def github_slug(value: str, separator: str = "-") -> str:
@@ -211,12 +212,30 @@ BUILTIN_EXTENSIONS = ("tables", "fenced_code", "codehilite", "toc", "footnotes",
                       "admonition", "attr_list", "md_in_html", "sane_lists")
 
 
+_FORMATTERS: dict[str, object] = {}
+
+
+def shared_html_formatter(lang_str: str = "", **options):
+    """codehilite's ``pygments_formatter``: one Pygments ``HtmlFormatter`` per set of options,
+    reused for every code block. Building one computes its whole stylesheet, which cost more
+    than highlighting a typical block; a formatter keeps no state between ``highlight`` calls,
+    and ``lang_str`` is not an HtmlFormatter option (codehilite passes it for custom ones),
+    so the HTML is the same as with a new formatter per block."""
+    key = repr(sorted(options.items()))
+    formatter = _FORMATTERS.get(key)
+    if formatter is None:
+        from pygments.formatters import HtmlFormatter
+        formatter = _FORMATTERS[key] = HtmlFormatter(**options)
+    return formatter
+
+
 def make_markdown(slugify=github_slug, extensions: tuple[str, ...] = (), extension_configs: dict | None = None
                   ) -> markdown.Markdown:
     """The site's own `[markdown] extensions` come after kbgen's, so they may add syntax or
     replace a built-in's settings (their `extension_configs` win)."""
     configs = {
-        "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True},
+        "codehilite": {"css_class": "highlight", "guess_lang": False, "wrapcode": True,
+                       "pygments_formatter": shared_html_formatter},
         "toc": {"slugify": slugify, "permalink": False, "toc_depth": "2-4"},
         "footnotes": {"UNIQUE_IDS": False},
     }
@@ -296,8 +315,16 @@ class MarkdownRenderer:
         return RenderedMarkdown(
             html=body, toc=toc, heading_ids=ids, headings=headings,
             text=html_to_text(code_free) if len(code_free) < len(body) else html_to_text(body),
-            links=list(md.kbgen_links), warnings=list(md.kbgen_warnings),
+            links=list(md.kbgen_links), warnings=list(md.kbgen_warnings), code=code_text(body),
         )
+
+
+_CODE_BLOCK = re.compile(r'<div class="highlight">(.*?)</div>', re.S)
+
+
+def code_text(html: str) -> str:
+    """The text of an article's code blocks (the plain-text body leaves them out)."""
+    return "\n".join(html_to_text(block) for block in _CODE_BLOCK.findall(html))
 
 
 # Markup of other documentation tools that Markdown prints as text: Adobe's [!UICONTROL Save] /

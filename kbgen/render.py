@@ -22,6 +22,7 @@ import jinja2
 from markupsafe import escape
 
 from . import __version__
+from .buildcache import BuildCache
 from .config import PORTAL_APPS, portal_url
 from .errors import Problem
 from .markdown_render import FILE_PREFIX, LINK_PREFIX, REF_PREFIX, RENDERER_VERSION, SITE_PREFIX
@@ -57,7 +58,6 @@ def relative_root(page_url: str) -> str:
     return "../" * depth or "./"
 
 
-_environments: dict[tuple, jinja2.Environment] = {}
 
 
 class RecordingUndefined(jinja2.ChainableUndefined):
@@ -98,10 +98,11 @@ def _record_undefined(undefined: jinja2.Undefined) -> None:
     _undefined_seen.append((template.name or template.filename or "?", line, hint))
 
 
-def template_environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
-    """One Jinja environment per theme for the life of the process, so kbgen serve does not
-    parse every template again on each rebuild (Jinja reloads a template whose file changed).
-    Nothing site-specific lives in it: all of that is passed with each page."""
+def template_environment(dirs: tuple[Path, ...], environments: dict | None = None) -> jinja2.Environment:
+    """One Jinja environment per theme, kept in ``environments`` (a ``BuildCache.templates``), so
+    kbgen serve does not parse every template again on each rebuild (Jinja reloads a template
+    whose file changed). Nothing site-specific lives in it: all of that is passed with each page."""
+    _environments = {} if environments is None else environments
     # The key lists the template files too: an override added to the site's theme folder
     # while kbgen serve runs must replace the bundled template Jinja already holds.
     key = tuple(str(d) for d in dirs) + tuple(
@@ -119,11 +120,11 @@ def template_environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
 
 
 class Renderer:
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, environments: dict | None = None):
         self.site = site
         self.config = site.config
         self.theme_dirs = theme_dirs(self.config)
-        self.env = template_environment(self.theme_dirs)
+        self.env = template_environment(self.theme_dirs, environments)
         self.translators = {lang: Translator(lang, self.theme_dirs) for lang in self.config.languages}
         self.file_urls = {content_path: url for url, (content_path, _) in site.files.items()}
         self._memo: dict[str, object] = {}
@@ -305,7 +306,32 @@ class Renderer:
         if page.kind == "app" and language is not None:
             mounts["categories"] = [{"path": c.path, "title": c.title, "depth": c.depth}
                                     for c in language.root.walk() if c.path and c.count]
+            if page.context.get("app") == "tickets":
+                form = self._ticket_form(page.lang)
+                if form is not None:
+                    mounts["ticket_form"] = form
         return mounts
+
+    def _ticket_form(self, lang: str) -> dict | None:
+        """The ticket form's rules from kbgen.toml ([tickets]), as /api/config/tickets gives them:
+        the page keeps them, so a browser that never reached the API still checks a submission
+        (departments, required custom fields) before queueing it offline. None without the API extra."""
+        def build():
+            try:
+                from .api.settings import SettingsError, settings_from_dict
+            except ImportError:
+                return None
+            try:
+                settings = settings_from_dict(self.config.raw, source=str(self.config.path),
+                                              base_dir=self.config.root, check_only=True)
+            except SettingsError:   # already reported by the configuration check
+                return None
+            return settings.tickets
+        tickets = self.memo("ticket-settings", build)
+        if tickets is None:
+            return None
+        from .api.ticket_form import ticket_form
+        return ticket_form(tickets, lang)
 
     _PLACEHOLDER = re.compile(r'(href|src)="((?:%s)[^"]*)"' % "|".join(
         re.escape(p) for p in (LINK_PREFIX, FILE_PREFIX, SITE_PREFIX, REF_PREFIX)))
@@ -380,11 +406,9 @@ def _list_item(article: Article) -> tuple:
             article.updated, article.source.weight, article.ref)
 
 
+# Set only while a fork pool renders: the children inherit them instead of receiving pickles.
 _worker_renderer: Renderer | None = None
 _worker_pages: list[Page] = []
-
-# Pages rendered by this process, by fingerprint (kbgen serve rebuilds in one process).
-_rendered: dict[str, bytes] = {}
 
 
 def _render_index(index: int) -> tuple[bytes, list[Problem]]:
@@ -393,13 +417,17 @@ def _render_index(index: int) -> tuple[bytes, list[Problem]]:
     return data, _worker_renderer.last_page_problems
 
 
-def render_pages(site: Site, output, *, workers: int = 1, progress=None, previous=None) -> "Renderer":
+def render_pages(site: Site, output, *, workers: int = 1, progress=None, previous=None,
+                 cache: BuildCache | None = None) -> "Renderer":
     """Adds every page to ``output`` (the writer); returns the renderer for later stages.
 
-    ``previous`` (a ``PreviousOutput``) offers the last build's files: a page whose
-    fingerprint is unchanged is taken from there instead of being rendered again."""
-    global _worker_renderer, _worker_pages, _rendered
-    renderer = Renderer(site)
+    ``previous`` (a ``PreviousOutput``) offers the last build's files, and ``cache`` (kbgen
+    serve's) the last build's bytes: a page whose fingerprint is unchanged is taken from
+    there instead of being rendered again."""
+    global _worker_renderer, _worker_pages
+    cache = cache or BuildCache()
+    _rendered = cache.pages
+    renderer = Renderer(site, cache.templates)
     pages = renderer.pages()
     advance = progress(len(pages)) if progress else None  # progress: start(total) -> advance(n)
     fingerprints = {page.output_path: renderer.fingerprint(page) for page in pages}
@@ -442,7 +470,7 @@ def render_pages(site: Site, output, *, workers: int = 1, progress=None, previou
     else:
         for page in to_render:
             finished(page, renderer.render(page), renderer.last_page_problems)
-    _rendered = memo
+    cache.pages = memo
     return renderer
 
 

@@ -67,7 +67,7 @@ def init_site(directory: Path, title: str = "Help Center") -> list[Path]:
         path.write_text(text.format(date=today), encoding="utf-8")
         written.append(path)
     (directory / "themes").mkdir(exist_ok=True)
-    (directory / ".gitignore").write_text("/output/\n/output-internal/\n/.kbgen-cache/\n", encoding="utf-8")
+    (directory / ".gitignore").write_text("/output/\n/output-internal/\n/.output.spare/\n/.output-internal.spare/\n/.kbgen-cache/\n", encoding="utf-8")
     written.append(directory / ".gitignore")
     return written
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from .build import BuildOptions, build
+from .buildcache import BuildCache
 from .config import load_config
 from .errors import KbgenError
 from .sitefiles import lookup, media_type, no_lifespan
@@ -48,18 +49,20 @@ class SiteState:
 
     def __init__(self, root: Path, output_dir: Path, options: BuildOptions):
         self.root, self.output_dir, self.options = root, output_dir, options
+        self.cache = BuildCache()   # the server's memory between rebuilds, passed to each build
         self.version = 0
         self.error: str | None = None
         self.lock = threading.Lock()
         self.changed = threading.Condition()
-        self.api_url = "/api"   # for the CSP's connect-src; read from the config on each rebuild
+        self.api_url = "/api"   # for the CSP's connect-src; from the config of each rebuild
 
     def rebuild(self, reason: str = "") -> float:
         started = time.perf_counter()
         with self.lock:
             try:
-                self.api_url = load_config(self.root).api_url
-                result = build(self.root, self.options)
+                config = load_config(self.root)   # read once per rebuild, and handed to the build
+                self.api_url = config.api_url
+                result = build(self.root, self.options, config=config, cache=self.cache)
                 self.error = None
                 pages_done = time.perf_counter() - started
                 message = f"rebuilt {sum(result.articles.values())} articles in {pages_done:.2f} s"
@@ -202,7 +205,7 @@ def load_api_app(root: Path, public_url: str):
     except ImportError:
         return None
     settings = load_settings(root, development=True)
-    if "public_url" not in load_config(root).raw.get("api", {}):
+    if "public_url" not in settings.file.api.model_fields_set:
         settings = settings.with_overrides(public_url=public_url.rstrip("/"))
     return create_app(settings)
 

@@ -85,13 +85,11 @@ def browser_strings_script(lang: str, theme_dirs: tuple[Path, ...] = ()) -> byte
             f"(globalThis.__kbgenStrings = globalThis.__kbgenStrings || {{}})[{json.dumps(lang)}] = {data};\n").encode("utf-8")
 
 
-def site_theme_dirs(config_file: Path, raw: dict) -> tuple[Path, ...]:
-    """The theme folders of the site whose kbgen.toml is `config_file` (read as `raw`), for code
-    that has no built Config: the API serves the agent pages' words with the site's overrides."""
+def site_theme_dirs(config_file: Path, theme: str, themes_dir: str) -> tuple[Path, ...]:
+    """The theme folders of the site whose kbgen.toml is `config_file` (its validated `theme` and
+    `themes_dir`), for code that has no built Config: the API serves the agent pages' words with
+    the site's overrides."""
     from .themes import existing_theme_dirs
-    theme, themes_dir = raw.get("theme"), raw.get("themes_dir")
-    theme = theme if isinstance(theme, str) else "classic"
-    themes_dir = themes_dir if isinstance(themes_dir, str) else "themes"
     return existing_theme_dirs(theme, Path(config_file).parent / themes_dir)
 
 

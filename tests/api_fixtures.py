@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from kbgen.api.settings import Rate, Settings, settings_from_dict
-from live_server import drop_postgres_schema, fresh_postgres_schema
+from live_server import PASSWORD, drop_postgres_schema, fresh_postgres_schema
 
 __all__ = ["_api_sqlite_template", "_api_postgres_schema", "api_db_url", "api_settings", "api_app", "api_client", "new_client", "make_user", "BrowserClient",
            "settings_for_tests", "fresh_postgres_schema", "drop_postgres_schema"]
 
 TEST_ORIGIN = "http://testserver"
-PASSWORD = "correct horse battery"
 
 
 def settings_for_tests(tmp_path: Path, database_url: str, **overrides) -> Settings:
@@ -47,7 +46,10 @@ def reconfigure(app, path: Path, text: str) -> None:
 
     path.write_text(text, encoding="utf-8")
     state = app.state.kb
-    state.settings = state.settings.with_overrides(source=str(path), raw={**state.settings.raw, **tomllib.loads(text)})
+    raw = {**state.settings.raw, **tomllib.loads(text)}
+    fresh = settings_from_dict(raw, source=str(path), base_dir=path.parent, text=text, check_only=True)
+    state.settings = state.settings.with_overrides(source=str(path), raw=raw, file=fresh.file, tickets=fresh.tickets,
+                                                   warnings=fresh.warnings)
 
 
 @pytest.fixture(scope="session")

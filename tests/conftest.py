@@ -180,3 +180,15 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(scope="module")
+def serve():
+    """serve(folder) → "http://127.0.0.1:<port>/" serving a built site as a static host does
+    (live_server.live_site without the API); the servers stop with the module."""
+    from contextlib import ExitStack
+
+    from live_server import live_site
+
+    with ExitStack() as servers:
+        yield lambda folder: servers.enter_context(live_site(None, site=Path(folder))).url + "/"

@@ -7,6 +7,8 @@ import secrets
 import socket
 import threading
 import time
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -16,6 +18,7 @@ from sqlalchemy.engine import make_url
 from kbgen.sitefiles import static_app
 
 API_PREFIXES = ("/api", "/agent", "/internal")
+PASSWORD = "correct horse battery"   # every account the test servers create has it
 
 
 def site_with_api(api_app, site_dir: Path | None):
@@ -60,6 +63,48 @@ class ServerThread:
     def __exit__(self, *exc):
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def add_users(app, users: dict[str, tuple[str, str]], *, age_days: int = 0) -> str:
+    """Accounts {email: (name, role)} with PASSWORD, created `age_days` ago (30: not "new"
+    accounts, so the community's link limit stays out of the way). Returns the password hash,
+    for tests that add more accounts."""
+    from kbgen.api.db import utcnow
+    from kbgen.api.models import User
+    from kbgen.api.security import hash_password
+
+    hashed = hash_password(PASSWORD)
+    created = {"created_at": utcnow() - timedelta(days=age_days)} if age_days else {}
+    with app.state.kb.sessions() as db:
+        db.add_all([User(email=email, name=name, role=role, password_hash=hashed, **created)
+                    for email, (name, role) in users.items()])
+        db.commit()
+    return hashed
+
+
+@contextmanager
+def live_site(settings, users: dict[str, tuple[str, str]] | None = None, *, site: Path | None = None, age_days: int = 0):
+    """The API made from `settings`, with `users` ({email: (name, role)}, password PASSWORD), and
+    the built site in `site` on one loopback origin, as `kbgen serve` runs them. Yields the
+    running ServerThread with `.url`, `.app`, `.settings` (as started), `.site` and `.hashed`
+    (the accounts' password hash); the database engine is closed afterwards.
+    `settings=None`: the site alone, as a static host serves it."""
+    if settings is None:
+        with ServerThread(static_app(site)) as running:
+            running.app = running.settings = running.hashed = None
+            running.site = site
+            yield running
+        return
+    from kbgen.api.app import create_app
+
+    app = create_app(settings)
+    try:
+        hashed = add_users(app, users or {}, age_days=age_days)
+        with ServerThread(site_with_api(app, site)) as running:
+            running.app, running.settings, running.site, running.hashed = app, settings, site, hashed
+            yield running
+    finally:
+        app.state.engine.dispose()
 
 
 def fresh_postgres_schema(base_url: str) -> tuple[str, str]:

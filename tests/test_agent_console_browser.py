@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from kbgen.api.app import create_app
-from live_server import ServerThread, site_with_api
-from kbgen.api.models import User, utcnow
-from kbgen.api.security import hash_password
+from live_server import live_site
 from kbgen.api.settings import Rate
 from api_fixtures import PASSWORD, settings_for_tests
 
@@ -34,16 +30,10 @@ def server(tmp_path_factory):
     site = tmp / "site"
     subprocess.run([sys.executable, "-m", "kbgen", "build", "-o", str(site)], cwd=REPO, check=True, capture_output=True)
     generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
-    app = create_app(settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, raw={"tickets": TICKETS}))
-    with app.state.kb.sessions() as db:
-        month_ago = utcnow() - timedelta(days=30)
-        db.add_all([User(email="agent@example.com", name="Alex Agent", role="agent", password_hash=hash_password(PASSWORD), created_at=month_ago),
-                    User(email="carol@example.com", name="Carol", role="customer", password_hash=hash_password(PASSWORD), created_at=month_ago)])
-        db.commit()
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
+    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, raw={"tickets": TICKETS})
+    users = {"agent@example.com": ("Alex Agent", "agent"), "carol@example.com": ("Carol", "customer")}
+    with live_site(settings, users, site=site, age_days=30) as running:
         yield running
-    app.state.engine.dispose()
 
 
 def api_as(server, email) -> httpx.Client:

@@ -12,14 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kbgen.api.app import create_app
 from kbgen.api.features.chat_models import ChatSession
 from kbgen.api.features import chat_core
-from kbgen.api.models import User
-from kbgen.api.security import hash_password
 from kbgen.api.settings import Rate
 from api_fixtures import PASSWORD, settings_for_tests
-from live_server import ServerThread, site_with_api
+from live_server import live_site
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
@@ -42,21 +39,18 @@ def server(tmp_path_factory):
     toml = tmp / "kbgen.toml"
     toml.write_text(CONFIG, encoding="utf-8")
     generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
-    app = create_app(settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, source=str(toml)))
-    with app.state.kb.sessions() as db:
-        db.add_all([User(email="agent@example.com", name="Alex Agent", role="agent", password_hash=hash_password(PASSWORD)),
-                    User(email="newbie@example.com", name="Nina", role="customer", password_hash=hash_password(PASSWORD))])
-        # a customer waiting in the chat (stored directly: outside opening hours nobody could start one)
-        chat = ChatSession(name="Wanda Waiting", email="wanda@example.com", lang="ja", department="general",
-                           page="/en/guides/exporting/", token_hash=secrets.token_hex(32), status="waiting")
-        db.add(chat)
-        db.flush()
-        chat_core.append_message(db, chat, "customer", "My export stops at 99 %.")
-        db.commit()
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
+    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, source=str(toml))
+    users = {"agent@example.com": ("Alex Agent", "agent"), "newbie@example.com": ("Nina", "customer")}
+    with live_site(settings, users, site=site) as running:
+        with running.app.state.kb.sessions() as db:
+            # a customer waiting in the chat (stored directly: outside opening hours nobody could start one)
+            chat = ChatSession(name="Wanda Waiting", email="wanda@example.com", lang="ja", department="general",
+                               page="/en/guides/exporting/", token_hash=secrets.token_hex(32), status="waiting")
+            db.add(chat)
+            db.flush()
+            chat_core.append_message(db, chat, "customer", "My export stops at 99 %.")
+            db.commit()
         yield running
-    app.state.engine.dispose()
 
 
 def api_as(server, email) -> httpx.Client:

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kbgen.api.app import create_app
-from live_server import ServerThread, site_with_api
-from kbgen.api.models import Rating, Ticket, User
-from kbgen.api.security import hash_password
+from live_server import live_site
+from kbgen.api.models import Rating, Ticket
 from api_fixtures import PASSWORD, settings_for_tests
 
 pytestmark = pytest.mark.browser
@@ -30,16 +28,9 @@ def server(tmp_path_factory):
     site = tmp / "site"
     subprocess.run([sys.executable, "-m", "kbgen", "build", "-o", str(site)], cwd=REPO, check=True, capture_output=True)
     settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", raw={"tickets": TICKETS})
-    app = create_app(settings)
-    with app.state.kb.sessions() as db:
-        hashed = hash_password(PASSWORD)
-        db.add_all([User(email="agent@example.com", name="Alex Agent", password_hash=hashed, role="agent"),
-                    User(email="carol@example.com", name="Carol", password_hash=hashed, role="customer")])
-        db.commit()
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
+    users = {"agent@example.com": ("Alex Agent", "agent"), "carol@example.com": ("Carol", "customer")}
+    with live_site(settings, users, site=site) as running:
         yield running
-    app.state.engine.dispose()
 
 
 

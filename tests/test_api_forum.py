@@ -274,13 +274,14 @@ def test_rate_limits_per_account_and_per_address(api_app, make_user, community):
     assert bob.post("/api/forum/topics", json=payload, headers={"X-Forwarded-For": "10.0.0.1"}).status_code == 429
 
 
-def test_bad_settings_name_the_file_and_key(api_client, make_user, community):
-    community(forum={"moderate_first_posts": -1})
-    alice = make_user("alice@example.com")
-    response = alice.post("/api/forum/topics", json={"title": "t", "body": "b", "category": "c"})
-    assert response.status_code == 500
-    message = response.json()["error"]["message"]
-    assert "community.toml" in message and "[forum] moderate_first_posts" in message
+def test_bad_settings_name_the_file_line_and_key(api_client, community):
+    from kbgen.api.settings import SettingsError
+
+    with pytest.raises(SettingsError) as error:   # a restart with this file stops with the problem …
+        community(forum={"moderate_first_posts": -1}, community={"new_account_days": "7"})
+    message = error.value.message
+    assert "community.toml:2: [forum.moderate_first_posts] must be a whole number from 0 to 1000 (got -1)" in message
+    assert "community.toml:4: [community.new_account_days]" in message, "… and every other problem of the file"
 
 
 def age_post(api_app, model, post_id, minutes):
@@ -348,7 +349,7 @@ def test_an_edit_window_of_zero_turns_editing_off_and_edits_obey_the_link_limit(
     assert spam.status_code == 422                      # a new account's link limit holds for edits too
     from kbgen.api.features.community import parse_community_settings
     from kbgen.api.settings import SettingsError
-    with pytest.raises(SettingsError, match=r"site.toml: \[forum\] edit_window_minutes: must be a whole number"):
+    with pytest.raises(SettingsError, match=r"\[forum\.edit_window_minutes\] must be a whole number from 0 to 525600"):
         parse_community_settings({"forum": {"edit_window_minutes": -1}}, "site.toml")
     assert parse_community_settings({}).edit_window_minutes == 30
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from kbgen.api.app import create_app
-from live_server import ServerThread, site_with_api
+from live_server import live_site
 from kbgen.api.models import Ticket
 from kbgen.api.settings import parse_tickets
 from api_fixtures import settings_for_tests
 from kbgen.config import portal_url
+from conftest import copy_sample
 
 TICKETS_PAGE = "/" + portal_url("en", "tickets")
 
@@ -27,18 +27,35 @@ TICKETS = {
 }
 
 
+def tickets_toml(tickets: dict) -> str:
+    lines = []
+    for department in tickets["departments"]:
+        lines += ["[[tickets.departments]]", f'id = "{department["id"]}"', f'label = "{department["label"]}"']
+    for field in tickets["fields"]:
+        lines.append("[[tickets.fields]]")
+        lines += [f"{key} = {json.dumps(value)}" if key != "required" else f"required = {str(value).lower()}"
+                  for key, value in field.items()]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("offline-browser")
     site = tmp / "site"
-    subprocess.run([sys.executable, "-m", "kbgen", "build", "-o", str(site)], cwd=REPO, check=True, capture_output=True)
+    # the sample site, its [tickets] replaced by the form the API below runs with: the built
+    # tickets page embeds these rules, as a real deployment's page and API share one kbgen.toml
+    sample = copy_sample(tmp / "sample")
+    config = (sample / "kbgen.toml").read_text(encoding="utf-8")
+    start, end = config.index("[tickets]\n"), config.index("\n[", config.index("[[tickets.fields]]"))
+    while config[end + 1:].startswith("[[tickets."):
+        end = config.index("\n[", end + 1)
+    rest = config[end:].replace('departments = ["support", "billing"]', 'departments = ["tech", "billing"]')   # [chat]
+    (sample / "kbgen.toml").write_text(config[:start] + tickets_toml(TICKETS) + rest, encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "kbgen", "-C", str(sample), "build", "-o", str(site)], cwd=REPO, check=True,
+                   capture_output=True)
     settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", raw={"tickets": TICKETS})
-    app = create_app(settings)
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
-        running.settings = settings
+    with live_site(settings, site=site) as running:
         yield running
-    app.state.engine.dispose()
 
 
 @pytest.fixture
@@ -150,3 +167,30 @@ def test_one_idempotency_key_per_submission_across_an_error_and_a_reload(page, s
     page.wait_for_selector("text=Your ticket number is", timeout=15000)
     assert len(keys) == 2 and keys[0] == keys[1], keys
     assert len(tickets_with_subject(server, "Sent twice by an impatient user")) == 1
+
+
+def test_a_form_that_never_reached_the_api_checks_the_rules_embedded_in_the_page(page, server):
+    # the browser never got /api/config/tickets (the API was unreachable when the page loaded, and
+    # nothing was saved from an earlier visit): the departments and the Workspace rule come from
+    # the built page itself
+    page.route("**/api/config/tickets*", lambda route: route.abort("internetdisconnected"))
+    page.goto(TICKETS_PAGE)
+    page.wait_for_selector("#kb-t-subject")
+    assert page.eval_on_selector_all("#kb-t-department option", "els => els.map((e) => e.value)") == ["billing", "tech"]
+    page.context.set_offline(True)
+    page.fill("#kb-t-email", "traveller@example.com")
+    page.select_option("#kb-t-department", "billing")   # billing requires Workspace
+    page.fill("#kb-t-subject", "Never saw the form online")
+    page.fill("#kb-t-body", "Written without a connection")
+    page.click(".kb-ticket-form button[type=submit]")
+    page.wait_for_selector("#kb-t-field-workspace[aria-invalid=true]")
+    assert queued(page) == [], "a submission the server would refuse is not queued"
+    page.fill("#kb-t-field-workspace", "acme")
+    page.click(".kb-ticket-form button[type=submit]")
+    page.wait_for_selector("text=saved in this browser")
+    page.unroute("**/api/config/tickets*")
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("text=Your ticket number is", timeout=15000)
+    [ticket] = tickets_with_subject(server, "Never saw the form online")
+    assert ticket.department == "billing"

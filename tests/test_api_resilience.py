@@ -206,6 +206,48 @@ def test_public_lists_carry_an_etag_and_answer_304(api_client, make_user):
     assert "etag" not in signed_in.get("/api/forum/topics").headers, "a signed-in visitor's answer is their own"
 
 
+def test_cached_lists_show_a_change_at_once_and_a_vote_soon(api_client, make_user):
+    api_client.get("/api/feedback/ideas")   # cached now
+    poster = make_user("poster@example.com")
+    idea = poster.post("/api/feedback/ideas", json={"title": "Dark mode", "body": "Please"}).json()
+    assert "Dark mode" in [i["title"] for i in api_client.get("/api/feedback/ideas").json()["ideas"]], \
+        "the next anonymous reader sees the new idea, not the copy from before"
+    api_client.get(f"/api/feedback/ideas/{idea['id']}")
+    assert poster.put(f"/api/feedback/ideas/{idea['id']}/vote").status_code == 200
+    counts = [api_client.get(f"/api/feedback/ideas/{idea['id']}").json()["vote_count"] for _ in range(30)]
+    assert counts[-1] == 1, "a vote reaches anonymous readers once the copy is refreshed"
+
+
+def test_a_guest_ticket_page_is_cached_per_key_and_fresh_after_a_reply(api_client, make_user):
+    ticket = api_client.post("/api/tickets", data=GUEST | {"subject": "Cached page", "department": department(api_client)}).json()
+    url, key = f"/api/tickets/{ticket['id']}", {"X-Ticket-Key": ticket["guest_key"]}
+    first = api_client.get(url, headers=key)
+    assert first.status_code == 200 and "private" in first.headers["cache-control"]
+    assert api_client.get(url, headers={"X-Ticket-Key": "0" * 40}).status_code == 404, "a copy is never served to a wrong key"
+    assert api_client.get(url).status_code == 404
+    agent = make_user("agent@example.com", role="agent")
+    reply = agent.post(f"/api/agent/tickets/{ticket['id']}/messages", json={"body": "We are on it"})
+    assert reply.status_code == 201, reply.text
+    bodies = [m["body"] for m in api_client.get(url, headers=key).json()["messages"]]
+    assert any("We are on it" in body for body in bodies), "the guest sees the reply at once"
+
+
+def test_a_change_in_one_worker_process_drops_the_other_workers_copy(api_settings, make_user, api_app):
+    """Two workers share the database and the data directory: an idea posted through one is
+    listed by the other at once (the stamp file), not after the copy's maximum age."""
+    from fastapi.testclient import TestClient
+
+    from kbgen.api.app import create_app
+
+    other = create_app(api_settings, migrate=False)
+    with TestClient(other) as second:
+        second.get("/api/feedback/ideas")   # the other worker's copy
+        poster = make_user("poster@example.com")   # writes through the first worker
+        assert poster.post("/api/feedback/ideas", json={"title": "Seen everywhere", "body": "x"}).status_code == 201
+        assert "Seen everywhere" in [i["title"] for i in second.get("/api/feedback/ideas").json()["ideas"]]
+    other.state.engine.dispose()
+
+
 def test_excess_requests_get_429_with_retry_after_never_a_hang(api_settings):
     release = asyncio.Event()
 
@@ -261,6 +303,13 @@ def test_a_burst_of_reads_and_votes_gives_no_5xx_and_exact_counts(api_app, make_
         stored = db.get(FeedbackIdea, idea["id"])
         rows = db.scalar(select(func.count()).select_from(FeedbackVote).where(FeedbackVote.idea_id == idea["id"]))
     assert stored.vote_count == rows == 30
+    with ServerThread(api_app) as server:   # and the public list, cached during the burst, says so too
+        for _ in range(50):
+            listed = httpx.get(f"{server.url}/api/feedback/ideas/{idea['id']}").json()["vote_count"]
+            if listed == 30:
+                break
+            time.sleep(0.1)
+    assert listed == 30
 
 
 async def retrying(http, method, path, **kwargs):

@@ -37,7 +37,7 @@ def test_a_misspelt_key_is_warned_not_silently_ignored(tmp_path, capsys):
                            '[[tickets.fields]]\nname = "order"\nrequierd = true\n')
     settings = load_settings(path)
     err = capsys.readouterr().err
-    assert f"{path}:2: [api.databse_url] unknown option, ignored" in err
+    assert f"{path}:2: [api.databse_url] unknown option, ignored (did you mean `database_url`?)" in err
     assert f"{path}:6: [api.smtp.prot] unknown option" in err
     assert f"{path}:10: [tickets.fields[0].requierd] unknown option" in err
     assert settings.database_url.startswith("sqlite"), "the misspelt key is not read, but the owner is told"

@@ -78,8 +78,7 @@ def add_staff(app_or_url):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, site):
-    from kbgen.api.app import create_app
-    from live_server import ServerThread
+    from live_server import live_site
     from kbgen.api.settings import Rate
     from api_fixtures import settings_for_tests
 
@@ -88,12 +87,8 @@ def server(tmp_path_factory, site):
     toml.write_text(CHAT_TOML, encoding="utf-8")
     settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", source=str(toml),
                                   rates={"submission": Rate(10_000, 60), "signin": Rate(1000, 60)})
-    app = create_app(settings)
-    add_staff(app)
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
+    with live_site(settings, {AGENT_EMAIL: (AGENT_NAME, "agent")}, site=site) as running:
         yield running
-    app.state.engine.dispose()
 
 
 

@@ -11,14 +11,12 @@ import pytest
 from sqlalchemy import select, update
 
 from conftest import build_sample_per_theme, copy_sample
-from kbgen.api.app import create_app
 from kbgen.api.db import utcnow
-from live_server import ServerThread, site_with_api
+from live_server import live_site
 from kbgen.api.features.feedback_models import FeedbackIdea
 from kbgen.api.features.forum_models import ForumAnswer, ForumTopic
 from kbgen.api.mailer import read_outbox
 from kbgen.api.models import User
-from kbgen.api.security import hash_password
 from kbgen.api.settings import Rate
 from api_fixtures import PASSWORD, reconfigure, settings_for_tests
 
@@ -42,19 +40,10 @@ def server(tmp_path_factory):
     community.write_text("[forum]\nmoderate_first_posts = 0\n", encoding="utf-8")
     generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
     settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, source=str(community))
-    app = create_app(settings)
-    with app.state.kb.sessions() as db:
-        hashed = hash_password(PASSWORD)
-        month_ago = utcnow() - timedelta(days=30)   # not "new" accounts: the link limit stays out of the way
-        db.add_all([User(email=email, name=name, role=role, password_hash=hashed, created_at=month_ago)
-                    for email, (name, role) in PEOPLE.items()])
-        db.commit()
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
+    # accounts a month old: not "new" accounts, so the link limit stays out of the way
+    with live_site(settings, PEOPLE, site=site, age_days=30) as running:
         running.community_config = community
-        running.hashed = hashed
         yield running
-    app.state.engine.dispose()
 
 
 

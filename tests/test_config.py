@@ -139,3 +139,11 @@ def test_a_problem_names_the_line_of_its_key_even_in_the_second_of_several_table
     assert [key_line(text, key) for key in ("title", "api.databse_url", "tickets.fields[0].name", "tickets.fields[1].name",
                                             "tickets.fields[1].nme", "tickets.fields[1].label", "chat.hours.mon", "nope")] \
         == [1, 3, 5, 7, 8, 6, 10, None]
+
+
+def test_checks_on_the_disk_still_run_next_to_value_errors(tmp_path):
+    text = ('recent_count = "many"\noutput_dir = "content"\n' + BASE_CONFIG
+            + '[markdown]\nextensions = ["no_such_extension_kbgen"]\n[api]\nsession_days = "30"\n[chat]\nposition = "top"\n')
+    message = config_error(tmp_path, text)
+    for key in ("recent_count", "output_dir", "markdown.extensions", "api.session_days", "chat.position"):
+        assert f"error: {key}:" in message, (key, message)

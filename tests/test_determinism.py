@@ -86,6 +86,7 @@ def test_the_dev_server_build_after_edits_equals_a_cold_build(tmp_path):
     import shutil
 
     from kbgen.build import BuildOptions, build
+    from kbgen.buildcache import BuildCache
 
     root = copy_sample(tmp_path / "site")
     theme = root / "themes" / "classic"
@@ -93,17 +94,18 @@ def test_the_dev_server_build_after_edits_equals_a_cold_build(tmp_path):
     (theme / "i18n").mkdir(parents=True)
     served = tmp_path / "served"
     options = BuildOptions(output_dir=served, in_place=True)     # what kbgen serve passes
-    build(root, options)
+    cache = BuildCache()                                         # the server's, kept between builds
+    build(root, options, cache=cache)
 
     def edit(path, change) -> None:
         path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
-        build(root, options)
+        build(root, options, cache=cache)
 
     edit(root / "content" / "en" / "billing" / "plans-and-pricing.md",
          lambda text: regex.sub(r'(?m)^title: .*$', 'title: "Plans, prices and trials"', text, count=1))
     for wording in ("Jump to the article", "Jump to the text"):          # the second edit too
         (theme / "i18n" / "en.toml").write_text(f'skip_to_content = "{wording}"\n', encoding="utf-8")
-        build(root, options)
+        build(root, options, cache=cache)
     template = next(p for p in sorted((theme / "templates").rglob("*.html")) if "</footer>" in p.read_text(encoding="utf-8"))
     edit(template, lambda text: text.replace("</footer>", "<p>edited footer</p></footer>", 1))
     edit(root / "kbgen.toml", lambda text: text.replace('title = "Orbit Desk Help Center"', 'title = "Orbit Desk Support"'))
@@ -115,3 +117,68 @@ def test_the_dev_server_build_after_edits_equals_a_cold_build(tmp_path):
     assert "Jump to the text" in page, "the second edit of the strings"
     assert "edited footer" in page and "Orbit Desk Support" in page, "the template and config edits"
     assert diff(all_files(served), all_files(cold)) == []
+
+
+def test_the_dev_server_build_after_adding_and_deleting_articles_equals_a_cold_build(tmp_path):
+    """Articles that come and go change lists, related links, translations and search data:
+    serve's rebuilds (pages first, search afterwards) must end where a cold build does."""
+    from kbgen.build import BuildOptions, build
+    from kbgen.buildcache import BuildCache
+
+    root = copy_sample(tmp_path / "site")
+    served = tmp_path / "served"
+    options = BuildOptions(output_dir=served, in_place=True, defer_search=True)
+    cache = BuildCache()
+
+    def rebuild() -> None:
+        result = build(root, options, cache=cache)
+        assert result.finish_search is not None
+        result.finish_search()
+
+    rebuild()
+    billing = root / "content" / "en" / "billing"
+    (billing / "card-declined.md").write_text(
+        '---\ntitle: "Card declined at checkout"\nkeywords: [payment]\n---\n\n## Why\n\nThe bank said no. '
+        'See [invoices](invoices.md).\n', encoding="utf-8")
+    rebuild()
+    assert "Card declined at checkout".encode() in all_files(served)["en/billing/index.html"]
+    (root / "content" / "en" / "getting-started" / "keyboard-shortcuts.md").unlink()  # it has a translation
+    rebuild()
+    (billing / "card-declined.md").write_text(
+        '---\ntitle: "Card declined"\n---\n\nThe bank said no.\n', encoding="utf-8")
+    rebuild()
+
+    cold = tmp_path / "cold"
+    result = run_kbgen("-C", str(root), "build", "--output", str(cold), env={"PYTHONHASHSEED": "7"})
+    assert result.returncode == 0, result.stderr
+    served_files, cold_files = all_files(served), all_files(cold)
+    assert "en/getting-started/keyboard-shortcuts/index.html" not in served_files
+    served_files.pop("sw.js", None)   # the dev server writes no offline worker
+    cold_files.pop("sw.js", None)
+    assert diff(served_files, cold_files) == []
+
+
+def test_builds_written_into_the_spare_folder_equal_a_cold_build_after_edits_and_a_hand_edit(tmp_path):
+    """From the third build on, `kbgen build` writes into the previous output kept beside
+    output/ (.output.spare) and swaps: unchanged pages are shared by hard links, so a page
+    edited by hand in output/ must not survive into any later build."""
+    import re as regex
+
+    root = copy_sample(tmp_path / "site")
+    page = root / "output" / "en" / "billing" / "invoices" / "index.html"
+    plans = root / "content" / "en" / "billing" / "plans-and-pricing.md"
+    for number in range(4):
+        plans.write_text(regex.sub(r'(?m)^title: .*$', f'title: "Plans, take {number}"',
+                                   plans.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+        assert build_site(root).exit_code == 0
+        if number == 1:
+            assert (root / ".output.spare").is_dir()
+            with open(page, "ab") as handle:          # edited in place: the inode the spare may share
+                handle.write(b"<!-- edited by hand -->")
+    cold = tmp_path / "cold"
+    result = run_kbgen("-C", str(root), "build", "--output", str(cold), env={"PYTHONHASHSEED": "9"})
+    assert result.returncode == 0, result.stderr
+    built = all_files(root / "output")
+    assert b"edited by hand" not in built["en/billing/invoices/index.html"]
+    assert "Plans, take 3".encode() in built["en/billing/index.html"]
+    assert diff(built, all_files(cold)) == []

@@ -67,6 +67,21 @@ def test_fenced_code_is_highlighted_with_span_classes(md):
     assert "return" not in out.text, "code stays out of the plain text used for search summaries"
 
 
+def test_code_blocks_sharing_one_formatter_give_the_html_of_a_new_formatter_per_block():
+    """One Pygments formatter serves every block (speed); the HTML must be what codehilite's own
+    formatter-per-block gives, whatever the language, highlighted lines or order of blocks."""
+    source = ("```python\nimport os\nprint(os.sep)\n```\n\n"
+              "```json hl_lines=\"2\"\n{\"a\": 1,\n \"b\": [true, null]}\n```\n\n"
+              "```\nplain text <b>\n```\n\n```yaml\nkey: value  # note\n```\n\n"
+              "```python\nclass A:\n    pass\n```\n")
+    shared = MarkdownRenderer()
+    per_block = MarkdownRenderer(extension_configs={"codehilite": {"pygments_formatter": "html"}})
+    first = shared.render("en/a.md", source).html
+    assert first.count('class="highlight"') == 5 and '<span class="hll">' in first
+    assert first == per_block.render("en/a.md", source).html
+    assert shared.render("en/a.md", source).html == first, "the shared formatter keeps nothing between uses"
+
+
 def test_unknown_language_fence_is_still_a_code_block(md):
     out = md("```nosuchlang\n<b>x</b>\n```\n")
     assert "&lt;b&gt;x&lt;/b&gt;" in out.html and "<b>x</b>" not in out.html

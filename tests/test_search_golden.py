@@ -101,13 +101,13 @@ def golden_report(tmp_path_factory):
     if not _Path("/usr/bin/chromium").exists():
         pytest.skip("Chromium is not installed")
     pytest.importorskip("playwright.sync_api")
-    from kbgen.search.golden import run_golden
+    from search_golden_set import run_golden
     return run_golden(tmp_path_factory.mktemp("golden-set"))
 
 
 @pytest.mark.browser
 def test_golden_set_has_enough_queries_of_every_kind():
-    from kbgen.search.golden import load_golden
+    from search_golden_set import load_golden
     cases = load_golden()["cases"]
     assert len(cases) >= 80
     kinds = {case["kind"] for case in cases}

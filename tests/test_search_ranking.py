@@ -18,8 +18,8 @@ from lunr import lunr
 from lunr.builder import Builder
 from lunr.query import Query, QueryPresence
 
-from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, tokenize_fields
-from kbgen.search.sample_corpus import generate
+from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, data_payload, tokenize_fields
+from search_corpus import generate
 from kbgen.search.tokenizer import query_units, runs, title_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -224,25 +224,39 @@ def test_lunr_json_and_shards_rank_alike(corpus, tmp_path):
         assert a, text
 
 
-def test_stored_values_are_lunrs_field_vectors_bit_for_bit(corpus):
+def test_shipped_data_is_lunrs_serialized_index_repacked_bit_for_bit(corpus):
+    """The term shards hold exactly lunr.py's serialized index (Index.serialize() of an index
+    built through its public API alone, from plain term lists): the same (term, field, document)
+    entries, and values that the runtime decodes to lunr's floats bit for bit."""
     docs = corpus["ja"][:60] + corpus["en"][:60]
     tokenized = [tokenize_fields(doc) for doc in docs]
     tokenized[5] = {**tokenized[5], "keywords": [], "description": []}  # empty fields too
-    index = reference_index(tokenized)
+    serialized = reference_index(tokenized).serialize()
+    term_of = {posting["_index"]: term for term, posting in serialized["invertedIndex"]}
     expected = {}
-    for field_ref, vector in index.field_vectors.items():
+    for field_ref, elements in serialized["fieldVectors"]:
         field, ref = field_ref.split("/", 1)
-        for term_index, value in zip(vector.elements[0::2], vector.elements[1::2]):
-            expected[(term_index, field, int(ref))] = value
-    term_numbers = {term: posting["_index"] for term, posting in index.inverted_index.items()}
-    from kbgen.search.indexer import FIELD_NAMES, lunr_builder, term_postings
+        for i in range(0, len(elements), 2):
+            expected[(term_of[elements[i]], field, int(ref))] = elements[i + 1]
+    posted = {(term, field, int(ref)) for term, posting in serialized["invertedIndex"]
+              for field, refs in posting.items() if field != "_index" for ref in refs}
+    assert posted == set(expected)
+
+    files = build_data_files(docs, tokenized, prefix="search/x/", lang="ja")
+    manifest = data_payload(files["search/x/index.js"])[1]
+    assert manifest["fields"] == serialized["fields"]
     got = {}
-    for term, flat in term_postings(lunr_builder(tokenized)).items():
-        i = 0
-        while i < len(flat):
-            field, count, doc, i = FIELD_NAMES[flat[i]], flat[i + 1], 0, i + 2
-            for _ in range(count):
-                doc += flat[i]
-                got[(term_numbers[term], field, doc)] = flat[i + 1] / 1000  # what the runtime computes
-                i += 2
+    for name, data in files.items():
+        if not name.startswith("search/x/t-"):
+            continue
+        shard = data_payload(data)[1]
+        for term, flat in zip(shard["terms"], shard["postings"]):
+            i = 0
+            while i < len(flat):
+                field, count, doc, i = manifest["fields"][flat[i]], flat[i + 1], 0, i + 2
+                for _ in range(count):
+                    doc += flat[i]
+                    got[(term, field, doc)] = flat[i + 1] / 1000  # what the runtime computes
+                    i += 2
     assert got == expected
+    assert len(got) > 10_000

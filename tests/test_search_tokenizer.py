@@ -118,7 +118,7 @@ def _runs_per_character(text: str) -> list[Run]:
 
 
 def test_compiled_runs_equal_the_per_character_definition():
-    from kbgen.search.sample_corpus import generate
+    from search_corpus import generate
     cases = json.loads((FIXTURES / "tokenizer_cases.json").read_text(encoding="utf-8"))
     texts = cases + [p.read_text(encoding="utf-8") for p in sorted((ROOT / "content").rglob("*.md"))]
     for docs in generate(40).values():
@@ -186,21 +186,3 @@ def test_js_tokenizer_matches_python_on_every_field_of_the_built_sample_site():
     assert mismatches == []
 
 
-@needs_node
-def test_a_one_letter_last_word_being_typed_is_not_expanded_in_the_ui():
-    """While typing "export d", the d is not a prefix of every d-word (that loaded a tenth of the
-    index for one keystroke) and does not count in coverage; "export da" expands again."""
-    script = (
-        "const { queryUnits } = await import(process.argv[1] + '/tokenizer.js');"
-        "const { typingUnits } = await import(process.argv[1] + '/search-highlight.js');"
-        "console.log(JSON.stringify(['export d', 'export da', 'd', 'export 2'].map((q) => typingUnits(queryUnits(q)))));"
-    )
-    js_dir = Path(__file__).resolve().parents[1] / "kbgen" / "assets" / "js"
-    completed = subprocess.run(["node", "--input-type=module", "-e", script, str(js_dir)],
-                               capture_output=True, text=True, check=True, timeout=60)
-    typing_d, typing_da, alone, digit = json.loads(completed.stdout)
-    assert [f["prefix"] for f in typing_d[1]["forms"]] == [None] and typing_d[1]["weak"]
-    assert typing_d[0] == query_units("export d")[0]
-    assert "da" in [f["prefix"] for f in typing_da[1]["forms"]] and not typing_da[1]["weak"]
-    assert alone == query_units("d")  # alone it is left to worthSearching
-    assert not any(f["prefix"] for f in digit[1]["forms"])

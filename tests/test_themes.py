@@ -2,12 +2,9 @@
 offline-only resources, UI strings, and (in Chromium) responsive layout and axe-core accessibility."""
 from __future__ import annotations
 
-import functools
-import http.server
 import re
 import shutil
 import subprocess
-import threading
 import tomllib
 from pathlib import Path
 
@@ -233,29 +230,7 @@ def test_built_html_is_valid(built):
 
 # ---- in the browser ------------------------------------------------------------------------
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # the browser closing a connection early is not a test failure
-
-
-@pytest.fixture(scope="module")
-def serve():
-    """serve(folder) → http://127.0.0.1:<port>/ serving that folder (the hooks act as in production)."""
-    servers = []
-
-    def start(folder: Path) -> str:
-        server = _QuietServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-    yield start
-    for server in servers:
-        server.shutdown()
+# `serve(folder)` (tests/conftest.py) serves a built site as a static host does
 
 
 

@@ -2,9 +2,6 @@
 strings file in the site's theme folder, and a site's override of one English browser string."""
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 
 import pytest
 
@@ -28,13 +25,8 @@ title = "Hilfe"
 """
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
+def portal(tmp_path_factory, serve):
     root = make_site(tmp_path_factory.mktemp("strings") / "site", {
         "en/invoices.md": article("Invoices", "Download an invoice."),
         "ja/invoices.md": article("請求書", "請求書をダウンロードします。"),
@@ -47,10 +39,7 @@ def portal(tmp_path_factory):
     (strings / "en.toml").write_text('js_search_none = "Sorry, nothing about “{q}” yet."\n', encoding="utf-8")
     result = build_site(root)
     assert result.exit_code == 0, result.output
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root / "output")))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+    return serve(root / "output")
 
 
 @pytest.fixture

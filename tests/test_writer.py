@@ -116,3 +116,82 @@ def test_configured_output_dir_over_the_content_is_a_config_error(tmp_path):
     assert result.exit_code == 1
     assert "kbgen.toml:1: error: output_dir:" in result.output and "content folder" in result.output
     assert (root / "content/en/a.md").is_file()
+
+
+def _commit(target, slots, files: dict[str, bytes]) -> Output:
+    output = Output()
+    output.add("sitemap.xml", b"<urlset/>", "t")
+    for path, data in files.items():
+        output.add(path, data, "t")
+    output.commit(target, slots=slots)
+    return output
+
+
+def test_builds_written_into_the_spare_folder_hold_exactly_each_build(tmp_path):
+    """The previous output is kept beside the new one and the next build is written into it:
+    every build still shows exactly its own files, nothing of the one before last."""
+    target, slots = tmp_path / "output", tmp_path / "cache" / "slots.json"
+    builds = [
+        {"a/index.html": b"a1", "b/index.html": b"b1", "gone/index.html": b"g"},
+        {"a/index.html": b"a2", "b/index.html": b"b1"},
+        {"a/index.html": b"a2", "b/index.html": b"b3", "gone": b"a file where a folder was"},
+        {"a/index.html": b"a4", "b/index.html": b"b3", "new/deep/index.html": b"n"},
+        {"a/index.html": b"a4"},
+    ]
+    for files in builds:
+        _commit(target, slots, files)
+        assert all_files(target) == {"sitemap.xml": b"<urlset/>", **files}
+    spare = tmp_path / ".output.spare"
+    assert spare.is_dir(), "the previous output is kept to write the next build into"
+    assert all_files(spare) == {"sitemap.xml": b"<urlset/>", **builds[-2]}
+    assert not (spare / "gone").exists() and not (target / "new").exists(), "emptied folders go too"
+
+
+def test_a_file_edited_by_hand_in_the_output_is_not_carried_into_later_builds(tmp_path):
+    target, slots = tmp_path / "output", tmp_path / "cache" / "slots.json"
+    files = {"a/index.html": b"built", "b/index.html": b"b"}
+    _commit(target, slots, files)
+    _commit(target, slots, files)
+    (target / "a" / "index.html").write_bytes(b"edited by hand")   # the spare shares nothing it trusts
+    for _ in range(3):
+        _commit(target, slots, files)
+        assert all_files(target)["a/index.html"] == b"built"
+
+
+def test_a_failed_build_into_the_spare_keeps_the_output_and_the_next_build_is_whole(tmp_path):
+    target, slots = tmp_path / "output", tmp_path / "cache" / "slots.json"
+    for version in (b"1", b"2"):
+        _commit(target, slots, {"a/index.html": version, "b/index.html": b"b"})
+    broken = Output()
+    broken.add("sitemap.xml", b"<urlset/>", "t")
+    broken.add("a/index.html", b"3", "t")
+    broken.copy("gone.pdf", tmp_path / "vanished.pdf", "content/en/vanished.pdf")
+    with pytest.raises(OSError):
+        broken.commit(target, slots=slots)
+    assert all_files(target) == {"sitemap.xml": b"<urlset/>", "a/index.html": b"2", "b/index.html": b"b"}
+    for version in (b"4", b"5"):
+        _commit(target, slots, {"a/index.html": version, "c/index.html": b"c"})
+        assert all_files(target) == {"sitemap.xml": b"<urlset/>", "a/index.html": version, "c/index.html": b"c"}
+
+
+def test_an_output_replaced_by_a_build_without_the_cache_is_not_trusted(tmp_path):
+    target, slots = tmp_path / "output", tmp_path / "cache" / "slots.json"
+    for version in (b"1", b"2"):
+        _commit(target, slots, {"a/index.html": version})
+    _commit(target, None, {"a/index.html": b"other", "x/index.html": b"x"})   # `--no-cache`
+    for version in (b"3", b"3"):
+        _commit(target, slots, {"a/index.html": version})
+        assert all_files(target) == {"sitemap.xml": b"<urlset/>", "a/index.html": version}
+
+
+def test_without_an_atomic_exchange_the_spare_is_swapped_with_renames(tmp_path, monkeypatch):
+    """macOS, Windows, or a file system without RENAME_EXCHANGE: three renames, same result."""
+    import kbgen.writer as writer
+
+    monkeypatch.setattr(writer, "_rename_exchange", lambda first, second: False)
+    target, slots = tmp_path / "output", tmp_path / "cache" / "slots.json"
+    for version in (b"1", b"2", b"3", b"4"):
+        _commit(target, slots, {"a/index.html": version, f"only-{version.decode()}.html": version})
+        assert all_files(target) == {"sitemap.xml": b"<urlset/>", "a/index.html": version,
+                                     f"only-{version.decode()}.html": version}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".output.spare", "cache", "output"]

@@ -15,9 +15,10 @@ from .db import make_engine, make_read_session_factory, make_session_factory
 from .deps import AppState, csrf_protect, end_sessions_in_endpoints
 from .errors import ApiError, install_error_handlers
 from .features import api_routers, page_routers
+from .features.ticket_core import guest_key_matches_id
 from .mailer import Mailer
-from .middleware import (BodyLimitMiddleware, HeaderCheckMiddleware, LoadShedMiddleware, PublicCacheMiddleware,
-                         SecurityHeadersMiddleware)
+from .middleware import (BodyLimitMiddleware, HeaderCheckMiddleware, LoadShedMiddleware, OverloadMiddleware, ReadCacheMiddleware,
+                         SecurityHeadersMiddleware, TimingMiddleware)
 from .migrate import upgrade
 from .settings import Settings, load_settings
 from .storage import FileStore
@@ -74,8 +75,12 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     end_sessions_in_endpoints(app.routes)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(LoadShedMiddleware, settings=settings)
-    app.add_middleware(PublicCacheMiddleware)
+    app.add_middleware(ReadCacheMiddleware, directory=settings.data_dir,
+                       key_ok=lambda ticket_id, key: guest_key_matches_id(settings, ticket_id, key))
+    app.add_middleware(OverloadMiddleware)
     app.add_middleware(HeaderCheckMiddleware)
+    if os.environ.get("KBGEN_API_TIMING") == "1":   # the load benchmark: where a request waits
+        app.add_middleware(TimingMiddleware)
     cross_origins = [o for o in settings.allowed_origins if o]
     if cross_origins:
         # a site on another origin (e.g. a CDN) calling this API with the visitor's cookies

@@ -65,7 +65,9 @@ WORKER_THREADS = max(2, int(os.environ.get("KBGEN_API_THREADS", "8")))
 # Requests admitted at once (middleware.LoadShedMiddleware); the pool holds a connection for each,
 # so no thread ever waits for one, even when every admitted request has started its transaction
 # and some wait for a thread to finish; the overflow covers short nested sessions (rate counters).
-MAX_IN_FLIGHT = WORKER_THREADS * 4
+# Twice the threads: enough to overlap a request's async parts (reading its body) with others'
+# work; more only lengthened the thread pool's own queue, where a cache refresh also waits.
+MAX_IN_FLIGHT = WORKER_THREADS * 2
 POOL_SIZE, POOL_OVERFLOW = MAX_IN_FLIGHT, WORKER_THREADS
 READ_ONLY = "kbgen_read_only"
 

@@ -18,12 +18,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import threading
-from contextlib import contextmanager
-
-import lunr.builder
 from lunr.builder import Builder
-from lunr.idf import idf as lunr_idf
+from lunr.index import Index
+from lunr.pipeline import Pipeline
 
 from .tokenizer import index_terms, is_cjk
 
@@ -48,7 +45,7 @@ SCORED_FIELDS = tuple(name for name in FIELD_NAMES if name != "lead")
 SHARD_TARGET_BYTES = 24_000
 STORE_CHUNK_DOCS = 32
 CALLBACK = "__kbSearchData"
-DATA_FORMAT = 2
+DATA_FORMAT = 3  # 3: payloads passed through JSON.parse
 # Typo candidates come from small word lists (terms only, with their document counts), grouped by
 # first and by second character, so a misspelt word loads at most four of them.
 VOCAB_MIN_LENGTH = 3
@@ -68,57 +65,35 @@ def tokenize_fields(doc: Any) -> dict[str, list[str]]:
     }
 
 
-class _IndexOnlyBuilder(Builder):
-    """lunr's Builder without the token set: building it is slow and only querying needs it."""
-
-    def _create_token_set(self):
-        self.token_set = None
+# Never inside a term (the tokenizer keeps letters, digits, marks and CJK characters only).
+_TERM_SEPARATOR = "\x1f"
 
 
-_tokenizer_swap = threading.Lock()
+def _pre_tokenized(token, i, tokens):
+    # The one step of the indexing pipeline. lunr's tokenizer wraps every list element in a Token
+    # with a deep copy of its metadata, a cost per term; a field is therefore handed over as one
+    # string of its terms (already normalized and stemmed by our tokenizer), split back here into
+    # exactly the terms lunr would have indexed from the list.
+    text = str(token)
+    return text.split(_TERM_SEPARATOR) if text else None
 
 
-def _list_tokenizer(obj, metadata=None, separator=None):
-    # lunr's Tokenizer turns each list element into a lowercased Token with a deep-copied empty
-    # metadata dict; the builder only ever uses str(token) (no metadata is whitelisted), so plain
-    # lowercased strings index identically, at a fraction of the cost.
-    if isinstance(obj, list) and not metadata:
-        return [element.lower() for element in obj]
-    return _lunr_tokenizer(obj, metadata, separator)
+Pipeline.register_function(_pre_tokenized, "kbgenPreTokenized")
 
 
-_lunr_tokenizer = lunr.builder.Tokenizer
-
-
-@contextmanager
-def _fast_list_tokens():
-    with _tokenizer_swap:
-        lunr.builder.Tokenizer = _list_tokenizer
-        try:
-            yield
-        finally:
-            lunr.builder.Tokenizer = _lunr_tokenizer
-
-
-def lunr_builder(tokenized: Sequence[dict[str, list[str]]], *, with_token_set: bool = False) -> Builder:
-    """Runs lunr.py's builder over pre-tokenized fields; refs are "0", "1", … in input order.
-
-    The pipelines stay empty: the terms are already normalized and stemmed, and lunr must not
-    stem them again (lunr's tokenizer passes lists through, only lowercasing them).
-    """
-    builder = Builder() if with_token_set else _IndexOnlyBuilder()
+def lunr_index(tokenized: Sequence[dict[str, list[str]]]) -> Index:
+    """lunr.py's index of pre-tokenized fields, through its public API (Builder → build); refs
+    are "0", "1", … in input order. The search pipeline stays empty: queries are tokenized by
+    kbgen's own tokenizer (Python and JS), never by lunr."""
+    builder = Builder()
     builder.ref("ref")
     for name, boost in FIELDS:
         builder.field(name, boost=boost)
-    with _fast_list_tokens():
-        for position, fields in enumerate(tokenized):
-            builder.add({"ref": str(position), **{name: list(fields.get(name, [])) for name in FIELD_NAMES}})
-    return builder
-
-
-def build_lunr_index(tokenized: Sequence[dict[str, list[str]]]):
-    """A queryable lunr.Index (tests compare our runtime against it)."""
-    return lunr_builder(tokenized, with_token_set=True).build()
+    builder.pipeline.add(_pre_tokenized)
+    for position, fields in enumerate(tokenized):
+        builder.add({"ref": str(position),
+                     **{name: [_TERM_SEPARATOR.join(fields.get(name, ()))] for name in FIELD_NAMES}})
+    return builder.build()
 
 
 def utf16_key(term: str) -> bytes:
@@ -127,44 +102,24 @@ def utf16_key(term: str) -> bytes:
     return term.encode("utf-16-be")
 
 
-def term_postings(builder: Builder) -> dict[str, list[int]]:
-    """term -> flat [field, count, docDelta, value*1000, docDelta, value*1000, …, field, …].
-
-    The values are lunr's field-vector entries: the same BM25 expression as lunr's
-    `Builder._create_field_vectors`, evaluated in the same order with lunr's own `idf`, rounded to
-    3 decimals. Computed here rather than through lunr's Vector (whose sorted inserts are most of
-    the build time at 10,000 articles); tests check the values against lunr's vectors bit for bit.
-    """
-    builder._calculate_average_field_lengths()
-    k1, b = builder._k1, builder._b
+def term_postings(serialized: dict[str, Any]) -> dict[str, list[int]]:
+    """term -> flat [field, count, docDelta, value*1000, docDelta, value*1000, …, field, …], a
+    lossless re-packing of lunr's serialized index (`Index.serialize()`): the documents of each
+    term per field come from its inverted index, the values from the field vectors (lunr rounds
+    them to 3 decimals, so value*1000 is an integer and value = integer/1000 exactly)."""
     field_numbers = {name: number for number, name in enumerate(FIELD_NAMES)}
-    boosts = {name: builder._fields[name].boost for name in FIELD_NAMES}
-    idf_cache: dict[str, float] = {}
-    per_term: dict[str, list[list[int]]] = {}
-    # field_term_frequencies is in insertion order (documents in order, fields in order), so each
-    # (term, field) list below comes out in ascending document order, as lunr's postings are.
-    for field_ref, term_frequencies in builder.field_term_frequencies.items():
-        if not term_frequencies:
-            continue  # an empty field (its average length may be 0)
+    term_of = {posting["_index"]: term for term, posting in serialized["invertedIndex"]}
+    per_term: dict[str, list[list[tuple[int, int]]]] = {}
+    for field_ref, elements in serialized["fieldVectors"]:
         field_name, doc_ref = field_ref.split("/", 1)
-        field_length = builder.field_lengths[field_ref]
-        length_norm = k1 * (1 - b + b * (field_length / builder.average_field_length[field_name]))
-        field_boost = boosts[field_name]
-        doc_boost = builder._documents[doc_ref].get("boost", 1)
         doc = int(doc_ref)
         number = field_numbers[field_name]
-        for term, tf in term_frequencies.items():
-            idf = idf_cache.get(term)
-            if idf is None:
-                idf = idf_cache[term] = lunr_idf(builder.inverted_index[term], builder.document_count)
-            score = idf * ((k1 + 1) * tf) / (length_norm + tf)
-            score *= field_boost
-            score *= doc_boost
+        for position in range(0, len(elements), 2):
+            term = term_of[elements[position]]
             lists = per_term.get(term)
             if lists is None:
                 lists = per_term[term] = [[] for _ in FIELD_NAMES]
-            lists[number].append(doc)
-            lists[number].append(round(round(score, 3) * 1000))
+            lists[number].append((doc, round(elements[position + 1] * 1000)))
 
     encoded: dict[str, list[int]] = {}
     for term, lists in per_term.items():
@@ -172,20 +127,58 @@ def term_postings(builder: Builder) -> dict[str, list[int]]:
         for number, pairs in enumerate(lists):
             if not pairs:
                 continue
+            pairs.sort()
             flat.append(number)
-            flat.append(len(pairs) // 2)
+            flat.append(len(pairs))
             previous = 0
-            for position in range(0, len(pairs), 2):
-                flat.append(pairs[position] - previous)
-                flat.append(pairs[position + 1])
-                previous = pairs[position]
+            for doc, value in pairs:
+                flat.append(doc - previous)
+                flat.append(value)
+                previous = doc
         encoded[term] = flat
     return encoded
 
 
 def data_script(file_id: str, payload: Any) -> bytes:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return f"{CALLBACK}({json.dumps(file_id)},{body});\n".encode("utf-8")
+    # The payload as a string for JSON.parse: browsers parse JSON about three times faster than
+    # the same data as a JavaScript literal, and a keystroke may parse 100 KB of new shards.
+    # In a single-quoted JS string, backslashes and quotes are escaped; U+2028/U+2029 too (older
+    # engines end a string at them).
+    literal = (body.replace("\\", "\\\\").replace("'", "\\'")
+               .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return f"{CALLBACK}({json.dumps(file_id)},JSON.parse('{literal}'));\n".encode("utf-8")
+
+
+def data_payload(data: bytes) -> tuple[str, Any]:
+    """(file id, payload) of a data script (tests, tools): the inverse of `data_script`."""
+    text = data.decode("utf-8")
+    head = f"{CALLBACK}("
+    if not (text.startswith(head) and text.endswith("'));\n")):
+        raise ValueError("not a kbgen search data script")
+    file_id, rest = text[len(head):].split(",", 1)
+    if not rest.startswith("JSON.parse('"):
+        raise ValueError("not a kbgen search data script")
+    literal = rest[len("JSON.parse('"):-len("'));\n")]
+    return json.loads(file_id), json.loads(_unescape_js(literal))
+
+
+def _unescape_js(literal: str) -> str:
+    out, i = [], 0
+    while i < len(literal):
+        char = literal[i]
+        if char == "\\":
+            following = literal[i + 1]
+            if following == "u":
+                out.append(chr(int(literal[i + 2:i + 6], 16)))
+                i += 6
+                continue
+            out.append(following)
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def _hashed_id(prefix: str, kind: str, payload: Any) -> str:
@@ -193,16 +186,32 @@ def _hashed_id(prefix: str, kind: str, payload: Any) -> str:
     return f"{prefix}{kind}-{digest[:10]}.js"
 
 
+def _prefix_key(term: str) -> str:
+    # What a prefix typed in the search box usually is when it loads many terms: the first two
+    # letters of a word, the first character of a CJK run.
+    return term[:1] if is_cjk(term[0]) else term[:2]
+
+
 def _shards(postings: dict[str, list[int]]) -> Iterable[tuple[list[str], list[list[int]]]]:
+    """Consecutive runs of the sorted terms, about SHARD_TARGET_BYTES each. A shard past half its
+    target also closes where the leading characters change, and a term bigger than half a shard
+    (a common word's posting) gets a shard of its own: a prefix being typed ("ex", 請) then loads
+    its own terms, not also its neighbours' big postings."""
+    half = SHARD_TARGET_BYTES // 2
     terms: list[str] = []
     lists: list[list[int]] = []
     size = 0
     for term in sorted(postings, key=utf16_key):
         flat = postings[term]
+        term_size = len(term) + 4 + sum(len(str(number)) + 1 for number in flat)
+        if terms and (size >= SHARD_TARGET_BYTES or term_size >= half
+                      or (size >= half and _prefix_key(term) != _prefix_key(terms[-1]))):
+            yield terms, lists
+            terms, lists, size = [], [], 0
         terms.append(term)
         lists.append(flat)
-        size += len(term) + 4 + sum(len(str(number)) + 1 for number in flat)
-        if size >= SHARD_TARGET_BYTES:
+        size += term_size
+        if term_size >= half:
             yield terms, lists
             terms, lists, size = [], [], 0
     if terms:
@@ -250,7 +259,7 @@ def build_data_files(
     the manifest, everything else is content-hashed so it can be cached forever."""
     translations = translations or {}
     files: dict[str, bytes] = {}
-    postings = term_postings(lunr_builder(tokenized)) if docs else {}
+    postings = term_postings(lunr_index(tokenized).serialize()) if docs else {}
 
     shard_table: list[list[str]] = []
     for terms, lists in _shards(postings):

@@ -10,6 +10,7 @@ import os
 import pickle
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ from .widget import widget_script
 
 # Bump when tokenizer output changes, so cached terms from older builds are not reused.
 TOKENIZER_VERSION = 3
+# lunr.py stems the terms and computes the index's values: another version may do either
+# differently, so it is part of every cache key.
+LUNR_VERSION = version("lunr")
 # Below this many articles, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 300
 WIDGET_FEATURED = 5
@@ -30,7 +34,7 @@ def _job_name(prefix: str) -> str:
 
 
 def _cache_file(cache_dir: Path, prefix: str) -> Path:
-    return cache_dir / f"terms-v{TOKENIZER_VERSION}-{_job_name(prefix)}.pickle"
+    return cache_dir / f"terms-v{TOKENIZER_VERSION}-lunr{LUNR_VERSION}-{_job_name(prefix)}.pickle"
 
 
 def _load_cache(cache_dir: Path | None, prefix: str) -> dict[str, dict[str, list[str]]]:
@@ -101,7 +105,7 @@ def _job_key(job: dict[str, Any]) -> str:
     data (and widgets not showing it) are reused from the last build instead of rebuilt."""
     keys = {doc.translation_key for doc in job["docs"] if doc.translation_key}
     linked = sorted((key, job["translations"][key]) for key in keys if key in job["translations"])
-    material = [DATA_FORMAT, TOKENIZER_VERSION, job["prefix"], job["lang"], job["featured"],
+    material = [DATA_FORMAT, TOKENIZER_VERSION, LUNR_VERSION, job["prefix"], job["lang"], job["featured"],
                 [doc.digest for doc in job["docs"]], linked]
     return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode("utf-8")).hexdigest()
 

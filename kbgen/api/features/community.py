@@ -2,7 +2,7 @@
 record id in paths, how staff see an author, and the abuse checks every post and vote goes through (blocked accounts, per-user limits, the honeypot,
 the link limit for new accounts, the moderation hold for first posts).
 
-Settings live in kbgen.toml next to [api]:
+Settings live in kbgen.toml next to [api] (declared in kbgen.schema, read at start-up):
 
     [community]
     new_account_days = 7          # an account younger than this is "new"
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -31,7 +30,8 @@ from ..deps import AppState, hit_rate_limit
 from ..errors import ApiError, field_error
 from ..markup import render_markdown
 from ..models import User
-from ..settings import Settings, SettingsError, live_section
+from ... import schema
+from ..settings import CommunitySettings, Settings, SettingsError
 from .forum_models import CommunityBlock, ForumAnswer, ForumTopic
 
 HONEYPOT_FIELD = "homepage"        # hidden in the forms; people leave it empty, form-filling bots do not
@@ -41,52 +41,20 @@ HREF_PATTERN = re.compile(r'<a\s[^>]*href="([^"]*)"', re.I)
 RecordId = Annotated[str, Path(max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-@dataclass(frozen=True)
-class CommunitySettings:
-    new_account_days: int = 7
-    new_account_max_links: int = 1
-    moderate_first_posts: int = 1
-    edit_window_minutes: int = 30
-
-
-def _whole(table: dict, section: str, key: str, default: int, source: str, maximum: int) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise SettingsError(f"{source}: [{section}] {key}: must be a whole number from 0 to {maximum} (got {value!r})")
-    return value
-
-
 def parse_community_settings(raw: dict, source: str = "kbgen.toml") -> CommunitySettings:
-    sections = {}
-    for section, known in (("community", {"new_account_days", "new_account_max_links"}),
-                           ("forum", {"moderate_first_posts", "edit_window_minutes"}), ("feedback", set())):
-        table = raw.get(section, {})
-        if not isinstance(table, dict):
-            raise SettingsError(f"{source}: [{section}] must be a table")
-        unknown = sorted(set(table) - known)
-        if unknown:
-            hint = f"known keys: {', '.join(sorted(known))}" if known else "it has no settings yet"
-            raise SettingsError(f"{source}: [{section}] {unknown[0]}: unknown key ({hint})")
-        sections[section] = table
-    return CommunitySettings(
-        new_account_days=_whole(sections["community"], "community", "new_account_days", 7, source, 3650),
-        new_account_max_links=_whole(sections["community"], "community", "new_account_max_links", 1, source, 1000),
-        moderate_first_posts=_whole(sections["forum"], "forum", "moderate_first_posts", 1, source, 1000),
-        edit_window_minutes=_whole(sections["forum"], "forum", "edit_window_minutes", 30, source, 525600),
-    )
+    """[community] and [forum] of `raw` alone (for tests and tools; the API reads them at start-up)."""
+    model, problems = schema.validate({k: raw[k] for k in ("community", "forum", "feedback") if k in raw}, file=source)
+    SettingsError.raise_for(problems)
+    return CommunitySettings.of(model)
 
 
 def community_settings(settings: Settings) -> CommunitySettings:
-    """The community settings of the kbgen.toml these API settings came from (parsed once per start)."""
-    return live_section(settings, "community", parse_community_settings, CommunitySettings())
+    """The community settings of these API settings (validated at start-up with the whole file)."""
+    return settings.community
 
 
 def settings_of(state: AppState) -> CommunitySettings:
-    try:
-        return community_settings(state.settings)
-    except SettingsError as error:
-        # a config mistake made while the API runs: say exactly what to fix instead of a bare 500
-        raise ApiError(500, "internal_error", f"The community settings are not valid: {error.message}") from None
+    return state.settings.community
 
 
 def is_blocked(db: Session, user: User) -> bool:

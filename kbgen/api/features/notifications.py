@@ -42,12 +42,12 @@ LINE_PLACEHOLDERS = {"mail_reply_files": frozenset({"files"})}   # mail_footer i
 def site_strings(settings, lang: str) -> dict[str, str]:
     """The strings in `lang` as the site's pages have them: bundled, then the site's theme
     overrides (themes/<name>/i18n/<lang>.toml beside kbgen.toml), English filling gaps."""
-    themes = site_theme_dirs(Path(settings.source).resolve(), settings.raw)
-    return strings_for(lang if lang.isalpha() else "en", themes)
+    return strings_for(lang if lang.isalpha() else "en", site_theme_folders(settings))
 
 
 def site_theme_folders(settings: Settings) -> tuple[Path, ...]:
-    return site_theme_dirs(Path(settings.source).resolve(), settings.raw)
+    # theme and themes_dir as validated at start-up (kbgen.schema), not re-read from the raw TOML
+    return site_theme_dirs(Path(settings.source).resolve(), settings.file.theme, settings.file.themes_dir)
 
 
 def mail_strings(settings: Settings | None, lang: str) -> dict[str, str]:

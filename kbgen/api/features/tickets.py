@@ -17,6 +17,7 @@ from ..errors import ApiError, field_error, not_found
 from ..idempotency import fingerprint, run_once
 from ..models import StoredFile, Ticket, TicketEvent, TicketMessage
 from ..schemas import normalize_email
+from ..ticket_form import ticket_form
 from . import notifications
 from .ticket_core import (FieldErrors, SavedFiles, clean_text, download_response, guest_key,
                             guest_key_matches, new_ticket_number, read_form, read_uploads, store_uploads,
@@ -46,23 +47,9 @@ REPLY_FORM_SCHEMA = {
 TicketKey = Annotated[str | None, Header(alias="X-Ticket-Key", max_length=100, description="guest private-link key")]
 
 
-def _label(labels: dict, lang: str) -> str:
-    return labels.get(lang) or labels.get("en") or next(iter(labels.values()))
-
-
 @router.get("/config/tickets", summary="The ticket form: departments, custom fields and attachment limits")
 def ticket_form_config(state: State, lang: Annotated[str, Query(max_length=16)] = "en") -> dict:
-    tickets = state.settings.tickets
-    return {
-        "departments": [{"id": d.id, "label": _label(d.labels, lang)} for d in tickets.departments],
-        "fields": [{"name": f.name, "type": f.type, "required": f.required, "label": _label(f.labels, lang),
-                    "max_length": f.max_length, "departments": list(f.departments),
-                    "options": [{"value": o.value, "label": _label(o.labels, lang)} for o in f.options]}
-                   for f in tickets.fields],
-        "attachments": {"max_files": tickets.max_files, "max_file_bytes": tickets.max_file_bytes,
-                        "max_total_bytes": tickets.max_total_bytes, "allowed_types": list(tickets.allowed_types)},
-        "subject_max": tickets.subject_max, "body_max": tickets.body_max,
-    }
+    return ticket_form(state.settings.tickets, lang)
 
 
 def _file_url(ticket: Ticket):

@@ -35,7 +35,7 @@ export function apiClient(base, { fetchImpl } = {}) {
     return session;
   }
 
-  async function request(method, path, { body, form, headers = {}, retried = false } = {}) {
+  async function request(method, path, { body, form, headers = {}, retried = false, attempt = 0 } = {}) {
     const init = { method, credentials: 'include', headers: { Accept: 'application/json', ...headers } };
     if (!SAFE.has(method)) {
       const current = await loadSession();
@@ -63,6 +63,13 @@ export function apiClient(base, { fetchImpl } = {}) {
     const error = (payload && payload.error) || {};
     // a proxy or captive portal answering instead of the API counts as offline
     if (!payload && response.status >= 500) throw new ApiError('The support server cannot be reached.', { status: response.status, offline: true });
+    // a busy server answers a read 429 with Retry-After: wait as told and ask again (a few times),
+    // instead of leaving the page without its form or list; writes go through the offline queue
+    if (response.status === 429 && SAFE.has(method) && attempt < 3) {
+      const seconds = Math.min(5, Math.max(0.2, Number(response.headers.get('Retry-After')) || 1));
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000 * (0.75 + Math.random() / 2)));
+      return request(method, path, { body, form, headers, retried, attempt: attempt + 1 });
+    }
     if (error.code === 'csrf_failed' && !retried) {
       await loadSession(true);
       return request(method, path, { body, form, headers, retried: true });

@@ -75,6 +75,25 @@ test('a refused CSRF token is refreshed once and the request retried', async () 
   assert.equal(posts, 2);
 });
 
+test('a read refused 429 is asked again after Retry-After, a few times; a write is not', async () => {
+  let reads = 0;
+  let writes = 0;
+  const busy = { status: 429, ok: false, headers: { get: () => '0.2' }, json: async () => ({ error: { code: 'busy', message: 'Busy' } }) };
+  const api = apiClient('/api', { fetchImpl: async (url, init) => {
+    if (url.endsWith('/session')) return { status: 200, ok: true, json: async () => ({ csrf_token: 't' }) };
+    if (init.method === 'GET') { reads += 1; return reads < 3 ? busy : { status: 200, ok: true, json: async () => ({ topics: [] }) }; }
+    writes += 1;
+    return busy;
+  } });
+  assert.deepEqual(await api.get('/forum/topics'), { topics: [] });
+  assert.equal(reads, 3);
+  await assert.rejects(api.post('/tickets', {}), (error) => error.status === 429);
+  assert.equal(writes, 1, 'writes are the queue\'s business (one key, its own retries)');
+  reads = -10;   // always busy: gives up after three more tries
+  await assert.rejects(api.get('/forum/topics'), (error) => error.status === 429);
+  assert.equal(reads, -6);
+});
+
 test('hooks reach the API over http, or from disk only when its address is absolute', async () => {
   const { apiAvailable } = await import('./core.js');
   assert.equal(apiAvailable({ api: '/api', fromFile: false }), true);

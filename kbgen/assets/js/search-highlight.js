@@ -72,20 +72,6 @@ export function worthSearching(units) {
   return !(Array.from(word).length < 2 && /^[\p{Script=Latin}\p{N}]$/u.test(word));
 }
 
-// The units to search while typing: a last word of one Latin letter or digit ("export d") is
-// looked up as that word only, not as a prefix. Expanding it loads and scores every term that
-// starts with the letter (a tenth of the index) for one keystroke, and one letter says too
-// little to rank by, as worthSearching says of it alone; the next letter expands as usual.
-// Results: those of the words before it (plus any document holding that one-letter word).
-export function typingUnits(units) {
-  if (units.length < 2) return units;
-  const last = units[units.length - 1];
-  const word = last.word || '';
-  if (!(Array.from(word).length < 2 && /^[\p{Script=Latin}\p{N}]$/u.test(word))) return units;
-  // Weak, like a stop word: it does not count in coverage (nor make other languages look better).
-  return [...units.slice(0, -1), { ...last, weak: true, forms: last.forms.filter((form) => !form.prefix) }];
-}
-
 // Text with <mark>s, built as DOM nodes (never innerHTML: titles and summaries are data).
 export function highlighted(text, patterns) {
   const fragment = document.createDocumentFragment();

@@ -5,7 +5,7 @@
 // mount point; everything else (including a little CSS) comes from here.
 import { onReady, pageContext, registerMount } from './core.js';
 import { queryUnits, runs } from './tokenizer.js';
-import { highlighted, highlightPatterns, snippetOf, typingUnits, worthSearching } from './search-highlight.js';
+import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
 import { languageIndex, scriptLoader } from './search-index.js';
 import { uiText } from './strings.js';
 
@@ -51,7 +51,7 @@ const CJK_LANGUAGES = new Set(['ja', 'zh', 'ko']);
 // for other languages when the query is written in their script or matches more of it there
 // (not only when the page's language finds nothing).
 export async function searchWithFallback(context, query) {
-  const clauses = typingUnits(queryUnits(query));
+  const clauses = queryUnits(query);
   if (!worthSearching(clauses)) return { clauses, groups: [] };
   const index = await languageIndex(context.root, context.lang);
   const results = await index.search(clauses);
@@ -227,7 +227,7 @@ function enhanceSearchForm(form, context) {
     input.removeAttribute('aria-activedescendant');
     status.textContent = text('results', { n: total });
     open();
-    // Read by kbgen's browser benchmark (kbgen/search/benchmark.py): query to rendered results.
+    // Read by the search benchmark (benchmarks/search_browser.py): query to rendered results.
     try {
       performance.measure('kb-search', { start: started, detail: { query, total } });
     } catch (error) {

@@ -180,7 +180,9 @@ function statusLabel(status, t) {
 }
 
 // The form must work while the API is unreachable (the submission then waits in the queue), so
-// the last config seen is kept; without one, a minimal form (the server picks the department).
+// the last config seen is kept; without one, the rules the build embedded in the page (the same
+// [tickets] settings the API reads); without those (a build without the API extra), a minimal
+// form (the server picks the department, and a refused replay is kept for the user to fix).
 const FALLBACK_CONFIG = {
   departments: [{ id: '', label: '—' }], fields: [], subject_max: 200, body_max: 20000,
   attachments: { max_files: 5, max_file_bytes: 10485760, max_total_bytes: 26214400, allowed_types: [] },
@@ -198,7 +200,17 @@ export async function ticketConfig(api, lang, storage) {
       const saved = JSON.parse(storage.getItem(key) || 'null');
       if (saved && Array.isArray(saved.departments)) return saved;
     } catch (parseError) { /* fall through */ }
-    return FALLBACK_CONFIG;
+    return embeddedTicketConfig() || FALLBACK_CONFIG;
+  }
+}
+
+export function embeddedTicketConfig(doc = globalThis.document) {
+  try {
+    const element = doc && doc.getElementById('kb-mounts');
+    const form = JSON.parse((element && element.textContent) || '{}').ticket_form;
+    return form && Array.isArray(form.departments) && form.departments.length ? form : null;
+  } catch (error) {
+    return null;
   }
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from . import SearchDoc
+from kbgen.search import SearchDoc
 
 _EN_WORDS = """ticket tickets customer customers portal password passwords reset account login sign
 security two factor authentication invoice invoices billing payment card plan subscription upgrade

@@ -1,7 +1,8 @@
 """The golden queries (tests/fixtures/search/golden.json) measured the way a customer searches:
 typed into the real search box of a built site in Chromium, the popup's first result read, Enter
 pressed, the results page read. Recall, top-1 and MRR over those answers; the same queries through
-Pagefind (PyPI `pagefind[extended]`) on the same build output, for `kbgen benchmark --golden`.
+Pagefind (PyPI `pagefind[extended]`) on the same build output, for benchmarks/search_browser.py.
+Shared by tests/test_search_golden.py and that benchmark; not part of the package.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-GOLDEN_FILE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "search" / "golden.json"
+GOLDEN_FILE = Path(__file__).resolve().parent / "fixtures" / "search" / "golden.json"
 CHROMIUM = "/usr/bin/chromium"
 BOX = "header form[data-kb-search] input[name=q], form[data-kb-search] input[name=q]"
 
@@ -178,10 +179,10 @@ def chromium_page():
 
 def build_golden_sites(workdir: Path, golden: dict) -> dict[str, tuple[Path, dict]]:
     """Builds the sample content and the benchmark corpus: corpus -> (output dir, search docs)."""
-    from ..benchmark import generate_corpus
-    from ..build import BuildOptions, build, search_documents
+    from kbgen.benchmark import generate_corpus
+    from kbgen.build import BuildOptions, build, search_documents
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parent.parent
     sites = {}
     bench_site = workdir / "benchmark-site"
     if not bench_site.exists():

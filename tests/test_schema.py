@@ -125,7 +125,7 @@ def test_unknown_keys_are_warned_in_every_section_with_a_did_you_mean():
     text = ('titel = "x"\n[languages.en]\nname = "English"\nnmae = "E"\n[search]\nprecache_limit = 1\n'
             '[portal]\npaht = "x"\n[markdown]\nextension = []\n[api]\ndatabse_url = "x"\n[api.smtp]\nhost = "m"\nprot = 25\n'
             '[[tickets.fields]]\nname = "a"\nrequierd = true\n[chat]\nwelcom = "hi"\n[community]\nnew_account_dayz = 3\n'
-            '[forum]\nedit_window_minutes = 5\n[feedback]\nvotes = 1\n[analytics]\nid = 1\n')
+            '[forum]\nkarma = 5\n[feedback]\nvotes = 1\n[analytics]\nid = 1\n')
     model, errors, warnings = check(text)
     assert not errors
     assert {key: (p.line, p.hint) for key, p in warnings.items()} == {
@@ -139,7 +139,7 @@ def test_unknown_keys_are_warned_in_every_section_with_a_did_you_mean():
         "tickets.fields[0].requierd": (18, "did you mean `required`?"),
         "chat.welcom": (20, "did you mean `welcome`?"),
         "community.new_account_dayz": (22, "did you mean `new_account_days`?"),
-        "forum.edit_window_minutes": (24, "check the spelling against docs/API.md"),
+        "forum.karma": (24, "check the spelling against docs/API.md"),
         "feedback.votes": (26, "check the spelling against docs/API.md"),
         "analytics": (27, "check the spelling against the README's configuration reference"),
     }

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .config_problems import key_line
 from .errors import ConfigError, Problem
-from .schema import DEFAULT_PORTAL_PATH, LANGUAGE_CODE, KbgenFile, key_line, validate
+from .schema import DEFAULT_PORTAL_PATH, LANGUAGE_CODE, KbgenFile, validate
 
 __all__ = ["CONFIG_FILE", "Config", "DEFAULT_PORTAL_PATH", "LANGUAGE_CODE", "key_line", "load_config", "parse_config",
            "portal_url", "unsafe_output_dir"]

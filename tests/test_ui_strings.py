@@ -79,6 +79,7 @@ BROWSER_MODULES = {
     "assets/js/feedback.js": {"t": "js_feedback_"},
     "assets/js/search-ui.js": {"text": "js_search_"},
     "assets/js/_widget.js": {"text": "js_widget_"},
+    "assets/js/api-client.js": {"say": "js_api_"},
     "api/agent/agent.js": {"t": "agent_"},
     "api/agent/agent-common.js": {"t": "agent_"},
     "api/agent/chat.js": {"t": "agent_"},

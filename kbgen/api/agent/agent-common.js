@@ -20,6 +20,8 @@ export async function startStaffPage(api) {
   const [staff, session, words] = await Promise.all([api.get('/agent/staff'), api.session(),
     api.get(`/agent/strings?lang=${lang}`)]);
   const t = translator({ en: words.strings, [lang]: words.strings }, lang);
+  // the API client's own messages ("cannot be reached", "Request failed (500)") in the same words
+  api.useText((key, values) => (key === 'failed' ? t('api_failed', values) : t('api_unreachable')));
   return { lang, t, staff, session };
 }
 

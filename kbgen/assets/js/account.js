@@ -5,6 +5,7 @@
 import { portalUrl, registerMount } from './core.js';
 import { apiClient } from './api-client.js';
 import { formatDate, h, notice, portalText, showFieldErrors } from './portal-ui.js';
+import { uiText } from './strings.js';
 
 function field(id, name, label, attributes = {}) {
   return h('p', { class: 'kb-field' }, h('label', { for: id }, label), h('input', { id, name, ...attributes }));
@@ -155,7 +156,7 @@ function resetView(context, api, token, t, rerender) {
 
 export async function mountAccount(element, context) {
   const t = portalText(context.lang);
-  const api = apiClient(context.api);
+  const api = apiClient(context.api, { text: uiText('api', context.lang) });
   const render = async (banner = null) => {
     try {
       const hash = new URLSearchParams(location.hash.replace(/^#/, ''));

@@ -1,5 +1,7 @@
 // Talks to the companion API: JSON in and out, the session cookie, the CSRF token on every
 // state-changing request, and errors as ApiError (with `offline` set when the API was unreachable).
+// Its own two messages are in the page's language when the page gives its words: `text` (portal
+// modules pass uiText('api', lang), the staff pages their agent_api_* translator via useText).
 
 export class ApiError extends Error {
   constructor(message, { status = 0, code = 'network_error', fields = [], offline = false } = {}) {
@@ -25,9 +27,15 @@ export function randomId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export function apiClient(base, { fetchImpl } = {}) {
+// English until a page gives its words (node tests; the staff sign-in page, which loads none).
+function englishText(key, values = {}) {
+  return key === 'failed' ? `Request failed (${values.status})` : 'The support server cannot be reached.';
+}
+
+export function apiClient(base, { fetchImpl, text } = {}) {
   const root = (base || '/api').replace(/\/$/, '');
   const doFetch = fetchImpl || ((...args) => globalThis.fetch(...args));
+  let say = text || englishText;
   let session = null;
 
   async function loadSession(force = false) {
@@ -50,7 +58,7 @@ export function apiClient(base, { fetchImpl } = {}) {
     try {
       response = await doFetch(root + path, init);
     } catch (networkError) {
-      throw new ApiError('The support server cannot be reached.', { offline: true });
+      throw new ApiError(say('unreachable'), { offline: true });
     }
     if (response.status === 204) return null;
     let payload = null;
@@ -62,7 +70,7 @@ export function apiClient(base, { fetchImpl } = {}) {
     if (response.ok) return payload;
     const error = (payload && payload.error) || {};
     // a proxy or captive portal answering instead of the API counts as offline
-    if (!payload && response.status >= 500) throw new ApiError('The support server cannot be reached.', { status: response.status, offline: true });
+    if (!payload && response.status >= 500) throw new ApiError(say('unreachable'), { status: response.status, offline: true });
     // a busy server answers a read 429 with Retry-After: wait as told and ask again (a few times),
     // instead of leaving the page without its form or list; writes go through the offline queue
     if (response.status === 429 && SAFE.has(method) && attempt < 3) {
@@ -74,7 +82,7 @@ export function apiClient(base, { fetchImpl } = {}) {
       await loadSession(true);
       return request(method, path, { body, form, headers, retried: true });
     }
-    throw new ApiError(error.message || `Request failed (${response.status})`, {
+    throw new ApiError(error.message || say('failed', { status: response.status }), {
       status: response.status, code: error.code || 'error', fields: error.fields || [],
     });
   }
@@ -83,6 +91,8 @@ export function apiClient(base, { fetchImpl } = {}) {
     root,
     session: loadSession,
     forgetSession() { session = null; },
+    // the words for its own messages, once the page has them (the staff pages load theirs through it)
+    useText(fn) { say = fn || englishText; },
     get: (path) => request('GET', path),
     post: (path, body, headers) => request('POST', path, { body, headers }),
     put: (path, body, headers) => request('PUT', path, { body, headers }),

@@ -8,6 +8,7 @@ import { apiClient } from './api-client.js';
 import { sharedQueue } from './queue.js';
 import { formatDate, h, htmlDatetime, notice, showFieldErrors } from './portal-ui.js';
 import { badge, failureNotice, field, hashParams, hashWith, honeypotField, htmlBlock, injectCommunityStyle, mountHashApp, pager, signInPrompt, textFor } from './forum.js';
+import { uiText } from './strings.js';
 
 export const IDEA_STATUSES = ['open', 'planned', 'in_progress', 'done', 'declined'];
 const ROADMAP_STATUSES = ['planned', 'in_progress', 'done'];
@@ -211,7 +212,7 @@ export async function mountFeedback(element, context) {
 
 export async function mountRoadmap(element, context) {
   const t = textFor('feedback', context.lang);
-  const api = apiClient(context.api);
+  const api = apiClient(context.api, { text: uiText('api', context.lang) });
   injectCommunityStyle();
   element.setAttribute('aria-busy', 'true');
   try {

@@ -10,6 +10,7 @@ import { htmlDatetime, portalText, translator } from './portal-ui.js';
 import { parseTicketHash } from './tickets.js';
 import { voterId } from './rating.js';
 import { ApiError, apiClient } from './api-client.js';
+import { uiText } from './strings.js';
 
 test('the private link in the hash names the ticket and its key', () => {
   assert.deepEqual(parseTicketHash('#ticket=abc_-1&key=f00'), { id: 'abc_-1', key: 'f00' });
@@ -59,6 +60,24 @@ test('API errors carry the field reasons; unreachable means offline', async () =
   await assert.rejects(failing.post('/tickets', {}), (error) => error instanceof ApiError && error.fieldReason('subject') === 'is required');
   const offline = apiClient('/api', { fetchImpl: async () => { throw new TypeError('Failed to fetch'); } });
   await assert.rejects(offline.get('/session'), (error) => error.offline === true);
+});
+
+test("the API client's own messages are in the page's language, English without one", async () => {
+  const unreachable = async () => { throw new TypeError('Failed to fetch'); };
+  const proxy502 = async () => ({ status: 502, ok: false, json: async () => { throw new SyntaxError('an HTML page'); } });
+  const bare404 = async () => ({ status: 404, ok: false, json: async () => ({}) });
+  const message = (api) => api.get('/x').then(() => null, (error) => error.message);
+  assert.equal(await message(apiClient('/api', { fetchImpl: unreachable, text: uiText('api', 'ja') })), 'サポートサーバーに接続できません。');
+  assert.equal(await message(apiClient('/api', { fetchImpl: proxy502, text: uiText('api', 'ja') })), 'サポートサーバーに接続できません。');
+  assert.equal(await message(apiClient('/api', { fetchImpl: bare404, text: uiText('api', 'ja') })), 'リクエストに失敗しました（404）');
+  assert.equal(await message(apiClient('/api', { fetchImpl: bare404, text: uiText('api', 'en') })), 'Request failed (404)');
+  // no words given (a widget, the staff sign-in page): English
+  assert.equal(await message(apiClient('/api', { fetchImpl: unreachable })), 'The support server cannot be reached.');
+  assert.equal(await message(apiClient('/api', { fetchImpl: bare404 })), 'Request failed (404)');
+  // the staff pages hand over their words once loaded
+  const staff = apiClient('/api', { fetchImpl: bare404 });
+  staff.useText(uiText('api', 'ja'));
+  assert.equal(await message(staff), 'リクエストに失敗しました（404）');
 });
 
 test('a refused CSRF token is refreshed once and the request retried', async () => {

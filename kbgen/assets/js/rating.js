@@ -5,6 +5,7 @@ import { apiAvailable, registerMount } from './core.js';
 import { apiClient, randomId } from './api-client.js';
 import { sharedQueue } from './queue.js';
 import { h, portalText } from './portal-ui.js';
+import { uiText } from './strings.js';
 
 const VOTER_KEY = 'kb-voter';
 
@@ -22,7 +23,7 @@ export function mountRating(element, context) {
   const ref = element.dataset.article;
   if (!ref || !apiAvailable(context)) return;
   const t = portalText(context.lang);
-  const api = apiClient(context.api);
+  const api = apiClient(context.api, { text: uiText('api', context.lang) });
   const voter = voterId(globalThis.localStorage);
   const status = h('span', { class: 'kb-rating-status', role: 'status' });
   const buttons = {

@@ -192,3 +192,30 @@ def serve():
 
     with ExitStack() as servers:
         yield lambda folder: servers.enter_context(live_site(None, site=Path(folder))).url + "/"
+
+
+@pytest.fixture
+def page_locale():
+    """The browser language open_page's pages get unless a test asks for another; a test module
+    overrides it with None to keep Chromium's own."""
+    return "en-US"
+
+
+@pytest.fixture
+def open_page(browser, server, page_locale):
+    """open_page(width=, height=, locale=) → a page in a new browser context on the module's
+    `server`; the contexts close after the test, which fails if any page threw a JavaScript error."""
+    contexts, errors = [], []
+
+    def factory(width=1280, height=900, locale=page_locale):
+        options = {"locale": locale} if locale else {}
+        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield factory
+    for context in contexts:
+        context.close()
+    assert not errors, errors

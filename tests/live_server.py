@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -105,6 +106,42 @@ def live_site(settings, users: dict[str, tuple[str, str]] | None = None, *, site
             yield running
     finally:
         app.state.engine.dispose()
+
+
+def api_as(server, email: str | None = None) -> httpx.Client:
+    """An HTTP client on the running server with its CSRF token, signed in as `email` (password
+    PASSWORD) when given, a guest otherwise."""
+    client = httpx.Client(base_url=server.url, timeout=30)
+    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
+    if email:
+        assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
+        client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]   # bound to the new session
+    return client
+
+
+def sign_in_on_account_page(page, email: str, path: str = "/en/_portal/account/") -> None:
+    """Signs a customer in through the portal's account page in the browser."""
+    page.goto(path)
+    page.fill("#kb-a-email", email)
+    page.fill("#kb-a-password", PASSWORD)
+    page.click(".kb-account-signed-out form:first-of-type button[type=submit]")
+    page.wait_for_selector("text=Signed in as")
+
+
+def sign_in_as_agent(page, path: str = "/agent/", ready: str = "#agent-main section") -> None:
+    """Signs agent@example.com in on a staff page and waits for `ready` to show."""
+    page.goto(path)
+    page.fill("#email", "agent@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("#signin button[type=submit]")
+    page.wait_for_selector(ready)
+
+
+def axe_violations(page, context=None) -> list[str]:
+    """axe-core's findings on the page (or the part `context` selects), one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+    result = Axe().run(page, context=context) if context else Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result.response["violations"]]
 
 
 def fresh_postgres_schema(base_url: str) -> tuple[str, str]:

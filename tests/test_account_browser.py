@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from conftest import build_sample_per_theme, copy_sample
@@ -17,7 +16,7 @@ from kbgen.api.mailer import read_outbox
 from kbgen.api.models import User, utcnow
 from kbgen.api.security import hash_password
 from kbgen.api.settings import Rate
-from live_server import ServerThread, site_with_api
+from live_server import api_as, axe_violations, ServerThread, site_with_api
 from api_fixtures import PASSWORD, settings_for_tests
 
 pytestmark = pytest.mark.browser
@@ -49,38 +48,6 @@ def server(tmp_path_factory):
         running.app = app
         yield running
     app.state.engine.dispose()
-
-
-@pytest.fixture
-def open_page(browser, server):
-    contexts, errors = [], []
-
-    def factory(width=1280, locale="en-US"):
-        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900}, locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield factory
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-
-
-def api_as(server, email=None) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30)
-    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
-    if email:
-        assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-        client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]   # bound to the new session
-    return client
-
-
-def axe_violations(page, context=None) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-    result = Axe().run(page, context=context) if context else Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result.response["violations"]]
 
 
 def outbox_link(server, address: str, pattern: str) -> str:

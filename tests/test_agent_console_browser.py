@@ -8,12 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
-from live_server import live_site
+from live_server import api_as, axe_violations, sign_in_as_agent, sign_in_on_account_page, live_site
 from kbgen.api.settings import Rate
-from api_fixtures import PASSWORD, settings_for_tests
+from api_fixtures import settings_for_tests
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
@@ -36,39 +35,6 @@ def server(tmp_path_factory):
         yield running
 
 
-def api_as(server, email) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30)
-    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
-    assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
-    return client
-
-
-@pytest.fixture
-def open_page(browser, server):
-    contexts, errors = [], []
-
-    def factory(width=1280, locale="en-US"):
-        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900}, locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield factory
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-
-
-def sign_in(page, path="/agent/"):
-    page.goto(path)
-    page.fill("#email", "agent@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("#signin button[type=submit]")
-    page.wait_for_selector("#agent-main section")
-
-
 def test_find_by_a_word_set_priority_answer_with_a_canned_reply_and_the_customer_reads_it(open_page, server):
     carol = api_as(server, "carol@example.com")
     created = carol.post("/api/tickets", data={"subject": "Strange invoice", "department": "billing", "field.order_number": "A-77",
@@ -79,7 +45,7 @@ def test_find_by_a_word_set_priority_answer_with_a_canned_reply_and_the_customer
     agent_api.post("/api/agent/canned-replies", json={"title": "Invoice reissued",
                                                       "body": "Hello {customer_name}, we reissued the invoice for {ticket_number}. {agent_name}"})
     agent = open_page()
-    sign_in(agent)
+    sign_in_as_agent(agent)
     agent.fill("#f-q", "zebra")
     agent.press("#f-q", "Enter")
     agent.wait_for_selector(".kb-agent-count:text-is('1 ticket')")
@@ -104,11 +70,7 @@ def test_find_by_a_word_set_priority_answer_with_a_canned_reply_and_the_customer
     assert "Strange invoice" in agent.inner_text("table.inbox")
 
     customer = open_page()
-    customer.goto("/en/_portal/account/")
-    customer.fill("#kb-a-email", "carol@example.com")
-    customer.fill("#kb-a-password", PASSWORD)
-    customer.click(".kb-account-signed-out form:first-of-type button[type=submit]")
-    customer.wait_for_selector("text=Signed in as")
+    sign_in_on_account_page(customer, "carol@example.com")
     customer.goto("/en/_portal/tickets/")
     customer.click(".kb-ticket-list a:has-text('Strange invoice')")
     customer.wait_for_selector(f".kb-conversation >> text=Hello Carol, we reissued the invoice for {number}")
@@ -122,12 +84,6 @@ def test_find_by_a_word_set_priority_answer_with_a_canned_reply_and_the_customer
     assert "Quick and friendly" in agent.inner_text("#agent-main")
 
 
-def axe_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-    result = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result.response["violations"]]
-
-
 @pytest.mark.parametrize("locale, inbox_word", [("en-US", "Inbox"), ("ja-JP", "受信箱")])
 def test_every_agent_page_fits_a_phone_and_passes_axe_in_both_languages(open_page, server, locale, inbox_word):
     carol = api_as(server, "carol@example.com")
@@ -137,7 +93,7 @@ def test_every_agent_page_fits_a_phone_and_passes_axe_in_both_languages(open_pag
     problems = []
     for width in (1280, 390):
         page = open_page(width=width, locale=locale)
-        sign_in(page)
+        sign_in_as_agent(page)
         assert page.inner_text(".kb-agent-nav") .startswith(inbox_word)
         for view, ready in (("#", "table.inbox"), (f"#ticket/{ticket['id']}", "#reply-body"), ("#canned", ".kb-canned"),
                             ("#ratings", "h2"), ("#documents", "#doc-email")):
@@ -158,7 +114,7 @@ def test_the_agent_attaches_a_file_to_a_reply_and_the_customer_downloads_it(open
     invoice = tmp_path / "invoice-C-3.pdf"
     invoice.write_bytes(b"%PDF-1.4 invoice C-3")
     agent = open_page(locale="ja-JP")
-    sign_in(agent, f"/agent/#ticket/{created.json()['id']}")
+    sign_in_as_agent(agent, f"/agent/#ticket/{created.json()['id']}")
     agent.wait_for_selector("#reply-files")
     assert "添付ファイル" in agent.inner_text("label[for=reply-files]")
     agent.fill("#reply-body", "Here is the invoice again.")
@@ -167,11 +123,7 @@ def test_the_agent_attaches_a_file_to_a_reply_and_the_customer_downloads_it(open
     agent.wait_for_selector(".conversation .kb-attachments a:text-is('invoice-C-3.pdf')")
 
     customer = open_page()
-    customer.goto("/en/_portal/account/")
-    customer.fill("#kb-a-email", "carol@example.com")
-    customer.fill("#kb-a-password", PASSWORD)
-    customer.click(".kb-account-signed-out form:first-of-type button[type=submit]")
-    customer.wait_for_selector("text=Signed in as")
+    sign_in_on_account_page(customer, "carol@example.com")
     customer.goto("/en/_portal/tickets/")
     customer.click(".kb-ticket-list a:has-text('Need the invoice copy')")
     link = customer.wait_for_selector(".kb-conversation .kb-attachments a:text-is('invoice-C-3.pdf')")

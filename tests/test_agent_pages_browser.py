@@ -9,14 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 from kbgen.api.features.chat_models import ChatSession
 from kbgen.api.features import chat_core
 from kbgen.api.settings import Rate
-from api_fixtures import PASSWORD, settings_for_tests
-from live_server import live_site
+from api_fixtures import settings_for_tests
+from live_server import api_as, axe_violations, sign_in_as_agent, live_site
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
@@ -53,14 +52,6 @@ def server(tmp_path_factory):
         yield running
 
 
-def api_as(server, email) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30)
-    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
-    assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
-    return client
-
-
 @pytest.fixture(scope="module")
 def community(server):
     newbie = api_as(server, "newbie@example.com")
@@ -70,37 +61,6 @@ def community(server):
     idea = agent.post("/api/feedback/ideas", json={"title": "Offline mode", "body": "Work on the train."}).json()["id"]
     agent.post("/api/agent/community/blocks", json={"email": "newbie@example.com", "reason": "spam test"})
     return {"topic": held.json()["id"], "idea": idea}
-
-
-@pytest.fixture
-def open_page(browser, server):
-    contexts, errors = [], []
-
-    def factory(width=1280, locale="en-US"):
-        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900}, locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield factory
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-
-
-def sign_in(page, path, ready):
-    page.goto(path)
-    page.fill("#email", "agent@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("#signin button[type=submit]")
-    page.wait_for_selector(ready)
-
-
-def axe_violations(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-    result = Axe().run(page)
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result.response["violations"]]
 
 
 def fits(page) -> int:
@@ -117,7 +77,7 @@ def test_chat_and_moderation_pages_in_both_languages_fit_a_phone_and_pass_axe(op
     problems = []
     for width in (1280, 390):
         page = open_page(width=width, locale=locale)
-        sign_in(page, "/agent/chat/", "#chat-hours dl")
+        sign_in_as_agent(page, "/agent/chat/", "#chat-hours dl")
         assert page.inner_text(".kb-agent-nav").startswith(words["nav"])
         assert page.evaluate("document.documentElement.lang") == locale[:2]
         assert page.evaluate("getComputedStyle(document.body).getPropertyValue('--kb-accent').trim()") != ""   # kbgen.css
@@ -161,7 +121,7 @@ def test_the_staff_pages_pass_axe_in_dark_mode_too(browser, server, community):
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, color_scheme="dark")
     try:
         page = context.new_page()
-        sign_in(page, "/agent/chat/", "#chat-hours dl")
+        sign_in_as_agent(page, "/agent/chat/", "#chat-hours dl")
         page.click("#waiting li[data-chat] button.link")
         page.wait_for_selector("#chat-log li")
         problems = [f"chat: {v}" for v in axe_violations(page)]
@@ -180,7 +140,7 @@ def test_the_staff_pages_pass_axe_in_dark_mode_too(browser, server, community):
 
 def test_the_agents_language_choice_carries_to_the_chat_page_and_the_keyboard_works(open_page, server, community):
     page = open_page(locale="en-US")
-    sign_in(page, "/agent/community/#blocks", "#block-email")
+    sign_in_as_agent(page, "/agent/community/#blocks", "#block-email")
     with page.expect_navigation():
         page.select_option("#agent-lang", "ja")                  # the same menu as on the console
     page.wait_for_selector("#block-email")
@@ -207,4 +167,4 @@ def test_the_agents_language_choice_carries_to_the_chat_page_and_the_keyboard_wo
     # a link to the chat (the ticket side panel, the waiting-chat mail) opens it
     chat_id = page.get_attribute("#mine li[data-chat]", "data-chat")
     linked = open_page(locale="ja-JP")
-    sign_in(linked, f"/agent/chat/#chat={chat_id}", "#chat-log >> text=こんにちは、確認します")
+    sign_in_as_agent(linked, f"/agent/chat/#chat={chat_id}", "#chat-log >> text=こんにちは、確認します")

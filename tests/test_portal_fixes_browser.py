@@ -11,13 +11,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from conftest import build_sample_per_theme, copy_sample
-from live_server import live_site
+from live_server import api_as, live_site
 from kbgen.api.settings import Rate
-from api_fixtures import PASSWORD, settings_for_tests
+from api_fixtures import settings_for_tests
 
 pytestmark = pytest.mark.browser
 THEMES = ("classic", "montana", "minimalistic")
@@ -52,30 +51,10 @@ def server(tmp_path_factory):
         yield running
 
 
+
 @pytest.fixture
-def open_page(browser, server):
-    contexts, errors = [], []
-
-    def factory(width=1280, height=900):
-        context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield factory
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-
-
-def api_as(server, email) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30)
-    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
-    assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]   # bound to the new session
-    return client
-
+def page_locale():
+    return None   # Chromium's own language, as a visitor who never chose one
 
 def test_a_departments_fields_show_only_for_it_and_hidden_ones_are_not_sent(open_page, server):
     page = open_page()

@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session
 
 from ..auth import invalidate_reset_links
 from ..db import utcnow
@@ -74,6 +75,16 @@ def close_ticket(ticket_id: str, db: DB, state: State, user: OptionalUser, x_tic
     return ticket_summary(ticket)
 
 
+def _save_rating(db: Session, row: TicketSatisfaction | ChatSatisfaction, body: Satisfaction, agent_id: str | None,
+                 department: str) -> dict:
+    """Stores a new or changed rating with the agent and department as they are now, for the reports."""
+    row.rating, row.comment = body.rating, body.comment.strip()
+    row.agent_id, row.department, row.updated_at = agent_id, department, utcnow()
+    db.add(row)
+    db.commit()
+    return {"rating": row.rating, "comment": row.comment}
+
+
 @router.put("/tickets/{ticket_id}/satisfaction", summary="Rate the support of a solved or closed ticket (rating again changes it)")
 def rate_ticket(ticket_id: str, body: Satisfaction, db: DB, state: State, user: OptionalUser,
                 x_ticket_key: TicketKey = None) -> dict:
@@ -82,14 +93,8 @@ def rate_ticket(ticket_id: str, body: Satisfaction, db: DB, state: State, user: 
         raise ApiError(403, "forbidden", "Only the customer rates a ticket.")
     if ticket.status not in ("solved", "closed"):
         raise ApiError(409, "conflict", "A ticket can be rated once it is solved.")
-    row = db.get(TicketSatisfaction, ticket.id)
-    if row is None:
-        row = TicketSatisfaction(ticket_id=ticket.id)
-        db.add(row)
-    row.rating, row.comment = body.rating, body.comment.strip()
-    row.agent_id, row.department, row.updated_at = ticket.assignee_id, ticket.department, utcnow()
-    db.commit()
-    return {"rating": row.rating, "comment": row.comment}
+    row = db.get(TicketSatisfaction, ticket.id) or TicketSatisfaction(ticket_id=ticket.id)
+    return _save_rating(db, row, body, ticket.assignee_id, ticket.department)
 
 
 @router.get("/tickets/{ticket_id}/satisfaction", summary="Your rating of a ticket, if any")
@@ -105,14 +110,8 @@ def rate_chat(chat_id: str, body: Satisfaction, db: DB, user: OptionalUser, x_ch
     chat = load_chat(db, chat_id, x_chat_token, user)    # only its customer: staff have no token and own no chat
     if chat.status != "closed" or chat.owner_id is None:
         raise ApiError(409, "conflict", "A chat can be rated once it has ended, if an agent answered it.")
-    row = db.get(ChatSatisfaction, chat.id)
-    if row is None:
-        row = ChatSatisfaction(chat_id=chat.id)
-        db.add(row)
-    row.rating, row.comment = body.rating, body.comment.strip()
-    row.agent_id, row.department, row.updated_at = chat.owner_id, chat.department, utcnow()
-    db.commit()
-    return {"rating": row.rating, "comment": row.comment}
+    row = db.get(ChatSatisfaction, chat.id) or ChatSatisfaction(chat_id=chat.id)
+    return _save_rating(db, row, body, chat.owner_id, chat.department)
 
 
 @router.get("/chat/chats/{chat_id}/satisfaction", tags=["chat"], summary="Your rating of a chat, if any")

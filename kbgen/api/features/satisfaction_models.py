@@ -12,24 +12,22 @@ from ..db import Base, UTCDateTime, utcnow
 ID = String(32)
 
 
-class TicketSatisfaction(Base):
+class _Rating:
+    """The columns both ratings have (one row per ticket or chat; rating again changes it)."""
+    rating: Mapped[str] = mapped_column(String(8))          # good | bad
+    comment: Mapped[str] = mapped_column(Text, default="")
+    agent_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
+    department: Mapped[str] = mapped_column(String(40), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TicketSatisfaction(_Rating, Base):
     __tablename__ = "ticket_satisfaction"
     ticket_id: Mapped[str] = mapped_column(ID, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
-    rating: Mapped[str] = mapped_column(String(8))          # good | bad
-    comment: Mapped[str] = mapped_column(Text, default="")
-    agent_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
-    department: Mapped[str] = mapped_column(String(40), default="", index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ChatSatisfaction(Base):
-    """The same rating for an ended chat (one per chat; rating again changes it)."""
+class ChatSatisfaction(_Rating, Base):
+    """The same rating for an ended chat."""
     __tablename__ = "chat_satisfaction"
     chat_id: Mapped[str] = mapped_column(ID, ForeignKey("chat_sessions.id", ondelete="CASCADE"), primary_key=True)
-    rating: Mapped[str] = mapped_column(String(8))          # good | bad
-    comment: Mapped[str] = mapped_column(Text, default="")
-    agent_id: Mapped[str | None] = mapped_column(ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
-    department: Mapped[str] = mapped_column(String(40), default="", index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

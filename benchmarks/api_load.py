@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -99,14 +100,22 @@ class Results:
             self.status[f"{endpoint} {code}"] += 1
 
 
-async def _call(http: httpx.AsyncClient, results: Results, endpoint: str, method: str, url: str, **kwargs):
+async def _measured(results: Results, endpoint: str, request: Awaitable, timeouts: type[BaseException] | tuple,
+                    failures: type[BaseException] | tuple, on_failure: Callable[[], None] | None = None):
+    """Awaits `request` and records how it went: `timeouts` count as timeouts, `failures` as
+    connection errors (then a short pause), a 429 pauses as long as the server asks (at most 2 s).
+    Returns the response, or None when there is none; `on_failure` runs first when there is none."""
     started = time.perf_counter()
     try:
-        response = await http.request(method, url, **kwargs)
-    except httpx.TimeoutException:
+        response = await request
+    except timeouts:
+        if on_failure:
+            on_failure()
         results.record(endpoint, started, None, "timeout")
         return None
-    except httpx.HTTPError:
+    except failures:
+        if on_failure:
+            on_failure()
         results.record(endpoint, started, None)
         await asyncio.sleep(0.2)
         return None
@@ -114,6 +123,10 @@ async def _call(http: httpx.AsyncClient, results: Results, endpoint: str, method
     if response.status_code == 429:
         await asyncio.sleep(min(2.0, float(response.headers.get("retry-after", "1") or 1)))
     return response
+
+
+async def _call(http: httpx.AsyncClient, results: Results, endpoint: str, method: str, url: str, **kwargs):
+    return await _measured(results, endpoint, http.request(method, url, **kwargs), httpx.TimeoutException, httpx.HTTPError)
 
 
 class _RawResponse:
@@ -156,22 +169,9 @@ class _RawConnection:
 
 
 async def _raw_call(connection: _RawConnection, results: Results, endpoint: str, path: str, headers: dict):
-    started = time.perf_counter()
-    try:
-        response = await asyncio.wait_for(connection.get(path, headers), CLIENT_TIMEOUT)
-    except asyncio.TimeoutError:
-        connection.close()
-        results.record(endpoint, started, None, "timeout")
-        return None
-    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError):
-        connection.close()
-        results.record(endpoint, started, None)
-        await asyncio.sleep(0.2)
-        return None
-    results.record(endpoint, started, response)
-    if response.status_code == 429:
-        await asyncio.sleep(min(2.0, float(response.headers.get("retry-after", "1") or 1)))
-    return response
+    return await _measured(results, endpoint, asyncio.wait_for(connection.get(path, headers), CLIENT_TIMEOUT), asyncio.TimeoutError,
+                           (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError),
+                           on_failure=connection.close)
 
 
 async def _reader(base: str, results: Results, deadline: float, tickets: list[tuple[str, str]]) -> None:

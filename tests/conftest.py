@@ -107,6 +107,15 @@ def build_sample_per_theme(sample: Path, site: Path, themes) -> None:
         assert result.exit_code == 0, result.output
 
 
+def sample_per_theme_with_api_toml(tmp: Path, themes, api_toml: str) -> tuple[Path, Path]:
+    """The sample built once per theme into tmp/site/<theme>/ and `api_toml` written to
+    tmp/api.toml, for browser tests that serve every theme with the API: (site, toml)."""
+    build_sample_per_theme(copy_sample(tmp / "sample"), tmp / "site", themes)
+    toml = tmp / "api.toml"
+    toml.write_text(api_toml, encoding="utf-8")
+    return tmp / "site", toml
+
+
 class _Links(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)

@@ -66,6 +66,13 @@ class ServerThread:
         self.thread.join(10)
 
 
+def generous_rates() -> dict:
+    """Rate limits no browser test reaches (the limits themselves are tested in test_api_*)."""
+    from kbgen.api.settings import Rate
+
+    return {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
+
+
 def add_users(app, users: dict[str, tuple[str, str]], *, age_days: int = 0) -> str:
     """Accounts {email: (name, role)} with PASSWORD, created `age_days` ago (30: not "new"
     accounts, so the community's link limit stays out of the way). Returns the password hash,

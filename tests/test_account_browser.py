@@ -10,13 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import build_sample_per_theme, copy_sample
-from kbgen.api.app import create_app
+from conftest import sample_per_theme_with_api_toml
 from kbgen.api.mailer import read_outbox
-from kbgen.api.models import User, utcnow
-from kbgen.api.security import hash_password
-from kbgen.api.settings import Rate
-from live_server import api_as, axe_violations, ServerThread, site_with_api
+from kbgen.api.models import utcnow
+from live_server import generous_rates, live_site, api_as, axe_violations
 from api_fixtures import PASSWORD, settings_for_tests
 
 pytestmark = pytest.mark.browser
@@ -31,23 +28,12 @@ edit_window_minutes = 30
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("account")
-    sample = copy_sample(tmp / "sample")
-    site = tmp / "site"
-    build_sample_per_theme(sample, site, THEMES)
-    toml = tmp / "api.toml"
-    toml.write_text(API_TOML, encoding="utf-8")
-    generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
-    app = create_app(settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, source=str(toml)))
-    with app.state.kb.sessions() as db:
-        month_ago = utcnow() - timedelta(days=30)
-        db.add_all([User(email=email, name=name, role=role, password_hash=hash_password(PASSWORD), created_at=month_ago)
-                    for email, name, role in (("agent@example.com", "Alex Agent", "agent"), ("carol@example.com", "Carol", "customer"),
-                                              ("dan@example.com", "Dan", "customer"))])
-        db.commit()
-    with ServerThread(site_with_api(app, site)) as running:
-        running.app = app
+    site, toml = sample_per_theme_with_api_toml(tmp, THEMES, API_TOML)
+    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous_rates(), source=str(toml))
+    users = {"agent@example.com": ("Alex Agent", "agent"), "carol@example.com": ("Carol", "customer"),
+             "dan@example.com": ("Dan", "customer")}
+    with live_site(settings, users, site=site, age_days=30) as running:
         yield running
-    app.state.engine.dispose()
 
 
 def outbox_link(server, address: str, pattern: str) -> str:

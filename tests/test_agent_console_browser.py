@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from live_server import api_as, axe_violations, sign_in_as_agent, sign_in_on_account_page, live_site
-from kbgen.api.settings import Rate
+from live_server import generous_rates, api_as, axe_violations, sign_in_as_agent, sign_in_on_account_page, live_site
 from api_fixtures import settings_for_tests
 
 pytestmark = pytest.mark.browser
@@ -28,8 +27,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("agent-console")
     site = tmp / "site"
     subprocess.run([sys.executable, "-m", "kbgen", "build", "-o", str(site)], cwd=REPO, check=True, capture_output=True)
-    generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
-    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, raw={"tickets": TICKETS})
+    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous_rates(), raw={"tickets": TICKETS})
     users = {"agent@example.com": ("Alex Agent", "agent"), "carol@example.com": ("Carol", "customer")}
     with live_site(settings, users, site=site, age_days=30) as running:
         yield running

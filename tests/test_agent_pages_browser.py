@@ -13,9 +13,8 @@ import pytest
 
 from kbgen.api.features.chat_models import ChatSession
 from kbgen.api.features import chat_core
-from kbgen.api.settings import Rate
 from api_fixtures import settings_for_tests
-from live_server import api_as, axe_violations, sign_in_as_agent, live_site
+from live_server import generous_rates, api_as, axe_violations, sign_in_as_agent, live_site
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
@@ -37,8 +36,7 @@ def server(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "kbgen", "build", "-o", str(site)], cwd=REPO, check=True, capture_output=True)
     toml = tmp / "kbgen.toml"
     toml.write_text(CONFIG, encoding="utf-8")
-    generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
-    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous, source=str(toml))
+    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous_rates(), source=str(toml))
     users = {"agent@example.com": ("Alex Agent", "agent"), "newbie@example.com": ("Nina", "customer")}
     with live_site(settings, users, site=site) as running:
         with running.app.state.kb.sessions() as db:

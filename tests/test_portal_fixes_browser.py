@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_sample_per_theme, copy_sample
-from live_server import api_as, live_site
-from kbgen.api.settings import Rate
+from conftest import sample_per_theme_with_api_toml
+from live_server import generous_rates, api_as, live_site
 from api_fixtures import settings_for_tests
 
 pytestmark = pytest.mark.browser
@@ -38,13 +37,8 @@ moderate_first_posts = 0
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("portal-fixes")
-    sample = copy_sample(tmp / "sample")
-    site = tmp / "site"
-    build_sample_per_theme(sample, site, THEMES)
-    toml = tmp / "api.toml"
-    toml.write_text(API_TOML, encoding="utf-8")
-    generous = {name: Rate(100_000, 60) for name in ("signin", "register", "password_reset", "submission", "rating")}
-    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous,
+    site, toml = sample_per_theme_with_api_toml(tmp, THEMES, API_TOML)
+    settings = settings_for_tests(tmp, f"sqlite:///{tmp / 'api.sqlite3'}", rates=generous_rates(),
                                   raw={"tickets": TICKETS}, source=str(toml))
     users = {"agent@example.com": ("Alex Agent", "agent"), "carol@example.com": ("Carol", "customer")}
     with live_site(settings, users, site=site, age_days=30) as running:

@@ -13,7 +13,7 @@ import pytest
 from conftest import sample_per_theme_with_api_toml
 from kbgen.api.mailer import read_outbox
 from kbgen.api.models import utcnow
-from live_server import generous_rates, live_site, api_as, axe_violations
+from live_server import sign_in_as_agent, generous_rates, live_site, api_as, axe_violations
 from api_fixtures import PASSWORD, settings_for_tests
 
 pytestmark = pytest.mark.browser
@@ -165,11 +165,7 @@ def test_a_chat_ends_the_customer_rates_it_and_the_agents_report_shows_it(open_p
     customer.wait_for_selector(".kb-chat-rating [role=status]:text-matches('Thank you|ありがとう')")
     assert agent_api.get(f"/api/agent/chat/chats/{waiting['id']}").json()["chat"]["satisfaction"]["comment"] == f"Answer for {theme}"
     agent = open_page()
-    agent.goto("/agent/")
-    agent.fill("#email", "agent@example.com")
-    agent.fill("#password", PASSWORD)
-    agent.click("#signin button[type=submit]")
-    agent.wait_for_selector("#agent-main section")
+    sign_in_as_agent(agent)
     agent.goto("/agent/#ratings")
     agent.wait_for_selector(".kb-satisfaction-report")
     assert "Alex Agent" in agent.inner_text(".kb-satisfaction-report")

@@ -115,10 +115,25 @@ def live_site(settings, users: dict[str, tuple[str, str]] | None = None, *, site
         app.state.engine.dispose()
 
 
+class PoliteClient(httpx.Client):
+    """Asks again, after Retry-After, when the server answers 429 "busy": what the portal's own
+    client does. The load shedding refuses before any endpoint runs, so a resend is safe; it
+    triggers when the test process (Chromium driver and server thread share one interpreter) is
+    slow on a loaded machine. Rate limits (429 "rate_limited") are passed on as they come."""
+
+    def send(self, request, **kwargs):
+        for _ in range(20):
+            response = super().send(request, **kwargs)
+            if response.status_code != 429 or b'"busy"' not in response.read():
+                return response
+            time.sleep(float(response.headers.get("Retry-After") or 1))
+        return response
+
+
 def api_as(server, email: str | None = None) -> httpx.Client:
     """An HTTP client on the running server with its CSRF token, signed in as `email` (password
     PASSWORD) when given, a guest otherwise."""
-    client = httpx.Client(base_url=server.url, timeout=30)
+    client = PoliteClient(base_url=server.url, timeout=30)
     client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
     if email:
         assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from kbgen.api.db import utcnow
-from live_server import ServerThread
+from live_server import PoliteClient, ServerThread
 from kbgen.api.features.feedback_models import FeedbackIdea, FeedbackVote
 from kbgen.api.features.forum_models import ForumAnswer, ForumAnswerVote
 from kbgen.api.mailer import read_outbox
@@ -199,7 +199,7 @@ def signed_in_http(api_app, base: str, email: str) -> httpx.Client:
         db.flush()
         db.add(AuthSession(token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(hours=1)))
         db.commit()
-    client = httpx.Client(base_url=base, cookies={"kb_session": token}, timeout=60)
+    client = PoliteClient(base_url=base, cookies={"kb_session": token}, timeout=60)
     client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
     return client
 

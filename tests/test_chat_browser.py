@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from live_server import free_port, site_with_api
+from live_server import PoliteClient, free_port, site_with_api
 from conftest import node_strings_env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -135,7 +135,7 @@ class StaffApi:
     def __init__(self, base_url):
         from api_fixtures import PASSWORD
 
-        self.http = httpx.Client(base_url=base_url, headers={"Origin": base_url})
+        self.http = PoliteClient(base_url=base_url, headers={"Origin": base_url})
         self.post("/api/auth/login", json={"email": AGENT_EMAIL, "password": PASSWORD})
 
     def post(self, path, **kwargs):
@@ -147,8 +147,8 @@ def add_earlier_chat(base_url):
     """Gina chatted before; that transcript is on her record (made through the API, like a real visit)."""
     from api_fixtures import PASSWORD
 
-    with httpx.Client(base_url=base_url, headers={"Origin": base_url}) as guest, \
-            httpx.Client(base_url=base_url, headers={"Origin": base_url}) as staff:
+    with PoliteClient(base_url=base_url, headers={"Origin": base_url}) as guest, \
+            PoliteClient(base_url=base_url, headers={"Origin": base_url}) as staff:
         token = staff.get("/api/session").json()["csrf_token"]
         staff.post("/api/auth/login", json={"email": AGENT_EMAIL, "password": PASSWORD}, headers={"X-CSRF-Token": token})
         token = staff.get("/api/session").json()["csrf_token"]
@@ -362,7 +362,7 @@ def test_agent_transfers_a_chat_back_to_the_department_queue(browser, server):
     errors = []
     agent_context, agent = sign_in_agent(browser, server.url, errors)
     wait_until_available(server.url)
-    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as guest:
+    with PoliteClient(base_url=server.url, headers={"Origin": server.url}) as guest:
         token = guest.get("/api/session").json()["csrf_token"]
         chat = guest.post("/api/chat/chats", json={"name": "Tom Transfer", "email": "tom@example.com", "lang": "en"},
                           headers={"X-CSRF-Token": token}).json()

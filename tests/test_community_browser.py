@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from conftest import build_sample_per_theme, copy_sample
 from kbgen.api.db import utcnow
-from live_server import live_site
+from live_server import PoliteClient, live_site
 from kbgen.api.features.feedback_models import FeedbackIdea
 from kbgen.api.features.forum_models import ForumAnswer, ForumTopic
 from kbgen.api.mailer import read_outbox
@@ -90,7 +90,7 @@ def shot(page, name):
 
 
 def api_as(server, email) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30)
+    client = PoliteClient(base_url=server.url, timeout=30)
     client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]
     assert client.post("/api/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
     client.headers["X-CSRF-Token"] = client.get("/api/session").json()["csrf_token"]   # bound to the new session

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from kbgen.api.features.chat_models import ChatSession
 from kbgen.api.features import chat_core
@@ -157,7 +158,9 @@ def test_the_agents_language_choice_carries_to_the_chat_page_and_the_keyboard_wo
     page.keyboard.press("Enter")
     page.wait_for_selector("#mine li[data-chat]")
     # the reply box takes the focus once the chat is open
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'chat-reply-body' && !document.activeElement.disabled")
+    # (expect, not wait_for_function: the page's CSP forbids the eval its polling needs)
+    expect(page.locator("#chat-reply-body")).to_be_focused()
+    expect(page.locator("#chat-reply-body")).to_be_enabled()
     page.keyboard.type("こんにちは、確認します")
     page.keyboard.press("Enter")
     page.wait_for_selector("#chat-log >> text=こんにちは、確認します")

@@ -243,6 +243,8 @@ class Api(Section):
     smtp: Smtp | None = None
     internal_site: str | None = None
     trust_proxy: bool = False           # honour X-Forwarded-For for per-IP limits
+    # reads get 429 "busy" while the event loop is this far behind (0: never)
+    overload_lag_ms: Annotated[int, whole(0)] = 500
 
 
 # --- [tickets] --------------------------------------------------------------------------------

@@ -84,7 +84,17 @@ def test_malformed_header_values_get_a_4xx_not_a_500(api_client, header, value):
         assert 400 <= reply.status_code < 500
 
 
-def test_failed_passwords_from_one_address_do_not_lock_the_owner_out(api_app, make_user, new_client):
+@pytest.fixture
+def steady_clock(monkeypatch):
+    """Rate limits count in fixed windows (a minute, an hour…): a test whose requests straddle a
+    window's end would see the count start again. The clock stands still for the test."""
+    from kbgen.api import deps
+
+    now = deps.utcnow()
+    monkeypatch.setattr(deps, "utcnow", lambda: now)
+
+
+def test_failed_passwords_from_one_address_do_not_lock_the_owner_out(api_app, make_user, new_client, steady_clock):
     make_user("owner@example.com")
     settings = api_app.state.kb.settings
     api_app.state.kb.settings = settings.with_overrides(
@@ -98,7 +108,7 @@ def test_failed_passwords_from_one_address_do_not_lock_the_owner_out(api_app, ma
     assert owner.status_code == 200, owner.text
 
 
-def test_failed_passwords_from_many_addresses_meet_the_account_cap(api_app, make_user, new_client):
+def test_failed_passwords_from_many_addresses_meet_the_account_cap(api_app, make_user, new_client, steady_clock):
     make_user("target@example.com")
     settings = api_app.state.kb.settings
     api_app.state.kb.settings = settings.with_overrides(
@@ -108,7 +118,8 @@ def test_failed_passwords_from_many_addresses_meet_the_account_cap(api_app, make
     assert codes[:8] == [401] * 8 and codes[8:] == [429, 429]
 
 
-def test_reset_requests_by_a_stranger_never_block_the_owners_request(api_app, make_user, new_client, api_settings):
+def test_reset_requests_by_a_stranger_never_block_the_owners_request(api_app, make_user, new_client, api_settings,
+                                                                   steady_clock):
     make_user("victim@example.com")
     api_app.state.kb.settings = api_app.state.kb.settings.with_overrides(trust_proxy=True)
     for n in range(5):
@@ -270,6 +281,43 @@ def test_excess_requests_get_429_with_retry_after_never_a_hang(api_settings):
     excess, served = asyncio.run(scenario())
     assert excess.status_code == 429 and excess.headers["retry-after"] == "1"
     assert [r.status_code for r in served] == [200, 200]
+
+
+def test_reads_get_429_busy_while_the_event_loop_lags_and_writes_go_through():
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    guard = middleware.OverloadMiddleware(app, max_lag=0.2)
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=guard)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            calm = (await client.get("/api/forum/topics")).status_code
+            await asyncio.sleep(0.1)
+            time.sleep(0.4)   # a request hogging the loop (parsing a crowd's bodies…)
+            await asyncio.sleep(0.1)
+            lagging = await client.get("/api/forum/topics")
+            write = (await client.post("/api/forum/topics")).status_code
+            health = (await client.get("/api/health")).status_code
+            await asyncio.sleep(0.7)   # the lag leaves the half-second window
+            return calm, lagging, write, health, (await client.get("/api/forum/topics")).status_code
+
+    calm, lagging, write, health, recovered = asyncio.run(scenario())
+    assert calm == 200 and lagging.status_code == 429 and lagging.json()["error"]["code"] == "busy"
+    assert lagging.headers["retry-after"] == "1"
+    assert (write, health, recovered) == (200, 200, 200)
+
+
+@pytest.mark.parametrize("configured, guarded", [(None, True), (0, False)])
+def test_the_overload_guard_is_on_by_default_and_can_be_turned_off(tmp_path, configured, guarded):
+    from kbgen.api.app import create_app
+    from kbgen.api.settings import settings_from_dict
+
+    api = {"data_dir": str(tmp_path), "secret_key": "x"} | ({} if configured is None else {"overload_lag_ms": configured})
+    app = create_app(settings_from_dict({"api": api}, source="kbgen.toml", base_dir=tmp_path))
+    assert any(m.cls is middleware.OverloadMiddleware for m in app.user_middleware) is guarded
+    app.state.engine.dispose()
 
 
 def test_a_burst_of_reads_and_votes_gives_no_5xx_and_exact_counts(api_app, make_user):

@@ -395,7 +395,7 @@ def two_worker_server(tmp_path, site):
     add_staff(url)
     port = free_port()
     config = tmp_path / "kbgen.toml"
-    config.write_text(f'[api]\ndatabase_url = "{url}"\ndata_dir = "{tmp_path / "data"}"\nsecret_key = "two-workers-test"\n'
+    config.write_text(f'[api]\ndatabase_url = "{url}"\ndata_dir = "{tmp_path / "data"}"\nsecret_key = "two-workers-test"\noverload_lag_ms = 0\n'
                       f'public_url = "http://127.0.0.1:{port}"\n[api.rate_limits]\nsubmission = "1000/minute"\n' + CHAT_TOML,
                       encoding="utf-8")
     env = dict(os.environ, KBGEN_CONFIG=str(config), KBGEN_TEST_SITE=str(site), PYTHONPATH=str(REPO))

@@ -77,7 +77,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.add_middleware(LoadShedMiddleware, settings=settings)
     app.add_middleware(ReadCacheMiddleware, directory=settings.data_dir,
                        key_ok=lambda ticket_id, key: guest_key_matches_id(settings, ticket_id, key))
-    app.add_middleware(OverloadMiddleware)
+    if settings.overload_lag > 0:
+        app.add_middleware(OverloadMiddleware, max_lag=settings.overload_lag)
     app.add_middleware(HeaderCheckMiddleware)
     if os.environ.get("KBGEN_API_TIMING") == "1":   # the load benchmark: where a request waits
         app.add_middleware(TimingMiddleware)

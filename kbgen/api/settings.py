@@ -133,6 +133,7 @@ class Settings:
     internal_site: Path | None = None
     languages: tuple[str, ...] = ("en", "ja")
     trust_proxy: bool = False           # honour X-Forwarded-For for per-IP limits
+    overload_lag: float = 0.5           # seconds of event-loop delay before reads get 429 "busy"; 0: never
     source: str = "kbgen.toml"
     warnings: tuple[str, ...] = ()      # unknown keys, "file:line: [key] unknown option, ignored (…)"
     # the whole kbgen.toml as read at start-up, and as validated: [chat], [forum] … are read from
@@ -283,6 +284,7 @@ def settings_from_dict(raw: dict, source: str = "kbgen.toml", base_dir: Path | N
         internal_site=(base_dir / api.internal_site) if api.internal_site else None,
         languages=languages,
         trust_proxy=api.trust_proxy,
+        overload_lag=api.overload_lag_ms / 1000,
         source=source,
         raw=raw,
         file=model,

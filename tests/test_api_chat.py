@@ -377,6 +377,22 @@ def test_transfer_to_a_colleague_or_department_and_close(api_client, make_user, 
     assert closed.status_code == 409 and closed.json()["error"]["code"] == "chat_closed"
 
 
+@pytest.mark.parametrize("lang, joined, moved, ended", [
+    ("en", "Alex Agent joined the chat.", "Alex Agent transferred the chat to Bea.", "Bea ended the chat."),
+    ("ja", "Alex Agent がチャットに参加しました。", "Alex Agent がチャットを Bea に引き継ぎました。", "Bea がチャットを終了しました。"),
+])
+def test_the_chats_own_notes_are_in_the_customers_language(api_client, make_user, agent, lang, joined, moved, ended):
+    bea = make_user("bea@example.com", role="agent", name="Bea")
+    chat = start(api_client, GUEST | {"lang": lang})
+    agent.post(f"/api/agent/chat/chats/{chat['id']}/accept")
+    bea_id = agent.get("/api/agent/staff").json()["staff"][1]["id"]
+    agent.post(f"/api/agent/chat/chats/{chat['id']}/transfer", json={"to_user_id": bea_id})
+    bea.post(f"/api/agent/chat/chats/{chat['id']}/close")
+    view = api_client.get(f"/api/chat/chats/{chat['id']}", headers=as_guest(chat)).json()
+    notes = [m["body"] for m in view["messages"] if m["kind"] == "system"]
+    assert notes[1:] == [joined, moved, ended]
+
+
 def test_overview_lists_waiting_chats_with_wait_time(api_client, new_client, agent):
     first = start(api_client)
     second_client = new_client()

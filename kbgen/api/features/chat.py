@@ -190,7 +190,7 @@ def customer_typing(chat_id: str, db: DB, user: OptionalUser, x_chat_token: Chat
 def customer_close(chat_id: str, db: DB, state: State, user: OptionalUser, x_chat_token: ChatToken = None) -> dict:
     chat = load_chat(db, chat_id, x_chat_token, user)
     if chat.status in ("waiting", "active"):
-        core.append_message(db, chat, "system", "The customer ended the chat.")
+        core.append_note(db, state, chat, "customer_ended")
         chat.status, chat.closed_at = "closed", utcnow()
         db.commit()
     return core.chat_state(db, chat, chat_settings(state.settings), staff=False)
@@ -232,7 +232,7 @@ def chat_to_ticket(chat_id: str, body: ChatToTicket, request: Request, db: DB, s
                                          customer_id=chat.customer_id)
         chat.email, chat.ticket_id = email, ticket.id
         chat.status, chat.closed_at = "missed", utcnow()
-        core.append_message(db, chat, "system", f"Your message was saved as ticket {ticket.number}; we will answer by email.")
+        core.append_note(db, state, chat, "saved_as_ticket", number=ticket.number)
         core.notify_ticket_created(state, ticket, key, db=db)   # queued in this transaction
         return 201, {"ticket_id": ticket.id, "number": ticket.number, "guest_key": key}
 

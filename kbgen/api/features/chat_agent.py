@@ -116,7 +116,7 @@ def accept(chat_id: str, db: DB, state: State, staff: Staff) -> dict:
         db.rollback()
         raise ApiError(409, "conflict", "Someone else has already taken this chat, or it has ended.")
     db.refresh(chat)
-    core.append_message(db, chat, "system", f"{core.display_name(staff)} joined the chat.")
+    core.append_note(db, state, chat, "joined", name=core.display_name(staff))
     db.commit()
     return core.chat_state(db, chat, chat_settings(state.settings), staff=True)
 
@@ -185,15 +185,15 @@ def transfer(chat_id: str, body: Transfer, db: DB, state: State, staff: Staff) -
         if colleague is None or not colleague.is_staff:
             raise field_error("to_user_id", "is not a staff account")
         chat.status, chat.owner_id, chat.accepted_at = "active", colleague.id, now
-        note = f"{core.display_name(staff)} transferred the chat to {core.display_name(colleague)}."
+        note = ("transferred_to_agent", {"name": core.display_name(staff), "colleague": core.display_name(colleague)})
     else:
         departments = {d.id: d for d in core.departments_for_chat(state, config)}
         if body.department not in departments:
             raise field_error("department", "is not a chat department")
         chat.status, chat.owner_id, chat.department, chat.waiting_since = "waiting", None, body.department, now
-        note = f"The chat was transferred to {core.label(departments[body.department].labels, chat.lang)}; please wait a moment."
+        note = ("transferred_to_department", {"department": core.label(departments[body.department].labels, chat.lang)})
     chat.staff_typing_until = None
-    core.append_message(db, chat, "system", note)
+    core.append_note(db, state, chat, note[0], **note[1])
     db.commit()
     return core.chat_state(db, chat, config, staff=True)
 
@@ -204,7 +204,7 @@ def close(chat_id: str, db: DB, state: State, staff: Staff) -> dict:
     if chat.status == "active" and chat.owner_id != staff.id and staff.role != "admin":
         raise ApiError(409, "not_owner", "Only the agent in this chat (or an admin) can close it.")
     if chat.status in ("waiting", "active"):
-        core.append_message(db, chat, "system", f"{core.display_name(staff)} ended the chat.")
+        core.append_note(db, state, chat, "agent_ended", name=core.display_name(staff))
         chat.status, chat.closed_at, chat.staff_typing_until = "closed", utcnow(), None
         db.commit()
     return core.chat_state(db, chat, chat_settings(state.settings), staff=True)

@@ -53,6 +53,20 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def append_note(db: Session, state, chat: ChatSession, key: str, **values: str) -> ChatMessage:
+    """Add a system note (chat_note_<key> of the i18n strings, as the site words them) in the
+    chat's language. A site's rewording with a placeholder the note lacks falls back to the
+    bundled words rather than failing the agent's or customer's request."""
+    from ...ui_strings import strings_for
+    from .notifications import site_strings
+
+    try:
+        text = site_strings(state.settings, chat.lang)[f"chat_note_{key}"].format(**values)
+    except (KeyError, IndexError, ValueError):
+        text = strings_for(chat.lang if chat.lang.isalpha() else "en")[f"chat_note_{key}"].format(**values)
+    return append_message(db, chat, "system", text)
+
+
 def append_message(db: Session, chat: ChatSession, kind: str, body: str, author: User | None = None,
                    author_name: str = "") -> ChatMessage:
     """Add a message with the chat's next sequence number (caller commits). The UPDATE takes the

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..config import portal_url
 from .db import utcnow
 from .deps import DB, OptionalUser, State, count_event, rate_exceeded, rate_limit, session_lifetime
-from .errors import ApiError, field_error
+from .errors import field_error, user_error
 from .models import AuthSession, PasswordReset, User
 from .schemas import Email, LangCode, Password, ShortText, Strict, user_json
 from .security import (CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_token_valid, hash_password, new_csrf_token,
@@ -103,8 +103,8 @@ def login(body: SignInBody, request: Request, response: Response, db: DB, state:
     for name, key in (("signin", per_address), ("signin_account", f"email:{body.email}")):
         retry = rate_exceeded(state, name, key)
         if retry:
-            raise ApiError(429, "rate_limited", f"Too many failed sign-ins; try again in {retry} seconds.",
-                           headers={"Retry-After": str(retry)})
+            raise user_error(429, "rate_limited", "signin_failed_too_often", seconds=retry,
+                             headers={"Retry-After": str(retry)})
     user = db.scalar(select(User).where(User.email == body.email))
     password_hash, disabled = (user.password_hash, user.disabled) if user else (None, False)
     # end the read before counting in another transaction (SQLite: one writer at a time); the
@@ -113,7 +113,7 @@ def login(body: SignInBody, request: Request, response: Response, db: DB, state:
     if not verify_password(password_hash, body.password) or disabled:
         count_event(state, "signin", per_address)
         count_event(state, "signin_account", f"email:{body.email}")
-        raise ApiError(401, "bad_credentials", "The email or password is wrong.")
+        raise user_error(401, "bad_credentials", "bad_credentials")
     start_session(db, response, state, user, request)
     db.commit()
     return {"user": user_json(user)}

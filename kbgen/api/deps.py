@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import utcnow
-from .errors import ApiError
+from .errors import ApiError, user_error
 from .mailer import Mailer
 from .middleware import TIMING
 from .models import AuthSession, RateCounter, User
@@ -96,21 +96,21 @@ OptionalUser = Annotated[User | None, Depends(current_user)]
 
 async def require_user(user: OptionalUser) -> User:
     if user is None:
-        raise ApiError(401, "not_signed_in", "Please sign in first.")
+        raise user_error(401, "not_signed_in", "sign_in_first")
     return user
 
 
 async def require_staff(user: OptionalUser) -> User:
     if user is None:
-        raise ApiError(401, "not_signed_in", "Please sign in with a staff account.")
+        raise user_error(401, "not_signed_in", "sign_in_as_staff")
     if not user.is_staff:
-        raise ApiError(403, "forbidden", "Only support staff can do this.")
+        raise user_error(403, "forbidden", "staff_only")
     return user
 
 
 async def require_admin(user: Annotated[User, Depends(require_staff)]) -> User:
     if user.role != "admin":
-        raise ApiError(403, "forbidden", "Only administrators can do this.")
+        raise user_error(403, "forbidden", "admin_only")
     return user
 
 
@@ -140,8 +140,7 @@ def hit_rate_limit(state: AppState, name: str, key: str) -> None:
             db.commit()
     if count > rate.limit:
         retry = rate.period_seconds - now % rate.period_seconds
-        raise ApiError(429, "rate_limited", f"Too many requests; try again in {retry} seconds.",
-                       headers={"Retry-After": str(retry)})
+        raise user_error(429, "rate_limited", "too_many_requests", seconds=retry, headers={"Retry-After": str(retry)})
 
 
 def _window(state: AppState, name: str, key: str):

@@ -25,6 +25,50 @@ class ApiError(Exception):
         self.message = message
         self.fields = fields or []
         self.headers = headers or {}
+        self.words: tuple[str, dict] | None = None   # (key, values) when user_error made it
+
+
+def user_error(status: int, code: str, key: str, *, headers: dict[str, str] | None = None, **values) -> ApiError:
+    """An error a customer reads on a page: its words are api_error_<key> of the i18n strings
+    (kbgen/i18n/<lang>.toml, reworded by the site like any string), answered in the language the
+    page asks for with Accept-Language. `message` holds the bundled English, for logs and tests."""
+    from ..ui_strings import strings_for
+
+    error = ApiError(status, code, strings_for("en")[f"api_error_{key}"].format(**values), headers=headers)
+    error.words = (key, values)
+    return error
+
+
+def request_language(request: Request, languages: tuple[str, ...]) -> str:
+    """The first of the site's languages the request's Accept-Language names (q-values in order),
+    else the site's first language."""
+    wanted = []
+    for position, part in enumerate(request.headers.get("accept-language", "")[:200].split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        wanted.append((-quality, position, tag.strip().split("-")[0].lower()))
+    for _quality, _position, lang in sorted(wanted):
+        if lang in languages:
+            return lang
+    return languages[0] if languages else "en"
+
+
+def _in_language(request: Request, error: ApiError) -> str:
+    if error.words is None:
+        return error.message
+    from .features.notifications import site_strings
+
+    key, values = error.words
+    settings = request.app.state.kb.settings
+    try:
+        return site_strings(settings, request_language(request, settings.languages))[f"api_error_{key}"].format(**values)
+    except (KeyError, IndexError, ValueError):   # a site's rewording with a placeholder the error lacks
+        return error.message
 
 
 def field_error(field: str, reason: str, status: int = 422) -> ApiError:
@@ -33,7 +77,7 @@ def field_error(field: str, reason: str, status: int = 422) -> ApiError:
 
 def not_found(what: str = "record") -> ApiError:
     # the same answer whether the record does not exist or belongs to someone else
-    return ApiError(404, "not_found", f"No such {what}.")
+    return user_error(404, "not_found", "not_found", what=what)
 
 
 def error_body(code: str, message: str, fields: list[dict] | None = None) -> dict:
@@ -57,8 +101,8 @@ def _busy() -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, error: ApiError):
-        return JSONResponse(error_body(error.code, error.message, error.fields), status_code=error.status,
+    async def _api_error(request: Request, error: ApiError):
+        return JSONResponse(error_body(error.code, _in_language(request, error), error.fields), status_code=error.status,
                             headers=error.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..auth import invalidate_reset_links
 from ..db import utcnow
 from ..deps import DB, OptionalUser, SignedIn, Staff, State, rate_limit
-from ..errors import ApiError, field_error
+from ..errors import field_error, user_error
 from ..models import AuthSession, User
 from ..schemas import Password, ShortText, Strict, user_json
 from ..security import SESSION_COOKIE, hash_password, token_hash, verify_password
@@ -69,7 +69,7 @@ def change_password(body: PasswordChange, request: Request, db: DB, user: Signed
 def close_ticket(ticket_id: str, db: DB, state: State, user: OptionalUser, x_ticket_key: TicketKey = None) -> dict:
     ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
     if user is not None and user.is_staff and ticket.customer_id != user.id:
-        raise ApiError(403, "forbidden", "Staff close tickets from the agent page.")
+        raise user_error(403, "forbidden", "staff_close_on_agent_page")
     change_status(db, ticket, "closed", user)
     db.commit()
     return ticket_summary(ticket)
@@ -90,9 +90,9 @@ def rate_ticket(ticket_id: str, body: Satisfaction, db: DB, state: State, user: 
                 x_ticket_key: TicketKey = None) -> dict:
     ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
     if user is not None and user.is_staff and ticket.customer_id != user.id:
-        raise ApiError(403, "forbidden", "Only the customer rates a ticket.")
+        raise user_error(403, "forbidden", "only_the_customer_rates")
     if ticket.status not in ("solved", "closed"):
-        raise ApiError(409, "conflict", "A ticket can be rated once it is solved.")
+        raise user_error(409, "conflict", "rate_when_solved")
     row = db.get(TicketSatisfaction, ticket.id) or TicketSatisfaction(ticket_id=ticket.id)
     return _save_rating(db, row, body, ticket.assignee_id, ticket.department)
 
@@ -109,7 +109,7 @@ def my_rating(ticket_id: str, db: DB, state: State, user: OptionalUser, x_ticket
 def rate_chat(chat_id: str, body: Satisfaction, db: DB, user: OptionalUser, x_chat_token: ChatToken = None) -> dict:
     chat = load_chat(db, chat_id, x_chat_token, user)    # only its customer: staff have no token and own no chat
     if chat.status != "closed" or chat.owner_id is None:
-        raise ApiError(409, "conflict", "A chat can be rated once it has ended, if an agent answered it.")
+        raise user_error(409, "conflict", "rate_chat_when_ended")
     row = db.get(ChatSatisfaction, chat.id) or ChatSatisfaction(chat_id=chat.id)
     return _save_rating(db, row, body, chat.owner_id, chat.department)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..db import utcnow
 from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
-from ..errors import ApiError, field_error, not_found
+from ..errors import ApiError, field_error, not_found, user_error
 from ..idempotency import fingerprint, run_once
 from ..schemas import Email, LangCode, ShortText, Strict, printable
 from . import chat_core as core
@@ -91,9 +91,9 @@ def chat_config(db: DB, state: State, user: OptionalUser, lang: Annotated[str, Q
 def start_chat(body: StartChat, request: Request, db: DB, state: State, user: OptionalUser):
     config = chat_settings(state.settings)
     if not config.enabled:
-        raise ApiError(409, "chat_unavailable", "Live chat is switched off; please leave a message instead.")
+        raise user_error(409, "chat_unavailable", "chat_switched_off")
     if not core.availability(db, config)["available"]:
-        raise ApiError(409, "chat_unavailable", "Nobody is available to chat right now; please leave a message instead.")
+        raise user_error(409, "chat_unavailable", "chat_nobody_available")
     if user is not None:
         name, email = core.display_name(user), user.email
     else:
@@ -170,7 +170,7 @@ def send_message(chat_id: str, body: ChatText, request: Request, db: DB, user: O
 
     def create():
         if chat.status not in ("waiting", "active"):
-            raise ApiError(409, "chat_closed", "This chat has ended; start a new one.")
+            raise user_error(409, "chat_closed", "chat_ended")
         chat.customer_typing_until = None
         message = core.append_message(db, chat, "customer", text, author_name=chat.name or "")
         return 201, core.message_json(message)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..db import escape_like, new_id, utcnow
 from ..deps import AppState, hit_rate_limit
-from ..errors import ApiError, field_error
+from ..errors import field_error, user_error
 from ..markup import render_markdown
 from ..models import User
 from ... import schema
@@ -68,7 +68,7 @@ def check_may_take_part(db: Session, state: AppState, user: User, *, vote: bool 
     # for this request's transaction once `db` has started one
     hit_rate_limit(state, "rating" if vote else "submission", f"user:{user.id}")
     if not user.is_staff and is_blocked(db, user):
-        raise ApiError(403, "forbidden", "Your account may not post or vote in the community. Contact support if you think this is a mistake.")
+        raise user_error(403, "forbidden", "community_blocked")
 
 
 def check_honeypot(value: str) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..db import utcnow
 from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
-from ..errors import ApiError, not_found
+from ..errors import not_found, user_error
 from ..idempotency import fingerprint, run_once
 from ..markup import render_markdown
 from ..models import User, users_by_id
@@ -176,7 +176,7 @@ def create_comment(idea_id: RecordId, body: CommentBody, request: Request, db: D
     check_may_take_part(db, state, user)
     idea = load_idea(db, idea_id, user)
     if idea.merged_into_id:
-        raise ApiError(409, "conflict", "This idea was merged into another one; please comment there.")
+        raise user_error(409, "conflict", "idea_merged_comment")
     if check_honeypot(body.homepage):
         return trap_response("visible")
     text = clean_body(body.body)

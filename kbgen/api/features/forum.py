@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 
 from ..db import escape_like, utcnow
 from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
-from ..errors import ApiError, field_error, not_found
+from ..errors import field_error, not_found, user_error
 from ..idempotency import fingerprint, run_once
 from ..markup import render_markdown
 from ..models import User, users_by_id
@@ -223,9 +223,9 @@ def create_answer(topic_id: RecordId, body: AnswerBody, request: Request, db: DB
     check_may_take_part(db, state, user)
     topic = load_topic(db, topic_id, user)
     if topic.status != "visible":
-        raise ApiError(409, "conflict", "This question is waiting for approval; it can be answered once it is published.")
+        raise user_error(409, "conflict", "question_awaiting_approval")
     if topic.locked and not user.is_staff:
-        raise ApiError(409, "conflict", "This topic is locked; it takes no new answers.")
+        raise user_error(409, "conflict", "topic_locked")
     if check_honeypot(body.homepage):
         return trap_response()
     text = clean_body(body.body)
@@ -253,7 +253,7 @@ def create_answer(topic_id: RecordId, body: AnswerBody, request: Request, db: DB
 def accept_answer(topic_id: RecordId, body: AcceptBody, db: DB, user: SignedIn) -> dict:
     topic = load_topic(db, topic_id, user)
     if topic.author_id != user.id and not user.is_staff:
-        raise ApiError(403, "forbidden", "Only the person who asked (or support staff) can accept an answer.")
+        raise user_error(403, "forbidden", "only_the_asker_accepts")
     if body.answer_id is not None:
         answer = db.get(ForumAnswer, body.answer_id)
         if answer is None or answer.topic_id != topic.id or answer.status != "visible":
@@ -280,7 +280,7 @@ def vote(answer_id: RecordId, db: DB, user: SignedIn, state: State) -> dict:
     check_may_take_part(db, state, user, vote=True)
     answer = _votable_answer(db, answer_id, user)
     if answer.author_id == user.id:
-        raise ApiError(403, "forbidden", "You cannot vote for your own answer.")
+        raise user_error(403, "forbidden", "own_answer_vote")
     if db.get(ForumAnswerVote, (answer.id, user.id)) is None:
         db.add(ForumAnswerVote(answer_id=answer.id, user_id=user.id))
         answer.score = ForumAnswer.score + 1
@@ -316,12 +316,12 @@ def _own_post(db, model, post_id: str, user: User, state, what: str):
     if post is None or not can_see(post, user):
         raise not_found(what)
     if post.author_id != user.id:
-        raise ApiError(403, "forbidden", f"Only the author can change this {what}.")
+        raise user_error(403, "forbidden", "only_the_author", what=what)
     window = settings_of(state).edit_window_minutes
     if editable_until(post, user, window) is None:
-        detail = (f"A {what} can be changed or deleted only within {window} minutes of posting." if window
-                  else "Posts cannot be changed or deleted here; ask support.")
-        raise ApiError(403, "edit_window_over", detail)
+        if window:
+            raise user_error(403, "edit_window_over", "edit_window_over", what=what, minutes=window)
+        raise user_error(403, "edit_window_over", "edits_not_allowed")
     return post
 
 
@@ -361,7 +361,7 @@ def delete_own_topic(topic_id: RecordId, db: DB, user: SignedIn, state: State) -
     others = db.scalar(select(func.count()).select_from(ForumAnswer)
                        .where(ForumAnswer.topic_id == topic.id, ForumAnswer.author_id != user.id)) or 0
     if others:
-        raise ApiError(409, "conflict", "Others have answered this question, so it stays; you can still edit it.")
+        raise user_error(409, "conflict", "question_has_answers")
     db.delete(topic)       # and, by the foreign key, the author's own answers to it
     db.commit()
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...config import portal_url
 from ..deps import DB, OptionalUser, SignedIn, State, rate_limit
-from ..errors import ApiError, field_error, not_found
+from ..errors import ApiError, field_error, not_found, user_error
 from ..idempotency import fingerprint, run_once
 from ..models import StoredFile, Ticket, TicketEvent, TicketMessage
 from ..schemas import normalize_email
@@ -170,7 +170,7 @@ async def reply(ticket_id: str, request: Request, state: State, db: DB, user: Op
         try:
             ticket = load_visible_ticket(db, state, ticket_id, user, x_ticket_key)
             if user is not None and user.is_staff and ticket.customer_id != user.id:
-                raise ApiError(403, "forbidden", "Staff reply from the agent page.")
+                raise user_error(403, "forbidden", "staff_reply_on_agent_page")
             errors.raise_if_any()
             if ticket.status == "closed":
                 raise field_error("body", "this ticket is closed; please open a new ticket", 409)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ...config import portal_url
 from ..db import utcnow
 from ..deps import DB, SignedIn, State, count_event, rate_exceeded, rate_limit
-from ..errors import ApiError, field_error
+from ..errors import field_error, user_error
 from ..models import EmailVerification, Ticket, User
 from ..schemas import Email, Strict, user_json
 from ..security import new_token, token_hash, verify_password
@@ -78,8 +78,8 @@ def attach_guest_records(db: Session, user: User, email: str) -> int:
 def _limited(state, user_id: str) -> None:
     retry = rate_exceeded(state, MAIL_LIMIT, f"verify:{user_id}")
     if retry:
-        raise ApiError(429, "rate_limited", f"Too many verification mails; try again in {retry} seconds.",
-                       headers={"Retry-After": str(retry)})
+        raise user_error(429, "rate_limited", "too_many_verification_mails", seconds=retry,
+                         headers={"Retry-After": str(retry)})
     count_event(state, MAIL_LIMIT, f"verify:{user_id}")
 
 

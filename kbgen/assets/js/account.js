@@ -156,7 +156,7 @@ function resetView(context, api, token, t, rerender) {
 
 export async function mountAccount(element, context) {
   const t = portalText(context.lang);
-  const api = apiClient(context.api, { text: uiText('api', context.lang) });
+  const api = apiClient(context.api, { text: uiText('api', context.lang), lang: context.lang });
   const render = async (banner = null) => {
     try {
       const hash = new URLSearchParams(location.hash.replace(/^#/, ''));

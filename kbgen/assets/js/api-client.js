@@ -1,7 +1,8 @@
 // Talks to the companion API: JSON in and out, the session cookie, the CSRF token on every
 // state-changing request, and errors as ApiError (with `offline` set when the API was unreachable).
-// Its own two messages are in the page's language when the page gives its words: `text` (portal
+// Its own messages are in the page's language when the page gives its words: `text` (portal
 // modules pass uiText('api', lang), the staff pages their agent_api_* translator via useText).
+// `lang` goes to the API as Accept-Language, so that its error messages are in the page's language.
 
 export class ApiError extends Error {
   constructor(message, { status = 0, code = 'network_error', fields = [], offline = false } = {}) {
@@ -29,13 +30,16 @@ export function randomId() {
 
 // English until a page gives its words (node tests; the staff sign-in page, which loads none).
 function englishText(key, values = {}) {
-  return key === 'failed' ? `Request failed (${values.status})` : 'The support server cannot be reached.';
+  if (key === 'failed') return `Request failed (${values.status})`;
+  if (key === 'busy') return 'The server is busy; please try again in a moment.';
+  return 'The support server cannot be reached.';
 }
 
-export function apiClient(base, { fetchImpl, text } = {}) {
+export function apiClient(base, { fetchImpl, text, lang } = {}) {
   const root = (base || '/api').replace(/\/$/, '');
   const doFetch = fetchImpl || ((...args) => globalThis.fetch(...args));
   let say = text || englishText;
+  let language = lang || '';
   let session = null;
 
   async function loadSession(force = false) {
@@ -45,6 +49,7 @@ export function apiClient(base, { fetchImpl, text } = {}) {
 
   async function request(method, path, { body, form, headers = {}, retried = false, attempt = 0 } = {}) {
     const init = { method, credentials: 'include', headers: { Accept: 'application/json', ...headers } };
+    if (language) init.headers['Accept-Language'] = language;
     if (!SAFE.has(method)) {
       const current = await loadSession();
       init.headers['X-CSRF-Token'] = current.csrf_token;
@@ -82,7 +87,9 @@ export function apiClient(base, { fetchImpl, text } = {}) {
       await loadSession(true);
       return request(method, path, { body, form, headers, retried: true });
     }
-    throw new ApiError(error.message || say('failed', { status: response.status }), {
+    // "busy" comes from the server's overload guard, before any of its words are looked up
+    const message = error.code === 'busy' ? say('busy') : error.message;
+    throw new ApiError(message || say('failed', { status: response.status }), {
       status: response.status, code: error.code || 'error', fields: error.fields || [],
     });
   }
@@ -92,7 +99,7 @@ export function apiClient(base, { fetchImpl, text } = {}) {
     session: loadSession,
     forgetSession() { session = null; },
     // the words for its own messages, once the page has them (the staff pages load theirs through it)
-    useText(fn) { say = fn || englishText; },
+    useText(fn, lang) { say = fn || englishText; language = lang || language; },
     get: (path) => request('GET', path),
     post: (path, body, headers) => request('POST', path, { body, headers }),
     put: (path, body, headers) => request('PUT', path, { body, headers }),

@@ -25,7 +25,7 @@ export function chatText(lang) {
 export function mountChat(element, context) {
   if (!apiAvailable(context)) return;
   const t = chatText(context.lang);
-  const api = apiClient(context.api, { text: uiText('api', context.lang) });
+  const api = apiClient(context.api, { text: uiText('api', context.lang), lang: context.lang });
   const state = chatState(api.root);
   const page = () => ({ lang: context.lang, page: location.pathname.slice(0, 300) });
   const later = (callback) => setTimeout(callback, 0);

@@ -212,7 +212,7 @@ export async function mountFeedback(element, context) {
 
 export async function mountRoadmap(element, context) {
   const t = textFor('feedback', context.lang);
-  const api = apiClient(context.api, { text: uiText('api', context.lang) });
+  const api = apiClient(context.api, { text: uiText('api', context.lang), lang: context.lang });
   injectCommunityStyle();
   element.setAttribute('aria-busy', 'true');
   try {

@@ -389,7 +389,7 @@ async function topicView(context, api, session, id, t, rerender, pageSay) {
 export async function mountHashApp(element, context, { namespace, queueKind, homeRoute, routeOf, views, footer,
   keepBanner = () => false }) {
   const t = textFor(namespace, context.lang);
-  const api = apiClient(context.api, { text: uiText('api', context.lang) });
+  const api = apiClient(context.api, { text: uiText('api', context.lang), lang: context.lang });
   injectCommunityStyle();
   const banner = h('div', { class: 'kb-community-banner', 'aria-live': 'polite' });
   const say = (node) => banner.replaceChildren(node);

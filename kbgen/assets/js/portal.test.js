@@ -80,6 +80,22 @@ test("the API client's own messages are in the page's language, English without 
   assert.equal(await message(staff), 'リクエストに失敗しました（404）');
 });
 
+test("the API client asks for the page's language and words the overload guard's busy in it", async () => {
+  const asked = [];
+  const busy = async (url, init) => {
+    asked.push(init.headers['Accept-Language']);
+    if (url.endsWith('/session')) return { status: 200, ok: true, json: async () => ({ csrf_token: 't' }) };
+    return { status: 429, ok: false, headers: { get: () => '1' }, json: async () => ({ error: { code: 'busy', message: 'The server is busy' } }) };
+  };
+  const japanese = apiClient('/api', { fetchImpl: busy, text: uiText('api', 'ja'), lang: 'ja' });
+  await assert.rejects(japanese.post('/tickets', {}), (error) => error.message === 'サーバーが混み合っています。しばらくしてからもう一度お試しください。');
+  assert.deepEqual(asked, ['ja', 'ja']);
+  const staff = apiClient('/api', { fetchImpl: busy });
+  staff.useText(uiText('api', 'en'), 'en');
+  await assert.rejects(staff.post('/tickets', {}), (error) => error.message === 'The server is busy; please try again in a moment.');
+  assert.deepEqual(asked.slice(2), ['en', 'en']);
+});
+
 test('a refused CSRF token is refreshed once and the request retried', async () => {
   let tokens = 0;
   let posts = 0;

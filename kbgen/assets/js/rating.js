@@ -23,7 +23,7 @@ export function mountRating(element, context) {
   const ref = element.dataset.article;
   if (!ref || !apiAvailable(context)) return;
   const t = portalText(context.lang);
-  const api = apiClient(context.api, { text: uiText('api', context.lang) });
+  const api = apiClient(context.api, { text: uiText('api', context.lang), lang: context.lang });
   const voter = voterId(globalThis.localStorage);
   const status = h('span', { class: 'kb-rating-status', role: 'status' });
   const buttons = {

@@ -470,7 +470,7 @@ async function satisfactionBox(api, ticket, headers, t) {
 
 export async function mountTickets(element, context) {
   const t = portalText(context.lang);
-  const api = apiClient(context.api, { text: uiText('api', context.lang) });
+  const api = apiClient(context.api, { text: uiText('api', context.lang), lang: context.lang });
   const render = async () => {
     element.replaceChildren(h('p', { class: 'kb-muted' }, t('loading')));
     try {

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from kbgen.api.features.chat_models import ChatSession
 from kbgen.api.features import chat_core
 from api_fixtures import settings_for_tests
-from live_server import generous_rates, api_as, axe_violations, sign_in_as_agent, live_site
+from live_server import PASSWORD, generous_rates, api_as, axe_violations, sign_in_as_agent, live_site
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
@@ -169,3 +169,26 @@ def test_the_agents_language_choice_carries_to_the_chat_page_and_the_keyboard_wo
     chat_id = page.get_attribute("#mine li[data-chat]", "data-chat")
     linked = open_page(locale="ja-JP")
     sign_in_as_agent(linked, f"/agent/chat/#chat={chat_id}", "#chat-log >> text=こんにちは、確認します")
+
+
+def test_the_sign_in_page_follows_the_agents_language_and_answers_a_wrong_password_in_it(open_page, server):
+    page = open_page(locale="ja-JP")
+    page.goto("/agent/")
+    assert page.inner_text("h1") == "スタッフのサインイン" and page.evaluate("document.documentElement.lang") == "ja"
+    page.fill("#email", "agent@example.com")
+    page.fill("#password", "not the password")
+    page.click("#signin button[type=submit]")
+    expect(page.locator("#signin-error")).to_have_text("メールアドレスまたはパスワードが正しくありません。")
+    assert axe_violations(page) == []
+    # an English browser whose agent chose Japanese on the staff pages (kept in the browser)
+    chosen = open_page(locale="en-US")
+    chosen.goto("/agent/")
+    assert chosen.inner_text("h1") == "Staff sign-in"
+    chosen.evaluate("localStorage.setItem('kb-agent-lang', 'ja')")
+    chosen.reload()
+    expect(chosen.locator("h1")).to_have_text("スタッフのサインイン")
+    assert chosen.inner_text("label[for=password]") == "パスワード"
+    chosen.fill("#email", "newbie@example.com")
+    chosen.fill("#password", PASSWORD)
+    chosen.click("#signin button[type=submit]")
+    expect(chosen.locator("#signin-error")).to_have_text("このアカウントはスタッフアカウントではありません。")

@@ -95,6 +95,19 @@ def test_one_changeable_vote_per_browser_and_report(api_client, make_user):
     assert vote(VOTER_A, "sideways").status_code == 422
 
 
+def test_the_staff_sign_in_page_speaks_the_browsers_language_and_carries_every_sites(api_client):
+    import json
+    import re
+
+    page = api_client.get("/agent/", headers={"Accept-Language": "ja,en;q=0.5"})
+    assert page.status_code == 401 and '<html lang="ja">' in page.text
+    assert "<h1 data-words=\"signin_heading\">スタッフのサインイン</h1>" in page.text and "{{" not in page.text
+    words = json.loads(re.search(r'<script type="application/json" id="signin-words">(.*?)</script>', page.text).group(1))
+    assert sorted(words) == ["en", "ja"] and words["en"]["signin_submit"] == "Sign in"
+    assert words["ja"]["api_unreachable"] == "サポートサーバーに接続できません。"
+    assert '<html lang="en">' in api_client.get("/agent/chat/").text
+
+
 def test_agent_page_only_for_staff(api_client, make_user):
     anonymous = api_client.get("/agent/")
     assert anonymous.status_code == 401 and "Staff sign-in" in anonymous.text

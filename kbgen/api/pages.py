@@ -2,6 +2,9 @@
 internal KB build, which only signed-in staff ever receive."""
 from __future__ import annotations
 
+import html
+import json
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
@@ -9,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from ..sitefiles import find_file, media_type
 from .deps import current_user
-from .errors import ApiError
+from .errors import ApiError, request_language
 
 AGENT_DIR = Path(__file__).parent / "agent"
 BROWSER_JS_DIR = Path(__file__).parent.parent / "assets" / "js"
@@ -17,8 +20,26 @@ BROWSER_JS_DIR = Path(__file__).parent.parent / "assets" / "js"
 router = APIRouter(include_in_schema=False)
 
 
-def signin_page(status: int = 401) -> HTMLResponse:
-    return HTMLResponse((AGENT_DIR / "signin.html").read_text(encoding="utf-8"), status_code=status)
+# the agent_* strings the sign-in page shows (signin.html's {{key}}) and its script needs
+SIGNIN_KEYS = ("signin_title", "signin_heading", "signin_intro", "signin_email", "signin_password", "signin_submit",
+               "signin_not_staff", "api_unreachable", "api_failed", "api_busy")
+
+
+def signin_page(request: Request, status: int = 401) -> HTMLResponse:
+    """The staff sign-in page, in the language the browser asks for. It carries the words of
+    every site language, so that signin.js can follow an agent's own choice on the staff pages
+    (kept in their browser), which the server never sees."""
+    from .features.notifications import site_strings
+
+    settings = request.app.state.kb.settings
+    words = {lang: {key: site_strings(settings, lang)[f"agent_{key}"] for key in SIGNIN_KEYS}
+             for lang in settings.languages}
+    lang = request_language(request, settings.languages)
+    fill = {**{key: html.escape(text) for key, text in words[lang].items()}, "lang": lang,
+            # a JSON data block inside <script>: "<" escaped so that no text can close the element
+            "words": json.dumps(words, ensure_ascii=False).replace("<", "\\u003c")}
+    page = re.sub(r"\{\{(\w+)\}\}", lambda m: fill[m[1]], (AGENT_DIR / "signin.html").read_text(encoding="utf-8"))
+    return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
 
 
 def _safe_file(root: Path, relative: str) -> Path | None:
@@ -38,7 +59,7 @@ def agent_redirect() -> RedirectResponse:
 @router.get("/agent/")
 def agent_home(request: Request, user=Depends(current_user)) -> Response:
     if user is None or not user.is_staff:
-        return signin_page(401 if user is None else 403)
+        return signin_page(request, 401 if user is None else 403)
     return HTMLResponse((AGENT_DIR / "index.html").read_text(encoding="utf-8"))
 
 
@@ -77,10 +98,10 @@ def internal_router(site_dir: Path) -> APIRouter:
         return RedirectResponse("/internal/", status_code=308)
 
     @internal.get("/internal/{path:path}")
-    def internal_page(path: str, user=Depends(current_user)) -> Response:
+    def internal_page(path: str, request: Request, user=Depends(current_user)) -> Response:
         # the sign-in page is answered before the file is even looked up: no content, no hint of what exists
         if user is None or not user.is_staff:
-            return signin_page(401 if user is None else 403)
+            return signin_page(request, 401 if user is None else 403)
         file = _safe_file(site_dir, path)
         if file is None:
             missing = _safe_file(site_dir, "404.html")

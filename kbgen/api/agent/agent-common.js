@@ -21,7 +21,7 @@ export async function startStaffPage(api) {
     api.get(`/agent/strings?lang=${lang}`)]);
   const t = translator({ en: words.strings, [lang]: words.strings }, lang);
   // the API client's own messages ("cannot be reached", "Request failed (500)") in the same words
-  api.useText((key, values) => (key === 'failed' ? t('api_failed', values) : t('api_unreachable')));
+  api.useText((key, values) => t(`api_${key}`, values), lang);
   return { lang, t, staff, session };
 }
 

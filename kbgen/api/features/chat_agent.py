@@ -237,5 +237,5 @@ def chat_page_redirect() -> RedirectResponse:
 @page_router.get("/agent/chat/")
 def chat_page(request: Request, user=Depends(current_user)) -> Response:
     if user is None or not user.is_staff:
-        return signin_page(401 if user is None else 403)
+        return signin_page(request, 401 if user is None else 403)
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))

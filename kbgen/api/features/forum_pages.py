@@ -4,7 +4,7 @@ anyone who is not signed-in staff gets the sign-in page. Its script and styles a
 under kbgen/api/agent/ (served by /agent/assets/…); the data comes from the staff-only API."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..deps import current_user
@@ -19,8 +19,8 @@ def community_redirect() -> RedirectResponse:
 
 
 @page_router.get("/agent/community/")
-def community_moderation(user=Depends(current_user)) -> Response:
+def community_moderation(request: Request, user=Depends(current_user)) -> Response:
     if user is None or not user.is_staff:
-        return signin_page(401 if user is None else 403)
+        return signin_page(request, 401 if user is None else 403)
     return HTMLResponse((AGENT_DIR / "forum-moderation.html").read_text(encoding="utf-8"),
                         headers={"Cache-Control": "no-store"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -128,18 +129,18 @@ async def csrf_protect(request: Request) -> None:
 
 
 def hit_rate_limit(state: AppState, name: str, key: str) -> None:
-    """Count one request against limit `name` for `key`; raise 429 once the window is full.
+    """Count one request against limit `name` for `key`; raise 429 once the limit is reached.
 
     Counted in its own transaction so a failed request (wrong password…) still counts."""
     rate, now, window, bucket = _window(state, name, key)
     with state.sessions() as db:
         _increment(db, bucket, window)
-        count = db.scalar(select(RateCounter.count).where(RateCounter.bucket == bucket, RateCounter.window == window)) or 0
+        previous, current = _counts(db, bucket, window)
         if now % 50 == 0:   # now and then, forget windows that are long over
             db.execute(RateCounter.__table__.delete().where(RateCounter.window < window - 2, RateCounter.bucket.like(f"{name}:%")))
             db.commit()
-    if count > rate.limit:
-        retry = rate.period_seconds - now % rate.period_seconds
+    if _estimate(rate, now, previous, current) > rate.limit:
+        retry = _retry_after(rate, now, previous, current)
         raise user_error(429, "rate_limited", "too_many_requests", seconds=retry, headers={"Retry-After": str(retry)})
 
 
@@ -149,13 +150,41 @@ def _window(state: AppState, name: str, key: str):
     return rate, now, now // rate.period_seconds, f"{name}:{key}"[:200]
 
 
+def _counts(db, bucket: str, window: int) -> tuple[int, int]:
+    """The counts of the window before `window` and of `window` itself."""
+    rows = dict(db.execute(select(RateCounter.window, RateCounter.count)
+                           .where(RateCounter.bucket == bucket, RateCounter.window.in_((window - 1, window)))).all())
+    return rows.get(window - 1, 0), rows.get(window, 0)
+
+
+def _estimate(rate, now: int, previous: int, current: int) -> int:
+    """Events in the last period, as a sliding window: this window's count plus the share of the
+    previous one that still lies within a period of now (rounded up). Fixed windows alone would
+    let a client send twice the limit across a window's end, and forget a burst at that instant."""
+    period = rate.period_seconds
+    return current + math.ceil(previous * (period - now % period) / period)
+
+
+def _retry_after(rate, now: int, previous: int, current: int) -> int:
+    """Seconds until one more event keeps the estimate within the limit."""
+    period = rate.period_seconds
+    step = max(1, period // 120)
+    for wait in range(step, 2 * period + step, step):
+        later = now + wait
+        ahead = later // period - now // period
+        counts = (previous, current) if ahead == 0 else (current, 0) if ahead == 1 else (0, 0)
+        if _estimate(rate, later, *counts) < rate.limit:
+            return wait
+    return 2 * period
+
+
 def rate_exceeded(state: AppState, name: str, key: str) -> int:
-    """Seconds until `key` may try again when its window of limit `name` is full, else 0.
+    """Seconds until `key` may try again when limit `name` is reached, else 0.
     Counts nothing (see count_event): for limits on failures only."""
     rate, now, window, bucket = _window(state, name, key)
     with state.session_for("GET") as db:
-        count = db.scalar(select(RateCounter.count).where(RateCounter.bucket == bucket, RateCounter.window == window)) or 0
-    return rate.period_seconds - now % rate.period_seconds if count >= rate.limit else 0
+        previous, current = _counts(db, bucket, window)
+    return _retry_after(rate, now, previous, current) if _estimate(rate, now, previous, current) >= rate.limit else 0
 
 
 def count_event(state: AppState, name: str, key: str) -> None:

@@ -308,6 +308,38 @@ def test_with_nobody_online_the_button_offers_a_message_that_becomes_a_ticket(br
 
 
 @pytest.mark.browser
+def test_a_late_availability_answer_does_not_wipe_what_the_form_told_the_visitor(browser, server):
+    from kbgen.api.features.chat_models import ChatPresence
+
+    with server.app.state.kb.sessions() as db:
+        db.query(ChatPresence).delete()
+        db.commit()
+    context = browser.new_context(base_url=server.url, service_workers="block")
+    page = context.new_page()
+    errors = []
+    watch_errors(page, errors)
+    page.goto("/en/guides/billing/")
+    page.locator(".kb-chat-launcher").wait_for()
+    held = []   # opening the panel asks for the availability again: its answer is held back
+    page.route("**/api/chat/config*", lambda route: held.append(route))
+    page.click(".kb-chat-launcher")
+    page.wait_for_selector("text=Nobody is available to chat right now.")
+    page.click("text=Send message")                                  # nothing filled in
+    page.wait_for_selector("#kb-chat-body[aria-invalid=true]")
+    page.fill("#kb-chat-name", "Half typed")
+    page.locator("#kb-chat-panel h2, #kb-chat-panel [role=dialog], .kb-chat-launcher").first.focus()
+    assert held, "opening the panel asked for the availability"
+    with page.expect_response("**/api/chat/config*"):
+        for route in held:
+            route.continue_()
+    page.wait_for_timeout(300)
+    assert page.get_attribute("#kb-chat-body", "aria-invalid") == "true", "the answer (unchanged) redrew the form"
+    assert page.input_value("#kb-chat-name") == "Half typed"
+    context.close()
+    assert not errors, errors
+
+
+@pytest.mark.browser
 def test_unanswered_chat_becomes_a_ticket_and_replies_to_a_closed_panel_show_on_the_button(browser, server):
     from kbgen.api.db import utcnow
     from kbgen.api.features.chat_models import ChatSession

@@ -128,9 +128,11 @@ export function mountChat(element, context) {
       return;
     }
     view.focusFirst();
-    // availability may have changed since the page loaded
+    // availability may have changed since the page loaded; the form is drawn again only if it
+    // did, so that nothing the visitor typed or was told (a missing name…) is wiped by a late answer
+    const before = JSON.stringify(state.config);
     transport.refreshConfig().then(() => {
-      if (state.chat || !view.isOpen()) return;
+      if (state.chat || !view.isOpen() || JSON.stringify(state.config) === before) return;
       if (!view.busyTyping()) { render(); if (focus) view.focusFirst(); }
     });
   }

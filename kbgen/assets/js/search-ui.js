@@ -185,6 +185,7 @@ function enhanceSearchForm(form, context) {
       if (!outcome.clauses.length || !worthSearching(outcome.clauses)) {
         close();
         status.textContent = '';
+        popup.dataset.query = query;
         return;
       }
       items.push(element('li', { className: 'kb-search-note', role: 'presentation' }, text('none', { q: query })));
@@ -223,6 +224,9 @@ function enhanceSearchForm(form, context) {
         }, text('see_all', { q: query }))));
     }
     popup.replaceChildren(...items);
+    // the query this list answers: the list follows every keystroke, and whoever reads it (a
+    // test, an assistive tool) can tell the answer to "webhoo" from the answer to "webhook"
+    popup.dataset.query = query;
     active = -1;
     input.removeAttribute('aria-activedescendant');
     status.textContent = text('results', { n: total });

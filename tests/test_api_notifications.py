@@ -4,6 +4,7 @@ on a reply, a status change, an answer to their forum question and a status chan
 posted. A site rewords mail texts in its theme's i18n files, checked at start-up."""
 import pytest
 
+from kbgen.api.features.notifications import mail_strings
 from kbgen.api.mailer import read_outbox
 from kbgen.api.settings import Rate
 
@@ -104,6 +105,19 @@ def test_password_reset_mail_in_the_pages_language(api_client, make_user, api_se
     assert mail["Subject"] == "パスワードの再設定" and "#reset=" in mail.get_body(("plain",)).get_content()
 
 
+def test_the_html_part_is_headed_by_the_sites_title_in_the_mails_language(tmp_path, api_db_url):
+    from kbgen.api.mailer import Mailer
+
+    settings = settings_for_tests(tmp_path, api_db_url, raw={
+        "title": "ACME Help", "languages": {"en": {"title": "ACME Help"}, "ja": {"title": "ACME ヘルプ"}}})
+    mailer = Mailer(settings)
+    japanese = mailer.build("a@example.com", "件名", "本文\n\n-- \n" + mail_strings(settings, "ja")["mail_footer"])
+    assert 'style="color:inherit;text-decoration:none">ACME ヘルプ</a>' in japanese.get_body(("html",)).get_content()
+    assert f'href="{settings.public_url}/ja/"' in japanese.get_body(("html",)).get_content()
+    unknown = mailer.build("a@example.com", "Hello", "No footer, so no language known")
+    assert ">ACME Help</a>" in unknown.get_body(("html",)).get_content()
+
+
 def test_every_mail_has_an_html_part_with_the_users_text_escaped(api_client, make_user, api_settings):
     agent = make_user("agent@example.com", role="agent")
     ticket = new_ticket(api_client, subject="<script>alert(1)</script> & more")
@@ -115,6 +129,8 @@ def test_every_mail_has_an_html_part_with_the_users_text_escaped(api_client, mak
     assert "Use &lt;b&gt;bold&lt;/b&gt; &amp; see" in html and "<b>" not in html
     assert '<a href="https://example.com/a?b=1&amp;c=2">' in html   # links clickable, the final "." left out
     assert '<html lang="en">' in html and ticket["guest_key"] in html
+    # the help center's name heads it, linking home, in the mail's language
+    assert '<a href="http://testserver/en/" style="color:inherit;text-decoration:none">Help Center</a>' in html
     received_html = received.get_body(("html",)).get_content()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in received_html and "<script>" not in received_html
 

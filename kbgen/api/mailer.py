@@ -63,9 +63,10 @@ def _paragraph(text: str) -> str:
     return "<br>\n".join("".join(out).split("\n"))
 
 
-def html_body(subject: str, text: str, lang: str | None = None) -> str:
+def html_body(subject: str, text: str, lang: str | None = None, site: tuple[str, str] | None = None) -> str:
     """The HTML part of a mail, made from its plain text: paragraphs at blank lines, the footer
-    after the "-- " signature line set apart. Nothing of the text is ever markup."""
+    after the "-- " signature line set apart. Nothing of the text is ever markup. `site`, the help
+    center's (title, home link) in the mail's language, heads it: who wrote, and the way back."""
     main, _sep, footer = text.partition("\n-- \n")
     paragraphs = [p.strip("\n") for p in re.split(r"\n[ \t]*\n", main.strip("\n")) if p.strip()]
     body = "\n".join(f'<p style="margin:0 0 1em">{_paragraph(p)}</p>' for p in paragraphs)
@@ -76,7 +77,16 @@ def html_body(subject: str, text: str, lang: str | None = None) -> str:
     return (f'<!doctype html>\n<html{lang_attribute}>\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{html.escape(subject)}</title>\n</head>\n'
             f'<body style="margin:0;padding:1em;font:16px/1.5 system-ui,sans-serif;color:#1d2330">\n'
-            f'<div style="max-width:40em">\n{body}\n</div>\n</body>\n</html>\n')
+            f'<div style="max-width:40em">\n{_site_header(site)}{body}\n</div>\n</body>\n</html>\n')
+
+
+def _site_header(site: tuple[str, str] | None) -> str:
+    if not site or not site[0]:
+        return ""
+    title, link = (html.escape(part) for part in site)
+    name = f'<a href="{link}" style="color:inherit;text-decoration:none">{title}</a>' if link else title
+    return ('<p style="margin:0 0 1.25em;padding-bottom:.75em;border-bottom:1px solid #d5d9e0;'
+            f'font-weight:600;font-size:1.125em">{name}</p>\n')
 
 
 class Mailer:
@@ -98,10 +108,23 @@ class Mailer:
         message["Subject"] = header_text(subject)
         lang = self.language_of(text)
         message.set_content(text)
-        message.add_alternative(html_body(header_text(subject), text, lang), subtype="html")
+        message.add_alternative(html_body(header_text(subject), text, lang, self.site_of(lang)), subtype="html")
         if lang:   # after the content: set_content drops Content-* headers
             message["Content-Language"] = lang
         return message
+
+    def site_of(self, lang: str | None) -> tuple[str, str] | None:
+        """The help center's title and home page in `lang` (the site's own language without one),
+        from the kbgen.toml the API started with."""
+        site = self.settings.file
+        if site is None:
+            return None
+        lang = lang or site.default_language or self.settings.languages[0]
+        language = site.languages.get(lang)
+        title = (language.title if language and language.title else site.title) or ""
+        # the same way as every link in the mails (auth.py, ticket_core.py…)
+        folder = f"{lang}/" if lang in self.settings.languages else ""
+        return title, f"{self.settings.public_url}{self.settings.site_root.rstrip('/')}/{folder}"
 
     def language_of(self, text: str) -> str | None:
         """The language a notification was written in, known by its footer (the mail_footer string

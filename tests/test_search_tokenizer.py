@@ -186,3 +186,14 @@ def test_js_tokenizer_matches_python_on_every_field_of_the_built_sample_site():
     assert mismatches == []
 
 
+
+
+def test_the_word_class_is_what_unicodedata_says_without_walking_every_code_point_per_process():
+    import unicodedata
+    from pathlib import Path
+
+    from kbgen.search import tokenizer, word_ranges
+
+    assert tokenizer._WORD_RANGES == tuple(tokenizer.compute_word_ranges())
+    if word_ranges.UNICODE_VERSION == unicodedata.unidata_version:   # the stored file is this version's
+        assert Path(word_ranges.__file__).read_text(encoding="utf-8") == tokenizer.word_ranges_source()

@@ -72,9 +72,20 @@ def _class(ranges: list[tuple[int, int]]) -> str:
     return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
 
 
-def _word_ranges() -> list[tuple[int, int]]:
+def _word_ranges() -> tuple[tuple[int, int], ...]:
+    """The ranges of compute_word_ranges(), read from word_ranges.py when it was written for this
+    Python's Unicode version: computing them walks every code point, 0.65 s in every process that
+    imports the tokenizer (the build's and each search worker's)."""
+    from . import word_ranges
+
+    if word_ranges.UNICODE_VERSION == unicodedata.unidata_version:
+        return word_ranges.RANGES
+    return tuple(compute_word_ranges())
+
+
+def compute_word_ranges() -> list[tuple[int, int]]:
     """Code point ranges of letters, digits and marks (Unicode categories L, N, M) that are not
-    CJK: Python's re has no \\p{L}, so the class is computed once from unicodedata."""
+    CJK: Python's re has no \\p{L}, so the class is computed from unicodedata."""
     ranges: list[tuple[int, int]] = []
     start = None
     for code in range(sys.maxunicode + 2):
@@ -87,9 +98,20 @@ def _word_ranges() -> list[tuple[int, int]]:
     return ranges
 
 
+def word_ranges_source() -> str:
+    """The text of word_ranges.py for this Python's Unicode version (write it there to update)."""
+    lines = ['"""Letters, digits and marks that are not CJK, as ranges: what compute_word_ranges() in',
+             'tokenizer.py finds for this Unicode version (another version computes its own). Rewritten by',
+             'Path("kbgen/search/word_ranges.py").write_text(word_ranges_source()); a test compares."""',
+             f'UNICODE_VERSION = "{unicodedata.unidata_version}"', "RANGES = ("]
+    ranges = [f"(0x{a:X}, 0x{b:X})," for a, b in compute_word_ranges()]
+    lines += ["    " + " ".join(ranges[i:i + 6]) for i in range(0, len(ranges), 6)]
+    return "\n".join(lines + [")"]) + "\n"
+
+
 _WORD_RANGES = _word_ranges()
 _CJK = _class(list(_CJK_RANGES))
-_WORD = _class(_WORD_RANGES)
+_WORD = _class(list(_WORD_RANGES))
 # re checks code points above U+FFFF in a class one range at a time (the rest is a bitmap), which
 # made every space cost hundreds of comparisons: text without them uses classes without them.
 _CJK_BMP = _class([(a, min(b, 0xFFFF)) for a, b in _CJK_RANGES if a <= 0xFFFF])

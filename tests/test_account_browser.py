@@ -210,3 +210,14 @@ def test_a_customer_deletes_their_own_unanswered_question(open_page, server, the
     page.wait_for_selector(".kb-community-banner .kb-notice-success")
     assert f"Asked by mistake {theme}" not in page.inner_text("main")
     assert api_as(server).get(f"/api/forum/topics/{topic['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_apis_answers_are_in_the_pages_language_not_the_browsers(open_page, server, theme):
+    page = open_page(locale="en-US")          # an English browser on the Japanese pages
+    page.goto(f"/{theme}/ja/_portal/account/")
+    page.fill("#kb-a-email", "carol@example.com")
+    page.fill("#kb-a-password", "not her password")
+    page.click(".kb-account-signed-out form:first-of-type button[type=submit]")
+    expect(page.locator(".kb-account-signed-out")).to_contain_text("メールアドレスまたはパスワードが正しくありません。")
+    assert "The email or password is wrong" not in page.inner_text("body")

@@ -84,6 +84,7 @@ BROWSER_MODULES = {
     "api/agent/agent-common.js": {"t": "agent_"},
     "api/agent/chat.js": {"t": "agent_"},
     "api/agent/forum-moderation.js": {"t": "agent_mod_"},
+    "api/agent/signin.js": {"say": "agent_"},
 }
 PLURAL = re.compile(r"_(zero|one|two|few|many|other)$")
 

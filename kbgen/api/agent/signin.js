@@ -2,11 +2,12 @@
 // The server wrote the page in the browser's language and left every site language's words in
 // #signin-words; an agent who chose another language on the staff pages gets that one here too.
 import { apiClient } from '/agent/js/api-client.js';
+import { translator } from '/agent/js/portal-ui.js';
 import { chosenLanguage } from '/agent/assets/agent-common.js';
 
 const words = JSON.parse(document.getElementById('signin-words').textContent);
 const lang = words[chosenLanguage()] ? chosenLanguage() : document.documentElement.lang;
-const say = (key, values = {}) => (words[lang] || {})[key].replace(/\{(\w+)\}/g, (match, name) => (name in values ? String(values[name]) : match));
+const say = translator(words, lang);
 if (lang !== document.documentElement.lang) {
   document.documentElement.lang = lang;
   document.title = say('signin_title');

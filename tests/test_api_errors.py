@@ -59,3 +59,22 @@ def test_every_error_key_the_api_raises_has_its_words_in_every_bundled_language(
             assert words, f"{lang}.toml has no api_error_{key}"
             extra = {name for _, name, _, _ in string.Formatter().parse(words) if name} - named
             assert not extra, f"{lang}.toml: api_error_{key} uses {extra}, which the error does not give"
+
+
+def test_a_sites_rewording_is_used_and_a_broken_one_falls_back_to_the_bundled_words(tmp_path, api_db_url):
+    from api_fixtures import BrowserClient, settings_for_tests
+    from kbgen.api.app import create_app
+
+    i18n = tmp_path / "themes" / "classic" / "i18n"
+    i18n.mkdir(parents=True)
+    (i18n / "ja.toml").write_text('api_error_bad_credentials = "ACME: {nope}"\n', encoding="utf-8")
+    (i18n / "en.toml").write_text('api_error_bad_credentials = "ACME says: wrong email or password."\n', encoding="utf-8")
+    (tmp_path / "kbgen.toml").write_text('theme = "classic"\n', encoding="utf-8")
+    app = create_app(settings_for_tests(tmp_path, api_db_url, source=str(tmp_path / "kbgen.toml")))
+    try:
+        client = BrowserClient(app)
+        said = {lang: client.post("/api/auth/login", json={"email": "nobody@example.com", "password": "wrong wrong"},
+                                  headers={"Accept-Language": lang}).json()["error"]["message"] for lang in ("en", "ja")}
+        assert said == {"en": "ACME says: wrong email or password.", "ja": "メールアドレスまたはパスワードが正しくありません。"}
+    finally:
+        app.state.engine.dispose()

@@ -61,14 +61,11 @@ def request_language(request: Request, languages: tuple[str, ...]) -> str:
 def _in_language(request: Request, error: ApiError) -> str:
     if error.words is None:
         return error.message
-    from .features.notifications import site_strings
+    from .features.notifications import site_text
 
     key, values = error.words
     settings = request.app.state.kb.settings
-    try:
-        return site_strings(settings, request_language(request, settings.languages))[f"api_error_{key}"].format(**values)
-    except (KeyError, IndexError, ValueError):   # a site's rewording with a placeholder the error lacks
-        return error.message
+    return site_text(settings, request_language(request, settings.languages), f"api_error_{key}", **values)
 
 
 def field_error(field: str, reason: str, status: int = 422) -> ApiError:

@@ -113,12 +113,10 @@ class Mailer:
             message["Content-Language"] = lang
         return message
 
-    def site_of(self, lang: str | None) -> tuple[str, str] | None:
+    def site_of(self, lang: str | None) -> tuple[str, str]:
         """The help center's title and home page in `lang` (the site's own language without one),
         from the kbgen.toml the API started with."""
         site = self.settings.file
-        if site is None:
-            return None
         lang = lang or site.default_language or self.settings.languages[0]
         language = site.languages.get(lang)
         title = (language.title if language and language.title else site.title) or ""

@@ -57,14 +57,9 @@ def append_note(db: Session, state, chat: ChatSession, key: str, **values: str) 
     """Add a system note (chat_note_<key> of the i18n strings, as the site words them) in the
     chat's language. A site's rewording with a placeholder the note lacks falls back to the
     bundled words rather than failing the agent's or customer's request."""
-    from ...ui_strings import strings_for
-    from .notifications import site_strings
+    from .notifications import site_text
 
-    try:
-        text = site_strings(state.settings, chat.lang)[f"chat_note_{key}"].format(**values)
-    except (KeyError, IndexError, ValueError):
-        text = strings_for(chat.lang if chat.lang.isalpha() else "en")[f"chat_note_{key}"].format(**values)
-    return append_message(db, chat, "system", text)
+    return append_message(db, chat, "system", site_text(state.settings, chat.lang, f"chat_note_{key}", **values))
 
 
 def append_message(db: Session, chat: ChatSession, kind: str, body: str, author: User | None = None,

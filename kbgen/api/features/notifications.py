@@ -50,6 +50,16 @@ def site_theme_folders(settings: Settings) -> tuple[Path, ...]:
     return site_theme_dirs(Path(settings.source).resolve(), settings.file.theme, settings.file.themes_dir)
 
 
+def site_text(settings: Settings, lang: str, key: str, /, **values) -> str:
+    """One of the site's strings in `lang`, filled with `values`. A site's rewording whose
+    placeholders do not fit falls back to the bundled words of that language, so a mistake in a
+    theme file never fails the request that shows the text."""
+    try:
+        return site_strings(settings, lang)[key].format(**values)
+    except (KeyError, IndexError, ValueError):
+        return strings_for(lang if lang.isalpha() else "en")[key].format(**values)
+
+
 def mail_strings(settings: Settings | None, lang: str) -> dict[str, str]:
     """The mail texts in `lang`: the site's strings (with its theme overrides), or the bundled ones."""
     return site_strings(settings, lang) if settings is not None else strings_for(lang if lang.isalpha() else "en")

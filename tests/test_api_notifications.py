@@ -84,9 +84,11 @@ def test_the_asker_hears_about_an_answer_and_an_ideas_author_about_its_status(ma
     agent = make_user("agent@example.com", role="agent")
     topic = asker.post("/api/forum/topics", json={"title": "Export stops", "body": "Why?", "category": "getting-started"})
     assert topic.status_code == 201, topic.text
-    asker.post(f"/api/forum/topics/{topic.json()['id']}/answers", json={"body": "Following up myself"})
+    own = asker.post(f"/api/forum/topics/{topic.json()['id']}/answers", json={"body": "Following up myself"})
+    assert own.status_code == 201 and own.json()["status"] == "visible", own.text
     assert mails_to(api_settings, "asker@example.com") == []           # not about their own answer
-    helper.post(f"/api/forum/topics/{topic.json()['id']}/answers", json={"body": "Use the CSV export."})
+    answered = helper.post(f"/api/forum/topics/{topic.json()['id']}/answers", json={"body": "Use the CSV export."})
+    assert answered.status_code == 201 and answered.json()["status"] == "visible", answered.text
     (mail,) = mails_to(api_settings, "asker@example.com")
     assert "Export stops" in mail["Subject"] and "Hana" in mail.get_body(("plain",)).get_content() and "Use the CSV export." in mail.get_body(("plain",)).get_content()
     assert f"#topic={topic.json()['id']}" in mail.get_body(("plain",)).get_content()

@@ -153,15 +153,17 @@ def test_one_idempotency_key_per_submission_across_an_error_and_a_reload(page, s
 
     def lose_the_answer(route):
         keys.append(route.request.headers.get("idempotency-key"))
-        route.fetch()   # the server stores the ticket…
-        route.fulfill(status=429, content_type="application/json", headers={"Retry-After": "1"},
-                      body=json.dumps({"error": {"code": "busy", "message": "Busy, try again.", "fields": []}}))
+        try:
+            route.fetch(timeout=60000)   # the server stores the ticket…
+        finally:   # …and the answer is lost, even if the server was slow to give it
+            route.fulfill(status=429, content_type="application/json", headers={"Retry-After": "1"},
+                          body=json.dumps({"error": {"code": "busy", "message": "Busy, try again.", "fields": []}}))
 
     page.route("**/api/tickets", lose_the_answer)
     fill_ticket(page, "Sent twice by an impatient user")
     page.click(".kb-ticket-form button[type=submit]")
     # the portal words a "busy" answer itself, in the page's language
-    page.wait_for_selector("text=The server is busy; please try again in a moment.")
+    page.wait_for_selector("text=The server is busy; please try again in a moment.", timeout=60000)
     page.unroute("**/api/tickets")
     page.reload()
     page.route("**/api/tickets", lambda route: (keys.append(route.request.headers.get("idempotency-key")), route.continue_()))

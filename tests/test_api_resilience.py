@@ -71,6 +71,23 @@ def test_a_mail_problem_never_fails_the_request_and_the_mail_survives_a_restart(
     assert "Mail server down" in mail["Subject"]
 
 
+def test_the_outbox_folder_reads_in_the_order_mails_were_queued_whatever_order_they_were_sent(api_app, api_settings):
+    # two workers (the server's and a script's) may send in any order: here the later mail is due
+    # first, as a retry or a lease taken by the other worker would make it
+    from datetime import timedelta
+    from kbgen.api.db import utcnow
+
+    now = utcnow()
+    with api_app.state.kb.sessions() as db:
+        db.add_all([OutboxMail(id="first", recipient="a@example.com", subject="Queued first", body="1", attempts=0,
+                               created_at=now - timedelta(seconds=2), next_attempt_at=now - timedelta(seconds=1), last_error=""),
+                    OutboxMail(id="second", recipient="a@example.com", subject="Queued second", body="2", attempts=0,
+                               created_at=now - timedelta(seconds=1), next_attempt_at=now - timedelta(seconds=3), last_error="")])
+        db.commit()
+    assert Mailer(api_settings, api_app.state.kb.sessions).drain()[0] == 2
+    assert [mail["Subject"] for mail in read_outbox(api_settings)] == ["Queued first", "Queued second"]
+
+
 @pytest.mark.parametrize("header, value", [
     ("X-CSRF-Token", "tökén".encode()), ("X-Ticket-Key", "ключ".encode()), ("Idempotency-Key", "clé-ünïcode".encode()),
     ("Cookie", "kb_csrf=t\xc3\xb6ken".encode("latin-1")),

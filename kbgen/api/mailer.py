@@ -16,7 +16,7 @@ import smtplib
 import threading
 import time
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -245,7 +245,7 @@ class Mailer:
             error, permanent = f"cannot build the message: {problem}", True
         if error is None:
             try:
-                self._deliver(message)
+                self._deliver(message, queued_at=row.created_at)
             except (OSError, smtplib.SMTPException) as problem:
                 error = str(problem) or problem.__class__.__name__
                 permanent = isinstance(problem, smtplib.SMTPRecipientsRefused)
@@ -262,9 +262,9 @@ class Mailer:
             db.commit()
         return 1 if error is None else 0
 
-    def _deliver(self, message: EmailMessage) -> None:
+    def _deliver(self, message: EmailMessage, queued_at: datetime | None = None) -> None:
         if self.settings.smtp is None:
-            self._write_outbox(message)
+            self._write_outbox(message, queued_at)
             return
         smtp = self.settings.smtp
         with smtplib.SMTP(smtp.host, smtp.port, timeout=20) as client:
@@ -274,18 +274,21 @@ class Mailer:
                 client.login(smtp.username, smtp.password)
             client.send_message(message)
 
-    def _write_outbox(self, message: EmailMessage) -> Path:
+    def _write_outbox(self, message: EmailMessage, queued_at: datetime | None = None) -> Path:
         outbox = self.settings.outbox_dir
         outbox.mkdir(parents=True, exist_ok=True)
-        path = outbox / f"{utcnow().strftime('%Y%m%dT%H%M%S%f')}-{new_id()}.eml"
+        # named by the time the mail was queued, not sent: two workers (the server's and a
+        # script's deliver_pending) may send in any order, and the folder should read in order
+        path = outbox / f"{(queued_at or utcnow()).strftime('%Y%m%dT%H%M%S%f')}-{new_id()}.eml"
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(bytes(message))
         temporary.replace(path)   # a reader never sees half a file
         return path
 
 
-def deliver_pending(settings: Settings, wait_seconds: float = 10.0) -> None:
-    """Send what the outbox holds now, waiting for mails another worker has taken (tests, scripts)."""
+def deliver_pending(settings: Settings, wait_seconds: float = 30.0) -> None:
+    """Send what the outbox holds now, waiting for mails another worker has taken (tests, scripts).
+    Mails still unsent when the wait ends are logged with their last error."""
     from .db import make_engine, make_session_factory
 
     engine = make_engine(settings.database_url)
@@ -301,6 +304,10 @@ def deliver_pending(settings: Settings, wait_seconds: float = 10.0) -> None:
                                                              OutboxMail.next_attempt_at > utcnow(),
                                                              OutboxMail.next_attempt_at <= utcnow() + LEASE,
                                                              OutboxMail.last_error == "").limit(1))
+                if waiting is not None and time.monotonic() > deadline:
+                    for row in db.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))):
+                        log.warning("mail %s to %s not sent yet (%d tries, next at %s): %s", row.id, row.recipient,
+                                    row.attempts, row.next_attempt_at, row.last_error or "taken by another worker")
             if waiting is None or time.monotonic() > deadline:
                 return
             time.sleep(0.02)
@@ -316,8 +323,9 @@ def read_outbox(settings: Settings) -> list[EmailMessage]:
 
     try:
         deliver_pending(settings)
-    except Exception as error:   # no database (yet): the files are still worth reading
-        log.debug("outbox not drained: %s", error)
+    except Exception as error:
+        # no database (yet): the files are still worth reading; any other failure is worth a word
+        log.log(logging.DEBUG if "mail_outbox" in str(error) else logging.WARNING, "outbox not drained: %s", error)
     if not settings.outbox_dir.exists():
         return []
     return [BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in sorted(settings.outbox_dir.glob("*.eml"))]

@@ -115,6 +115,45 @@ def test_a_one_letter_last_word_after_other_words_completes_like_any_other(sampl
     assert first_after("reset p") == "Resetting your password"
 
 
+def test_after_the_first_results_the_other_records_load_in_the_background(tmp_path, serve, page):
+    """Once results are on screen, the rest of the language's display records load while nobody
+    searches, so a later keystroke waits for one round trip (its term shards), not two (shards, then
+    the records of what they ranked first). A browser that asks to save data loads only what it shows."""
+    content = tmp_path / "content"
+    for lang, count in (("en", 80), ("ja", 1)):
+        (content / lang / "guides").mkdir(parents=True)
+        (content / lang / "guides" / "_index.md").write_text("---\ntitle: Guides\n---\n", encoding="utf-8")
+        for number in range(count):
+            topic = "invoice" if number == 3 else f"topic{number}"
+            (content / lang / "guides" / f"a{number}.md").write_text(
+                f"---\ntitle: Guide {number} about {topic}\ndate: 2026-01-01\n---\nHow {topic} works, step by step.\n", encoding="utf-8")
+    config = (ROOT / "kbgen.toml").read_text(encoding="utf-8")
+    config = re.sub(r'^theme = ".*"$', f'theme = "classic"\ncontent_dir = "{content.as_posix()}"\n'
+                    f'themes_dir = "{(ROOT / "themes").as_posix()}"', config, count=1, flags=re.MULTILINE)
+    (tmp_path / "kbgen.toml").write_text(config, encoding="utf-8")
+    sample = tmp_path / "output"
+    build(tmp_path, BuildOptions(output_dir=sample, use_cache=False, workers=1))
+    chunks = sorted(p.name for p in (sample / "search" / "en").glob("d-*.js"))
+    assert len(chunks) > 1
+    loaded = "performance.getEntriesByType('resource').map((e) => e.name.split('/').pop())"
+    every_chunk = f"(chunks) => {{ const names = {loaded}; return chunks.every((c) => names.includes(c)); }}"
+
+    saving = page.context.browser.new_context(service_workers="block")
+    try:
+        saver = saving.new_page()
+        saver.add_init_script("Object.defineProperty(navigator, 'connection', {value: {saveData: true}})")
+        saver.goto(serve(sample) + "en/index.html")
+        type_query(saver, "invoice")
+        saver.wait_for_timeout(1500)
+        assert not saver.evaluate(every_chunk, chunks), "saving data: only the records of the results shown"
+    finally:
+        saving.close()
+
+    page.goto(serve(sample) + "en/index.html")
+    type_query(page, "invoice")
+    page.wait_for_function(every_chunk, arg=chunks, timeout=10000)
+
+
 def test_keyboard_moves_through_results_and_opens_one(sample, serve, page):
     page.goto(serve(sample) + "en/index.html")
     box = type_query(page, "invoice")

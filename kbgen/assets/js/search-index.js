@@ -323,6 +323,43 @@ export class SearchIndex {
   // (coverage, in quarter units), then lunr's score. `lastPlan` keeps the [term, boost] clauses
   // that were scored, so tests can score the same query with lunr.py.
   async search(units) {
+    this.searching = (this.searching || 0) + 1;
+    try {
+      return await this.rank(units);
+    } finally {
+      this.searching -= 1;
+      if (!this.searching) for (const resume of (this.idleWaiters || []).splice(0)) resume();
+    }
+  }
+
+  // Resolves when no search of this index is running (at once if none is).
+  quiet() {
+    if (!this.searching) return Promise.resolve();
+    this.idleWaiters = this.idleWaiters || [];
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // The display records of every document, loaded a couple of files at a time and only while no
+  // search is running, once the first results are on screen: from then on a keystroke waits for
+  // its term shards alone, one round trip instead of two (shards, then the records of what they
+  // ranked first). The portal's search box and results page ask for it; the widget, a guest on
+  // someone else's page, does not. Returns the same promise on every call.
+  prefetchRecords(concurrency = 2) {
+    if (!this.recordsPrefetch) {
+      const chunks = this.manifest ? [...this.manifest.chunks] : [];
+      const next = async () => {
+        while (chunks.length) {
+          await this.quiet();
+          const file = chunks.shift();
+          await this.source.load(this.source.prefix + file).catch(() => null);   // a search asks again
+        }
+      };
+      this.recordsPrefetch = Promise.all(Array.from({ length: concurrency }, next));
+    }
+    return this.recordsPrefetch;
+  }
+
+  async rank(units) {
     this.lastPlan = [];
     this.lastForms = [];
     if (!units.length) return [];

@@ -15,6 +15,8 @@ export function searchText(lang) {
 }
 
 const POPUP_RESULTS = 8;
+// After the first results: a moment before background loading competes with the next keystroke.
+const PREFETCH_DELAY_MS = 300;
 const PAGE_RESULTS = 20;
 
 function pageHref(context, url) {
@@ -80,6 +82,25 @@ export async function searchWithFallback(context, query) {
     }
   }
   return { clauses, groups };
+}
+
+// Once results are on screen, and the visitor had a moment to look at them, the rest of the page
+// language's records load in the background (see SearchIndex.prefetchRecords), and the other
+// languages' manifests (a few KB), so a query that falls back to them waits for their term shards
+// alone. Not when the browser asks to save data.
+let prefetching = false;
+function prefetchAfterResults(context, groups) {
+  const saveData = globalThis.navigator && navigator.connection && navigator.connection.saveData;
+  const own = groups.find((group) => !group.foreign);
+  if (prefetching || saveData || !own || !own.index.prefetchRecords) return;
+  prefetching = true;
+  setTimeout(() => {
+    own.index.prefetchRecords();
+    languageNames(context)
+      .then((names) => names.filter(([code]) => code !== context.lang)
+        .forEach(([code]) => languageIndex(context.root, code).catch(() => null)))
+      .catch(() => null);
+  }, PREFETCH_DELAY_MS);
 }
 
 function resultLink(context, doc, group) {
@@ -224,6 +245,7 @@ function enhanceSearchForm(form, context) {
         }, text('see_all', { q: query }))));
     }
     popup.replaceChildren(...items);
+    prefetchAfterResults(context, outcome.groups);
     // the query this list answers: the list follows every keystroke, and whoever reads it (a
     // test, an assistive tool) can tell the answer to "webhoo" from the answer to "webhook"
     popup.dataset.query = query;

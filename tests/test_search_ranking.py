@@ -260,3 +260,16 @@ def test_shipped_data_is_lunrs_serialized_index_repacked_bit_for_bit(corpus):
                     i += 2
     assert got == expected
     assert len(got) > 10_000
+
+
+def test_repacking_orders_documents_whatever_order_lunr_lists_its_field_vectors_in(corpus):
+    """lunr.py lists field vectors document by document, so the repacking reads each posting in
+    order; were that to change, the documents are ordered (delta encoding needs it), not garbled."""
+    from kbgen.search.indexer import term_postings
+
+    tokenized = [tokenize_fields(doc) for doc in corpus["en"][:40]]
+    serialized = reference_index(tokenized).serialize()
+    in_order = term_postings(serialized)
+    shuffled = {**serialized, "fieldVectors": list(reversed(serialized["fieldVectors"]))}
+    assert term_postings(shuffled) == in_order
+    assert any(len(flat) > 4 and flat[1] > 1 for flat in in_order.values())   # postings of several documents

@@ -109,7 +109,9 @@ def term_postings(serialized: dict[str, Any]) -> dict[str, list[int]]:
     them to 3 decimals, so value*1000 is an integer and value = integer/1000 exactly)."""
     field_numbers = {name: number for number, name in enumerate(FIELD_NAMES)}
     term_of = {posting["_index"]: term for term, posting in serialized["invertedIndex"]}
-    per_term: dict[str, list[list[tuple[int, int]]]] = {}
+    # term -> per field, a flat [doc, value, doc, value…]: two ints per entry, not a tuple (the
+    # index of 5,000 articles has millions of entries, and this runs while lunr's index is alive)
+    per_term: dict[str, list[list[int]]] = {}
     for field_ref, elements in serialized["fieldVectors"]:
         field_name, doc_ref = field_ref.split("/", 1)
         doc = int(doc_ref)
@@ -119,21 +121,26 @@ def term_postings(serialized: dict[str, Any]) -> dict[str, list[int]]:
             lists = per_term.get(term)
             if lists is None:
                 lists = per_term[term] = [[] for _ in FIELD_NAMES]
-            lists[number].append((doc, round(elements[position + 1] * 1000)))
+            lists[number] += (doc, round(elements[position + 1] * 1000))
 
     encoded: dict[str, list[int]] = {}
-    for term, lists in per_term.items():
+    for term in list(per_term):
+        lists = per_term.pop(term)   # freed as it is packed
         flat: list[int] = []
         for number, pairs in enumerate(lists):
             if not pairs:
                 continue
-            pairs.sort()
+            docs = pairs[0::2]
+            if any(later <= earlier for earlier, later in zip(docs, docs[1:])):   # lunr lists them by document
+                ordered = sorted(zip(docs, pairs[1::2]))
+                pairs = [item for pair in ordered for item in pair]
             flat.append(number)
-            flat.append(len(pairs))
+            flat.append(len(pairs) // 2)
             previous = 0
-            for doc, value in pairs:
+            for position in range(0, len(pairs), 2):
+                doc = pairs[position]
                 flat.append(doc - previous)
-                flat.append(value)
+                flat.append(pairs[position + 1])
                 previous = doc
         encoded[term] = flat
     return encoded
@@ -256,10 +263,15 @@ def build_data_files(
     featured: int = 0,
 ) -> dict[str, bytes]:
     """All data files of one index under `prefix` (e.g. "search/en/"); `prefix + "index.js"` is
-    the manifest, everything else is content-hashed so it can be cached forever."""
+    the manifest, everything else is content-hashed so it can be cached forever. A `tokenized`
+    list is emptied once lunr has indexed it (the memory is needed for what follows)."""
     translations = translations or {}
     files: dict[str, bytes] = {}
-    postings = term_postings(lunr_index(tokenized).serialize()) if docs else {}
+    serialized = lunr_index(tokenized).serialize() if docs else None
+    if isinstance(tokenized, list):
+        tokenized.clear()   # indexed: its millions of term strings are freed before the repacking
+    postings = term_postings(serialized) if serialized else {}
+    del serialized
 
     shard_table: list[list[str]] = []
     for terms, lists in _shards(postings):

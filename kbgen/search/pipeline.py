@@ -92,6 +92,9 @@ def _build_job(job: dict[str, Any]) -> dict[str, bytes]:
             # One string per field: pickling millions of short strings is 30x slower.
             _save_cache(cache_dir, job["prefix"], {d: {field: _TERM_SEPARATOR.join(terms) for field, terms in f.items()}
                                                    for d, f in known.items() if d in used})
+        # the term lists are the biggest thing alive here: build_data_files empties `tokenized`
+        # once lunr has indexed it, and nothing else may hold them
+        del known
         files = build_data_files(
             job["docs"], tokenized, prefix=job["prefix"], lang=job["lang"],
             translations=job["translations"], featured=job["featured"],

@@ -315,6 +315,23 @@ def deliver_pending(settings: Settings, wait_seconds: float = 30.0) -> None:
         engine.dispose()
 
 
+def _has_outbox_table(settings: Settings) -> bool:
+    from sqlalchemy import inspect
+
+    from .db import make_engine
+
+    try:
+        engine = make_engine(settings.database_url)
+    except Exception:
+        return False
+    try:
+        return inspect(engine).has_table(OutboxMail.__tablename__)
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+
+
 def read_outbox(settings: Settings) -> list[EmailMessage]:
     """Messages in the development outbox, oldest first (used by tests and `kbgen api` users).
     Mails still queued in the database are delivered first, so what a request queued is there."""
@@ -325,7 +342,7 @@ def read_outbox(settings: Settings) -> list[EmailMessage]:
         deliver_pending(settings)
     except Exception as error:
         # no database (yet): the files are still worth reading; any other failure is worth a word
-        log.log(logging.DEBUG if "mail_outbox" in str(error) else logging.WARNING, "outbox not drained: %s", error)
+        log.log(logging.DEBUG if not _has_outbox_table(settings) else logging.WARNING, "outbox not drained: %s", error)
     if not settings.outbox_dir.exists():
         return []
     return [BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in sorted(settings.outbox_dir.glob("*.eml"))]

@@ -1,7 +1,10 @@
 """``build()``: the stages of a build, in order.
 
-config → content → site structure → render → search → write. Each stage lives in the
-module named for what it produces; this function only sequences them and times them.
+config → content → site structure → search → render → write. Each stage lives in the
+module named for what it produces; this function only sequences them and times them. Search
+data comes before the pages (its forked workers are the peak memory of a build, and the pages
+are not in memory yet then); its files join the output after them, with the service worker
+that lists every file.
 """
 from __future__ import annotations
 
@@ -147,13 +150,22 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     previous = (PreviousOutput(target, config.cache_dir)
                 if target is not None and options.use_cache and not options.in_place else None)
 
+    search_cache = config.cache_dir / "search" if options.use_cache else None
+    search_data: dict[str, bytes] = {}
+    if not (options.defer_search and target is not None):
+        # Before the pages, though it is written with them: its workers are forked from a process
+        # that does not hold every rendered page yet (a quarter of a GB at 10,000 articles), and
+        # they are the build's peak memory.
+        with clock.stage("search"), _progress(options, "Building search data") as start:
+            start(None)
+            search_data = search_data_files(site, workers=options.workers, cache_dir=search_cache, cache=cache)
+
     output = Output()
     with clock.stage("render"), _progress(options, "Rendering pages") as start:
         renderer = render_pages(site, output, workers=options.workers, progress=start, previous=previous, cache=cache)
         add_site_files(site, renderer, output)
         problems.extend(renderer.problems)  # template mistakes (an undefined variable), by template and line
 
-    search_cache = config.cache_dir / "search" if options.use_cache else None
     finish_search = None
     if options.defer_search and target is not None:
         # the search files last written there stay while the new ones are built, so the
@@ -162,9 +174,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
             output.add(path, data, "kbgen (search data of the previous build)")
         finish_search = _deferred_search(site, target, options.workers, search_cache, cache)
     else:
-        with clock.stage("search"), _progress(options, "Building search data") as start:
-            start(None)
-            add_search(site, output, workers=options.workers, cache_dir=search_cache, cache=cache)
+        add_search(site, output, search_data)
 
     problems.raise_if_errors(options.strict)
     if target is not None:
@@ -186,7 +196,8 @@ def _deferred_search(site: Site, target: Path, workers: int, cache_dir: Path | N
     files in place and removes those of the previous build that are no longer needed."""
     def finish_search() -> None:
         search_output = Output()
-        add_search(site, search_output, workers=workers, cache_dir=cache_dir, service_worker=False, cache=cache)
+        add_search(site, search_output, search_data_files(site, workers=workers, cache_dir=cache_dir, cache=cache),
+                   service_worker=False)
         search_output.commit(target, in_place=True, partial=True, written=cache.written)
         for stale in set(cache.search_files.get(str(target), {})) - set(search_output.files):
             (target / stale).unlink(missing_ok=True)
@@ -285,11 +296,11 @@ def _summary(text: str, length: int) -> str:
     return (cut[:space] if space > length * 0.6 else cut).rstrip(" ,.;:、。") + "…"
 
 
-def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | None,
-               service_worker: bool = True, cache: BuildCache | None = None) -> None:
-    """The search files; `cache_dir` is the search cache itself (.kbgen-cache/search)."""
+def search_data_files(site: Site, *, workers: int, cache_dir: Path | None, cache: BuildCache | None = None) -> dict[str, bytes]:
+    """The search data files (indexes, widgets); `cache_dir` is the search cache itself
+    (.kbgen-cache/search)."""
     try:
-        from .search import build_search, build_service_worker
+        from .search import build_search
     except ImportError as error:
         # a site without search must never be published in silence (a broken lunr install)
         raise KbgenError(f"the search index cannot be built: {error}\n"
@@ -299,10 +310,16 @@ def add_search(site: Site, output: Output, *, workers: int, cache_dir: Path | No
     widgets = {name: {"language": w.language, "categories": w.categories, "title": w.title,
                       "max_results": w.max_results, "strings": widget_strings(w.language, themes)}
                for name, w in config.widgets.items()}
-    files = build_search(search_documents(site, cache.search_docs if cache is not None else None),
-                         languages={code: lang.name for code, lang in config.languages.items()},
-                         widgets=widgets, site_url=config.base_url,
-                         cache_dir=cache_dir, workers=workers)
+    return build_search(search_documents(site, cache.search_docs if cache is not None else None),
+                        languages={code: lang.name for code, lang in config.languages.items()},
+                        widgets=widgets, site_url=config.base_url, cache_dir=cache_dir, workers=workers)
+
+
+def add_search(site: Site, output: Output, files: dict[str, bytes], service_worker: bool = True) -> None:
+    """The search files, then the offline service worker (which lists every file of the site)."""
+    from .search import build_service_worker
+
+    config = site.config
     for path, data in sorted(files.items()):
         output.add(path, data, "kbgen (search data)")
     if not service_worker:

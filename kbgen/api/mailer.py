@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import new_id, utcnow
@@ -293,6 +294,11 @@ def deliver_pending(settings: Settings, wait_seconds: float = 30.0) -> None:
 
     engine = make_engine(settings.database_url)
     try:
+        try:
+            if not inspect(engine).has_table(OutboxMail.__tablename__):
+                return   # no database yet: nothing was queued
+        except OperationalError:
+            return
         mailer = Mailer(settings, make_session_factory(engine))
         deadline = time.monotonic() + wait_seconds
         while True:
@@ -304,30 +310,14 @@ def deliver_pending(settings: Settings, wait_seconds: float = 30.0) -> None:
                                                              OutboxMail.next_attempt_at > utcnow(),
                                                              OutboxMail.next_attempt_at <= utcnow() + LEASE,
                                                              OutboxMail.last_error == "").limit(1))
-                if waiting is not None and time.monotonic() > deadline:
+                late = time.monotonic() > deadline
+                if waiting is not None and late:
                     for row in db.scalars(select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_(None))):
                         log.warning("mail %s to %s not sent yet (%d tries, next at %s): %s", row.id, row.recipient,
                                     row.attempts, row.next_attempt_at, row.last_error or "taken by another worker")
-            if waiting is None or time.monotonic() > deadline:
+            if waiting is None or late:
                 return
             time.sleep(0.02)
-    finally:
-        engine.dispose()
-
-
-def _has_outbox_table(settings: Settings) -> bool:
-    from sqlalchemy import inspect
-
-    from .db import make_engine
-
-    try:
-        engine = make_engine(settings.database_url)
-    except Exception:
-        return False
-    try:
-        return inspect(engine).has_table(OutboxMail.__tablename__)
-    except Exception:
-        return False
     finally:
         engine.dispose()
 
@@ -340,9 +330,8 @@ def read_outbox(settings: Settings) -> list[EmailMessage]:
 
     try:
         deliver_pending(settings)
-    except Exception as error:
-        # no database (yet): the files are still worth reading; any other failure is worth a word
-        log.log(logging.DEBUG if not _has_outbox_table(settings) else logging.WARNING, "outbox not drained: %s", error)
+    except Exception as error:   # the files are still worth reading, and the failure worth a word
+        log.warning("outbox not drained: %s", error)
     if not settings.outbox_dir.exists():
         return []
     return [BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in sorted(settings.outbox_dir.glob("*.eml"))]

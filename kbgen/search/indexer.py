@@ -112,9 +112,13 @@ def term_postings(serialized: dict[str, Any]) -> dict[str, list[int]]:
     # term -> per field, a flat [doc, value, doc, value…]: two ints per entry, not a tuple (the
     # index of 5,000 articles has millions of entries, and this runs while lunr's index is alive)
     per_term: dict[str, list[list[int]]] = {}
+    # lunr lists the field vectors document by document, so every list below is in document
+    # order; checked once here, and sorted only if that ever changes (delta encoding needs it)
+    in_order, last_doc = True, -1
     for field_ref, elements in serialized["fieldVectors"]:
         field_name, doc_ref = field_ref.split("/", 1)
         doc = int(doc_ref)
+        in_order, last_doc = in_order and doc >= last_doc, doc
         number = field_numbers[field_name]
         for position in range(0, len(elements), 2):
             term = term_of[elements[position]]
@@ -130,10 +134,8 @@ def term_postings(serialized: dict[str, Any]) -> dict[str, list[int]]:
         for number, pairs in enumerate(lists):
             if not pairs:
                 continue
-            docs = pairs[0::2]
-            if any(later <= earlier for earlier, later in zip(docs, docs[1:])):   # lunr lists them by document
-                ordered = sorted(zip(docs, pairs[1::2]))
-                pairs = [item for pair in ordered for item in pair]
+            if not in_order:
+                pairs = [item for pair in sorted(zip(pairs[0::2], pairs[1::2])) for item in pair]
             flat.append(number)
             flat.append(len(pairs) // 2)
             previous = 0

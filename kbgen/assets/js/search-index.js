@@ -342,7 +342,7 @@ export class SearchIndex {
   // The display records of every document, loaded a couple of files at a time and only while no
   // search is running, once the first results are on screen: from then on a keystroke waits for
   // its term shards alone, one round trip instead of two (shards, then the records of what they
-  // ranked first). The portal's search box and results page ask for it; the widget, a guest on
+  // ranked first). The portal's search box asks for it; the widget, a guest on
   // someone else's page, does not. Returns the same promise on every call.
   prefetchRecords(concurrency = 2) {
     if (!this.recordsPrefetch) {

@@ -11,14 +11,11 @@ pip install -e '.[test,benchmark]'. Lives outside the package, which installs ne
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
-import http.server
 import json
 import math
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -61,11 +58,6 @@ def index_sizes(output_dir: Path) -> dict:
     return sizes
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
@@ -77,83 +69,83 @@ def measure_in_browser(output_dir: Path, lang: str, queries: list[str], rounds: 
     then (gzipped, as a server would send it); what a typo query downloads on top; then
     per-keystroke query time (search + rendering, as measured by search-ui.js) while typing every
     query letter by letter."""
-    from playwright.sync_api import sync_playwright
+    from search_golden_set import served
 
     output_dir = Path(output_dir)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(output_dir)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}/"
+    with served(output_dir) as base:
+        return _measure_served(output_dir, base, lang, queries, rounds)
+
+
+def _measure_served(output_dir: Path, base: str, lang: str, queries: list[str], rounds: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
     url = f"{base}{lang}/index.html"
     box = "form[data-kb-search] input[name=q]"
     option = "form[data-kb-search] [role=listbox] [role=option]"
     loaded = "performance.getEntriesByType('resource').map((e) => e.name)"
-    try:
-        with sync_playwright() as playwright:
-            launch = {"args": CHROMIUM_ARGS}
-            if Path(CHROMIUM).exists():
-                launch["executable_path"] = CHROMIUM
-            browser = playwright.chromium.launch(**launch)
-            try:
-                context = browser.new_context(service_workers="block")
-                page = context.new_page()
-                page.goto(url, wait_until="load")
-                page.evaluate("performance.setResourceTimingBufferSize(10000)")
-                page.locator(box).first.click()
-                started = time.perf_counter()
-                page.locator(box).first.fill(queries[0])
-                page.locator(option).first.wait_for(timeout=30000)
-                first_result_ms = (time.perf_counter() - started) * 1000
-                # what was loaded until the first result was on screen (background loading
-                # starts after it)
-                first_urls = page.evaluate("(() => { const m = performance.getEntriesByName('kb-search');"
-                                           " const end = m.length ? m[0].startTime + m[0].duration : Infinity;"
-                                           " return performance.getEntriesByType('resource').filter((e) => e.startTime <= end)"
-                                           ".map((e) => e.name); })()")
-                # What a misspelt word costs on top of the same word spelt right, each typed
-                # after the first query in a fresh page.
-                correct, typo = TYPO_QUERIES.get(lang, TYPO_QUERIES["en"])
-                second = {}
-                records = sorted(f"search/{lang}/{p.name}" for p in (output_dir / "search" / lang).glob("d-*.js"))
-                all_records = ("(records) => { const names = performance.getEntriesByType('resource').map((e) => e.name);"
-                               " return records.every((r) => names.some((n) => n.endsWith(r))); }")
-                for word in (correct, typo):
-                    other = context.new_page()
-                    other.goto(url, wait_until="load")
-                    other.evaluate("performance.setResourceTimingBufferSize(10000)")
-                    other.locator(box).first.fill(queries[0])
-                    other.locator(option).first.wait_for(timeout=30000)
-                    # the display records load in the background after the first results: what
-                    # the word costs is then its shards and word lists alone
-                    other.wait_for_function(all_records, arg=records, timeout=60000)
-                    before = set(other.evaluate(loaded))
-                    other.locator(box).first.fill(word)
-                    other.wait_for_timeout(1500)
-                    second[word] = [u for u in other.evaluate(loaded) if u not in before]
-                    other.close()
-                timings: list[float] = []
-                # Each round types the queries in a fresh browser context (empty cache, shards not yet
-                # loaded), so a p95 is taken over more than the dozen keystrokes of one round (of
-                # which it is the maximum).
-                for round_number in range(rounds):
-                    if round_number:
-                        context.close()
-                        context = browser.new_context(service_workers="block")
-                        page = context.new_page()
-                        page.goto(url, wait_until="load")
-                        page.locator(box).first.fill(queries[0])
-                        page.locator(option).first.wait_for(timeout=30000)
-                    page.evaluate("performance.clearMeasures('kb-search')")
-                    for query in queries:
-                        page.locator(box).first.fill("")
-                        page.locator(box).first.press_sequentially(query, delay=150)
-                        page.wait_for_timeout(400)
-                    timings += page.evaluate("performance.getEntriesByName('kb-search').map(e => e.duration)")
-                context.close()
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with sync_playwright() as playwright:
+        launch = {"args": CHROMIUM_ARGS}
+        if Path(CHROMIUM).exists():
+            launch["executable_path"] = CHROMIUM
+        browser = playwright.chromium.launch(**launch)
+        try:
+            context = browser.new_context(service_workers="block")
+            page = context.new_page()
+            page.goto(url, wait_until="load")
+            page.evaluate("performance.setResourceTimingBufferSize(10000)")
+            page.locator(box).first.click()
+            started = time.perf_counter()
+            page.locator(box).first.fill(queries[0])
+            page.locator(option).first.wait_for(timeout=30000)
+            first_result_ms = (time.perf_counter() - started) * 1000
+            # what was loaded until the first result was on screen (background loading
+            # starts after it)
+            first_urls = page.evaluate("(() => { const m = performance.getEntriesByName('kb-search');"
+                                       " const end = m.length ? m[0].startTime + m[0].duration : Infinity;"
+                                       " return performance.getEntriesByType('resource').filter((e) => e.startTime <= end)"
+                                       ".map((e) => e.name); })()")
+            # What a misspelt word costs on top of the same word spelt right, each typed
+            # after the first query in a fresh page.
+            correct, typo = TYPO_QUERIES.get(lang, TYPO_QUERIES["en"])
+            second = {}
+            records = sorted(f"search/{lang}/{p.name}" for p in (output_dir / "search" / lang).glob("d-*.js"))
+            all_records = ("(records) => { const names = performance.getEntriesByType('resource').map((e) => e.name);"
+                           " return records.every((r) => names.some((n) => n.endsWith(r))); }")
+            for word in (correct, typo):
+                other = context.new_page()
+                other.goto(url, wait_until="load")
+                other.evaluate("performance.setResourceTimingBufferSize(10000)")
+                other.locator(box).first.fill(queries[0])
+                other.locator(option).first.wait_for(timeout=30000)
+                # the display records load in the background after the first results: what
+                # the word costs is then its shards and word lists alone
+                other.wait_for_function(all_records, arg=records, timeout=60000)
+                before = set(other.evaluate(loaded))
+                other.locator(box).first.fill(word)
+                other.wait_for_timeout(1500)
+                second[word] = [u for u in other.evaluate(loaded) if u not in before]
+                other.close()
+            timings: list[float] = []
+            # Each round types the queries in a fresh browser context (empty cache, shards not yet
+            # loaded), so a p95 is taken over more than the dozen keystrokes of one round (of
+            # which it is the maximum).
+            for round_number in range(rounds):
+                if round_number:
+                    context.close()
+                    context = browser.new_context(service_workers="block")
+                    page = context.new_page()
+                    page.goto(url, wait_until="load")
+                    page.locator(box).first.fill(queries[0])
+                    page.locator(option).first.wait_for(timeout=30000)
+                page.evaluate("performance.clearMeasures('kb-search')")
+                for query in queries:
+                    page.locator(box).first.fill("")
+                    page.locator(box).first.press_sequentially(query, delay=150)
+                    page.wait_for_timeout(400)
+                timings += page.evaluate("performance.getEntriesByName('kb-search').map(e => e.duration)")
+            context.close()
+        finally:
+            browser.close()
     return {
         "records_gzip": _search_data_bytes(output_dir, [base + r for r in records], base)["gzip"],
         "first_query": queries[0],

@@ -81,6 +81,12 @@ def metrics(cases: list[dict], answers: list[list[str]]) -> dict:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    # http.server writes a response's headers and body in two sends. With Nagle's algorithm on,
+    # the body then waits for the browser's delayed ACK of the headers: up to 40 ms per file on
+    # loopback, which the static hosts a portal is published on (nginx's tcp_nodelay, CDNs) do
+    # not add. Timings taken through this server would otherwise measure that stall.
+    disable_nagle_algorithm = True
+
     def log_message(self, *args):
         pass
 

@@ -6,6 +6,7 @@ and on kbgen's sharded data files."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import random
@@ -18,7 +19,8 @@ from lunr import lunr
 from lunr.builder import Builder
 from lunr.query import Query, QueryPresence
 
-from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, data_payload, tokenize_fields
+from kbgen.search import indexer
+from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, data_payload, tokenize_fields, utf16_key
 from search_corpus import generate
 from kbgen.search.tokenizer import query_units, runs, title_key
 
@@ -154,6 +156,7 @@ def test_runtime_ranks_like_the_independent_computation(corpus, lang, tmp_path):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes(data)
     units = [query_units(text) for text in texts]
+    manifest = data_payload((tmp_path / f"search/{lang}/index.js").read_bytes())[1]
     from_shards = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "queries": units, "withPlan": True})
     from_text = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "texts": texts})
     several = typos = equal_titles = 0
@@ -161,7 +164,10 @@ def test_runtime_ranks_like_the_independent_computation(corpus, lang, tmp_path):
         got = [tuple(row) for row in answer["results"]]
         assert got_text == answer["results"], text  # the JS tokenizer made the same units
         forms = answer["forms"]
-        # Prefix expansions are every indexed term with that prefix (lunr's index says which).
+        # Prefix expansions are every indexed term with that prefix (lunr's index says which); a
+        # corpus this small has no letter whose terms span enough shards to be listed as "initials"
+        # (see the test after this one).
+        assert not manifest["initials"]
         for unit_in, unit_out in zip(units[texts.index(text)], forms):
             for form_in, form_out in zip(unit_in["forms"], unit_out["forms"]):
                 if form_in["prefix"]:
@@ -206,6 +212,46 @@ def test_field_vectors_of_zero_magnitude_score_like_lunr(corpus):
         assert tie_groups_of(got) == tie_groups_of(want), text
         for (_, score, *_), (_, lunr_score, *_) in zip(got, want):
             assert score == pytest.approx(lunr_score, rel=1e-9, abs=1e-12)
+
+
+def test_a_one_letter_prefix_expands_to_the_most_frequent_terms_of_a_few_shards(corpus, tmp_path, monkeypatch):
+    """"export d": a letter whose terms span many shards expands to its most frequent terms, from
+    at most INITIAL_SHARDS shards, and ranks those as lunr scores them."""
+    monkeypatch.setattr(indexer, "SHARD_TARGET_BYTES", 1500)  # many shards from a small corpus
+    docs = corpus["en"]
+    tokenized = [tokenize_fields(doc) for doc in docs]
+    # In how many documents each term is, counted from the tokenizer's output (not the index).
+    frequency: dict[str, int] = {}
+    for fields in tokenized:
+        for term in {t for name, terms in fields.items() if name != "lead" for t in terms}:
+            frequency[term] = frequency.get(term, 0) + 1
+    index = reference_index(tokenized)
+    for path, data in build_data_files(docs, tokenized, prefix="search/en/", lang="en").items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    manifest = data_payload((tmp_path / "search/en/index.js").read_bytes())[1]
+    firsts = [utf16_key(first) for first, _ in manifest["shards"]]
+    initials = dict(manifest["initials"])
+    assert len(initials) >= 3
+    for letter, listed in initials.items():
+        of_letter = [t for t in index.inverted_index if t.startswith(letter)]
+        assert len({bisect.bisect_right(firsts, utf16_key(t)) for t in of_letter}) > indexer.INITIAL_SHARDS
+        assert 0 < len(listed) <= indexer.INITIAL_TERMS and set(listed) <= set(of_letter)
+        assert len({bisect.bisect_right(firsts, utf16_key(t)) for t in listed}) <= indexer.INITIAL_SHARDS
+        most = max(frequency.get(t, 0) for t in of_letter)
+        assert any(frequency.get(t, 0) == most for t in listed), letter
+    letters = sorted(initials)[:3]
+    texts = [f"customer {letter}" for letter in letters]
+    answers = run_js({"output": str(tmp_path), "prefix": "search/en/", "queries": [query_units(t) for t in texts],
+                      "withPlan": True})
+    for text, letter, answer in zip(texts, letters, answers):
+        prefix_form = answer["forms"][-1]["forms"][-1]
+        assert prefix_form["any"] and set(prefix_form["terms"]) == set(initials[letter]) - {letter}, text
+        clauses = [(term, form["boost"]) for unit in answer["forms"] for form in unit["forms"] for term in form["terms"]
+                   if term in index.inverted_index]
+        want = expected_ranking(index, answer["forms"], lunr_scores(index, clauses), query_units(text),
+                                [doc.title for doc in docs])
+        assert tie_groups_of([tuple(row) for row in answer["results"]]) == tie_groups_of(want), text
 
 
 def test_lunr_json_and_shards_rank_alike(corpus, tmp_path):

@@ -1,7 +1,8 @@
-// Query runtime for kbgen's prebuilt search data. It scores exactly as lunr does
-// (lunr.py Index.query): every clause required, a prefix clause expands to every indexed term
-// with that prefix, the query vector holds how often each expanded term was asked for, and a
-// document's score is the sum over its fields of dot(query, field vector) / |query|.
+// Query runtime for kbgen's prebuilt search data. Its score is lunr's (lunr.py Index.query with
+// optional clauses): a prefix clause expands to the indexed terms with that prefix (for a single
+// letter, the most frequent ones the manifest lists), the query vector holds how often each
+// expanded term was asked for, and a document's score is the sum over its fields of
+// dot(query, field vector) / |query|. Tier and coverage rank before it (see rank()).
 // Data comes either from lunr's own serialized JSON (tests compare us with lunr.py on it) or
 // from kbgen's sharded files (kbgen/search/indexer.py), loaded as <script>s so the same code
 // works over http, from file:// and from another origin (the widget).
@@ -225,6 +226,9 @@ class ShardedSource {
     this.prefix = prefix;
     this.shardFirstTerms = manifest.shards.map(([first]) => first);
     this.decoded = new Map();
+    // A one-letter prefix expands to the letter's most frequent terms listed here (from a few
+    // shards) rather than to every term of the letter (indexer.py, _initials).
+    this.initials = new Map(manifest.initials || []);
   }
 
   shardPosition(term) {
@@ -236,6 +240,7 @@ class ShardedSource {
 
   shardPositions(term, prefix) {
     if (!this.shardFirstTerms.length) return [];
+    if (prefix && this.initials.has(term)) return [...new Set(this.initials.get(term).map((t) => this.shardPosition(t)))];
     const positions = [this.shardPosition(term)];
     if (prefix) {
       for (let p = positions[0] + 1; p < this.shardFirstTerms.length && this.shardFirstTerms[p].startsWith(term); p += 1) {
@@ -251,6 +256,13 @@ class ShardedSource {
 
   async expand(term, prefix) {
     const found = [];
+    if (prefix && this.initials.has(term)) {
+      for (const listed of this.initials.get(term)) {
+        const { terms } = await this.shard(this.shardPosition(listed));
+        if (terms[lowerBound(terms, listed)] === listed) found.push(listed);
+      }
+      return found;
+    }
     for (const position of this.shardPositions(term, prefix)) {
       const { terms } = await this.shard(position);
       for (let i = lowerBound(terms, term); i < terms.length; i += 1) {
@@ -339,12 +351,14 @@ export class SearchIndex {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  // The display records of every document, loaded a couple of files at a time and only while no
-  // search is running, once the first results are on screen: from then on a keystroke waits for
+  // The display records of every document, loaded one file at a time and only while no search is
+  // running, once the first results are on screen: from then on a keystroke waits for
   // its term shards alone, one round trip instead of two (shards, then the records of what they
   // ranked first). The portal's search box asks for it; the widget, a guest on
-  // someone else's page, does not. Returns the same promise on every call.
-  prefetchRecords(concurrency = 2) {
+  // someone else's page, does not. Returns the same promise on every call. One file at a time: a
+  // browser opens six connections to a host over HTTP/1.1, and a keystroke that needs five chunks
+  // must not wait for a second round behind the background ones.
+  prefetchRecords(concurrency = 1) {
     if (!this.recordsPrefetch) {
       const chunks = this.manifest ? [...this.manifest.chunks] : [];
       const next = async () => {
@@ -386,40 +400,57 @@ export class SearchIndex {
       plan.push({ unit, forms });
     }
 
-    const docsOf = (term, field = null) => {
-      const found = new Set();
-      for (const { field: name, docs } of postings.get(term) || []) {
-        if (name === LEAD_FIELD || (field && name !== field)) continue;
-        for (const ref of docs) found.add(ref);
-      }
-      return found;
-    };
-    // Typo variants, only for a unit that finds (almost) nothing as typed.
-    // Documents holding every term of a form (any one, for a prefix), counted up to `limit`
-    // (a word only needs to know whether it is "few": most keystrokes stop after three).
-    const fullMatches = (form, found, limit) => {
-      if (!form.terms.length) return;
-      if (form.any || form.terms.length === 1) {
-        for (const term of form.terms) {
-          for (const { field, docs } of postings.get(term) || []) {
-            if (field === LEAD_FIELD) continue;
-            for (const ref of docs) {
-              found.add(ref);
-              if (found.size >= limit) return;
+    // Typo variants, only for a unit that finds (almost) nothing as typed. Document sets are typed
+    // arrays and marks indexed by document number: a common Japanese bigram is in most documents,
+    // and building Sets of them was most of a keystroke's time.
+    const count = this.source.docCount;
+    const docLists = new Map();
+    const scratch = new Uint8Array(count);
+    // The documents whose scored fields hold `term`, each once.
+    const docsOf = (term) => {
+      if (!docLists.has(term)) {
+        const found = [];
+        for (const { field, docs } of postings.get(term) || []) {
+          if (field === LEAD_FIELD) continue;
+          for (let i = 0; i < docs.length; i += 1) {
+            if (!scratch[docs[i]]) {
+              scratch[docs[i]] = 1;
+              found.push(docs[i]);
             }
           }
         }
-        return;
+        for (const ref of found) scratch[ref] = 0;
+        docLists.set(term, Int32Array.from(found));
       }
-      const sets = form.terms.map((term) => docsOf(term));
-      for (const ref of sets[0]) {
-        if (sets.every((set) => set.has(ref))) found.add(ref);
-        if (found.size >= limit) return;
+      return docLists.get(term);
+    };
+    // How many documents are in every one of `lists`, and in how many lists each document is.
+    const inAll = (lists) => {
+      const hold = new Uint16Array(count);
+      for (const list of lists) for (let i = 0; i < list.length; i += 1) hold[list[i]] += 1;
+      let both = 0;
+      if (lists.length) for (let i = 0; i < lists[0].length; i += 1) if (hold[lists[0][i]] === lists.length) both += 1;
+      return { both, hold };
+    };
+    // Documents holding every term of a form (any one, for a prefix) are marked in `full`, counted
+    // up to `limit` (a word only needs to know whether it is "few": most keystrokes stop after three).
+    const fullMatches = (form, full, limit) => {
+      if (!form.terms.length) return;
+      const lists = form.terms.map((term) => docsOf(term));
+      const { hold } = form.any || lists.length === 1 ? { hold: null } : inAll(lists);
+      for (const list of form.any ? lists : lists.slice(0, 1)) {
+        for (let i = 0; i < list.length; i += 1) {
+          const ref = list[i];
+          if (full.marks[ref] || (hold && hold[ref] !== lists.length)) continue;
+          full.marks[ref] = 1;
+          full.size += 1;
+          if (full.size >= limit) return;
+        }
       }
     };
     for (const entry of plan) {
       if (!entry.unit.typo) continue;
-      const full = new Set();
+      const full = { marks: new Uint8Array(count), size: 0 };
       const limit = entry.unit.typo === 'word' ? TYPO_MIN_DOCS : Infinity;
       for (const form of entry.forms) if (full.size < limit) fullMatches(form, full, limit);
       // Bigrams match anywhere in a document, so a misspelt katakana word can look found
@@ -428,7 +459,7 @@ export class SearchIndex {
       if (entry.unit.typo === 'word' && full.size >= TYPO_MIN_DOCS) continue;
       const variants = entry.unit.typo === 'word'
         ? await this.wordVariants(entry.unit.word)
-        : await this.kanaVariants(entry.unit.word, postingOf, docsOf, full.size);
+        : await this.kanaVariants(entry.unit.word, postingOf, docsOf, inAll, full.size);
       // What was typed is then no more certain than its variants.
       if (entry.unit.typo === 'kana' && variants.length) for (const form of entry.forms) form.credit = Math.min(form.credit, TYPO_CREDIT);
       for (const terms of variants) {
@@ -458,7 +489,6 @@ export class SearchIndex {
 
     // Typed arrays indexed by document number: a keystroke touches thousands of postings, and
     // per-document Maps and Sets made typing slow (mostly garbage collection).
-    const count = this.source.docCount;
     const score = new Float64Array(count);
     const touched = new Uint8Array(count);
     const hits = [];
@@ -590,28 +620,31 @@ export class SearchIndex {
 
   // Spellings of a kana run that differ by a voiced mark, a small kana or a long vowel mark,
   // as lists of bigrams, keeping those whose bigrams are all indexed, most documents first.
-  async kanaVariants(run, postingOf, docsOf, typedCount) {
+  async kanaVariants(run, postingOf, docsOf, inAll, typedCount) {
     // Only the characters of the bigram that keeps the rest from matching are varied (ト in
     // パスワート: every document with パスワ lacks ート), so few extra shards are loaded.
     const grams = [];
     const chars = Array.from(run);
     for (let i = 0; i + 1 < chars.length; i += 1) grams.push(chars[i] + chars[i + 1]);
-    const sets = [];
+    const lists = [];
     for (const gram of grams) {
       await postingOf(gram);
-      sets.push(docsOf(gram));
+      lists.push(docsOf(gram));
     }
-    let suspects = grams.map((_, i) => i).filter((i) => !sets[i].size);
-    if (!suspects.length) {
-      const without = sets.map((_, i) => {
-        const others = sets.filter((__, j) => j !== i);
-        if (!others.length) return 0;
-        let count = 0;
-        for (const ref of others[0]) if (others.every((set) => set.has(ref))) count += 1;
-        return count;
+    let suspects = grams.map((_, i) => i).filter((i) => !lists[i].length);
+    if (!suspects.length && lists.length > 1) {
+      // Documents with every bigram but the i-th: those with all of them, and those lacking one,
+      // that one being the i-th.
+      const { both, hold } = inAll(lists);
+      let lackingOne = 0;
+      for (let ref = 0; ref < hold.length; ref += 1) if (hold[ref] === lists.length - 1) lackingOne += 1;
+      const without = lists.map((list) => {
+        let inThisOne = 0;
+        for (let i = 0; i < list.length; i += 1) if (hold[list[i]] === lists.length - 1) inThisOne += 1;
+        return both + lackingOne - inThisOne;
       });
       const most = Math.max(...without);
-      if (most > typedCount) suspects = without.map((count, i) => (count === most ? i : -1)).filter((i) => i >= 0);
+      if (most > typedCount) suspects = without.map((n, i) => (n === most ? i : -1)).filter((i) => i >= 0);
     }
     if (!suspects.length) return [];
     const positions = new Set(suspects.flatMap((i) => [i, i + 1]));
@@ -640,13 +673,9 @@ export class SearchIndex {
     likely.sort((a, b) => b.estimate - a.estimate || (a.variant < b.variant ? -1 : 1));
     const candidates = [];
     for (const { variant, terms } of likely.slice(0, KANA_VARIANTS)) {
-      let docs = null;
-      for (const term of terms) {
-        await postingOf(term);
-        const set = docsOf(term);
-        docs = docs ? new Set([...docs].filter((ref) => set.has(ref))) : set;
-      }
-      if (docs && docs.size > typedCount) candidates.push({ terms, count: docs.size, variant });
+      for (const term of terms) await postingOf(term);
+      const { both } = inAll(terms.map((term) => docsOf(term)));
+      if (terms.length && both > typedCount) candidates.push({ terms, count: both, variant });
     }
     candidates.sort((a, b) => b.count - a.count || (a.variant < b.variant ? -1 : 1));
     return candidates.map((c) => c.terms);

@@ -49,12 +49,24 @@ function languageNames(context) {
 // product name on an English page) is meant for their articles too.
 const CJK_LANGUAGES = new Set(['ja', 'zh', 'ko']);
 
+// The query that last had to look in other languages, and which ones: a query that extends it
+// ("export dat" → "export data") most likely has to as well, so their search starts together with
+// the page language's instead of after it.
+let lastFallback = { query: null, codes: [] };
+
 // {lang, results: [{ref, score, coverage, tier}], index, foreign} for the page's language, and
 // for other languages when the query is written in their script or matches more of it there
 // (not only when the page's language finds nothing).
 export async function searchWithFallback(context, query) {
   const clauses = queryUnits(query);
   if (!worthSearching(clauses)) return { clauses, groups: [] };
+  const early = new Map();
+  if (lastFallback.query !== null && query.startsWith(lastFallback.query)) {
+    for (const code of lastFallback.codes) {
+      early.set(code, languageIndex(context.root, code).then((other) => other.search(clauses)));
+      early.get(code).catch(() => null);   // unused when the page's language is enough
+    }
+  }
   const index = await languageIndex(context.root, context.lang);
   const results = await index.search(clauses);
   const groups = results.length ? [{ lang: context.lang, name: null, index, results, foreign: false }] : [];
@@ -64,13 +76,18 @@ export async function searchWithFallback(context, query) {
   const cjkQuery = queryRuns.some((run) => run.cjk);
   // "Much better there" needs room: a typo or a prefix (0.75 of a word) is not a reason to load
   // another language's index.
-  if (results.length && best >= whole * 0.75 && !(cjkQuery && !CJK_LANGUAGES.has(context.lang))) return { clauses, groups };
+  if (results.length && best >= whole * 0.75 && !(cjkQuery && !CJK_LANGUAGES.has(context.lang))) {
+    lastFallback = { query, codes: [] };
+    return { clauses, groups };
+  }
+  const searched = [];
   for (const [code, name] of await languageNames(context)) {
     if (code === context.lang) continue;
+    searched.push(code);
     const theirScript = cjkQuery && CJK_LANGUAGES.has(code) && !CJK_LANGUAGES.has(context.lang);
     try {
       const other = await languageIndex(context.root, code);
-      const found = await other.search(clauses);
+      const found = early.has(code) ? await early.get(code) : await other.search(clauses);
       if (found.length && (!results.length || theirScript || found[0].coverage > best)) {
         const group = { lang: code, name, index: other, results: found, foreign: true };
         // Written in their script and matching there at least as well: their articles first.
@@ -81,6 +98,7 @@ export async function searchWithFallback(context, query) {
       console.warn('kbgen search:', error);
     }
   }
+  lastFallback = { query, codes: searched };
   return { clauses, groups };
 }
 

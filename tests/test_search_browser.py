@@ -115,6 +115,19 @@ def test_a_one_letter_last_word_after_other_words_completes_like_any_other(sampl
     assert first_after("reset p") == "Resetting your password"
 
 
+def test_a_first_letter_shows_nothing_yet_but_loads_what_the_next_keystroke_needs(sample, serve, page):
+    """One letter is too little to show results for; while the visitor types the second, the
+    letter's term shards and the records of what it ranks first are already loading."""
+    page.goto(serve(sample) + "en/index.html")
+    type_query(page, "t")
+    page.wait_for_function(
+        "() => { const names = performance.getEntriesByType('resource').map((e) => e.name);"
+        " return names.some((n) => /search\\/en\\/t-[0-9a-f]+\\.js$/.test(n))"
+        " && names.some((n) => /search\\/en\\/d-[0-9a-f]+\\.js$/.test(n)); }", timeout=10000)
+    assert options(page).count() == 0
+    assert page.locator(BOX).first.get_attribute("aria-expanded") == "false"
+
+
 def test_after_the_first_results_the_other_records_load_in_the_background(tmp_path, serve, page):
     """Once results are on screen, the rest of the language's display records load while nobody
     searches, so a later keystroke waits for one round trip (its term shards), not two (shards, then

@@ -59,7 +59,13 @@ let lastFallback = { query: null, codes: [] };
 // (not only when the page's language finds nothing).
 export async function searchWithFallback(context, query) {
   const clauses = queryUnits(query);
-  if (!worthSearching(clauses)) return { clauses, groups: [] };
+  if (!worthSearching(clauses)) {
+    // One letter is too little to show results for, but a second is coming: searching the letter
+    // quietly loads the shards of its most frequent words and the records they rank first, which
+    // the two-letter query mostly needs too, while the visitor types.
+    if (clauses.length) languageIndex(context.root, context.lang).then((index) => index.search(clauses)).catch(() => null);
+    return { clauses, groups: [] };
+  }
   const early = new Map();
   if (lastFallback.query !== null && query.startsWith(lastFallback.query)) {
     for (const code of lastFallback.codes) {

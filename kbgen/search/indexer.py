@@ -49,10 +49,10 @@ DATA_FORMAT = 4  # 3: payloads passed through JSON.parse; 4: the manifest lists 
 # Typo candidates come from small word lists (terms only, with their document counts), grouped by
 # first and by second character, so a misspelt word loads at most four of them.
 VOCAB_MIN_LENGTH = 3
-# A one-letter prefix being typed ("export d") expands to at most this many of its most frequent
-# completions, taken from at most this many shards: one round of downloads (a browser opens six
-# connections to a host over HTTP/1.1) instead of every shard of the letter (nine for "d" at
-# 10,000 articles), and a fraction of the scoring.
+# A letter typed alone (never shown, a warm-up for the next keystroke) expands to at most this many
+# of its most frequent terms, from at most this many shards: one round of downloads (a browser opens
+# six connections to a host over HTTP/1.1) instead of every shard of the letter (nine for "d" at
+# 10,000 articles).
 INITIAL_TERMS = 16
 INITIAL_SHARDS = 3
 

@@ -1,8 +1,7 @@
 // Query runtime for kbgen's prebuilt search data. Its score is lunr's (lunr.py Index.query with
-// optional clauses): a prefix clause expands to the indexed terms with that prefix (for a single
-// letter, the most frequent ones the manifest lists), the query vector holds how often each
-// expanded term was asked for, and a document's score is the sum over its fields of
-// dot(query, field vector) / |query|. Tier and coverage rank before it (see rank()).
+// optional clauses): a prefix clause expands to every indexed term with that prefix, the query
+// vector holds how often each expanded term was asked for, and a document's score is the sum over
+// its fields of dot(query, field vector) / |query|. Tier and coverage rank before it (see rank()).
 // Data comes either from lunr's own serialized JSON (tests compare us with lunr.py on it) or
 // from kbgen's sharded files (kbgen/search/indexer.py), loaded as <script>s so the same code
 // works over http, from file:// and from another origin (the widget).
@@ -226,8 +225,8 @@ class ShardedSource {
     this.prefix = prefix;
     this.shardFirstTerms = manifest.shards.map(([first]) => first);
     this.decoded = new Map();
-    // A one-letter prefix expands to the letter's most frequent terms listed here (from a few
-    // shards) rather than to every term of the letter (indexer.py, _initials).
+    // A letter's most frequent terms, from a few shards (indexer.py, _initials): what a letter
+    // typed alone, never shown, warms up with (SearchIndex.warmUp).
     this.initials = new Map(manifest.initials || []);
   }
 
@@ -238,9 +237,9 @@ class ShardedSource {
     return Math.max(position, 0);
   }
 
-  shardPositions(term, prefix) {
+  shardPositions(term, prefix, initials = false) {
     if (!this.shardFirstTerms.length) return [];
-    if (prefix && this.initials.has(term)) return [...new Set(this.initials.get(term).map((t) => this.shardPosition(t)))];
+    if (prefix && initials && this.initials.has(term)) return [...new Set(this.initials.get(term).map((t) => this.shardPosition(t)))];
     const positions = [this.shardPosition(term)];
     if (prefix) {
       for (let p = positions[0] + 1; p < this.shardFirstTerms.length && this.shardFirstTerms[p].startsWith(term); p += 1) {
@@ -254,9 +253,9 @@ class ShardedSource {
     return this.load(this.prefix + this.manifest.shards[position][1]);
   }
 
-  async expand(term, prefix) {
+  async expand(term, prefix, initials = false) {
     const found = [];
-    if (prefix && this.initials.has(term)) {
+    if (prefix && initials && this.initials.has(term)) {
       for (const listed of this.initials.get(term)) {
         const { terms } = await this.shard(this.shardPosition(listed));
         if (terms[lowerBound(terms, listed)] === listed) found.push(listed);
@@ -288,7 +287,7 @@ class ShardedSource {
     for (const unit of units) {
       for (const form of unit.forms) {
         for (const term of form.terms) for (const p of this.shardPositions(term, false)) positions.add(p);
-        if (form.prefix) for (const p of this.shardPositions(form.prefix, true)) positions.add(p);
+        if (form.prefix) for (const p of this.shardPositions(form.prefix, true, form.initials)) positions.add(p);
       }
     }
     await Promise.all([...positions].map((p) => this.shard(p)));
@@ -351,6 +350,18 @@ export class SearchIndex {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  // A search for a letter typed alone, which the search box does not show: its prefix expands to
+  // the letter's most frequent terms only (a few shards; every term of a common letter is most of
+  // the index), so the shards and records the next keystroke likely needs, and the code that
+  // ranks them, are warm when it comes. Expanding "export d" the same way lost the article being
+  // typed (source article in the top five for "word + letter" queries on a real 1,500-article
+  // KB: 90 % → 40 %), so shown queries expand to every term.
+  warmUp(units) {
+    return this.search(units.map((unit) => ({
+      ...unit, forms: unit.forms.map((form) => (form.prefix ? { ...form, initials: true } : form)),
+    })));
+  }
+
   // The display records of every document, loaded one file at a time and only while no search is
   // running, once the first results are on screen: from then on a keystroke waits for
   // its term shards alone, one round trip instead of two (shards, then the records of what they
@@ -391,7 +402,7 @@ export class SearchIndex {
       for (const form of unit.forms) {
         let terms = form.terms;
         if (form.prefix) {
-          terms = (await this.source.expand(form.prefix, true)).filter((term) => !exact.has(term));
+          terms = (await this.source.expand(form.prefix, true, form.initials)).filter((term) => !exact.has(term));
           terms.sort(lunrExpansionOrder);
         }
         for (const term of terms) await postingOf(term);

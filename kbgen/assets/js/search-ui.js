@@ -60,10 +60,10 @@ let lastFallback = { query: null, codes: [] };
 export async function searchWithFallback(context, query) {
   const clauses = queryUnits(query);
   if (!worthSearching(clauses)) {
-    // One letter is too little to show results for, but a second is coming: searching the letter
-    // quietly loads the shards of its most frequent words and the records they rank first, which
-    // the two-letter query mostly needs too, while the visitor types.
-    if (clauses.length) languageIndex(context.root, context.lang).then((index) => index.search(clauses)).catch(() => null);
+    // One letter is too little to show results for, but a second is coming: warming up with the
+    // letter's most frequent words loads their shards and the records they rank first, and runs
+    // the ranking code once, while the visitor types.
+    if (clauses.length) languageIndex(context.root, context.lang).then((index) => index.warmUp(clauses)).catch(() => null);
     return { clauses, groups: [] };
   }
   const early = new Map();

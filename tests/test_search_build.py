@@ -111,6 +111,18 @@ def test_tokenized_articles_are_reused_from_the_cache(tmp_path, monkeypatch):
     assert calls == ["en0"]
 
 
+def test_data_cached_under_other_layout_settings_is_rebuilt(tmp_path, monkeypatch):
+    """A kbgen that cuts the data differently (another store chunk size, here) must not reuse the
+    files a previous version cached for the same articles: the build would differ from a cold one."""
+    corpus = generate(40, languages=("en",))
+    arguments = dict(languages={"en": "English"}, widgets={}, site_url="https://x/", cache_dir=tmp_path, workers=1)
+    build_search(corpus, **arguments)
+    monkeypatch.setattr(indexer, "STORE_CHUNK_DOCS", 8)
+    files = build_search(corpus, **arguments)
+    assert files == build_search(corpus, **{**arguments, "cache_dir": None})
+    assert payload(files["search/en/index.js"], "search/en/index.js")["chunkSize"] == 8
+
+
 def test_parallel_build_gives_the_same_files(monkeypatch):
     corpus = generate(40)
     serial = build_search(corpus, languages=LANGUAGES, widgets={}, site_url="https://x/", cache_dir=None, workers=1)

@@ -57,6 +57,13 @@ INITIAL_TERMS = 16
 INITIAL_SHARDS = 3
 
 
+def data_layout() -> list[Any]:
+    """Every setting the data files' bytes depend on besides the articles: part of the cache key,
+    so files cached under other settings (a kbgen upgrade that changed one) are never reused."""
+    return [DATA_FORMAT, [list(field) for field in FIELDS], SHARD_TARGET_BYTES, STORE_CHUNK_DOCS, CALLBACK,
+            VOCAB_MIN_LENGTH, INITIAL_TERMS, INITIAL_SHARDS]
+
+
 def tokenize_fields(doc: Any) -> dict[str, list[str]]:
     """The terms of each field of a SearchDoc (the expensive per-article work that is cached)."""
     return {

@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from .indexer import DATA_FORMAT, build_data_files, data_script, tokenize_fields
+from .indexer import build_data_files, data_layout, data_script, tokenize_fields
 from .widget import widget_script
 
 # Bump when tokenizer output changes, so cached terms from older builds are not reused.
@@ -108,7 +108,7 @@ def _job_key(job: dict[str, Any]) -> str:
     data (and widgets not showing it) are reused from the last build instead of rebuilt."""
     keys = {doc.translation_key for doc in job["docs"] if doc.translation_key}
     linked = sorted((key, job["translations"][key]) for key in keys if key in job["translations"])
-    material = [DATA_FORMAT, TOKENIZER_VERSION, LUNR_VERSION, job["prefix"], job["lang"], job["featured"],
+    material = [data_layout(), TOKENIZER_VERSION, LUNR_VERSION, job["prefix"], job["lang"], job["featured"],
                 [doc.digest for doc in job["docs"]], linked]
     return hashlib.sha256(json.dumps(material, ensure_ascii=False).encode("utf-8")).hexdigest()
 

@@ -219,11 +219,12 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
     monkeypatch.setattr(indexer, "SHARD_TARGET_BYTES", 1500)  # many shards from a small corpus
     docs = corpus["en"]
     tokenized = [tokenize_fields(doc) for doc in docs]
-    # In how many documents each term is, counted from the tokenizer's output (not the index).
+    # In how many (document, field) pairs each term is, from the tokenizer's output (not the index).
     frequency: dict[str, int] = {}
     for fields in tokenized:
-        for term in {t for name, terms in fields.items() if name != "lead" for t in terms}:
-            frequency[term] = frequency.get(term, 0) + 1
+        for name, terms in fields.items():
+            for term in set(terms) if name != "lead" else ():
+                frequency[term] = frequency.get(term, 0) + 1
     index = reference_index(tokenized)
     for path, data in build_data_files(docs, tokenized, prefix="search/en/", lang="en").items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -275,25 +276,46 @@ def _document_count(flat: list[int]) -> int:
     return len(docs)
 
 
+def _field_entries(flat: list[int]) -> int:
+    """In how many (document, field) pairs a term is, "lead" aside: how common it is, read from
+    the posting's field headers alone (counting distinct documents costs a set per term)."""
+    lead = FIELD_NAMES.index("lead")
+    entries, i = 0, 0
+    while i < len(flat):
+        if flat[i] != lead:
+            entries += flat[i + 1]
+        i += 2 + 2 * flat[i + 1]
+    return entries
+
+
+def _warms_up(character: str) -> bool:
+    # The search box shows nothing for one Latin letter or digit and warms up with it instead
+    # (worthSearching in search-highlight.js); any other single character is a query of its own.
+    return character.isnumeric() or unicodedata.name(character, "").startswith("LATIN")
+
+
 def _initials(shard_terms: list[list[str]], postings: dict[str, list[int]]) -> list[list[Any]]:
-    """[[letter, [term, …]]] for each first letter whose terms span more than INITIAL_SHARDS
-    shards: its most frequent terms (most documents first) from the shards that hold them, at
-    most INITIAL_SHARDS of them. CJK characters are left out: a lone kanji must find every
-    compound it starts (its bigrams sit in one or two shards anyway)."""
+    """[[letter, [term, …]]] for each letter or digit the search box warms up with whose terms span
+    more than INITIAL_SHARDS shards: its most common terms, from at most INITIAL_SHARDS shards."""
     by_initial: dict[str, list[tuple[int, str]]] = {}
+    warms_up: dict[str, bool] = {}
     for number, terms in enumerate(shard_terms):
         for term in terms:
-            if not is_cjk(term[0]):
-                by_initial.setdefault(term[0], []).append((number, term))
+            first = term[0]
+            if first not in warms_up:
+                warms_up[first] = _warms_up(first)
+            if warms_up[first]:
+                by_initial.setdefault(first, []).append((number, term))
     table: list[list[Any]] = []
     for letter in sorted(by_initial, key=utf16_key):
         entries = by_initial[letter]
         if len({number for number, _ in entries}) <= INITIAL_SHARDS:
             continue
-        ranked = sorted(entries, key=lambda entry: (-_document_count(postings[entry[1]]), utf16_key(entry[1])))
+        # most common first; terms are unique, so ties are broken by the term (in shard order)
+        ranked = sorted((-_field_entries(postings[term]), number, term) for number, term in entries)
         shards: set[int] = set()
         chosen: list[str] = []
-        for number, term in ranked:
+        for _, number, term in ranked:
             if number not in shards and len(shards) == INITIAL_SHARDS:
                 continue
             shards.add(number)

@@ -36,6 +36,12 @@ def run_js(request: dict) -> list:
     return json.loads(completed.stdout)
 
 
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    for path, data in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+
+
 def reference_index(tokenized):
     """Built through lunr.py's public API alone (a fresh Builder: empty pipelines, so the
     pre-tokenized terms are indexed as they are), independent of kbgen's indexer."""
@@ -152,9 +158,7 @@ def test_runtime_ranks_like_the_independent_computation(corpus, lang, tmp_path):
     tokenized = [tokenize_fields(doc) for doc in docs]
     index = reference_index(tokenized)
     texts = make_queries(docs, random.Random(lang), 60)
-    for path, data in build_data_files(docs, tokenized, prefix=f"search/{lang}/", lang=lang).items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(data)
+    write_files(tmp_path, build_data_files(docs, tokenized, prefix=f"search/{lang}/", lang=lang))
     units = [query_units(text) for text in texts]
     from_shards = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "queries": units, "withPlan": True})
     from_text = run_js({"output": str(tmp_path), "prefix": f"search/{lang}/", "texts": texts})
@@ -226,9 +230,7 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
             for term in set(terms) if name != "lead" else ():
                 frequency[term] = frequency.get(term, 0) + 1
     index = reference_index(tokenized)
-    for path, data in build_data_files(docs, tokenized, prefix="search/en/", lang="en").items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(data)
+    write_files(tmp_path, build_data_files(docs, tokenized, prefix="search/en/", lang="en"))
     manifest = data_payload((tmp_path / "search/en/index.js").read_bytes())[1]
     firsts = [utf16_key(first) for first, _ in manifest["shards"]]
     initials = dict(manifest["initials"])
@@ -260,9 +262,7 @@ def test_lunr_json_and_shards_rank_alike(corpus, tmp_path):
     docs = corpus["en"][:80]
     tokenized = [tokenize_fields(doc) for doc in docs]
     index = reference_index(tokenized)
-    for path, data in build_data_files(docs, tokenized, prefix="search/en/", lang="en").items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_bytes(data)
+    write_files(tmp_path, build_data_files(docs, tokenized, prefix="search/en/", lang="en"))
     texts = ["ticket", "customer portal", "reset pass", "in"]
     units = [query_units(text) for text in texts]
     from_json = run_js({"lunr": index.serialize(), "queries": units})

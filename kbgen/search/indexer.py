@@ -13,7 +13,9 @@ next to the postings, in shards of the sorted term list; a query loads the shard
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -42,6 +44,7 @@ FIELDS: tuple[tuple[str, float], ...] = (
 )
 FIELD_NAMES = tuple(name for name, _ in FIELDS)
 SCORED_FIELDS = tuple(name for name in FIELD_NAMES if name != "lead")
+LEAD_NUMBER = FIELD_NAMES.index("lead")
 
 SHARD_TARGET_BYTES = 24_000
 STORE_CHUNK_DOCS = 32
@@ -261,33 +264,30 @@ def _vocabulary(postings: dict[str, list[int]]) -> list[tuple[str, list]]:
     return sorted(groups.items(), key=lambda item: utf16_key(item[0]))
 
 
+def _field_runs(flat: list[int]) -> Iterable[tuple[int, int, int]]:
+    """(field number, entry count, position of its first entry) of each field in a flat posting."""
+    i = 0
+    while i < len(flat):
+        yield flat[i], flat[i + 1], i + 2
+        i += 2 + 2 * flat[i + 1]
+
+
 def _document_count(flat: list[int]) -> int:
     """In how many documents a term is, in any field but "lead"."""
     docs: set[int] = set()
-    lead = FIELD_NAMES.index("lead")
-    i = 0
-    while i < len(flat):
-        count, doc = flat[i + 1], 0
-        for position in range(count):
-            doc += flat[i + 2 + 2 * position]
-            if flat[i] != lead:
-                docs.add(doc)
-        i += 2 + 2 * count
+    for field, count, start in _field_runs(flat):
+        if field != LEAD_NUMBER:
+            docs.update(itertools.accumulate(flat[start:start + 2 * count:2]))
     return len(docs)
 
 
 def _field_entries(flat: list[int]) -> int:
     """In how many (document, field) pairs a term is, "lead" aside: how common it is, read from
     the posting's field headers alone (counting distinct documents costs a set per term)."""
-    lead = FIELD_NAMES.index("lead")
-    entries, i = 0, 0
-    while i < len(flat):
-        if flat[i] != lead:
-            entries += flat[i + 1]
-        i += 2 + 2 * flat[i + 1]
-    return entries
+    return sum(count for field, count, _ in _field_runs(flat) if field != LEAD_NUMBER)
 
 
+@functools.cache
 def _warms_up(character: str) -> bool:
     # The search box shows nothing for one Latin letter or digit and warms up with it instead
     # (worthSearching in search-highlight.js); any other single character is a query of its own.
@@ -298,14 +298,10 @@ def _initials(shard_terms: list[list[str]], postings: dict[str, list[int]]) -> l
     """[[letter, [term, …]]] for each letter or digit the search box warms up with whose terms span
     more than INITIAL_SHARDS shards: its most common terms, from at most INITIAL_SHARDS shards."""
     by_initial: dict[str, list[tuple[int, str]]] = {}
-    warms_up: dict[str, bool] = {}
     for number, terms in enumerate(shard_terms):
         for term in terms:
-            first = term[0]
-            if first not in warms_up:
-                warms_up[first] = _warms_up(first)
-            if warms_up[first]:
-                by_initial.setdefault(first, []).append((number, term))
+            if _warms_up(term[0]):
+                by_initial.setdefault(term[0], []).append((number, term))
     table: list[list[Any]] = []
     for letter in sorted(by_initial, key=utf16_key):
         entries = by_initial[letter]

@@ -254,14 +254,9 @@ class ShardedSource {
   }
 
   async expand(term, prefix, initials = false) {
+    // listed terms are indexed ones, and their postings load their shards
+    if (prefix && initials && this.initials.has(term)) return [...this.initials.get(term)];
     const found = [];
-    if (prefix && initials && this.initials.has(term)) {
-      for (const listed of this.initials.get(term)) {
-        const { terms } = await this.shard(this.shardPosition(listed));
-        if (terms[lowerBound(terms, listed)] === listed) found.push(listed);
-      }
-      return found;
-    }
     for (const position of this.shardPositions(term, prefix)) {
       const { terms } = await this.shard(position);
       for (let i = lowerBound(terms, term); i < terms.length; i += 1) {
@@ -369,17 +364,14 @@ export class SearchIndex {
   // someone else's page, does not. Returns the same promise on every call. One file at a time: a
   // browser opens six connections to a host over HTTP/1.1, and a keystroke that needs five chunks
   // must not wait for a second round behind the background ones.
-  prefetchRecords(concurrency = 1) {
+  prefetchRecords() {
     if (!this.recordsPrefetch) {
-      const chunks = this.manifest ? [...this.manifest.chunks] : [];
-      const next = async () => {
-        while (chunks.length) {
+      this.recordsPrefetch = (async () => {
+        for (const file of this.manifest ? this.manifest.chunks : []) {
           await this.quiet();
-          const file = chunks.shift();
           await this.source.load(this.source.prefix + file).catch(() => null);   // a search asks again
         }
-      };
-      this.recordsPrefetch = Promise.all(Array.from({ length: concurrency }, next));
+      })();
     }
     return this.recordsPrefetch;
   }
@@ -448,7 +440,7 @@ export class SearchIndex {
     const fullMatches = (form, full, limit) => {
       if (!form.terms.length) return;
       const lists = form.terms.map((term) => docsOf(term));
-      const { hold } = form.any || lists.length === 1 ? { hold: null } : inAll(lists);
+      const hold = form.any || lists.length === 1 ? null : inAll(lists).hold;
       for (const list of form.any ? lists : lists.slice(0, 1)) {
         for (let i = 0; i < list.length; i += 1) {
           const ref = list[i];

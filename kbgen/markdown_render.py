@@ -18,8 +18,8 @@ import markdown
 from markdown.blockprocessors import BlockQuoteProcessor
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
-from markdown.treeprocessors import Treeprocessor
-from markdown.util import AMP_SUBSTITUTE
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.util import AMP_SUBSTITUTE, Registry
 
 # Bump when the HTML produced for the same source changes, to invalidate caches.
 RENDERER_VERSION = "8"
@@ -229,6 +229,62 @@ def shared_html_formatter(lang_str: str = "", **options):
     return formatter
 
 
+# Where each of Python-Markdown's own inline patterns (and the footnotes extension's) can start,
+# by name and class: a pattern not listed here, or listed under another class, turns the shortcut
+# below off. Delimiters (emphasis) start at their own characters.
+_PATTERN_STARTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "backtick": ("BacktickInlineProcessor", ("`", "\\")),
+    "escape": ("EscapeInlineProcessor", ("\\",)),
+    "footnote": ("FootnoteInlineProcessor", ("[",)),
+    "reference": ("ReferenceInlineProcessor", ("[",)),
+    "link": ("LinkInlineProcessor", ("[",)),
+    "image_link": ("ImageInlineProcessor", ("!",)),
+    "image_reference": ("ImageReferenceInlineProcessor", ("!",)),
+    "short_reference": ("ShortReferenceInlineProcessor", ("[",)),
+    "short_image_ref": ("ShortImageReferenceInlineProcessor", ("!",)),
+    "autolink": ("AutolinkInlineProcessor", ("<",)),
+    "automail": ("AutomailInlineProcessor", ("<",)),
+    "linebreak": ("SubstituteTagInlineProcessor", ("  \n",)),
+    "html": ("HtmlInlineProcessor", ("<",)),
+    "entity": ("HtmlInlineProcessor", ("&",)),
+    "em_strong": ("DelimiterProcessor", ()),
+}
+
+
+def pattern_starts(patterns: Registry) -> re.Pattern | None:
+    """What any of the registered inline patterns needs to find in a string before it can match,
+    as one regular expression; None when a pattern is not one whose start is known."""
+    starts = {"\x02"}   # a placeholder of stashed HTML: never skipped
+    for name in [item.name for item in patterns._priority]:
+        pattern = patterns[name]
+        known = _PATTERN_STARTS.get(name)
+        if known is None or type(pattern).__name__ != known[0]:
+            return None
+        starts.update(known[1])
+        if known[0] == "DelimiterProcessor":
+            starts.update(token[:1] for token in getattr(pattern, "tokens", ()))
+    return re.compile("|".join(re.escape(start) for start in sorted(starts)))
+
+
+class PlainTextSkippingInlineProcessor(InlineProcessor):
+    """Python-Markdown's inline step, which tries every inline pattern on every string of text
+    (a third of the Markdown time of a support article), except on a string in which none of them
+    can start: that string would come back unchanged. Python-Markdown has no hook for this; its
+    per-string step is overridden by its (private) name and called unchanged otherwise, so if a
+    release renames it, this does nothing (test_markdown_render checks it is in use)."""
+
+    starts: re.Pattern | None = None
+
+    def run(self, tree, ancestors=None):
+        self.starts = pattern_starts(self.inlinePatterns)   # extensions may have added patterns
+        return super().run(tree, ancestors)
+
+    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:
+        if self.starts is not None and not self.starts.search(data):
+            return data
+        return super()._InlineProcessor__handleInline(data, patternIndex)
+
+
 def make_markdown(slugify=github_slug, extensions: tuple[str, ...] = (), extension_configs: dict | None = None
                   ) -> markdown.Markdown:
     """The site's own `[markdown] extensions` come after kbgen's, so they may add syntax or
@@ -242,7 +298,10 @@ def make_markdown(slugify=github_slug, extensions: tuple[str, ...] = (), extensi
     for name, options in (extension_configs or {}).items():
         configs[name] = {**configs.get(name, {}), **options}
     names = list(BUILTIN_EXTENSIONS) + [e for e in extensions if e not in BUILTIN_EXTENSIONS]
-    return markdown.Markdown(extensions=[*names, KbgenExtension()], extension_configs=configs, output_format="html")
+    md = markdown.Markdown(extensions=[*names, KbgenExtension()], extension_configs=configs, output_format="html")
+    if type(md.treeprocessors["inline"]) is InlineProcessor:   # not an extension's own replacement
+        md.treeprocessors.register(PlainTextSkippingInlineProcessor(md), "inline", 20)  # Python-Markdown's own priority
+    return md
 
 
 def check_extensions(extensions: list[str], extension_configs: dict) -> list[tuple[str, str]]:

@@ -6,6 +6,8 @@ import re
 import pytest
 
 from conftest import tags
+from markdown.treeprocessors import InlineProcessor
+
 from kbgen.markdown_render import FILE_PREFIX, LINK_PREFIX, REF_PREFIX, SITE_PREFIX, MarkdownRenderer, github_slug
 
 
@@ -203,3 +205,65 @@ def test_markup_of_other_tools_left_as_text_is_warned_about_once_with_its_line(m
         ("[!UICONTROL …]", 3), ("[!DNL …]", 3), ("{{$include …}}", 5)]
     assert all("[markdown] extensions" in hint for _, _, hint in out.warnings)
     assert md("> [!NOTE]\n> A callout.\n").warnings == []
+
+
+# One construct per paragraph: each paragraph is one string for the inline step, so a start
+# character missing from the shortcut's list leaves exactly that construct unrendered.
+INLINE_SYNTAX = """\
+Plain prose with no markup at all, and 日本語の文章も。
+
+`code` and ``double `tick` code``
+
+version 1\\.0, escaped
+
+a footnote[^1]
+
+[inline](other.md "title")
+
+[reference][ref] and [short ref]
+
+![image](pic.png)
+
+![ref image][ref]
+
+<https://example.com/x>
+
+<help@example.com>
+
+<span class="x">inline html</span>
+
+AT&T &copy; &#169;
+
+**strong** and *em*
+
+__strong__ and _em_
+
+line ending in two spaces  
+next line
+
+[ref]: https://example.com/ref
+[short ref]: https://example.com/short
+[^1]: The note, in plain words.
+"""
+
+
+def test_strings_without_inline_markup_skip_the_patterns_and_render_the_same():
+    renderer = MarkdownRenderer()
+    assert type(renderer.md.treeprocessors["inline"]).__name__ == "PlainTextSkippingInlineProcessor"
+    assert renderer.md.treeprocessors["inline"].starts is None  # computed per run: extensions may add patterns
+    fast = renderer.render("en/guide/a.md", INLINE_SYNTAX).html
+    assert renderer.md.treeprocessors["inline"].starts is not None
+    stock = MarkdownRenderer()
+    stock.md.treeprocessors.register(InlineProcessor(stock.md), "inline", 20)
+    assert fast == stock.render("en/guide/a.md", INLINE_SYNTAX).html
+    for rendered in ("<code>code</code>", "<strong>strong</strong>", "<em>em</em>", "AT&amp;T &copy;", "<br>", "version 1.0, escaped",
+                     '<span class="x">', '<a href="&#109;&#97;', "<img", 'href="https://example.com/ref"'):
+        assert rendered in fast
+
+
+def test_an_extension_with_its_own_inline_pattern_turns_the_skipping_off():
+    # nl2br's pattern is a bare newline, which the shortcut does not know to look for
+    renderer = MarkdownRenderer(extensions=("nl2br",))
+    html = renderer.render("en/guide/a.md", "first line\nsecond line\n").html
+    assert renderer.md.treeprocessors["inline"].starts is None
+    assert html == "<p>first line<br>\nsecond line</p>"

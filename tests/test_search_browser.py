@@ -115,6 +115,20 @@ def test_a_one_letter_last_word_after_other_words_completes_like_any_other(sampl
     assert first_after("reset p") == "Resetting your password"
 
 
+def test_pointing_at_the_search_box_loads_its_manifest_before_the_first_keystroke(sample, serve, page):
+    """A pointer over the box (or focus) means a search is coming: the language's manifest loads
+    then, not after the first keystroke; the practice run of the search code downloads nothing."""
+    page.goto(serve(sample) + "en/index.html")
+    loaded = "(pattern) => performance.getEntriesByType('resource').some((e) => new RegExp(pattern).test(e.name))"
+    page.wait_for_timeout(300)
+    assert not page.evaluate(loaded, "search/en/index\\.js$")
+    page.locator(BOX).first.hover()
+    page.wait_for_function(loaded, arg="search/en/index\\.js$", timeout=10000)
+    page.wait_for_timeout(300)
+    assert not page.evaluate(loaded, "search/en/[td]-[0-9a-f]+\\.js$")
+    assert options(page).count() == 0
+
+
 def test_a_first_letter_shows_nothing_yet_but_loads_what_the_next_keystroke_needs(sample, serve, page):
     """One letter is too little to show results for; while the visitor types the second, the
     letter's term shards and the records of what it ranks first are already loading."""

@@ -258,6 +258,20 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
         assert set(answer["forms"][-1]["forms"][-1]["terms"]) == every, f"customer {letter}"
 
 
+def test_the_practice_run_before_a_first_query_leaves_no_trace_in_results(corpus, tmp_path):
+    """When a visitor is about to search, the search box runs the search code once on a built-in
+    practice index (warmUpSearch): real queries then rank and show exactly what they did without it."""
+    docs = corpus["en"]
+    write_files(tmp_path, build_data_files(docs, [tokenize_fields(doc) for doc in docs], prefix="search/en/", lang="en"))
+    request = {"output": str(tmp_path), "prefix": "search/en/", "withPlan": True, "withDocuments": True,
+               "texts": ["reset password", "how do I export invoices", "invoce", "cust", "パスワード"]}
+    cold = run_js(request)
+    practised = run_js({**request, "practiceFirst": True})
+    assert practised["practised"] is True
+    assert practised["answers"] == cold
+    assert all(answer["results"] for answer in cold[:4])
+
+
 def test_lunr_json_and_shards_rank_alike(corpus, tmp_path):
     docs = corpus["en"][:80]
     tokenized = [tokenize_fields(doc) for doc in docs]

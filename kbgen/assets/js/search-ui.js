@@ -6,7 +6,7 @@
 import { onReady, pageContext, registerMount } from './core.js';
 import { queryUnits, runs } from './tokenizer.js';
 import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
-import { languageIndex, scriptLoader } from './search-index.js';
+import { languageIndex, scriptLoader, warmUpSearch } from './search-index.js';
 import { uiText } from './strings.js';
 
 // The search box's and results page's words (js_search_* in the i18n files).
@@ -113,8 +113,12 @@ export async function searchWithFallback(context, query) {
 // languages' manifests (a few KB), so a query that falls back to them waits for their term shards
 // alone. Not when the browser asks to save data.
 let prefetching = false;
+function savingData() {
+  return Boolean(globalThis.navigator && navigator.connection && navigator.connection.saveData);
+}
+
 function prefetchAfterResults(context, groups) {
-  const saveData = globalThis.navigator && navigator.connection && navigator.connection.saveData;
+  const saveData = savingData();
   const own = groups.find((group) => !group.foreign);
   if (prefetching || saveData || !own || !own.index.prefetchRecords) return;
   prefetching = true;
@@ -189,6 +193,15 @@ function enhanceSearchForm(form, context) {
   let active = -1;
   let generation = 0;
   let timer = null;
+
+  // The visitor is about to search (a pointer over the box, focus, a touch): the language's
+  // manifest starts loading (a few KB; not when the browser asks to save data) and the search
+  // code runs once on a practice index, so the first query waits for neither.
+  const prepare = () => {
+    if (!savingData()) languageIndex(context.root, context.lang).catch(() => null);
+    warmUpSearch().catch(() => null);
+  };
+  for (const type of ['pointerenter', 'focus', 'touchstart']) input.addEventListener(type, prepare, { once: true, passive: true });
 
   const options = () => [...popup.querySelectorAll('[role="option"]')];
   const close = () => {

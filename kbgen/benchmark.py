@@ -378,16 +378,15 @@ def _hugo_version(hugo: str) -> str:
 
 
 def _dev_server_rebuild(site: Path, output: Path, victim: Path) -> tuple[float, float]:
-    """What `kbgen serve` does after a save: an in-process rebuild with warm caches, pages
-    updated in place first (the tab reloads then), search data right after."""
+    """What `kbgen serve` does after a save, through its own rebuild (serve.SiteState): an
+    in-process rebuild with warm caches, pages updated in place first (the tab reloads then),
+    search data right after."""
     code = (
-        "import sys,time; from pathlib import Path; from kbgen.build import build, BuildOptions\n"
-        "from kbgen.buildcache import BuildCache; c=BuildCache()\n"
-        f"o=BuildOptions(output_dir=Path({str(output) + '-serve'!r}), in_place=True, defer_search=True)\n"
-        f"r=build({str(site)!r}, o, cache=c); r.finish_search()\n"
+        "from pathlib import Path; from kbgen.build import BuildOptions; from kbgen.serve import SiteState\n"
+        f"o=Path({str(output) + '-serve'!r})\n"
+        f"s=SiteState(Path({str(site)!r}), o, BuildOptions(output_dir=o, in_place=True, defer_search=True)); s.rebuild()\n"
         f"p=Path({str(victim)!r}); p.write_text(p.read_text(encoding='utf-8')+'\\nAgain.\\n', encoding='utf-8')\n"
-        "t=time.perf_counter(); r=build(" + repr(str(site)) + ", o, cache=c); pages=time.perf_counter()-t\n"
-        "r.finish_search(); print(pages, time.perf_counter()-t)\n"
+        "s.rebuild(); print(s.pages_seconds, s.search_seconds)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
     return float(out[-2]), float(out[-1])

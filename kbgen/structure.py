@@ -530,8 +530,9 @@ def _relate(languages: dict[str, LanguageSite], count: int) -> None:
 
     for language in languages.values():
         keywords = {id(a): {k.casefold() for k in a.source.keywords} for a in language.articles}
+        orders = {id(a): order_key(a) for a in language.articles}  # an article is sorted into many lists
         for category in language.categories.values():
-            ordered = sorted(category.articles, key=order_key)
+            ordered = sorted(category.articles, key=lambda a: orders[id(a)])
             by_keyword: dict[str, list[Article]] = {}
             for other in ordered:
                 for keyword in keywords[id(other)]:
@@ -545,7 +546,7 @@ def _relate(languages: dict[str, LanguageSite], count: int) -> None:
                         if other is not article:
                             shared[id(other)] = shared.get(id(other), 0) + 1
                             sharing[id(other)] = other
-                related = sorted(sharing.values(), key=lambda a: (-shared[id(a)], order_key(a)))[:count]
+                related = sorted(sharing.values(), key=lambda a: (-shared[id(a)], orders[id(a)]))[:count]
                 for other in ordered:
                     if len(related) >= count:
                         break
@@ -554,7 +555,7 @@ def _relate(languages: dict[str, LanguageSite], count: int) -> None:
                 if len(related) < count and category.parent is not None:
                     borrowed = [a for c in category.parent.children if c is not category
                                 for a in c.articles][: count - len(related)]
-                    borrowed.sort(key=lambda a: (-len(own & keywords[id(a)]), order_key(a)))
+                    borrowed.sort(key=lambda a: (-len(own & keywords[id(a)]), orders[id(a)]))
                     related += borrowed
                 article.related = related[:count]
 

@@ -4,9 +4,23 @@ reproducible."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 from .structure import EPOCH, Site, url_path
+
+
+# What XML escaping changes: most URLs and language codes of a sitemap have none of it, and its
+# tens of thousands of values then skip saxutils' replace chains.
+_XML_SPECIAL = re.compile("[&<>\"'\n\r\t]")
+
+
+def _text(value: str) -> str:
+    return escape(value) if _XML_SPECIAL.search(value) else value
+
+
+def _attribute(value: str) -> str:
+    return quoteattr(value) if _XML_SPECIAL.search(value) else f'"{value}"'
 
 
 def _iso(value: dt.datetime | None) -> str:
@@ -20,11 +34,11 @@ def sitemap(site: Site) -> bytes:
 
     def entry(url: str, alternates: list[tuple[str, str]], lastmod: dt.datetime | None) -> None:
         lines.append("  <url>")
-        lines.append(f"    <loc>{escape(config.absolute(url_path(url)))}</loc>")
+        lines.append(f"    <loc>{_text(config.absolute(url_path(url)))}</loc>")
         if lastmod:
             lines.append(f"    <lastmod>{_iso(lastmod)}</lastmod>")
         for lang, alternate in alternates:
-            lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(lang)} href={quoteattr(config.absolute(url_path(alternate)))}/>')
+            lines.append(f'    <xhtml:link rel="alternate" hreflang={_attribute(lang)} href={_attribute(config.absolute(url_path(alternate)))}/>')
         lines.append("  </url>")
 
     homes = [(lang, f"{lang}/") for lang in site.languages]

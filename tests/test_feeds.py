@@ -93,3 +93,13 @@ def test_feed_of_an_empty_language_is_still_valid(tmp_path):
     feed = ET.parse(root / "output/ja/feed.xml").getroot()
     assert feed.findall(f"{ATOM}entry") == []
     assert feed.find(f"{ATOM}updated").text == "1970-01-01T00:00:00Z", "no clock time: builds stay reproducible"
+
+
+@pytest.mark.parametrize("value", ["https://kb.example.com/en/billing/", "/ja/顧客ポータル/", "a&b", "<x>", 'say "hi"',
+                                   "it's", "tab\there", "line\nbreak", "cr\rhere", "", "a'b\"c", "&amp;"])
+def test_sitemap_values_are_escaped_exactly_as_saxutils_escapes_them(value):
+    from xml.sax.saxutils import escape, quoteattr
+
+    from kbgen.feeds import _attribute, _text
+    assert _text(value) == escape(value)
+    assert _attribute(value) == quoteattr(value)

@@ -255,7 +255,12 @@ def pattern_starts(patterns: Registry) -> re.Pattern | None:
     """What any of the registered inline patterns needs to find in a string before it can match,
     as one regular expression; None when a pattern is not one whose start is known."""
     starts = {"\x02"}   # a placeholder of stashed HTML: never skipped
-    for name in [item.name for item in patterns._priority]:
+    # Names tell "html" from "entity" (one class); the registry lists them only in its private
+    # _priority, so a release without it turns the shortcut off rather than break rendering.
+    priorities = getattr(patterns, "_priority", None)
+    if priorities is None:
+        return None
+    for name in [item.name for item in priorities]:
         pattern = patterns[name]
         known = _PATTERN_STARTS.get(name)
         if known is None or type(pattern).__name__ != known[0]:

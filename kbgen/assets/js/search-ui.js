@@ -108,15 +108,16 @@ export async function searchWithFallback(context, query) {
   return { clauses, groups };
 }
 
+// The browser asks to save data (a metered connection): nothing is loaded ahead of need.
+function savingData() {
+  return Boolean(globalThis.navigator && navigator.connection && navigator.connection.saveData);
+}
+
 // Once results are on screen, and the visitor had a moment to look at them, the rest of the page
 // language's records load in the background (see SearchIndex.prefetchRecords), and the other
 // languages' manifests (a few KB), so a query that falls back to them waits for their term shards
 // alone. Not when the browser asks to save data.
 let prefetching = false;
-function savingData() {
-  return Boolean(globalThis.navigator && navigator.connection && navigator.connection.saveData);
-}
-
 function prefetchAfterResults(context, groups) {
   const saveData = savingData();
   const own = groups.find((group) => !group.foreign);

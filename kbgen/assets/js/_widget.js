@@ -4,7 +4,7 @@
 // shared data callback, and loads its own small index as scripts (no CORS needed).
 // kbgen/search/widget.py bundles this file with its imports and calls startWidget(config).
 import { queryUnits } from './tokenizer.js';
-import { SearchIndex, scriptLoader } from './search-index.js';
+import { SearchIndex, scriptLoader, warmUpSearch } from './search-index.js';
 import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
 import { translator } from './strings.js';
 
@@ -140,7 +140,11 @@ function mountWidget(host, config, root, text) {
     input.setAttribute('aria-expanded', 'true');
   };
 
-  input.addEventListener('focus', () => show(input.value));
+  input.addEventListener('focus', () => {
+    show(input.value);
+    // as in the portal's search box: the first query need not wait for the code to warm up
+    warmUpSearch().catch(() => null);
+  });
   input.addEventListener('input', () => show(input.value));
   input.addEventListener('keydown', (event) => {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {

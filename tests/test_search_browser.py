@@ -95,6 +95,18 @@ def test_typing_shows_highlighted_results_in_every_theme(theme, tmp_path, serve,
     shot(page, f"box-{theme}")
 
 
+def test_a_question_marks_what_it_searched_for_not_its_question_words(sample, serve, page):
+    """"how do I reset my password" searches for reset and password: only those are marked, not
+    the "I" or "do" that start other words of the titles and summaries."""
+    page.goto(serve(sample) + "en/index.html")
+    type_query(page, "how do I reset my password")
+    first = options(page).first
+    first.wait_for()
+    marks = [text.lower() for text in page.locator("form[data-kb-search] [role=option] mark").all_inner_texts()]
+    assert "password" in marks
+    assert not {"how", "do", "i", "my"} & set(marks), marks
+
+
 def test_a_one_letter_last_word_after_other_words_completes_like_any_other(sample, serve, page):
     """ "reset t": the t is the start of a word being typed, so it already finds two-factor
     authentication (turning, two) first, where "reset" alone puts the password article first;

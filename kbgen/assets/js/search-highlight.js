@@ -1,12 +1,16 @@
 // Which parts of a title or summary to <mark> for a query, and which part of a long summary
 // to show. Shared by the portal's search UI and the embeddable widget.
-import { runs, cachedStem } from './tokenizer.js';
+import { runs, cachedStem, STOP_WORDS } from './tokenizer.js';
 
 const SNIPPET_LENGTH = 160;
 
 // What to highlight: CJK runs anywhere, words at a word start (as far as word and stem agree).
+// The words of a question (how, do, I…) are not searched for when there are others (queryUnits),
+// so they are not marked either: "how do I export" must not mark the "I" of "Import".
 export function highlightPatterns(query) {
-  return runs(query).map((run) => {
+  const all = runs(query);
+  const searched = all.filter((run) => run.cjk || !STOP_WORDS.has(run.text));
+  return (searched.length ? searched : all).map((run) => {
     if (run.cjk) return { text: run.text, wordStart: false };
     const stemmed = cachedStem(run.text);
     let size = 0;

@@ -146,17 +146,17 @@ class Renderer:
             article = page.context["article"]
             return _digest(self.site_fingerprint, page.url, article.source.digest, article.ref, article.category.path,
                            article.internal,
-                           [self._list_item(a) for a in article.related],
+                           [self._list_entry_digest(a) for a in article.related],
                            [(t.lang, t.url, t.title) for t in article.translations],
                            [(a.name, a.url, a.size) for a in article.attachments],
                            sorted(article.links.items(), key=lambda item: (item[0], item[1] or ("", ""))))
         if page.kind == "category":
             category = page.context["category"]
-            return _digest(self.site_fingerprint, page.url, [self._list_item(a) for a in category.articles],
+            return _digest(self.site_fingerprint, page.url, [self._list_entry_digest(a) for a in category.articles],
                            [(c.url, c.title, c.description, c.count) for c in category.children])
         return None
 
-    def _list_item(self, article: Article) -> str:
+    def _list_entry_digest(self, article: Article) -> str:
         described = self._list_items.get(article)
         if described is None:
             described = self._list_items[article] = _digest(_list_item(article))

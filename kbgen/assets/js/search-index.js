@@ -772,7 +772,7 @@ export function warmUpSearch() {
         await new Promise((resolve) => setTimeout(resolve, 0));
         if (realSearches) return false;
         const results = await index.search(queryUnits(query));
-        await index.documents(results.slice(0, 8).map((result) => result.ref));
+        await index.documents(results.slice(0, TITLE_CHECKS).map((result) => result.ref));
       }
       return true;
     })();

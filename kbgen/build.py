@@ -55,6 +55,7 @@ class BuildResult:
     problems: list[Problem]
     timings: dict[str, float]
     finish_search: Callable[[], object] | None = None  # with defer_search: call to build and write the search data
+    rewritten: list[str] = field(default_factory=list)  # in_place: the files this build wrote or deleted
 
     @property
     def warnings(self) -> list[Problem]:
@@ -188,7 +189,7 @@ def build(root: Path | str = ".", options: BuildOptions | None = None, config: C
     page_counts = {lang: sum(1 for path in output.origins if path.startswith(lang + "/") and path.endswith(".html"))
                    for lang in site.languages}
     return BuildResult(target, site, article_counts, page_counts, len(output.origins), problems.items,
-                       clock.timings, finish_search)
+                       clock.timings, finish_search, output.rewritten)
 
 
 def _deferred_search(site: Site, target: Path, workers: int, cache_dir: Path | None, cache: BuildCache):

@@ -489,3 +489,24 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
     for source in sources:
         problems.extend(source.problems)
     return Content(sources, other_files, problems)
+
+
+def reload_source(content_dir: Path, rel: str, *, cache_dir: Path | None = None, markdown_extensions=(),
+                  markdown_extension_configs=None, memory: dict | None = None) -> Source:
+    """One file that changed, parsed exactly as ``load_content`` parses it (same caches, same
+    keys), so the next ``load_content`` finds it remembered instead of reading it again.
+    Raises OSError when the file cannot be read (deleted since)."""
+    spec = markdown_spec(markdown_extensions, markdown_extension_configs)
+    strings = ui_fingerprint()
+    full = content_dir / rel
+    stat = full.stat()
+    data = full.read_bytes()
+    key = cache_key(rel, data, strings, spec)
+    cache = SourceCache(cache_dir)
+    source = cache.get(key)
+    if source is None:
+        source = _render_one((rel, data, spec))
+        cache.put(key, source)
+    if memory is not None and not _has_errors(source):
+        memory[(str(full), rel, spec + "\0" + strings)] = ((stat.st_mtime_ns, stat.st_size), source)
+    return source

@@ -178,9 +178,7 @@ class Renderer:
                 if category.path and category.count:
                     pages.append(Page("category", category.url, lang, category.title, "category.html",
                                       category.description, {"category": category}))
-            for article in language.articles:
-                pages.append(Page("article", article.url, lang, article.title, "article.html",
-                                  article.source.description, {"article": article}))
+            pages.extend(self.article_page(article) for article in language.articles)
             pages.append(Page("search", f"{lang}/search.html", lang, t("search_title"), "search.html"))
             for app in APPS:
                 pages.append(Page("app", portal_url(lang, app, config.portal_path), lang, t(f"app_{app}"), "app.html",
@@ -203,6 +201,11 @@ class Renderer:
             pages.append(Page("redirect", redirect.url, target_article.lang, target_article.title, "redirect.html",
                               context={"target_url": redirect.target}))
         return pages
+
+    @staticmethod
+    def article_page(article: Article) -> Page:
+        return Page("article", article.url, article.lang, article.title, "article.html",
+                    article.source.description, {"article": article})
 
     # -- context -----------------------------------------------------------------------------
 

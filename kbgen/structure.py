@@ -77,6 +77,10 @@ class Category:
     articles: list["Article"] = field(default_factory=list)
     internal: bool = False
 
+    def __repr__(self) -> str:
+        # not the dataclass's: it would print the whole tree below, and its articles' related lists
+        return f"<Category {self.lang}/{self.path}>"
+
     @property
     def url(self) -> str:
         return f"{self.lang}/{self.path}/" if self.path else f"{self.lang}/"
@@ -119,6 +123,11 @@ class Article:
     def __getattr__(self, name):
         # Templates read front-matter fields straight off the article.
         return getattr(self.source, name)
+
+    def __repr__(self) -> str:
+        # The dataclass's would print related and translated articles, theirs in turn, and so on:
+        # minutes for a failing test's report or a debugger's view of one article.
+        return f"<Article {self.url}>"
 
     @property
     def html(self) -> str:

@@ -90,6 +90,7 @@ class Output:
         self.fingerprints: dict[str, str] = {}
         self.folders: dict[str, str] = {}   # folder -> a path inside it (a file may not take its name)
         self.stats: dict[str, tuple[int, int]] = {}   # after a swap: (size, mtime_ns) of every file written
+        self.rewritten: list[str] = []   # after an in-place update: the files it wrote or deleted
 
     def _claim(self, path: str, origin: str) -> str:
         path = path.lstrip("/")
@@ -283,6 +284,7 @@ class Output:
                 continue
             destination = target / path
             destination.parent.mkdir(parents=True, exist_ok=True)
+            self.rewritten.append(path)
             if path in self.files:
                 temporary = destination.with_name(f".{destination.name}.tmp")
                 temporary.write_bytes(self.files[path])
@@ -292,7 +294,8 @@ class Output:
         if partial:
             written[key] = {**before, **after}
             return
-        for stale in set(before) - set(after):
+        for stale in sorted(set(before) - set(after)):
+            self.rewritten.append(stale)
             try:
                 (target / stale).unlink()
             except OSError:

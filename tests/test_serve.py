@@ -166,3 +166,36 @@ def test_a_rebuild_runs_without_the_cyclic_collector_until_its_pages_are_in_plac
     assert 0 < state.pages_seconds < state.search_seconds
     state.rebuild()
     assert state.error and "broken on purpose" in state.error and gc.isenabled()
+
+
+def test_the_watcher_tells_the_rebuild_which_files_were_saved(tmp_path):
+    """What lets a text edit show its page before the full rebuild: the paths saved since the
+    last rebuild, gathered from the file system's events (editors' hidden files left out)."""
+    import threading
+
+    from kbgen import serve
+
+    content = tmp_path / "content"
+    (content / "en").mkdir(parents=True)
+    calls = []
+    called = threading.Event()
+
+    class RecordingState:
+        def rebuild(self, reason="", changed=()):
+            calls.append(list(changed))
+            called.set()
+
+    observer = serve._watch(RecordingState(), [content])
+    try:
+        time.sleep(0.3)
+        article = content / "en" / "article.md"
+        article.write_text("---\ntitle: A\n---\n\nText.\n", encoding="utf-8")
+        (content / "en" / ".article.md.swp").write_text("editor state", encoding="utf-8")
+        assert called.wait(10), "no rebuild after a save"
+        time.sleep(0.5)   # events of the same save that arrive late start one more rebuild at most
+    finally:
+        observer.stop()
+        observer.join(5)
+    saved = {path for paths in calls for path in paths}
+    assert article in saved
+    assert not any(path.name.startswith(".") for path in saved)

@@ -222,7 +222,9 @@ def _watch(state: SiteState, paths: list[Path]):
             if event.event_type in ("opened", "closed_no_write") or "/." in event.src_path.replace("\\", "/"):
                 return
             with changed_lock:
-                changed.add(Path(os.fsdecode(event.src_path)))
+                # A folder is "modified" whenever a file in it is saved: the file's own event names it.
+                if not (event.is_directory and event.event_type == "modified"):
+                    changed.add(Path(os.fsdecode(event.src_path)))
                 if getattr(event, "dest_path", ""):
                     changed.add(Path(os.fsdecode(event.dest_path)))
             pending.set()

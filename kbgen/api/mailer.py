@@ -293,14 +293,23 @@ def deliver_pending(settings: Settings, wait_seconds: float = 30.0) -> None:
     from .db import make_engine, make_session_factory
 
     engine = make_engine(settings.database_url)
+    deadline = time.monotonic() + wait_seconds
     try:
-        try:
-            if not inspect(engine).has_table(OutboxMail.__tablename__):
-                return   # no database yet: nothing was queued
-        except OperationalError:
-            return
+        while True:
+            try:
+                if not inspect(engine).has_table(OutboxMail.__tablename__):
+                    return   # no database yet: nothing was queued
+                break
+            except OperationalError as error:
+                # SQLite: no database file, so nothing was queued. A server: refused for a moment
+                # (too many connections while it is busy), and what was queued must not read as
+                # "nothing" to the caller.
+                if engine.dialect.name == "sqlite" or time.monotonic() > deadline:
+                    if engine.dialect.name != "sqlite":
+                        log.warning("outbox not drained: %s", error)
+                    return
+                time.sleep(0.1)
         mailer = Mailer(settings, make_session_factory(engine))
-        deadline = time.monotonic() + wait_seconds
         while True:
             mailer.drain()
             with mailer.sessions() as db:

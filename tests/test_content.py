@@ -268,3 +268,31 @@ def test_a_hugo_site_may_keep_other_folders_beside_its_language_folders(tmp_path
     assert warning.severity == "warning" and warning.file == "content/internal/"
     _, _, problems = scan(root / "content", ["en", "ja"])
     assert problems[0].severity == "error" and "unknown language folder" in problems[0].message
+
+
+def test_a_reloaded_file_is_parsed_as_load_content_parses_it_and_not_read_again(tmp_path, monkeypatch):
+    """kbgen serve re-parses a saved article on its own first (to show its page at once); the
+    full rebuild that follows must then find it remembered, and see the same fields."""
+    import dataclasses
+
+    from kbgen import content as content_module
+    from kbgen.content import reload_source
+
+    root = make_site(tmp_path / "site", {"en/a.md": article("A", "First text."), "en/b.md": article("B", "Other.")})
+    folder = root / "content"
+    memory: dict = {}
+    load_content(folder, ["en"], memory=memory)
+    (folder / "en" / "a.md").write_text(article("A", "Second text, **bold**."), encoding="utf-8")
+    reloaded = reload_source(folder, "en/a.md", memory=memory)
+    assert "<strong>bold</strong>" in reloaded.body.html
+
+    parsed = []
+    real_render_one = content_module._render_one
+    monkeypatch.setattr(content_module, "_render_one", lambda args: parsed.append(args[0]) or real_render_one(args))
+    loaded = {source.path: source for source in load_content(folder, ["en"], memory=memory).sources}
+    assert parsed == [], "both files were remembered: nothing parsed again"
+    assert loaded["en/a.md"] is reloaded
+    fresh = load_content(folder, ["en"]).sources[0]   # a new process's view of the same file
+    assert {f.name: getattr(fresh, f.name) for f in dataclasses.fields(fresh) if f.name != "body"} == \
+        {f.name: getattr(reloaded, f.name) for f in dataclasses.fields(reloaded) if f.name != "body"}
+    assert fresh.body.html == reloaded.body.html

@@ -239,3 +239,34 @@ def test_a_language_the_site_adds_in_its_theme_strings_file_gets_its_mail(api_ap
     (received,) = mails_to(api_settings, "kenji@example.com")
     assert received["Subject"] == f"[{ticket['number']}] Anfrage erhalten: Anmeldung"
     assert f"Ihre Ticketnummer ist {ticket['number']}." in received.get_body(("plain",)).get_content()
+
+
+def test_reading_the_outbox_waits_for_a_refusing_server_and_reports_a_wrong_database(tmp_path):
+    """A database server refusing connections for a moment (too many clients while it is busy) is
+    waited for, not read as an empty outbox; a failure that waiting cannot fix is raised at once."""
+    import socket
+    import time
+    from urllib.parse import urlsplit, urlunsplit
+
+    from kbgen.api.mailer import deliver_pending
+
+    import os
+
+    api_db_url = os.environ.get("KBGEN_TEST_POSTGRES_URL")
+    if not api_db_url:
+        pytest.skip("KBGEN_TEST_POSTGRES_URL is not set (tests/run.sh starts a server)")
+    with socket.socket() as probe:   # a port nobody listens on: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    parts = urlsplit(api_db_url)
+    refusing = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{closed_port}"))
+    started = time.monotonic()
+    with pytest.raises(Exception, match="(?i)refused"):
+        deliver_pending(settings_for_tests(tmp_path, refusing), wait_seconds=1.5)
+    assert 1.4 < time.monotonic() - started < 10, "retried for the wait, then said why"
+
+    missing = urlunsplit(parts._replace(path="/kbgen_no_such_database", query=""))
+    started = time.monotonic()
+    with pytest.raises(Exception, match="kbgen_no_such_database"):
+        deliver_pending(settings_for_tests(tmp_path, missing), wait_seconds=5)
+    assert time.monotonic() - started < 1.5, "no waiting for what waiting cannot fix"

@@ -293,7 +293,7 @@ def deliver_pending(settings: Settings, wait_seconds: float = 30.0) -> None:
     from .db import make_engine, make_session_factory
 
     engine = make_engine(settings.database_url)
-    deadline = time.monotonic() + wait_seconds
+    connecting_until = time.monotonic() + min(wait_seconds, 10.0)
     try:
         while True:
             try:
@@ -301,15 +301,16 @@ def deliver_pending(settings: Settings, wait_seconds: float = 30.0) -> None:
                     return   # no database yet: nothing was queued
                 break
             except OperationalError as error:
-                # SQLite: no database file, so nothing was queued. A server: refused for a moment
-                # (too many connections while it is busy), and what was queued must not read as
-                # "nothing" to the caller.
-                if engine.dialect.name == "sqlite" or time.monotonic() > deadline:
-                    if engine.dialect.name != "sqlite":
-                        log.warning("outbox not drained: %s", error)
-                    return
+                if engine.dialect.name == "sqlite":
+                    return   # no database file: nothing was queued
+                # A server refusing connections for a moment (too many clients while it is busy)
+                # is waited for: what was queued must not read as "nothing" to the caller. Any
+                # other failure (a wrong password, no such database) is the caller's to see.
+                if not _refused_for_now(error) or time.monotonic() > connecting_until:
+                    raise
                 time.sleep(0.1)
         mailer = Mailer(settings, make_session_factory(engine))
+        deadline = time.monotonic() + wait_seconds
         while True:
             mailer.drain()
             with mailer.sessions() as db:
@@ -329,6 +330,12 @@ def deliver_pending(settings: Settings, wait_seconds: float = 30.0) -> None:
             time.sleep(0.02)
     finally:
         engine.dispose()
+
+
+def _refused_for_now(error: OperationalError) -> bool:
+    cause = error.orig
+    return getattr(cause, "sqlstate", None) in ("53300", "57P03") or any(
+        words in str(cause) for words in ("Connection refused", "too many clients", "the database system is starting up"))
 
 
 def read_outbox(settings: Settings) -> list[EmailMessage]:

@@ -6,15 +6,16 @@ and nothing else the site shows of it: not its title, date, category, descriptio
 links, which other pages list. Then only that article's own page changes, and it can be
 rendered from the last build's site model at once (tens of milliseconds).
 
-This is a head start, not a second build: the full rebuild still runs right after it, on
-the same caches, and finds this page already rendered. Anything this module cannot prove
-unchanged (a new or deleted file, front matter, links, config, a theme, a template
-warning) makes it decline, and the full rebuild alone decides what the site shows.
+This is a head start, not a second build: the full rebuild still runs right after it and
+renders these pages again itself (nothing here is cached for it), so it alone decides what
+the site shows; serve reloads the tab again if its bytes differ. Anything this module cannot
+prove unchanged (a new or deleted file, front matter, links, config, a theme, a template
+warning, a batch too big to be quick) makes it decline.
 """
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection
 from pathlib import Path
 
 from .buildcache import BuildCache
@@ -27,15 +28,21 @@ from .writer import Output
 # rendered body and what is derived from it alone (other pages never show these).
 _TEXT_FIELDS = {"digest", "body", "raw_body", "link_lines", "problems"}
 _COMPARED_FIELDS = [f.name for f in dataclasses.fields(Source) if f.name not in _TEXT_FIELDS]
+# More files than this in one save (a search-and-replace, a checkout) are parsed and rendered in
+# parallel by the full rebuild sooner than one by one here.
+MAX_FILES = 20
 
 
-def render_edited_articles(site: Site, changed: Iterable[Path], target: Path, cache: BuildCache) -> list[str] | None:
+def render_edited_articles(site: Site, changed: Collection[Path], target: Path,
+                           cache: BuildCache) -> dict[str, bytes] | None:
     """Writes the new pages of ``changed`` articles into ``target`` (updated in place) and
-    returns their paths, or returns None, having written nothing, when the edit may change
-    any other page. ``site`` is the last successful build's, and ``cache`` the one it used."""
+    returns them by output path, or returns None, having written nothing, when the edit may
+    change any other page. ``site`` is the last successful build's, and ``cache`` the one it used."""
     config = site.config
     content_dir = Path(config.content_dir)
     edits: list[tuple[Article, Source]] = []
+    if len(changed) > MAX_FILES:
+        return None
     for path in changed:
         rel = _content_path(content_dir, Path(path))
         if rel is None or not rel.lower().endswith(MARKDOWN_SUFFIXES):
@@ -58,7 +65,6 @@ def render_edited_articles(site: Site, changed: Iterable[Path], target: Path, ca
 
     renderer = Renderer(site, cache.templates)
     output = Output()
-    rendered: dict[str, bytes] = {}
     for article, source in edits:
         previous = article.source
         article.source = source   # the full rebuild that follows makes a new site model anyway
@@ -67,13 +73,10 @@ def render_edited_articles(site: Site, changed: Iterable[Path], target: Path, ca
         if renderer.last_page_problems:   # the full rebuild reports them, once, with the others
             article.source = previous
             return None
-        fingerprint = renderer.fingerprint(page)
-        assert fingerprint is not None
-        output.add(page.output_path, data, _origin(page), fingerprint)
-        rendered[fingerprint] = data
+        # Added without its fingerprint: the full rebuild must not take these bytes for its own.
+        output.add(page.output_path, data, _origin(page))
     output.commit(target, in_place=True, partial=True, written=cache.written)
-    cache.pages.update(rendered)   # the full rebuild finds these pages rendered
-    return output.all_paths()
+    return dict(output.files)
 
 
 def _content_path(content_dir: Path, path: Path) -> str | None:

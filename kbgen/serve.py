@@ -104,9 +104,11 @@ class SiteState:
             finally:
                 if collecting:
                     gc.enable()
-            # The open tab reloaded with the edited pages already: again only if other pages changed.
+            # The open tab reloaded with the edited pages already: again only if the full rebuild
+            # changed any page, those included (it rewrites them, the same bytes if all was well).
             if not early or self.error is not None or any(
-                    path.endswith(".html") and path not in early for path in result.rewritten):
+                    path.endswith(".html") and (path not in early or self._differs(path, early[path]))
+                    for path in result.rewritten):
                 self._announce()
             if self.error is None and result.finish_search is not None:
                 # The open tab reloads with the new pages at once; search data follows.
@@ -115,15 +117,21 @@ class SiteState:
                 click.secho(f"search data updated ({self.search_seconds:.2f} s after the change)", err=True)
         return time.perf_counter() - started
 
-    def _edited_pages(self, changed: Collection[Path]) -> list[str]:
+    def _edited_pages(self, changed: Collection[Path]) -> dict[str, bytes]:
         if not changed or self.site is None or self.error is not None:
-            return []
+            return {}
         try:
-            return render_edited_articles(self.site, changed, self.output_dir, self.cache) or []
+            return render_edited_articles(self.site, changed, self.output_dir, self.cache) or {}
         except Exception as error:  # the full rebuild that follows is the authority: it still runs
             click.secho(f"could not update the edited pages first ({type(error).__name__}: {error})",
                         err=True, fg="yellow")
-            return []
+            return {}
+
+    def _differs(self, path: str, shown: bytes) -> bool:
+        try:
+            return (self.output_dir / path).read_bytes() != shown
+        except OSError:
+            return True
 
     def _announce(self) -> None:
         with self.changed:
@@ -218,21 +226,38 @@ def _watch(state: SiteState, paths: list[Path]):
     changed_lock = threading.Lock()
 
     class Handler(FileSystemEventHandler):
+        def __init__(self, root: Path):
+            self.root = root
+
+        def visible(self, raw) -> Path | None:
+            # Editors' and tools' hidden files (.a.md.swp, .goutputstream-…) are not content. Only
+            # what lies below the watched folder counts: a site may live in a hidden folder itself.
+            path = Path(os.fsdecode(raw))
+            try:
+                inside = path.relative_to(self.root).parts
+            except ValueError:
+                inside = (path.name,)
+            return None if any(part.startswith(".") for part in inside) else path
+
         def on_any_event(self, event):
-            if event.event_type in ("opened", "closed_no_write") or "/." in event.src_path.replace("\\", "/"):
+            if event.event_type in ("opened", "closed_no_write"):
+                return
+            # A file saved through a hidden temporary file and renamed onto it counts by its new name.
+            saved = [self.visible(event.src_path), self.visible(getattr(event, "dest_path", "") or "")
+                     if getattr(event, "dest_path", "") else None]
+            if not any(saved):
                 return
             with changed_lock:
                 # A folder is "modified" whenever a file in it is saved: the file's own event names it.
-                if not (event.is_directory and event.event_type == "modified"):
-                    changed.add(Path(os.fsdecode(event.src_path)))
-                if getattr(event, "dest_path", ""):
-                    changed.add(Path(os.fsdecode(event.dest_path)))
+                if event.is_directory and event.event_type == "modified":
+                    saved = []
+                changed.update(path for path in saved if path is not None)
             pending.set()
 
     observer = Observer()
     for path in paths:
         if path.exists():
-            observer.schedule(Handler(), str(path), recursive=path.is_dir())
+            observer.schedule(Handler(path if path.is_dir() else path.parent), str(path), recursive=path.is_dir())
 
     def rebuild_loop():
         while True:
@@ -273,10 +298,10 @@ def run_dev_server(ctx, *, host: str, port: int, audience: str, drafts: bool, wi
     options = BuildOptions(audience=audience, drafts=drafts, output_dir=output_dir,
                            base_url=f"http://{host}:{port}/", in_place=True, defer_search=True)
     state = SiteState(ctx.root, output_dir, options)
+    # watched before the first build, so that a file saved while it runs is rebuilt after it
+    _watch(state, [config.content_dir, config.themes_dir, config.path])
     state.rebuild()
     api_app = load_api_app(ctx.root, f"http://{host}:{port}") if with_api else None
-    watched = [config.content_dir, config.themes_dir, config.path]
-    _watch(state, watched)
     url = f"http://{host}:{port}/{config.default_language}/"
     click.secho(f"Serving {url}" + (" with the API at /api/ and the agent page at /agent/" if api_app else "")
                 + " — press Ctrl+C to stop.", err=True, fg="cyan")

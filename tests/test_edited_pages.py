@@ -56,21 +56,22 @@ def test_an_edit_to_the_text_of_two_articles_writes_their_cold_build_pages_first
                                                  "Light agents are free on every plan, **always**."))
     edit(root / PASSWORD_JA, lambda text: text + "\n## 追記\n\nサポートにお問い合わせください。\n")
 
-    written = render_edited_articles(site, [root / PLANS, root / PASSWORD_JA], output, cache)
+    shown = render_edited_articles(site, [root / PLANS, root / PASSWORD_JA], output, cache)
 
+    written = sorted(shown or {})
     assert written == ["en/billing/plans-and-pricing/index.html", "ja/account-security/password-reset/index.html"]
     now = all_files(output)
     assert sorted(path for path in now if now[path] != before.get(path)) == written, "those two pages, nothing else"
     cold = cold_build(root, tmp_path / "cold")
     for path in written:
-        assert now[path] == cold[path]
+        assert now[path] == cold[path] == shown[path]
     assert b"free on every plan, <strong>always</strong>." in now[written[0]]
     assert "追記".encode() in now[written[1]], "the new heading, in the page and its table of contents"
 
     result = build(root, options, cache=cache)   # the full rebuild that follows
     result.finish_search()
-    assert not [path for path in result.rewritten if path.endswith(".html")], \
-        "it found the edited pages already written, and no other page changed"
+    assert sorted(path for path in result.rewritten if path.endswith(".html")) == written, \
+        "it rendered the edited pages again itself, and no other page changed"
     served_files = all_files(output)
     served_files.pop("sw.js", None), cold.pop("sw.js", None)   # the dev server writes no offline worker
     assert sorted(p for p in served_files if served_files[p] != cold.get(p)) == []
@@ -146,3 +147,28 @@ def test_serve_reloads_the_tab_once_per_save_with_the_edited_page_in_place_first
     assert state.version == version + 2
     assert "Plans and prices".encode() in (output / "en/billing/index.html").read_bytes()
     assert state.pages_seconds == state.site_seconds
+
+
+def test_when_the_head_start_got_a_page_wrong_the_full_rebuild_wins_and_the_tab_reloads_again(served, monkeypatch):
+    """The full rebuild does not take the head start's bytes for its own: it renders the page
+    again, and if the bytes differ (a gap in what the head start compares), the tab reloads."""
+    from kbgen import serve
+
+    root, output, options, _, _ = served
+    state = serve.SiteState(root, output, options)
+    state.rebuild()
+
+    def wrong_head_start(*args):   # as if it had missed something the page shows
+        shown = render_edited_articles(*args)
+        for path in shown:
+            shown[path] = shown[path].replace(b"</main>", b"<p>stale</p></main>")
+            (output / path).write_bytes(shown[path])
+        return shown
+
+    monkeypatch.setattr(serve, "render_edited_articles", wrong_head_start)
+    edit(root / PLANS, lambda text: text + "\nA sentence added while serving.\n")
+    version = state.version
+    state.rebuild("", [root / PLANS])
+    page = (output / "en/billing/plans-and-pricing/index.html").read_bytes()
+    assert b"A sentence added while serving." in page and b"<p>stale</p>" not in page
+    assert state.version == version + 2, "reloaded with the head start's page, then with the right one"

@@ -168,14 +168,15 @@ def test_a_rebuild_runs_without_the_cyclic_collector_until_its_pages_are_in_plac
     assert state.error and "broken on purpose" in state.error and gc.isenabled()
 
 
-def test_the_watcher_tells_the_rebuild_which_files_were_saved(tmp_path):
+@pytest.mark.parametrize("site_folder", ["site", ".sites/kb"], ids=["site", "site in a hidden folder"])
+def test_the_watcher_tells_the_rebuild_which_files_were_saved(tmp_path, site_folder):
     """What lets a text edit show its page before the full rebuild: the paths saved since the
     last rebuild, gathered from the file system's events (editors' hidden files left out)."""
     import threading
 
     from kbgen import serve
 
-    content = tmp_path / "content"
+    content = tmp_path / site_folder / "content"
     (content / "en").mkdir(parents=True)
     calls = []
     called = threading.Event()
@@ -195,10 +196,13 @@ def test_the_watcher_tells_the_rebuild_which_files_were_saved(tmp_path):
         called.clear()
         article.write_text("---\ntitle: A\n---\n\nEdited text.\n", encoding="utf-8")
         (content / "en" / ".article.md.swp").write_text("editor state", encoding="utf-8")
+        other = content / "en" / "other.md"   # saved as editors' atomic writes do: hidden file, renamed
+        (content / "en" / ".other.md.tmp").write_text("---\ntitle: B\n---\n\nText.\n", encoding="utf-8")
+        (content / "en" / ".other.md.tmp").rename(other)
         assert called.wait(10), "no rebuild after a save"
         time.sleep(0.5)   # events of the same save that arrive late start one more rebuild at most
     finally:
         observer.stop()
         observer.join(5)
     saved = {path for paths in calls for path in paths}
-    assert saved == {article}, "the article alone: not its folder, not the editor's hidden file"
+    assert saved == {article, other}, "the articles alone: not their folder, not the editors' hidden files"

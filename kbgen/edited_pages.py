@@ -15,6 +15,8 @@ warning, a batch too big to be quick) makes it decline.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from collections.abc import Collection
 from pathlib import Path
 
@@ -31,6 +33,10 @@ _COMPARED_FIELDS = [f.name for f in dataclasses.fields(Source) if f.name not in 
 # More files than this in one save (a search-and-replace, a checkout) are parsed and rendered in
 # parallel by the full rebuild sooner than one by one here.
 MAX_FILES = 20
+# Files editors write beside the one they save, and remove again: vim's "4913" and "a.md~",
+# JetBrains' "a.md___jb_tmp___", Emacs' "#a.md#". Gone by the time the save is handled, they
+# are not content; one that is still there is taken for content (and the head start declines).
+_EDITOR_SIDE_FILE = re.compile(r"^(?:\d+|.+~|.+___jb_(?:tmp|old)___|#.+#)$")
 
 
 def render_edited_articles(site: Site, changed: Collection[Path], target: Path,
@@ -44,6 +50,8 @@ def render_edited_articles(site: Site, changed: Collection[Path], target: Path,
     if len(changed) > MAX_FILES:
         return None
     for path in changed:
+        if _EDITOR_SIDE_FILE.match(Path(path).name) and not os.path.lexists(path):
+            continue
         rel = _content_path(content_dir, Path(path))
         if rel is None or not rel.lower().endswith(MARKDOWN_SUFFIXES):
             return None

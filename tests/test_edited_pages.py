@@ -99,6 +99,21 @@ def test_an_edit_other_pages_may_show_is_left_to_the_full_rebuild(served, change
     assert site.articles_by_source["en/billing/plans-and-pricing.md"].source.title == "Plans and pricing"
 
 
+def test_the_side_files_editors_write_and_remove_do_not_stop_the_head_start(served):
+    """vim saves through "4913" and "a.md~", JetBrains through "a.md___jb_tmp___": the watcher
+    reports them, gone by then, beside the article. A backup still there is taken for content."""
+    root, output, _, cache, site = served
+    edit(root / PLANS, lambda text: text + "\nSaved from vim.\n")
+    folder = root / "content/en/billing"
+    gone = [folder / "4913", folder / "plans-and-pricing.md~", folder / "plans-and-pricing.md___jb_tmp___"]
+    assert sorted(render_edited_articles(site, [root / PLANS, *gone], output, cache) or {}) == \
+        ["en/billing/plans-and-pricing/index.html"]
+    (folder / "plans-and-pricing.md~").write_text("a backup vim kept", encoding="utf-8")
+    assert render_edited_articles(site, [root / PLANS, folder / "plans-and-pricing.md~"], output, cache) is None
+    assert render_edited_articles(site, [root / PLANS, folder / "invoices.pdf"], output, cache) is None, \
+        "a file that is gone but is no editor's is left to the full rebuild"
+
+
 def test_files_that_are_not_built_articles_are_left_to_the_full_rebuild(served):
     root, output, _, cache, site = served
     new = root / "content/en/billing/new-article.md"

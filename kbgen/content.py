@@ -438,15 +438,14 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
     pending: list[tuple[str, bytes, str]] = []
     stats: dict[str, tuple[int, int]] = {}
     strings = ui_fingerprint()  # callout titles come from the UI strings: part of every key
-    memory_spec = spec + "\0" + strings
 
     def remember(full: Path, rel: str, source: Source) -> None:
-        memory[(str(full), rel, memory_spec)] = (stats[rel], source)
+        memory[_memory_key(full, rel, spec, strings)] = (stats[rel], source)
 
     for rel, full in markdown_files:
         stat = full.stat()
         stats[rel] = (stat.st_mtime_ns, stat.st_size)
-        remembered = memory.get((str(full), rel, memory_spec))
+        remembered = memory.get(_memory_key(full, rel, spec, strings))
         if remembered is not None and remembered[0] == stats[rel]:
             results[rel] = remembered[1]
             if advance:
@@ -483,7 +482,7 @@ def load_content(content_dir: Path, languages, *, cache_dir: Path | None = None,
 
     sources = [results[rel] for rel, _ in markdown_files]
     # deleted files and other [markdown] options are forgotten, so serve's memory stays the site's size
-    kept = {(str(full), rel, memory_spec) for rel, full in markdown_files}
+    kept = {_memory_key(full, rel, spec, strings) for rel, full in markdown_files}
     for stale in [key for key in memory if key not in kept]:
         del memory[stale]
     for source in sources:
@@ -508,5 +507,10 @@ def reload_source(content_dir: Path, rel: str, *, cache_dir: Path | None = None,
         source = _render_one((rel, data, spec))
         cache.put(key, source)
     if memory is not None and not _has_errors(source):
-        memory[(str(full), rel, spec + "\0" + strings)] = ((stat.st_mtime_ns, stat.st_size), source)
+        memory[_memory_key(full, rel, spec, strings)] = ((stat.st_mtime_ns, stat.st_size), source)
     return source
+
+
+def _memory_key(full: Path, rel: str, spec: str, strings: str) -> tuple[str, str, str]:
+    # What a remembered parse depends on besides the file's stat: where it is, and the options
+    return (str(full), rel, spec + "\0" + strings)

@@ -243,15 +243,15 @@ def _watch(state: SiteState, paths: list[Path]):
             if event.event_type in ("opened", "closed_no_write"):
                 return
             # A file saved through a hidden temporary file and renamed onto it counts by its new name.
-            saved = [self.visible(event.src_path), self.visible(getattr(event, "dest_path", "") or "")
-                     if getattr(event, "dest_path", "") else None]
-            if not any(saved):
+            dest = getattr(event, "dest_path", "")
+            saved = [path for path in (self.visible(event.src_path), self.visible(dest) if dest else None)
+                     if path is not None]
+            if not saved:
                 return
-            with changed_lock:
-                # A folder is "modified" whenever a file in it is saved: the file's own event names it.
-                if event.is_directory and event.event_type == "modified":
-                    saved = []
-                changed.update(path for path in saved if path is not None)
+            # A folder is "modified" whenever a file in it is saved: the file's own event names it.
+            if not (event.is_directory and event.event_type == "modified"):
+                with changed_lock:
+                    changed.update(saved)
             pending.set()
 
     observer = Observer()

@@ -1,6 +1,6 @@
 // Which parts of a title or summary to <mark> for a query, and which part of a long summary
 // to show. Shared by the portal's search UI and the embeddable widget.
-import { runs, cachedStem, STOP_WORDS } from './tokenizer.js';
+import { runs, cachedStem, contentRuns } from './tokenizer.js';
 
 const SNIPPET_LENGTH = 160;
 
@@ -8,9 +8,8 @@ const SNIPPET_LENGTH = 160;
 // The words of a question (how, do, I…) are not searched for when there are others (queryUnits),
 // so they are not marked either: "how do I export" must not mark the "I" of "Import".
 export function highlightPatterns(query) {
-  const all = runs(query);
-  const searched = all.filter((run) => run.cjk || !STOP_WORDS.has(run.text));
-  return (searched.length ? searched : all).map((run) => {
+  const searched = contentRuns(query);
+  return (searched.length ? searched : runs(query)).map((run) => {
     if (run.cjk) return { text: run.text, wordStart: false };
     const stemmed = cachedStem(run.text);
     let size = 0;

@@ -204,10 +204,14 @@ export function queryUnits(text) {
   return units;
 }
 
+// The runs of a text that are not stop words (how, do, I…): what a question is searched for.
+export function contentRuns(text) {
+  return runs(text).filter((run) => run.cjk || !STOP_WORDS.has(run.text));
+}
+
 // See title_key in tokenizer.py: "Resetting your password" and "reset password" share it.
 export function titleKey(text) {
-  return runs(text).filter((run) => run.cjk || !STOP_WORDS.has(run.text))
-    .map((run) => (run.cjk ? run.text : cachedStem(run.text))).join(' ');
+  return contentRuns(text).map((run) => (run.cjk ? run.text : cachedStem(run.text))).join(' ');
 }
 
 // [{term, prefix}] of every form of every unit, in order.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,19 @@ def reconfigure(app, path: Path, text: str) -> None:
     fresh = settings_from_dict(raw, source=str(path), base_dir=path.parent, text=text, check_only=True)
     state.settings = state.settings.with_overrides(source=str(path), raw=raw, file=fresh.file, tickets=fresh.tickets,
                                                    warnings=fresh.warnings)
+
+
+@pytest.fixture(autouse=True)
+def _mail_workers_stopped():
+    """Stops the mail workers a test's apps started (send() starts one, which lingers a while
+    after the outbox empties). On PostgreSQL the tests of one xdist worker share a schema, so a
+    worker left running would take a later test's mail and write it to its own test's outbox
+    folder: that later test then finds no mail (seen as a rare CI failure)."""
+    yield
+    for thread in threading.enumerate():
+        mailer = getattr(getattr(thread, "_target", None), "__self__", None)
+        if thread.name == "kbgen-mail-outbox" and mailer is not None:
+            mailer.stop_worker()
 
 
 @pytest.fixture(scope="session")

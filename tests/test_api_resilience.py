@@ -88,6 +88,30 @@ def test_the_outbox_folder_reads_in_the_order_mails_were_queued_whatever_order_t
     assert [mail["Subject"] for mail in read_outbox(api_settings)] == ["Queued first", "Queued second"]
 
 
+def test_a_mail_queued_in_a_request_leaves_as_soon_as_the_request_commits(api_app, api_settings):
+    mailer = api_app.state.kb.mailer
+    mailer.start_worker(persistent=True)   # the server's worker, idle
+    try:
+        time.sleep(0.2)
+        with api_app.state.kb.sessions() as db:
+            mailer.send("ann@example.com", "Your reset link", "https://example.com/#reset=abc", db=db)
+            time.sleep(0.5)   # the request still has work to do before it commits
+            db.commit()
+        # delivered within seconds by the server's worker (not read_outbox, which would send it
+        # itself), not at its next idle poll half a minute later
+        deadline = time.monotonic() + 5
+        while not list(api_settings.outbox_dir.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(list(api_settings.outbox_dir.glob("*.eml"))) == 1
+        with api_app.state.kb.sessions() as db:   # and a mail whose request fails is never sent
+            mailer.send("bob@example.com", "Never", "rolled back", db=db)
+            db.rollback()
+        time.sleep(0.3)
+        assert [mail["To"] for mail in read_outbox(api_settings)] == ["ann@example.com"]
+    finally:
+        mailer.stop_worker()
+
+
 @pytest.mark.parametrize("header, value", [
     ("X-CSRF-Token", "tökén".encode()), ("X-Ticket-Key", "ключ".encode()), ("Idempotency-Key", "clé-ünïcode".encode()),
     ("Cookie", "kb_csrf=t\xc3\xb6ken".encode("latin-1")),

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -144,13 +144,19 @@ class Mailer:
                          next_attempt_at=utcnow(), attempts=0, last_error="")
         if db is not None:
             db.add(row)
-        elif self.sessions is None:   # no database (a bare Mailer in a script): deliver now
+            # Woken now, the worker would look before the caller commits, find nothing, and sleep
+            # until its idle poll: a reset link half a minute late.
+            event.listen(db, "after_commit", lambda _session: self._wake_worker(), once=True)
+            return
+        if self.sessions is None:   # no database (a bare Mailer in a script): deliver now
             self._deliver(self.build(to, subject, text))
             return
-        else:
-            with self.sessions() as own:
-                own.add(row)
-                own.commit()
+        with self.sessions() as own:
+            own.add(row)
+            own.commit()
+        self._wake_worker()
+
+    def _wake_worker(self) -> None:
         self.start_worker()
         self._wake.set()
 

@@ -22,13 +22,23 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+// One expression per query's patterns: a popup highlights sixteen texts with the same ones.
+const compiled = new WeakMap();
+
+function patternExpression(patterns) {
+  if (!compiled.has(patterns)) {
+    const source = [...patterns]
+      .sort((a, b) => b.text.length - a.text.length)
+      .map((p) => (p.wordStart ? `(?<![\\p{L}\\p{N}])${escapeRegExp(p.text)}` : escapeRegExp(p.text)))
+      .join('|');
+    compiled.set(patterns, new RegExp(source, 'giu'));
+  }
+  return compiled.get(patterns);
+}
+
 export function matchRanges(text, patterns) {
   if (!patterns.length || !text) return [];
-  const source = [...patterns]
-    .sort((a, b) => b.text.length - a.text.length)
-    .map((p) => (p.wordStart ? `(?<![\\p{L}\\p{N}])${escapeRegExp(p.text)}` : escapeRegExp(p.text)))
-    .join('|');
-  const pattern = new RegExp(source, 'giu');
+  const pattern = patternExpression(patterns);
   const ranges = [];
   for (const match of text.normalize('NFKC').matchAll(pattern)) {
     if (match[0]) ranges.push([match.index, match.index + match[0].length]);
@@ -43,6 +53,9 @@ export function matchRanges(text, patterns) {
 const CHUNK = /[^\p{M}\uFF9E\uFF9F][\p{M}\uFF9E\uFF9F]*|[\p{M}\uFF9E\uFF9F]+/gsu;
 
 function rangesAsWritten(text, patterns) {
+  // Most titles and summaries are already in NFKC (plain ASCII, most Japanese): offsets then
+  // are the same in both.
+  if (text.normalize('NFKC') === text) return matchRanges(text, patterns);
   let normalized = '';
   const starts = [];
   const ends = [];

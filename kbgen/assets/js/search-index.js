@@ -20,6 +20,8 @@ const TITLE_CHECKS = 8;
 const KANA_VARIANTS = 2;
 // At most this many kana spellings are looked up per query (each may load a shard).
 const KANA_VARIANT_CHECKS = 8;
+// Record files loading in the background at once (of a browser's six connections to a host).
+const RECORD_LOADS_AT_ONCE = 3;
 
 // Optimal string alignment distance exactly 1 (lengths differ by at most one).
 export function oneEdit(a, b) {
@@ -88,7 +90,7 @@ function callbackRegistry() {
   return callback;
 }
 
-function injectScript(url, id) {
+function injectScript(url, id, background) {
   return new Promise((resolve, reject) => {
     const { waiting } = callbackRegistry();
     if (!waiting.has(id)) waiting.set(id, []);
@@ -96,6 +98,9 @@ function injectScript(url, id) {
     const script = document.createElement('script');
     script.src = url;
     script.async = true;
+    // What a keystroke waits for goes ahead of what loads in the background, in the browser's
+    // queue for a host's few connections.
+    script.fetchPriority = background ? 'low' : 'high';
     script.onerror = () => {
       waiting.delete(id);
       script.remove();
@@ -112,12 +117,12 @@ function injectScript(url, id) {
   });
 }
 
-// load(id) for data files under `rootUrl` (the output root, relative or absolute).
+// load(id, background) for data files under `rootUrl` (the output root, relative or absolute).
 export function scriptLoader(rootUrl) {
   const loaded = new Map();
-  return (id) => {
+  return (id, background = false) => {
     if (!loaded.has(id)) {
-      const promise = injectScript(rootUrl + id, id);
+      const promise = injectScript(rootUrl + id, id, background);
       promise.catch(() => loaded.delete(id));
       loaded.set(id, promise);
     }
@@ -358,21 +363,24 @@ export class SearchIndex {
     })));
   }
 
-  // The display records of every document, loaded one file at a time and only while no search is
-  // running, once the first results are on screen: from then on a keystroke waits for
-  // its term shards alone, one round trip instead of two (shards, then the records of what they
-  // ranked first). The portal's search box asks for it; the widget, a guest on
-  // someone else's page, does not. Returns the same promise on every call. One file at a time: a
-  // browser opens six connections to a host over HTTP/1.1, and a keystroke that needs five chunks
-  // must not wait for a second round behind the background ones.
+  // The display records of every document, loaded in the background, a few files at a time and
+  // only while no search is running, once the first results are on screen: from then on a
+  // keystroke waits for its term shards alone, one round trip instead of two (shards, then the
+  // records of what they ranked first). The portal's search box asks for it; the widget, a guest
+  // on someone else's page, does not. Returns the same promise on every call. A few at a time,
+  // at low priority: a browser opens six connections to a host over HTTP/1.1, and a keystroke
+  // that needs five chunks (asked for at high priority) must not wait behind the background ones.
   prefetchRecords() {
     if (!this.recordsPrefetch) {
-      this.recordsPrefetch = (async () => {
-        for (const file of this.manifest ? this.manifest.chunks : []) {
+      const files = [...(this.manifest ? this.manifest.chunks : [])];
+      const loadNext = async () => {
+        while (files.length) {
           await this.quiet();
-          await this.source.load(this.source.prefix + file).catch(() => null);   // a search asks again
+          const file = files.shift();
+          if (file) await this.source.load(this.source.prefix + file, true).catch(() => null);   // a search asks again
         }
-      })();
+      };
+      this.recordsPrefetch = Promise.all(Array.from({ length: RECORD_LOADS_AT_ONCE }, loadNext)).then(() => undefined);
     }
     return this.recordsPrefetch;
   }

@@ -49,7 +49,7 @@ LEAD_NUMBER = FIELD_NAMES.index("lead")
 SHARD_TARGET_BYTES = 24_000
 STORE_CHUNK_DOCS = 32
 CALLBACK = "__kbSearchData"
-DATA_FORMAT = 4  # 3: payloads passed through JSON.parse; 4: the manifest lists "initials"
+DATA_FORMAT = 5  # 3: payloads passed through JSON.parse; 4: the manifest lists "initials"; 5: one vocabulary file per character
 # Typo candidates come from small word lists (terms only, with their document counts), grouped by
 # first and by second character, so a misspelt word loads at most four of them.
 VOCAB_MIN_LENGTH = 3
@@ -375,12 +375,19 @@ def build_data_files(
         files[file_id] = data_script(file_id, payload)
         chunk_ids.append(file_id[len(prefix):])
 
-    vocab_table = []
+    # One file per character: a typo lookup needs the groups of a word's first two characters
+    # ("1p", "2p", "1a", "2a" for "pasword"), two requests instead of four.
+    by_character: dict[str, list[tuple[str, list]]] = {}
     for key, entries in _vocabulary(postings):
-        payload = {"vocab": entries}
+        by_character.setdefault(key[1:], []).append((key, entries))
+    vocab_table = []
+    for character in sorted(by_character, key=utf16_key):
+        groups = by_character[character]
+        payload = {"vocab": [entry for _, entries in groups for entry in entries]}
         file_id = _hashed_id(prefix, "v", payload)
         files[file_id] = data_script(file_id, payload)
-        vocab_table.append([key, file_id[len(prefix):]])
+        vocab_table.extend([key, file_id[len(prefix):]] for key, _ in groups)
+    vocab_table.sort(key=lambda row: utf16_key(row[0]))
 
     manifest = {
         "format": DATA_FORMAT,

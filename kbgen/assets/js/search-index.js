@@ -296,17 +296,21 @@ class ShardedSource {
   // [[bigram, documents]] of the kana bigrams starting with the first characters of `terms`.
   async kanaVocabulary(terms) {
     const keys = new Set(terms.map((term) => `k${Array.from(term)[0]}`));
-    const files = (this.manifest.vocab || []).filter(([key]) => keys.has(key)).map(([, file]) => file);
-    const groups = await Promise.all(files.map((file) => this.load(this.prefix + file)));
-    return groups.flatMap((group) => group.vocab);
+    return this.vocabularyOf(keys);
   }
 
   // [[term, documents]] of the vocabulary groups that can hold a typo variant of `word`.
   async vocabulary(word) {
     const chars = Array.from(word);
     const keys = new Set([`1${chars[0]}`, `1${chars[1]}`, `2${chars[1]}`, `2${chars[0]}`]);
-    const files = (this.manifest.vocab || []).filter(([key]) => keys.has(key)).map(([, file]) => file);
-    const groups = await Promise.all(files.map((file) => this.load(this.prefix + file)));
+    return this.vocabularyOf(keys);
+  }
+
+  // The entries of the files holding the groups `keys` (a file holds one character's groups, so
+  // it may hold other groups too: callers check every term they are given).
+  async vocabularyOf(keys) {
+    const files = new Set((this.manifest.vocab || []).filter(([key]) => keys.has(key)).map(([, file]) => file));
+    const groups = await Promise.all([...files].map((file) => this.load(this.prefix + file)));
     return groups.flatMap((group) => group.vocab);
   }
 }
@@ -757,7 +761,7 @@ function practiceData() {
   files.set('v1', { vocab: counted });
   files.set('vk', { vocab: [['ウォ', 64], ['ォー', 64], ['ーム', 64], ['ウオ', 8]] });
   files.set('index.js', {
-    format: 4, lang: 'en', fields, docCount, shards, chunkSize: 32, chunks, categories: [['practice', 'Practice']],
+    format: 5, lang: 'en', fields, docCount, shards, chunkSize: 32, chunks, categories: [['practice', 'Practice']],
     docCategories: new Array(docCount).fill(0), featured: [], vocab: [['1p', 'v1'], ['2r', 'v1'], ['kウ', 'vk']], initials: [],
   });
   return async (id) => files.get(id);

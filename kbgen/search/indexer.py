@@ -51,7 +51,7 @@ STORE_CHUNK_DOCS = 32
 CALLBACK = "__kbSearchData"
 DATA_FORMAT = 5  # 3: payloads passed through JSON.parse; 4: the manifest lists "initials"; 5: one vocabulary file per character
 # Typo candidates come from small word lists (terms only, with their document counts), grouped by
-# first and by second character, so a misspelt word loads at most four of them.
+# first and by second character, one file per character: a misspelt word loads at most two.
 VOCAB_MIN_LENGTH = 3
 # A letter typed alone (never shown, a warm-up for the next keystroke) expands to at most this many
 # of its most frequent terms, from at most this many shards: one round of downloads (a browser opens

@@ -193,10 +193,10 @@ def _measure(command: list[str], **popen) -> Run:
     """Wall time, CPU time (the process and every child it waited for) and the peak memory of
     the whole process tree, sampled every 20 ms (on Linux; elsewhere the main process's peak).
     The proportional set size is sampled less often: the kernel walks a process's page tables
-    to report it (35 ms for a process of 2 GB), and sampled every 20 ms it took most of a core
-    from the build it measured (at 10,000 articles on 2 cores, kbgen's cold build measured 85 s
-    instead of 63 s, Hugo's 37-57 s instead of 32-41 s). Spaced by its own cost, it takes at
-    most a twentieth of one core; the peaks it looks for last seconds."""
+    to report it (35 ms for a process of 2 GB), and sampled every 20 ms it took CPU from the
+    build it measured (Hugo at 10,000 articles on 2 cores: 37 and 57 s sampled, 32 and 41 s
+    not). Spaced by its own cost, it takes at most a twentieth of one core; the peaks it looks
+    for last seconds."""
     started = time.perf_counter()
     process = subprocess.Popen(command, **popen)
     peak_kb, peak_pss_kb, done = 0, 0, threading.Event()

@@ -41,3 +41,29 @@ def test_benchmark_builds_the_same_corpus_with_hugo_and_prints_both(tmp_path):
     hugo_pages = list((tmp_path / "hugo-output" / "ja").rglob("index.html"))
     assert len(hugo_pages) >= 10                       # Hugo really built the Japanese half too
     assert json.loads((tmp_path / "hugo-output" / "en" / "index.json").read_text(encoding="utf-8"))
+
+
+def test_the_memory_sampler_takes_little_time_from_the_build_it_measures(monkeypatch):
+    """Reading a process's proportional set size makes the kernel walk its page tables (35 ms
+    for 2 GB): sampled as often as resident memory, it took CPU from the build being timed."""
+    import sys
+    import time
+
+    from kbgen import benchmark
+
+    spent = {"pss": 0.0, "samples": 0}
+    resident = benchmark._tree_rss_kb
+
+    def slow_pss(pid, pss=False):
+        if not pss:
+            return resident(pid)
+        started = time.perf_counter()
+        time.sleep(0.05)   # the cost of one reading for a big build
+        spent["pss"] += time.perf_counter() - started
+        spent["samples"] += 1
+        return 1024
+
+    monkeypatch.setattr(benchmark, "_tree_rss_kb", slow_pss)
+    run = benchmark._measure([sys.executable, "-c", "import time; time.sleep(2)"])
+    assert spent["samples"] >= 1 and run.peak_pss_mb == 1.0   # still measured
+    assert spent["pss"] <= run.wall_s / 20 + 0.06, spent   # a twentieth of one core, give or take a sample

@@ -5,6 +5,7 @@ Idempotency-Key across a failed attempt and a page reload."""
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -149,12 +150,22 @@ def test_refused_replay_is_kept_shown_on_the_next_page_and_resent_once_fixed(pag
 
 
 def test_one_idempotency_key_per_submission_across_an_error_and_a_reload(page, server):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     keys = []
+    # What happened to each request, for the message if the "busy" answer never shows: twice in
+    # some sixteen CI runs it did not within 60 s, and the failure said nothing more.
+    seen = []
 
     def lose_the_answer(route):
         keys.append(route.request.headers.get("idempotency-key"))
+        started = time.monotonic()
         try:
-            route.fetch(timeout=60000)   # the server stores the ticket…
+            answer = route.fetch(timeout=60000)   # the server stores the ticket…
+            seen.append(f"the server answered {answer.status} in {time.monotonic() - started:.1f} s")
+        except Exception as error:
+            seen.append(f"the server gave no answer in {time.monotonic() - started:.1f} s: {error}")
+            raise
         finally:   # …and the answer is lost, even if the server was slow to give it
             route.fulfill(status=429, content_type="application/json", headers={"Retry-After": "1"},
                           body=json.dumps({"error": {"code": "busy", "message": "Busy, try again.", "fields": []}}))
@@ -163,7 +174,12 @@ def test_one_idempotency_key_per_submission_across_an_error_and_a_reload(page, s
     fill_ticket(page, "Sent twice by an impatient user")
     page.click(".kb-ticket-form button[type=submit]")
     # the portal words a "busy" answer itself, in the page's language
-    page.wait_for_selector("text=The server is busy; please try again in a moment.", timeout=60000)
+    try:
+        page.wait_for_selector("text=The server is busy; please try again in a moment.", timeout=60000)
+    except PlaywrightTimeoutError:
+        form = page.inner_text(".kb-ticket-form") if page.locator(".kb-ticket-form").count() else "(no form)"
+        raise AssertionError(f"no busy message after 60 s at {page.url}; requests {len(keys)}: {seen}; "
+                             f"the form shows: {form[-300:]!r}") from None
     page.unroute("**/api/tickets")
     page.reload()
     page.route("**/api/tickets", lambda route: (keys.append(route.request.headers.get("idempotency-key")), route.continue_()))

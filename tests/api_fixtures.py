@@ -55,6 +55,21 @@ def reconfigure(app, path: Path, text: str) -> None:
     fresh = settings_from_dict(raw, source=str(path), base_dir=path.parent, text=text, check_only=True)
     state.settings = state.settings.with_overrides(source=str(path), raw=raw, file=fresh.file, tickets=fresh.tickets,
                                                    warnings=fresh.warnings)
+    drop_read_cache(app)
+
+
+def drop_read_cache(app) -> None:
+    """Empties the running app's read cache, as a restart does. Tests that give a live app other
+    settings need it: a copy of the ticket form made under the previous settings is otherwise
+    served for up to MAX_AGE seconds (the next browser test then saw the previous test's stricter
+    form, refused to submit, and timed out: a rare CI failure)."""
+    from kbgen.api.middleware import ReadCacheMiddleware
+
+    layer = app.middleware_stack   # None until the app's first request
+    while layer is not None:
+        if isinstance(layer, ReadCacheMiddleware):
+            layer.entries.clear()
+        layer = getattr(layer, "app", None)
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ import pytest
 from live_server import live_site
 from kbgen.api.models import Ticket
 from kbgen.api.settings import parse_tickets
-from api_fixtures import settings_for_tests
+from api_fixtures import drop_read_cache, settings_for_tests
 from kbgen.config import portal_url
 from conftest import copy_sample
 
@@ -59,9 +59,15 @@ def server(tmp_path_factory):
         yield running
 
 
+def use_settings(server, settings) -> None:
+    """Gives the running API `settings`, as restarting it with them would: read cache empty."""
+    server.app.state.kb.settings = settings
+    drop_read_cache(server.app)
+
+
 @pytest.fixture
 def page(browser, server):
-    server.app.state.kb.settings = server.settings
+    use_settings(server, server.settings)
     # no service worker: once it controls the page (clients.claim, at a moment that depends on
     # the machine's load), requests pass through it and page.route no longer sees them all
     context = browser.new_context(base_url=server.url, service_workers="block")
@@ -70,7 +76,7 @@ def page(browser, server):
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
-    server.app.state.kb.settings = server.settings
+    use_settings(server, server.settings)
     assert not errors, errors
 
 
@@ -124,8 +130,8 @@ def test_refused_replay_is_kept_shown_on_the_next_page_and_resent_once_fixed(pag
     # while the customer was offline the server's form changed: Plan became required
     stricter = json.loads(json.dumps(TICKETS))
     stricter["fields"][1]["required"] = True
-    server.app.state.kb.settings = server.settings.with_overrides(
-        tickets=parse_tickets(stricter, "test", server.settings.languages))
+    use_settings(server, server.settings.with_overrides(
+        tickets=parse_tickets(stricter, "test", server.settings.languages)))
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector(".kb-notice-error >> text=not accepted", timeout=15000)

@@ -81,6 +81,29 @@ def test_widget_data_holds_only_its_categories(outputs):
     assert '"siteUrl": "https://golden.example/"' in script
 
 
+def test_records_are_numbered_by_title_so_a_prefixs_best_results_share_a_file_and_featured_keeps_site_order():
+    """The articles a prefix ranks first (titles starting with it) are numbered one after the
+    other, so their display records come in one or two files, not one file each; the widget's
+    featured articles are still the first ones in the site's order."""
+    docs = generate(200)["en"]
+    tokenized = [indexer.tokenize_fields(doc) for doc in docs]
+    leads = [fields["lead"] for fields in tokenized]
+    files = indexer.build_data_files(docs, tokenized, prefix="search/en/", lang="en", featured=3)
+    manifest = payload(files["search/en/index.js"], "search/en/index.js")
+    records = [record for chunk in manifest["chunks"]
+               for record in payload(files["search/en/" + chunk], "search/en/" + chunk)["docs"]]
+    assert sorted(r[0] for r in records) == sorted(doc.url for doc in docs)
+    lead_of = {doc.url: lead for doc, lead in zip(docs, leads)}
+    numbers: dict[tuple, list[int]] = {}
+    for number, record in enumerate(records):
+        numbers.setdefault(tuple(lead_of[record[0]]), []).append(number)
+    shared = [n for n in numbers.values() if len(n) >= 3]
+    assert len(shared) >= 5, "the corpus should have titles sharing a first word"
+    for run in shared:
+        assert run == list(range(run[0], run[0] + len(run))), "titles with one first word are numbered together"
+    assert [records[n][0] for n in manifest["featured"]] == [doc.url for doc in docs[:3]]
+
+
 def test_languages_file_lists_languages_in_order(outputs):
     public, _ = outputs
     assert payload((public / "search/languages.js").read_bytes(), "search/languages.js") == {

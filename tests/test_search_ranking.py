@@ -20,7 +20,8 @@ from lunr.builder import Builder
 from lunr.query import Query, QueryPresence
 
 from kbgen.search import indexer
-from kbgen.search.indexer import FIELDS, SCORED_FIELDS, build_data_files, data_payload, tokenize_fields, utf16_key
+from kbgen.search.indexer import (FIELDS, SCORED_FIELDS, build_data_files, data_payload, document_order, tokenize_fields,
+                                  utf16_key)
 from search_corpus import generate
 from kbgen.search.tokenizer import query_units, runs, title_key
 
@@ -40,6 +41,14 @@ def write_files(folder: Path, files: dict[str, bytes]) -> None:
     for path, data in files.items():
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
         (folder / path).write_bytes(data)
+
+
+def shipped_order(docs, tokenized=None):
+    """`docs` and their term lists in the order the data files number them (by title), so that
+    reference_index's refs are the runtime's document numbers."""
+    tokenized = [tokenize_fields(doc) for doc in docs] if tokenized is None else tokenized
+    order = document_order(docs, tokenized)
+    return [docs[i] for i in order], [tokenized[i] for i in order]
 
 
 def reference_index(tokenized):
@@ -154,8 +163,7 @@ def corpus():
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_runtime_ranks_like_the_independent_computation(corpus, lang, tmp_path):
-    docs = corpus[lang]
-    tokenized = [tokenize_fields(doc) for doc in docs]
+    docs, tokenized = shipped_order(corpus[lang])
     index = reference_index(tokenized)
     texts = make_queries(docs, random.Random(lang), 60)
     write_files(tmp_path, build_data_files(docs, tokenized, prefix=f"search/{lang}/", lang=lang))
@@ -221,8 +229,7 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
     ("customer b") still expands its last letter to every term: the frequent ones alone lost the
     article being typed on a real KB."""
     monkeypatch.setattr(indexer, "SHARD_TARGET_BYTES", 1500)  # many shards from a small corpus
-    docs = corpus["en"]
-    tokenized = [tokenize_fields(doc) for doc in docs]
+    docs, tokenized = shipped_order(corpus["en"])
     # In how many (document, field) pairs each term is, from the tokenizer's output (not the index).
     frequency: dict[str, int] = {}
     for fields in tokenized:
@@ -273,8 +280,7 @@ def test_the_practice_run_before_a_first_query_leaves_no_trace_in_results(corpus
 
 
 def test_lunr_json_and_shards_rank_alike(corpus, tmp_path):
-    docs = corpus["en"][:80]
-    tokenized = [tokenize_fields(doc) for doc in docs]
+    docs, tokenized = shipped_order(corpus["en"][:80])
     index = reference_index(tokenized)
     write_files(tmp_path, build_data_files(docs, tokenized, prefix="search/en/", lang="en"))
     texts = ["ticket", "customer portal", "reset pass", "in"]
@@ -293,6 +299,7 @@ def test_shipped_data_is_lunrs_serialized_index_repacked_bit_for_bit(corpus):
     docs = corpus["ja"][:60] + corpus["en"][:60]
     tokenized = [tokenize_fields(doc) for doc in docs]
     tokenized[5] = {**tokenized[5], "keywords": [], "description": []}  # empty fields too
+    docs, tokenized = shipped_order(docs, tokenized)
     serialized = reference_index(tokenized).serialize()
     term_of = {posting["_index"]: term for term, posting in serialized["invertedIndex"]}
     expected = {}

@@ -343,7 +343,8 @@ def build_data_files(
 ) -> dict[str, bytes]:
     """All data files of one index under `prefix` (e.g. "search/en/"); `prefix + "index.js"` is
     the manifest, everything else is content-hashed so it can be cached forever. A `tokenized`
-    list is emptied once lunr has indexed it (the memory is needed for what follows)."""
+    list is emptied: its term lists are taken over (in DOCUMENT_ORDER) and freed once lunr has
+    indexed them (the memory is needed for what follows)."""
     translations = translations or {}
     files: dict[str, bytes] = {}
     order = document_order(docs, tokenized)

@@ -351,12 +351,11 @@ def build_data_files(
     number = {old: new for new, old in enumerate(order)}
     featured_numbers = [number[i] for i in range(min(featured, len(docs)))]   # the first, in site order
     docs = [docs[i] for i in order]
-    given, tokenized = tokenized, [tokenized[i] for i in order]
-    if isinstance(given, list):
-        given.clear()   # the caller's list holds the same term lists: freed with ours below
-    serialized = lunr_index(tokenized).serialize() if docs else None
+    ordered = [tokenized[i] for i in order]
     if isinstance(tokenized, list):
-        tokenized.clear()   # indexed: its millions of term strings are freed before the repacking
+        tokenized.clear()   # the caller's list holds the same term lists: freed with ours below
+    serialized = lunr_index(ordered).serialize() if docs else None
+    ordered.clear()   # indexed: its millions of term strings are freed before the repacking
     postings = term_postings(serialized) if serialized else {}
     del serialized
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .buildcache import BuildCache
+from .collector import cyclic_gc_paused
 from .config import Config, load_config, unsafe_output_dir
 from .content import load_content
 from .errors import ConfigError, KbgenError, Problem, Problems
@@ -103,6 +104,7 @@ def _progress(options: BuildOptions, label: str):
             display.close()
 
 
+@cyclic_gc_paused()
 def build(root: Path | str = ".", options: BuildOptions | None = None, config: Config | None = None,
           cache: BuildCache | None = None) -> BuildResult:
     """``cache``: what a long-lived caller (kbgen serve) keeps between its builds; without

@@ -8,7 +8,6 @@ fixes them, and the open tab reloads by itself (Server-Sent Events).
 from __future__ import annotations
 
 import asyncio
-import gc
 import html
 import os
 import tempfile
@@ -22,6 +21,7 @@ import click
 
 from .build import BuildOptions, build
 from .buildcache import BuildCache
+from .collector import cyclic_gc_paused
 from .config import load_config
 from .edited_pages import render_edited_articles
 from .errors import KbgenError
@@ -82,28 +82,24 @@ class SiteState:
             # The cyclic garbage collector would walk everything kept between builds (every parsed
             # article, the last pages' bytes) several times per rebuild: 0.3-0.5 s of a 2 s
             # rebuild at 10,000 articles. It runs again once the new pages are visible.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
-                config = load_config(self.root)   # read once per rebuild, and handed to the build
-                self.api_url = config.api_url
-                result = build(self.root, self.options, config=config, cache=self.cache)
-                self.error, self.site = None, result.site
-                self.site_seconds = pages_done = time.perf_counter() - started
-                if not early:
-                    self.pages_seconds = pages_done
-                message = f"rebuilt {sum(result.articles.values())} articles in {pages_done:.2f} s"
-                click.secho(f"{reason}{message} ({len(result.warnings)} warnings)", err=True,
-                            fg="green" if not result.warnings else "yellow")
-            except KbgenError as error:
-                self.error, self.site = error.format_message(), None
-                click.secho(f"{reason}build failed; the browser shows why:\n{self.error}", err=True, fg="red")
-            except Exception as error:  # a bug must not kill the server either
-                self.error, self.site = f"internal error: {type(error).__name__}: {error}", None
-                click.secho(self.error, err=True, fg="red")
-            finally:
-                if collecting:
-                    gc.enable()
+            with cyclic_gc_paused():
+                try:
+                    config = load_config(self.root)   # read once per rebuild, and handed to the build
+                    self.api_url = config.api_url
+                    result = build(self.root, self.options, config=config, cache=self.cache)
+                    self.error, self.site = None, result.site
+                    self.site_seconds = pages_done = time.perf_counter() - started
+                    if not early:
+                        self.pages_seconds = pages_done
+                    message = f"rebuilt {sum(result.articles.values())} articles in {pages_done:.2f} s"
+                    click.secho(f"{reason}{message} ({len(result.warnings)} warnings)", err=True,
+                                fg="green" if not result.warnings else "yellow")
+                except KbgenError as error:
+                    self.error, self.site = error.format_message(), None
+                    click.secho(f"{reason}build failed; the browser shows why:\n{self.error}", err=True, fg="red")
+                except Exception as error:  # a bug must not kill the server either
+                    self.error, self.site = f"internal error: {type(error).__name__}: {error}", None
+                    click.secho(self.error, err=True, fg="red")
             # The open tab reloaded with the edited pages already: again only if the full rebuild
             # changed any page, those included (it rewrites them, the same bytes if all was well).
             if not early or self.error is not None or any(

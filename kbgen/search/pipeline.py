@@ -3,7 +3,6 @@ each widget's index (in parallel), and produce the files."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -14,6 +13,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from ..collector import cyclic_gc_paused
 from .indexer import build_data_files, data_layout, data_script, tokenize_fields
 from .widget import widget_script
 
@@ -59,23 +59,12 @@ def _save_cache(cache_dir: Path | None, prefix: str, entries: dict[str, dict[str
     os.replace(temporary, target)
 
 
-class _NoCyclicGc:
-    """Index building allocates millions of small containers and no reference cycles; the cyclic
-    collector would walk them over and over (a third of the build time at 10,000 articles)."""
-
-    def __enter__(self):
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc):
-        if self.was_enabled:
-            gc.enable()
-
-
 def _build_job(job: dict[str, Any]) -> dict[str, bytes]:
     """Tokenizes what the job's term cache lacks, builds its index, updates its caches.
     Runs in a worker process: the big term lists never cross process boundaries."""
-    with _NoCyclicGc():
+    # index building allocates millions of small containers and no reference cycles: without the
+    # pause, the collector took a third of the build time at 10,000 articles
+    with cyclic_gc_paused():
         cache_dir = job["cache_dir"]
         known = {digest: {field: joined.split(_TERM_SEPARATOR) if joined else [] for field, joined in fields.items()}
                  for digest, fields in _load_cache(cache_dir, job["prefix"]).items()}

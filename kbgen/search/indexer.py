@@ -142,12 +142,12 @@ def term_postings(serialized: dict[str, Any]) -> dict[str, list[int]]:
         doc = int(doc_ref)
         in_order, last_doc = in_order and doc >= last_doc, doc
         number = field_numbers[field_name]
-        for position in range(0, len(elements), 2):
-            term = term_of[elements[position]]
+        for index, value in zip(elements[0::2], elements[1::2]):
+            term = term_of[index]
             lists = per_term.get(term)
             if lists is None:
                 lists = per_term[term] = [[] for _ in FIELD_NAMES]
-            lists[number] += (doc, round(elements[position + 1] * 1000))
+            lists[number] += (doc, round(value * 1000))
 
     encoded: dict[str, list[int]] = {}
     for term in list(per_term):
@@ -158,20 +158,23 @@ def term_postings(serialized: dict[str, Any]) -> dict[str, list[int]]:
                 continue
             if not in_order:
                 pairs = [item for pair in sorted(zip(pairs[0::2], pairs[1::2])) for item in pair]
+            docs = pairs[0::2]
             flat.append(number)
-            flat.append(len(pairs) // 2)
-            previous = 0
-            for position in range(0, len(pairs), 2):
-                doc = pairs[position]
-                flat.append(doc - previous)
-                flat.append(pairs[position + 1])
-                previous = doc
+            flat.append(len(docs))
+            # [docDelta, value, docDelta, value, …]: each document minus the one before it (0 first)
+            pairs[0::2] = [doc - previous for doc, previous in zip(docs, [0, *docs])]
+            flat += pairs
         encoded[term] = flat
     return encoded
 
 
-def data_script(file_id: str, payload: Any) -> bytes:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+def _json(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def data_script(file_id: str, payload: Any, body: str | None = None) -> bytes:
+    """``body``: the payload as ``_json`` gives it, when the caller has it already."""
+    body = _json(payload) if body is None else body
     # The payload as a string for JSON.parse: browsers parse JSON about three times faster than
     # the same data as a JavaScript literal, and a keystroke may parse 100 KB of new shards.
     # In a single-quoted JS string, backslashes and quotes are escaped; U+2028/U+2029 too (older
@@ -212,9 +215,11 @@ def _unescape_js(literal: str) -> str:
     return "".join(out)
 
 
-def _hashed_id(prefix: str, kind: str, payload: Any) -> str:
-    digest = hashlib.sha1(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
-    return f"{prefix}{kind}-{digest[:10]}.js"
+def _hashed_file(prefix: str, kind: str, payload: Any) -> tuple[str, bytes]:
+    """(file id, data script) of a content-addressed file: its name is a hash of its payload."""
+    body = _json(payload)
+    file_id = f"{prefix}{kind}-{hashlib.sha1(body.encode('utf-8')).hexdigest()[:10]}.js"
+    return file_id, data_script(file_id, payload, body)
 
 
 def _prefix_key(term: str) -> str:
@@ -234,7 +239,8 @@ def _shards(postings: dict[str, list[int]]) -> Iterable[tuple[list[str], list[li
     size = 0
     for term in sorted(postings, key=utf16_key):
         flat = postings[term]
-        term_size = len(term) + 4 + sum(len(str(number)) + 1 for number in flat)
+        # its numbers' digits and a separator after each: repr gives ", " between them and brackets
+        term_size = len(term) + 4 + (len(repr(flat)) - len(flat) if flat else 0)
         if terms and (size >= SHARD_TARGET_BYTES or term_size >= half
                       or (size >= half and _prefix_key(term) != _prefix_key(terms[-1]))):
             yield terms, lists
@@ -363,8 +369,8 @@ def build_data_files(
     shard_terms: list[list[str]] = []
     for terms, lists in _shards(postings):
         payload = {"terms": terms, "postings": lists}
-        file_id = _hashed_id(prefix, "t", payload)
-        files[file_id] = data_script(file_id, payload)
+        file_id, script = _hashed_file(prefix, "t", payload)
+        files[file_id] = script
         shard_table.append([terms[0], file_id[len(prefix):]])
         shard_terms.append(terms)
 
@@ -388,8 +394,8 @@ def build_data_files(
                 record.append(linked)
             records.append(record)
         payload = {"docs": records}
-        file_id = _hashed_id(prefix, "d", payload)
-        files[file_id] = data_script(file_id, payload)
+        file_id, script = _hashed_file(prefix, "d", payload)
+        files[file_id] = script
         chunk_ids.append(file_id[len(prefix):])
 
     # One file per character: a typo lookup needs the groups of a word's first two characters
@@ -401,8 +407,8 @@ def build_data_files(
     for character in sorted(by_character, key=utf16_key):
         groups = by_character[character]
         payload = {"vocab": [entry for _, entries in groups for entry in entries]}
-        file_id = _hashed_id(prefix, "v", payload)
-        files[file_id] = data_script(file_id, payload)
+        file_id, script = _hashed_file(prefix, "v", payload)
+        files[file_id] = script
         vocab_table.extend([key, file_id[len(prefix):]] for key, _ in groups)
     vocab_table.sort(key=lambda row: utf16_key(row[0]))
 

@@ -64,13 +64,15 @@ INITIAL_SHARDS = 3
 # site order, the eight results of a keystroke came from four to eight record files (two rounds
 # of a browser's six connections over HTTP/1.1).
 DOCUMENT_ORDER = "title lead"
+# How a content-addressed file is named (part of the cache key, like every setting below).
+FILE_NAMES = "sha1 of the shipped JSON, 10 hex digits"
 
 
 def data_layout() -> list[Any]:
     """Every setting the data files' bytes depend on besides the articles: part of the cache key,
     so files cached under other settings (a kbgen upgrade that changed one) are never reused."""
     return [DATA_FORMAT, [list(field) for field in FIELDS], SHARD_TARGET_BYTES, STORE_CHUNK_DOCS, CALLBACK,
-            VOCAB_MIN_LENGTH, INITIAL_TERMS, INITIAL_SHARDS, DOCUMENT_ORDER]
+            VOCAB_MIN_LENGTH, INITIAL_TERMS, INITIAL_SHARDS, DOCUMENT_ORDER, FILE_NAMES]
 
 
 def tokenize_fields(doc: Any) -> dict[str, list[str]]:
@@ -218,7 +220,7 @@ def _unescape_js(literal: str) -> str:
 def _hashed_file(prefix: str, kind: str, payload: Any) -> tuple[str, bytes]:
     """(file id, data script) of a content-addressed file: its name is a hash of its payload."""
     body = _json(payload)
-    file_id = f"{prefix}{kind}-{hashlib.sha1(body.encode('utf-8')).hexdigest()[:10]}.js"
+    file_id = f"{prefix}{kind}-{hashlib.sha1(body.encode('utf-8')).hexdigest()[:10]}.js"   # FILE_NAMES
     return file_id, data_script(file_id, payload, body)
 
 

@@ -1,6 +1,7 @@
 """The ``kbgen`` command."""
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -245,4 +246,9 @@ def main() -> None:
         click.secho(f"kbgen: internal error: {type(error).__name__}: {error}\n"
                     f"Run again with --debug for the traceback, and please report it.", err=True, fg="red")
         sys.exit(2)
+    finally:
+        # The process ends here. The interpreter's last act would be a collection over everything
+        # still alive (the build's caches and Markdown, Jinja and lunr's modules): 1.4 s after a
+        # build at 10,000 articles, for memory the operating system takes back at once anyway.
+        gc.freeze()
     sys.exit(0)

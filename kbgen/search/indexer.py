@@ -241,7 +241,8 @@ def _shards(postings: dict[str, list[int]]) -> Iterable[tuple[list[str], list[li
     size = 0
     for term in sorted(postings, key=utf16_key):
         flat = postings[term]
-        # its numbers' digits and a separator after each: repr gives ", " between them and brackets
+        # its numbers' digits and a separator after each: repr's digits, plus ", " between numbers
+        # and two brackets, is that plus one character per number
         term_size = len(term) + 4 + (len(repr(flat)) - len(flat) if flat else 0)
         if terms and (size >= SHARD_TARGET_BYTES or term_size >= half
                       or (size >= half and _prefix_key(term) != _prefix_key(terms[-1]))):

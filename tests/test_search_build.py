@@ -62,6 +62,20 @@ def test_every_data_file_is_a_script_that_names_itself(outputs):
         payload(path.read_bytes(), path.relative_to(public).as_posix())
 
 
+def test_a_data_files_name_is_the_hash_of_what_it_ships_so_it_changes_with_its_content(outputs):
+    """Browsers and the service worker keep `t-`, `d-` and `v-` files forever: a file whose content
+    changed under the same name would serve stale results."""
+    import hashlib
+
+    public, _ = outputs
+    named = [p for p in (public / "search").rglob("*.js") if re.fullmatch(r"[tdv]-[0-9a-f]{10}\.js", p.name)]
+    assert {p.name[0] for p in named} == {"t", "d", "v"}
+    for path in named:
+        shipped = json.dumps(payload(path.read_bytes(), path.relative_to(public).as_posix()),
+                             ensure_ascii=False, separators=(",", ":"))
+        assert path.name[2:12] == hashlib.sha1(shipped.encode("utf-8")).hexdigest()[:10], path
+
+
 def test_internal_articles_are_only_in_the_internal_build(outputs):
     public, internal = outputs
     assert "zephyrin" not in all_text(public, "search")

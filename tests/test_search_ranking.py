@@ -265,6 +265,46 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
         assert set(answer["forms"][-1]["forms"][-1]["terms"]) == every, f"customer {letter}"
 
 
+def test_the_records_of_titles_starting_with_the_first_word_load_with_the_shards_not_after_them(
+        corpus, tmp_path, monkeypatch):
+    """Results whose title starts with the query's first word rank first (tier 1); their record
+    files are known from the manifest's chunkLeads before any shard arrives, so a keystroke whose
+    first results are such titles waits for one round trip, not two (shards, then records)."""
+    monkeypatch.setattr(indexer, "STORE_CHUNK_DOCS", 4)   # many record files from a small corpus
+    docs, tokenized = shipped_order(corpus["en"])
+    leads = [(fields.get("lead") or [""])[0] for fields in tokenized]
+    write_files(tmp_path, build_data_files(docs, tokenized, prefix="search/en/", lang="en"))
+    manifest = data_payload((tmp_path / "search/en/index.js").read_bytes())[1]
+    assert manifest["chunkLeads"] == leads[::4] and len(manifest["chunks"]) == len(manifest["chunkLeads"]) == 30
+    chunk_of = {name: n for n, name in enumerate(manifest["chunks"])}
+    # words that start 10 to 20 titles (3 to 6 files): "cancel…", "password…"
+    words = sorted({lead for lead in leads if 10 <= leads.count(lead) <= 20})
+    assert len(words) >= 2
+    second = next(doc.title.split()[-1] for doc, lead in zip(docs, leads) if lead == words[0] and len(doc.title.split()) > 1)
+    texts = [*words, *(word[:4] for word in words), f"{words[0]} {second}"]
+    for text in texts:   # each in a fresh page: nothing loaded yet
+        answer = run_js({"output": str(tmp_path), "prefix": "search/en/", "trace": True, "texts": [text]})[0]
+        lead_chunks, loads = answer["leadChunks"], answer["loads"]
+        titled = {int(ref) // 4 for ref, _, _, tier in answer["results"] if tier >= 1}
+        assert titled and all(tier >= 1 for _, _, _, tier in answer["results"][:3]), text
+        assert 0 < len(lead_chunks) <= 8, text
+        # every title-led result's record file is among them…
+        assert titled <= set(lead_chunks), text
+        # …and asked for before the first shard: what is read after the shards are records of
+        # results that are not title-led
+        first_shard = next(i for i, name in enumerate(loads) if name.startswith("search/en/t-"))
+        read_before = {chunk_of[name.split("/")[-1]] for name in loads[:first_shard]}
+        read_after = {chunk_of[name.split("/")[-1]] for name in loads[first_shard:] if name.startswith("search/en/d-")}
+        assert read_before == set(lead_chunks), text
+        assert not read_after & titled, text
+    # A letter that starts more titles than eight files hold loads no records ahead: which of
+    # them rank first is not known before the shards.
+    letter = max("abcdefghijklmnopqrstuvwxyz", key=lambda c: sum(lead.startswith(c) for lead in leads))
+    assert sum(lead.startswith(letter) for lead in leads) > 8 * 4
+    assert run_js({"output": str(tmp_path), "prefix": "search/en/", "trace": True,
+                   "texts": [f"{letter}"]})[0]["leadChunks"] == []
+
+
 def test_the_practice_run_before_a_first_query_leaves_no_trace_in_results(corpus, tmp_path):
     """When a visitor is about to search, the search box runs the search code once on a built-in
     practice index (warmUpSearch): real queries then rank and show exactly what they did without it."""

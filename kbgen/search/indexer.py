@@ -49,7 +49,9 @@ LEAD_NUMBER = FIELD_NAMES.index("lead")
 SHARD_TARGET_BYTES = 24_000
 STORE_CHUNK_DOCS = 32
 CALLBACK = "__kbSearchData"
-DATA_FORMAT = 5  # 3: payloads passed through JSON.parse; 4: the manifest lists "initials"; 5: one vocabulary file per character
+# 3: payloads passed through JSON.parse; 4: the manifest lists "initials"; 5: one vocabulary file
+# per character; 6: the manifest lists "chunkLeads"
+DATA_FORMAT = 6
 # Typo candidates come from small word lists (terms only, with their document counts), grouped by
 # first and by second character, one file per character: a misspelt word loads at most two.
 VOCAB_MIN_LENGTH = 3
@@ -364,6 +366,7 @@ def build_data_files(
     featured_numbers = [number[i] for i in range(min(featured, len(docs)))]   # the first, in site order
     docs = [docs[i] for i in order]
     ordered = [tokenized[i] for i in order]
+    leads = [(terms.get("lead") or [""])[0] for terms in ordered]
     if isinstance(tokenized, list):
         tokenized.clear()   # the caller's list holds the same term lists: freed with ours below
     serialized = lunr_index(ordered).serialize() if docs else None
@@ -426,6 +429,9 @@ def build_data_files(
         "shards": shard_table,
         "chunkSize": STORE_CHUNK_DOCS,
         "chunks": chunk_ids,
+        # The lead term of each chunk's first document: documents are numbered by lead term, so
+        # the runtime knows which chunks hold the titles that start with a word before it ranks.
+        "chunkLeads": leads[::STORE_CHUNK_DOCS],
         "categories": categories,
         "docCategories": doc_categories,
         "featured": featured_numbers,

@@ -22,6 +22,8 @@ const KANA_VARIANTS = 2;
 const KANA_VARIANT_CHECKS = 8;
 // Record files loading in the background at once (of a browser's six connections to a host).
 const RECORD_LOADS_AT_ONCE = 3;
+// At most this many record files load with a keystroke's shards (see leadChunks).
+const LEAD_CHUNKS = 8;
 
 // Optimal string alignment distance exactly 1 (lengths differ by at most one).
 export function oneEdit(a, b) {
@@ -389,10 +391,37 @@ export class SearchIndex {
     return this.recordsPrefetch;
   }
 
+  // The record files of the documents whose title starts with the query's first word: they rank
+  // first (tier 1), and their records are then needed at once, to compare titles with the query
+  // and to show them. Documents are numbered by that word (the manifest's chunkLeads: the word of
+  // each file's first document), so the files are known before the shards arrive, and load with
+  // them instead of a round trip after them. None when the word starts more titles than
+  // LEAD_CHUNKS files hold (one letter, say): which of those rank first is not known yet.
+  leadChunks(units) {
+    const leads = this.manifest && this.manifest.chunkLeads;
+    if (!leads || !units.length) return [];
+    const chunks = new Set();
+    for (const form of units[0].forms) {
+      // [low, high): a word's own lead, or every lead the prefix starts
+      const ranges = form.terms.map((term) => [term, `${term}\u0000`]);
+      if (form.prefix && !form.initials) ranges.push([form.prefix, `${form.prefix}\uffff`]);
+      for (const [low, high] of ranges) {
+        // The file before the first one that starts at `low` may end with such titles.
+        const start = Math.max(0, lowerBound(leads, low) - 1);
+        const end = lowerBound(leads, high);
+        if (end - start <= LEAD_CHUNKS) for (let chunk = start; chunk < end; chunk += 1) chunks.add(chunk);
+      }
+    }
+    return [...chunks].sort((a, b) => a - b);
+  }
+
   async rank(units) {
     this.lastPlan = [];
     this.lastForms = [];
     if (!units.length) return [];
+    for (const chunk of this.leadChunks(units)) {
+      this.source.load(this.source.prefix + this.manifest.chunks[chunk]).catch(() => null);   // documents() asks again
+    }
     if (this.source.prefetch) await this.source.prefetch(units);
     const postings = new Map();
     const postingOf = async (term) => {

@@ -402,8 +402,9 @@ export class SearchIndex {
     if (!leads || !units.length) return [];
     const chunks = new Set();
     for (const form of units[0].forms) {
-      // [low, high): a word's own lead, or every lead the prefix starts
-      const ranges = form.terms.map((term) => [term, `${term}\u0000`]);
+      // [low, high): a word's own lead (a Japanese run's first bigram), or every lead the
+      // prefix starts
+      const ranges = form.terms.slice(0, 1).map((term) => [term, `${term}\u0000`]);
       if (form.prefix && !form.initials) ranges.push([form.prefix, `${form.prefix}\uffff`]);
       for (const [low, high] of ranges) {
         // The file before the first one that starts at `low` may end with such titles.

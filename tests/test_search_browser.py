@@ -95,6 +95,24 @@ def test_typing_shows_highlighted_results_in_every_theme(theme, tmp_path, serve,
     shot(page, f"box-{theme}")
 
 
+@pytest.mark.parametrize("theme", ["classic", "minimalistic", "montana"])
+def test_the_result_list_stays_inside_the_window_wherever_the_box_sits(theme, tmp_path, serve, page):
+    """The Japanese header's longer title pushes its search box to the right: the list opened
+    from the box's left edge ran past the window's right edge at 1000 px, cutting off results."""
+    base = serve(build_sample(tmp_path, theme))
+    for width in (1000, 1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        for lang, query in (("ja", "パスワード"), ("en", "reset pass")):
+            page.goto(f"{base}{lang}/index.html")
+            type_query(page, query)
+            popup = page.locator("form[data-kb-search] [role=listbox]").first
+            box = popup.bounding_box()
+            assert box and box["width"] > 200, (width, lang)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (theme, width, lang, box)
+            if (theme, width, lang) == ("classic", 1000, "ja"):
+                shot(page, "ja-box-near-right-edge")
+
+
 def test_a_question_marks_what_it_searched_for_not_its_question_words(sample, serve, page):
     """"how do I reset my password" searches for reset and password: only those are marked, not
     the "I" or "do" that start other words of the titles and summaries."""

@@ -137,6 +137,22 @@ function resultLink(context, doc, group) {
   return translation ? pageHref(context, translation[0]) : pageHref(context, doc.url);
 }
 
+// The list opens under the box, from its left edge; a box near the window's right edge (a
+// header whose title is long, as Japanese ones are) opens it leftwards from its right edge
+// instead, so no result is cut off by the window, unless that cuts it off on the left.
+function fitInWindow(popup) {
+  popup.style.left = '';
+  popup.style.right = '';
+  const width = document.documentElement.clientWidth;
+  if (popup.getBoundingClientRect().right <= width) return;
+  popup.style.left = 'auto';
+  popup.style.right = '0';
+  if (popup.getBoundingClientRect().left < 0) {
+    popup.style.left = '';
+    popup.style.right = '';
+  }
+}
+
 // ---- header box --------------------------------------------------------------------------
 
 let styleInstalled = false;
@@ -213,6 +229,7 @@ function enhanceSearchForm(form, context) {
   };
   const open = () => {
     popup.hidden = false;
+    fitInWindow(popup);
     input.setAttribute('aria-expanded', 'true');
   };
   const setActive = (position) => {

@@ -285,6 +285,19 @@ def test_other_languages_are_offered_when_nothing_matches(sample, serve, page):
     shot(page, "fallback")
 
 
+def test_another_language_that_matches_no_better_is_searched_but_its_records_are_not_loaded(sample, serve, page):
+    """"webhook qqqq" finds half of itself in English, so Japanese is searched too; it finds no
+    more there, so nothing Japanese is shown, and the records of its first results, which
+    comparing their titles with the query would load, are not fetched."""
+    page.goto(serve(sample) + "en/index.html")
+    type_query(page, "webhook qqqq")
+    assert "Webhook" in options(page).first.inner_text()
+    assert page.locator("form[data-kb-search] .kb-search-language").count() == 0
+    loaded = page.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
+    assert any("/search/ja/t-" in url for url in loaded), "Japanese was searched"
+    assert not any("/search/ja/d-" in url for url in loaded), [url for url in loaded if "/search/ja/" in url]
+
+
 def test_results_page_filters_by_category_and_keeps_it_in_the_url(sample, serve, page):
     page.goto(serve(sample) + "en/search.html?q=ticket")
     results = page.locator("[data-kb-mount=search-results]")

@@ -324,6 +324,28 @@ def test_a_japanese_query_loads_ahead_the_records_of_titles_starting_with_its_fi
     assert answer["results"][0][3] >= 1 and int(answer["results"][0][0]) // 4 in expected, text
 
 
+def test_a_search_whose_results_would_not_be_shown_ends_before_loading_records(corpus, tmp_path):
+    """options.worth sees the first results before titles are compared with the query (which
+    loads their records): a search in another language that matches no better ends there, with
+    no results and no record file read; one that is worth showing ranks exactly as without it."""
+    docs = corpus["en"]
+    write_files(tmp_path, build_data_files(docs, [tokenize_fields(doc) for doc in docs], prefix="search/en/", lang="en"))
+    texts = ["reset password", "cust", "how do I export invoices"]
+    request = {"output": str(tmp_path), "prefix": "search/en/", "trace": True}
+    for text in texts:   # each in a fresh page: nothing loaded yet
+        plain = run_js({**request, "texts": [text]})[0]
+        assert plain["results"] and any("/d-" in name for name in plain["loads"]), text
+        worth = run_js({**request, "texts": [text], "worthAbove": 0})[0]
+        assert worth["results"] == plain["results"], text
+        # records only once the search is known to be shown: after its shards
+        first_shard = next(i for i, name in enumerate(worth["loads"]) if "/t-" in name)
+        assert not any("/d-" in name for name in worth["loads"][:first_shard]), worth["loads"]
+        best = max(coverage for _, _, coverage, _ in plain["results"][:8])
+        skipped = run_js({**request, "texts": [text], "worthAbove": best})[0]
+        assert skipped["results"] == [], text
+        assert not any("/d-" in name for name in skipped["loads"]), skipped["loads"]
+
+
 def test_the_practice_run_before_a_first_query_leaves_no_trace_in_results(corpus, tmp_path):
     """When a visitor is about to search, the search box runs the search code once on a built-in
     practice index (warmUpSearch): real queries then rank and show exactly what they did without it."""

@@ -339,11 +339,17 @@ export class SearchIndex {
   // titles that start with the query (tier 1), then documents matching more of the query
   // (coverage, in quarter units), then lunr's score. `lastPlan` keeps the [term, boost] clauses
   // that were scored, so tests can score the same query with lunr.py.
-  async search(units) {
+  // options.worth(leading): for a search whose results may not be shown (another language's,
+  // shown only when it matches more): called with the first TITLE_CHECKS results before their
+  // titles are compared with the query; when it resolves false, the search ends with no results
+  // and without loading the records that comparing titles needs (nor, ahead of its shards, those
+  // of the titles its first word starts). Whatever the comparison promotes to first place comes
+  // from `leading`.
+  async search(units, options = {}) {
     if (!this.practice) realSearches += 1;
     this.searching = (this.searching || 0) + 1;
     try {
-      return await this.rank(units);
+      return await this.rank(units, options);
     } finally {
       this.searching -= 1;
       if (!this.searching) for (const resume of (this.idleWaiters || []).splice(0)) resume();
@@ -416,11 +422,12 @@ export class SearchIndex {
     return [...chunks].sort((a, b) => a - b);
   }
 
-  async rank(units) {
+  async rank(units, options = {}) {
     this.lastPlan = [];
     this.lastForms = [];
     if (!units.length) return [];
-    for (const chunk of this.leadChunks(units)) {
+    // (Not for a search whose results may not be shown: see search.)
+    for (const chunk of options.worth ? [] : this.leadChunks(units)) {
       this.source.load(this.source.prefix + this.manifest.chunks[chunk]).catch(() => null);   // documents() asks again
     }
     if (this.source.prefetch) await this.source.prefetch(units);
@@ -634,6 +641,7 @@ export class SearchIndex {
     // A title that is the query comes first of all (tier 2). Only the first few results are
     // compared: their records are loaded to be shown anyway.
     const leading = ranked.slice(0, TITLE_CHECKS);
+    if (options.worth && !(await options.worth(leading))) return [];
     if (leading.length > 1 && this.manifest) {
       const wanted = units.filter((unit) => !unit.weak && !unit.identifier).map((unit) => unit.word).join(' ');
       const docs = await this.documents(leading.map((r) => r.ref));

@@ -66,20 +66,36 @@ export async function searchWithFallback(context, query) {
     if (clauses.length) languageIndex(context.root, context.lang).then((index) => index.warmUp(clauses)).catch(() => null);
     return { clauses, groups: [] };
   }
+  const queryRuns = runs(query);
+  const cjkQuery = queryRuns.some((run) => run.cjk);
+  const inTheirScript = (code) => cjkQuery && CJK_LANGUAGES.has(code) && !CJK_LANGUAGES.has(context.lang);
+  // Another language's results are shown when the page's language has none, when the query is in
+  // their script, or when they match more of it (below). Searches there know it before they
+  // compare titles, which loads the records of their first results: most fallbacks end there.
+  let ownDone;
+  const own = new Promise((resolve) => { ownDone = resolve; });
+  const worthShowing = (code) => async (leading) => {
+    const mine = await own;
+    return !mine.length || inTheirScript(code) || leading.some((result) => result.coverage > mine[0].coverage);
+  };
   const early = new Map();
   if (lastFallback.query !== null && query.startsWith(lastFallback.query)) {
     for (const code of lastFallback.codes) {
-      early.set(code, languageIndex(context.root, code).then((other) => other.search(clauses)));
+      early.set(code, languageIndex(context.root, code).then((other) => other.search(clauses, { worth: worthShowing(code) })));
       early.get(code).catch(() => null);   // unused when the page's language is enough
     }
   }
-  const index = await languageIndex(context.root, context.lang);
-  const results = await index.search(clauses);
+  let index = null;
+  let results = [];
+  try {
+    index = await languageIndex(context.root, context.lang);
+    results = await index.search(clauses);
+  } finally {
+    ownDone(results);
+  }
   const groups = results.length ? [{ lang: context.lang, name: null, index, results, foreign: false }] : [];
   const best = results.length ? results[0].coverage : 0;
   const whole = clauses.filter((unit) => !unit.weak).length;
-  const queryRuns = runs(query);
-  const cjkQuery = queryRuns.some((run) => run.cjk);
   // "Much better there" needs room: a typo or a prefix (0.75 of a word) is not a reason to load
   // another language's index.
   if (results.length && best >= whole * 0.75 && !(cjkQuery && !CJK_LANGUAGES.has(context.lang))) {
@@ -90,10 +106,12 @@ export async function searchWithFallback(context, query) {
   for (const [code, name] of await languageNames(context)) {
     if (code === context.lang) continue;
     searched.push(code);
-    const theirScript = cjkQuery && CJK_LANGUAGES.has(code) && !CJK_LANGUAGES.has(context.lang);
+    const theirScript = inTheirScript(code);
     try {
       const other = await languageIndex(context.root, code);
-      const found = early.has(code) ? await early.get(code) : await other.search(clauses);
+      const shownIfFound = !results.length || theirScript;
+      const found = early.has(code) ? await early.get(code)
+        : await other.search(clauses, shownIfFound ? {} : { worth: worthShowing(code) });
       if (found.length && (!results.length || theirScript || found[0].coverage > best)) {
         const group = { lang: code, name, index: other, results: found, foreign: true };
         // Written in their script and matching there at least as well: their articles first.

@@ -105,6 +105,7 @@ def test_the_result_list_stays_inside_the_window_wherever_the_box_sits(theme, tm
         for lang, query in (("ja", "パスワード"), ("en", "reset pass")):
             page.goto(f"{base}{lang}/index.html")
             type_query(page, query)
+            page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")   # painted
             popup = page.locator("form[data-kb-search] [role=listbox]").first
             box = popup.bounding_box()
             assert box and box["width"] > 200, (width, lang)

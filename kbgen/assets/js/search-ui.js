@@ -247,7 +247,9 @@ function enhanceSearchForm(form, context) {
   };
   const open = () => {
     popup.hidden = false;
-    fitInWindow(popup);
+    // Measured before the next paint, when the page is laid out anyway: measuring at once would
+    // lay it out an extra time on every keystroke.
+    requestAnimationFrame(() => { if (!popup.hidden) fitInWindow(popup); });
     input.setAttribute('aria-expanded', 'true');
   };
   const setActive = (position) => {

@@ -303,6 +303,14 @@ def test_the_records_of_titles_starting_with_the_first_word_load_with_the_shards
     assert sum(lead.startswith(letter) for lead in leads) > 8 * 4
     assert run_js({"output": str(tmp_path), "prefix": "search/en/", "trace": True,
                    "texts": [f"{letter}"]})[0]["leadChunks"] == []
+    # A small knowledge base (eight files or fewer): every record loads with the shards.
+    small = tmp_path / "small"
+    write_files(small, build_data_files(*shipped_order(corpus["en"][:30]), prefix="search/en/", lang="en"))
+    for text in ["password", "reset pass", "zzz"]:
+        answer = run_js({"output": str(small), "prefix": "search/en/", "trace": True, "texts": [text]})[0]
+        assert answer["leadChunks"] == list(range(8)), text
+        first_shard = next(i for i, name in enumerate(answer["loads"]) if "/t-" in name)
+        assert not any("/d-" in name for name in answer["loads"][first_shard:]), text
 
 
 def test_a_japanese_query_loads_ahead_the_records_of_titles_starting_with_its_first_bigram_only(

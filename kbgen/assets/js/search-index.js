@@ -402,10 +402,13 @@ export class SearchIndex {
   // and to show them. Documents are numbered by that word (the manifest's chunkLeads: the word of
   // each file's first document), so the files are known before the shards arrive, and load with
   // them instead of a round trip after them. None when the word starts more titles than
-  // LEAD_CHUNKS files hold (one letter, say): which of those rank first is not known yet.
+  // LEAD_CHUNKS files hold (one letter, say): which of those rank first is not known yet. All of
+  // them when there are no more than LEAD_CHUNKS (a knowledge base of up to 256 articles per
+  // language): every result's record then comes with the shards.
   leadChunks(units) {
     const leads = this.manifest && this.manifest.chunkLeads;
     if (!leads || !units.length) return [];
+    if (leads.length <= LEAD_CHUNKS) return leads.map((_, chunk) => chunk);
     const chunks = new Set();
     for (const form of units[0].forms) {
       // [low, high): a word's own lead (a Japanese run's first bigram), or every lead the

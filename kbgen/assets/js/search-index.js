@@ -74,6 +74,11 @@ export function kanaSpellings(run, positions = null) {
 }
 
 
+// The browser asks to save data (a metered connection): nothing is loaded ahead of need.
+export function savingData() {
+  return Boolean(globalThis.navigator && navigator.connection && navigator.connection.saveData);
+}
+
 // One global callback shared by every copy of this code on a page (portal bundle, widgets):
 // data scripts call it with their id, and whoever asked for that id gets the payload.
 function callbackRegistry() {
@@ -429,8 +434,8 @@ export class SearchIndex {
     this.lastPlan = [];
     this.lastForms = [];
     if (!units.length) return [];
-    // (Not for a search whose results may not be shown: see search.)
-    for (const chunk of options.worth ? [] : this.leadChunks(units)) {
+    // (Not for a search whose results may not be shown, see search, nor when saving data.)
+    for (const chunk of options.worth || savingData() ? [] : this.leadChunks(units)) {
       this.source.load(this.source.prefix + this.manifest.chunks[chunk]).catch(() => null);   // documents() asks again
     }
     if (this.source.prefetch) await this.source.prefetch(units);

@@ -6,7 +6,7 @@
 import { onReady, pageContext, registerMount } from './core.js';
 import { queryUnits, runs } from './tokenizer.js';
 import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
-import { languageIndex, scriptLoader, warmUpSearch } from './search-index.js';
+import { languageIndex, savingData, scriptLoader, warmUpSearch } from './search-index.js';
 import { uiText } from './strings.js';
 
 // The search box's and results page's words (js_search_* in the i18n files).
@@ -124,11 +124,6 @@ export async function searchWithFallback(context, query) {
   }
   lastFallback = { query, codes: searched };
   return { clauses, groups };
-}
-
-// The browser asks to save data (a metered connection): nothing is loaded ahead of need.
-function savingData() {
-  return Boolean(globalThis.navigator && navigator.connection && navigator.connection.saveData);
 }
 
 // Once results are on screen, and the visitor had a moment to look at them, the rest of the page

@@ -69,14 +69,16 @@ export async function searchWithFallback(context, query) {
   const queryRuns = runs(query);
   const cjkQuery = queryRuns.some((run) => run.cjk);
   const inTheirScript = (code) => cjkQuery && CJK_LANGUAGES.has(code) && !CJK_LANGUAGES.has(context.lang);
-  // Another language's results are shown when the page's language has none, when the query is in
-  // their script, or when they match more of it (below). Searches there know it before they
-  // compare titles, which loads the records of their first results: most fallbacks end there.
+  // Another language's results are shown, when it finds any, if the page's language has none or
+  // the query is in their script; otherwise if they match more of it (below). Searches there know
+  // it before they compare titles, which loads the records of their first results: most
+  // fallbacks end there.
+  const shownIfFound = (mine, code) => !mine.length || inTheirScript(code);
   let ownDone;
   const own = new Promise((resolve) => { ownDone = resolve; });
   const worthShowing = (code) => async (leading) => {
     const mine = await own;
-    return !mine.length || inTheirScript(code) || leading.some((result) => result.coverage > mine[0].coverage);
+    return shownIfFound(mine, code) || leading.some((result) => result.coverage > mine[0].coverage);
   };
   const early = new Map();
   if (lastFallback.query !== null && query.startsWith(lastFallback.query)) {
@@ -109,10 +111,10 @@ export async function searchWithFallback(context, query) {
     const theirScript = inTheirScript(code);
     try {
       const other = await languageIndex(context.root, code);
-      const shownIfFound = !results.length || theirScript;
+      const shown = shownIfFound(results, code);
       const found = early.has(code) ? await early.get(code)
-        : await other.search(clauses, shownIfFound ? {} : { worth: worthShowing(code) });
-      if (found.length && (!results.length || theirScript || found[0].coverage > best)) {
+        : await other.search(clauses, shown ? {} : { worth: worthShowing(code) });
+      if (found.length && (shown || found[0].coverage > best)) {
         const group = { lang: code, name, index: other, results: found, foreign: true };
         // Written in their script and matching there at least as well: their articles first.
         if (theirScript && found[0].coverage >= best) groups.unshift(group);

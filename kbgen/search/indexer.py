@@ -366,7 +366,7 @@ def build_data_files(
     featured_numbers = [number[i] for i in range(min(featured, len(docs)))]   # the first, in site order
     docs = [docs[i] for i in order]
     ordered = [tokenized[i] for i in order]
-    leads = [(terms.get("lead") or [""])[0] for terms in ordered]
+    chunk_leads = [(ordered[i].get("lead") or [""])[0] for i in range(0, len(ordered), STORE_CHUNK_DOCS)]
     if isinstance(tokenized, list):
         tokenized.clear()   # the caller's list holds the same term lists: freed with ours below
     serialized = lunr_index(ordered).serialize() if docs else None
@@ -431,7 +431,7 @@ def build_data_files(
         "chunks": chunk_ids,
         # The lead term of each chunk's first document: documents are numbered by lead term, so
         # the runtime knows which chunks hold the titles that start with a word before it ranks.
-        "chunkLeads": leads[::STORE_CHUNK_DOCS],
+        "chunkLeads": chunk_leads,
         "categories": categories,
         "docCategories": doc_categories,
         "featured": featured_numbers,

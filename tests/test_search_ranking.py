@@ -265,6 +265,12 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
         assert set(answer["forms"][-1]["forms"][-1]["terms"]) == every, f"customer {letter}"
 
 
+def split_at_first_shard(loads):
+    """A trace's files read before the search's first term shard, and from it on."""
+    first = next(i for i, name in enumerate(loads) if "/t-" in name)
+    return loads[:first], loads[first:]
+
+
 def test_the_records_of_titles_starting_with_the_first_word_load_with_the_shards_not_after_them(
         corpus, tmp_path, monkeypatch):
     """Results whose title starts with the query's first word rank first (tier 1); their record
@@ -292,9 +298,9 @@ def test_the_records_of_titles_starting_with_the_first_word_load_with_the_shards
         assert titled <= set(lead_chunks), text
         # …and asked for before the first shard: what is read after the shards are records of
         # results that are not title-led
-        first_shard = next(i for i, name in enumerate(loads) if name.startswith("search/en/t-"))
-        read_before = {chunk_of[name.split("/")[-1]] for name in loads[:first_shard]}
-        read_after = {chunk_of[name.split("/")[-1]] for name in loads[first_shard:] if name.startswith("search/en/d-")}
+        before, after = split_at_first_shard(loads)
+        read_before = {chunk_of[name.split("/")[-1]] for name in before}
+        read_after = {chunk_of[name.split("/")[-1]] for name in after if name.startswith("search/en/d-")}
         assert read_before == set(lead_chunks), text
         assert not read_after & titled, text
     # A letter that starts more titles than eight files hold loads no records ahead: which of
@@ -309,8 +315,7 @@ def test_the_records_of_titles_starting_with_the_first_word_load_with_the_shards
     for text in ["password", "reset pass", "zzz"]:
         answer = run_js({"output": str(small), "prefix": "search/en/", "trace": True, "texts": [text]})[0]
         assert answer["leadChunks"] == list(range(8)), text
-        first_shard = next(i for i, name in enumerate(answer["loads"]) if "/t-" in name)
-        assert not any("/d-" in name for name in answer["loads"][first_shard:]), text
+        assert not any("/d-" in name for name in split_at_first_shard(answer["loads"])[1]), text
 
 
 def test_a_japanese_query_loads_ahead_the_records_of_titles_starting_with_its_first_bigram_only(
@@ -346,8 +351,7 @@ def test_a_search_whose_results_would_not_be_shown_ends_before_loading_records(c
         worth = run_js({**request, "texts": [text], "worthAbove": 0})[0]
         assert worth["results"] == plain["results"], text
         # records only once the search is known to be shown: after its shards
-        first_shard = next(i for i, name in enumerate(worth["loads"]) if "/t-" in name)
-        assert not any("/d-" in name for name in worth["loads"][:first_shard]), worth["loads"]
+        assert not any("/d-" in name for name in split_at_first_shard(worth["loads"])[0]), worth["loads"]
         best = max(coverage for _, _, coverage, _ in plain["results"][:8])
         skipped = run_js({**request, "texts": [text], "worthAbove": best})[0]
         assert skipped["results"] == [], text

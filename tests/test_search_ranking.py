@@ -265,10 +265,11 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
         assert set(answer["forms"][-1]["forms"][-1]["terms"]) == every, f"customer {letter}"
 
 
-def split_at_first_shard(loads):
-    """A trace's files read before the search's first term shard, and from it on."""
-    first = next(i for i, name in enumerate(loads) if "/t-" in name)
-    return loads[:first], loads[first:]
+def split_at_first_arrival(loads):
+    """A trace's files asked for with the search's first requests (before any file arrived), and
+    those asked for once one had."""
+    first = loads.index("(first file arrived)")
+    return loads[:first], loads[first + 1:]
 
 
 def test_the_records_of_titles_starting_with_the_first_word_load_with_the_shards_not_after_them(
@@ -296,10 +297,13 @@ def test_the_records_of_titles_starting_with_the_first_word_load_with_the_shards
         assert 0 < len(lead_chunks) <= 8, text
         # every title-led result's record file is among them…
         assert titled <= set(lead_chunks), text
-        # …and asked for before the first shard: what is read after the shards are records of
-        # results that are not title-led
-        before, after = split_at_first_shard(loads)
-        read_before = {chunk_of[name.split("/")[-1]] for name in before}
+        # …and asked for with the shards, before any file arrived (after them, so that they do
+        # not queue ahead of what ranking waits for): what is read later are records of results
+        # that are not title-led
+        before, after = split_at_first_arrival(loads)
+        shards = [n for n, name in enumerate(before) if "/t-" in name]
+        assert shards and all("/t-" in name for name in before[:len(shards)]), text
+        read_before = {chunk_of[name.split("/")[-1]] for name in before if "/d-" in name}
         read_after = {chunk_of[name.split("/")[-1]] for name in after if name.startswith("search/en/d-")}
         assert read_before == set(lead_chunks), text
         assert not read_after & titled, text
@@ -315,7 +319,7 @@ def test_the_records_of_titles_starting_with_the_first_word_load_with_the_shards
     for text in ["password", "reset pass", "zzz"]:
         answer = run_js({"output": str(small), "prefix": "search/en/", "trace": True, "texts": [text]})[0]
         assert answer["leadChunks"] == list(range(8)), text
-        assert not any("/d-" in name for name in split_at_first_shard(answer["loads"])[1]), text
+        assert not any("/d-" in name for name in split_at_first_arrival(answer["loads"])[1]), text
 
 
 def test_a_japanese_query_loads_ahead_the_records_of_titles_starting_with_its_first_bigram_only(
@@ -351,7 +355,7 @@ def test_a_search_whose_results_would_not_be_shown_ends_before_loading_records(c
         worth = run_js({**request, "texts": [text], "worthAbove": 0})[0]
         assert worth["results"] == plain["results"], text
         # records only once the search is known to be shown: after its shards
-        assert not any("/d-" in name for name in split_at_first_shard(worth["loads"])[0]), worth["loads"]
+        assert not any("/d-" in name for name in split_at_first_arrival(worth["loads"])[0]), worth["loads"]
         best = max(coverage for _, _, coverage, _ in plain["results"][:8])
         skipped = run_js({**request, "texts": [text], "worthAbove": best})[0]
         assert skipped["results"] == [], text

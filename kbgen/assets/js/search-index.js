@@ -434,11 +434,14 @@ export class SearchIndex {
     this.lastPlan = [];
     this.lastForms = [];
     if (!units.length) return [];
+    // The shards are asked for first: ranking waits for all of them, and a browser has six
+    // connections to a host: records asked for ahead of them could hold them up in its queue.
+    const shards = this.source.prefetch ? this.source.prefetch(units) : null;
     // (Not for a search whose results may not be shown, see search, nor when saving data.)
     for (const chunk of options.worth || savingData() ? [] : this.leadChunks(units)) {
       this.source.load(this.source.prefix + this.manifest.chunks[chunk]).catch(() => null);   // documents() asks again
     }
-    if (this.source.prefetch) await this.source.prefetch(units);
+    await shards;
     const postings = new Map();
     const postingOf = async (term) => {
       if (!postings.has(term)) postings.set(term, await this.source.posting(term));

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import html
 import os
+import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -290,17 +292,31 @@ def run_dev_server(ctx, *, host: str, port: int, audience: str, drafts: bool, wi
     import uvicorn
 
     config = load_config(ctx.root)
-    output_dir = Path(tempfile.mkdtemp(prefix="kbgen-serve-")) / "site"
-    options = BuildOptions(audience=audience, drafts=drafts, output_dir=output_dir,
-                           base_url=f"http://{host}:{port}/", in_place=True, defer_search=True)
-    state = SiteState(ctx.root, output_dir, options)
-    # watched before the first build, so that a file saved while it runs is rebuilt after it
-    _watch(state, [config.content_dir, config.themes_dir, config.path])
-    state.rebuild()
-    api_app = load_api_app(ctx.root, f"http://{host}:{port}") if with_api else None
-    url = f"http://{host}:{port}/{config.default_language}/"
-    click.secho(f"Serving {url}" + (" with the API at /api/ and the agent page at /agent/" if api_app else "")
-                + " — press Ctrl+C to stop.", err=True, fg="cyan")
-    if open_browser:
-        threading.Timer(1.0, webbrowser.open, [url]).start()
-    uvicorn.run(DevApp(state, api_app), host=host, port=port, log_level="warning")
+    workspace = Path(tempfile.mkdtemp(prefix="kbgen-serve-"))
+    # uvicorn stops on SIGTERM, then raises it again; by default that ends the process at once,
+    # before the clean-up below.
+    previous_handler = signal.signal(signal.SIGTERM, _exit_on_terminate)
+    try:
+        output_dir = workspace / "site"
+        options = BuildOptions(audience=audience, drafts=drafts, output_dir=output_dir,
+                               base_url=f"http://{host}:{port}/", in_place=True, defer_search=True)
+        state = SiteState(ctx.root, output_dir, options)
+        # watched before the first build, so that a file saved while it runs is rebuilt after it
+        _watch(state, [config.content_dir, config.themes_dir, config.path])
+        state.rebuild()
+        api_app = load_api_app(ctx.root, f"http://{host}:{port}") if with_api else None
+        url = f"http://{host}:{port}/{config.default_language}/"
+        click.secho(f"Serving {url}" + (" with the API at /api/ and the agent page at /agent/" if api_app else "")
+                    + " — press Ctrl+C to stop.", err=True, fg="cyan")
+        if open_browser:
+            threading.Timer(1.0, webbrowser.open, [url]).start()
+        uvicorn.run(DevApp(state, api_app), host=host, port=port, log_level="warning")
+    finally:
+        # The preview is built anew on every start, so nothing in it is worth keeping; left
+        # behind, each run of a 10,000-article KB put hundreds of MB in the temporary folder.
+        shutil.rmtree(workspace, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _exit_on_terminate(signum, frame):
+    raise SystemExit(128 + signum)

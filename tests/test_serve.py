@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -61,6 +62,32 @@ def server(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "terminate"])
+def test_a_stopped_server_leaves_nothing_in_the_temporary_folder(tmp_path, stop):
+    """The preview is built in a folder of its own under the temporary folder (a copy of the whole
+    site); stopped with Ctrl+C, or terminated by a process manager, the server removes it."""
+    assert run_kbgen("init", str(tmp_path / "kb")).returncode == 0
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    port = free_port()
+    env = dict(os.environ, TMPDIR=str(temporary),
+               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    process = subprocess.Popen([sys.executable, "-m", "kbgen", "serve", "--no-api", "--port", str(port)],
+                               cwd=tmp_path / "kb", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        poll(f"http://127.0.0.1:{port}/en/", lambda status, _: status == 200, timeout=60)
+        previews = [path.name for path in temporary.iterdir()]
+        assert len(previews) == 1 and previews[0].startswith("kbgen-serve-"), previews
+        process.send_signal(stop)
+        output = process.communicate(timeout=30)[0].decode("utf-8", "replace")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert list(temporary.iterdir()) == [], output
+    assert "Traceback" not in output, output
 
 
 def test_serve_reload_error_page_and_recovery(server):

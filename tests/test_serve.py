@@ -46,13 +46,18 @@ def poll(url: str, condition, timeout: float = 20) -> tuple[int, str]:
     raise AssertionError(f"timed out waiting for {url}; last response: {last and (last[0], last[1][:500])}")
 
 
+def start_serve(site: Path, port: int, **env: str) -> subprocess.Popen:
+    """`kbgen serve --no-api` of this checkout in `site`, output and errors on one pipe."""
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), **env)
+    return subprocess.Popen([sys.executable, "-m", "kbgen", "serve", "--no-api", "--port", str(port)],
+                            cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
 @pytest.fixture
 def server(tmp_path):
     assert run_kbgen("init", str(tmp_path / "kb")).returncode == 0
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    process = subprocess.Popen([sys.executable, "-m", "kbgen", "serve", "--no-api", "--port", str(port)],
-                               cwd=tmp_path / "kb", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = start_serve(tmp_path / "kb", port)
     try:
         yield tmp_path / "kb", f"http://127.0.0.1:{port}"
     finally:
@@ -72,10 +77,7 @@ def test_a_stopped_server_leaves_nothing_in_the_temporary_folder(tmp_path, stop)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     port = free_port()
-    env = dict(os.environ, TMPDIR=str(temporary),
-               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    process = subprocess.Popen([sys.executable, "-m", "kbgen", "serve", "--no-api", "--port", str(port)],
-                               cwd=tmp_path / "kb", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = start_serve(tmp_path / "kb", port, TMPDIR=str(temporary))
     try:
         poll(f"http://127.0.0.1:{port}/en/", lambda status, _: status == 200, timeout=60)
         previews = [path.name for path in temporary.iterdir()]

@@ -119,7 +119,15 @@ class PoliteClient(httpx.Client):
     """Asks again, after Retry-After, when the server answers 429 "busy": what the portal's own
     client does. The load shedding refuses before any endpoint runs, so a resend is safe; it
     triggers when the test process (Chromium driver and server thread share one interpreter) is
-    slow on a loaded machine. Rate limits (429 "rate_limited") are passed on as they come."""
+    slow on a loaded machine. Rate limits (429 "rate_limited") are passed on as they come.
+
+    Idle connections are dropped after 1 s: uvicorn closes a keep-alive connection after 5 s
+    idle, httpx reuses one for up to 5 s, and a request sent on a connection the server is
+    closing at that moment fails with "Server disconnected without sending a response"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("limits", httpx.Limits(keepalive_expiry=1))
+        super().__init__(*args, **kwargs)
 
     def send(self, request, **kwargs):
         for _ in range(20):

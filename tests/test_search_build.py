@@ -172,7 +172,7 @@ def test_first_result_download_is_small_for_a_large_corpus():
     corpus = generate(1000, languages=("en",))
     files = build_search(corpus, languages={"en": "English"}, widgets={}, site_url="https://x/", cache_dir=None, workers=1)
     manifest = payload(files["search/en/index.js"], "search/en/index.js")
-    shard_sizes = sorted(len(gzip.compress(files["search/en/" + name])) for _, name in manifest["shards"])
+    shard_sizes = sorted(len(gzip.compress(files["search/en/" + name])) for _, name, _ in manifest["shards"])
     # a typical two-word query touches two shards and up to ten store chunks
     chunk = max(len(gzip.compress(files["search/en/" + name])) for name in manifest["chunks"])
     needed = len(gzip.compress(files["search/en/index.js"])) + 2 * shard_sizes[-1] + 10 * chunk

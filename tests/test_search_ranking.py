@@ -239,7 +239,7 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
     index = reference_index(tokenized)
     write_files(tmp_path, build_data_files(docs, tokenized, prefix="search/en/", lang="en"))
     manifest = data_payload((tmp_path / "search/en/index.js").read_bytes())[1]
-    firsts = [utf16_key(first) for first, _ in manifest["shards"]]
+    firsts = [utf16_key(first) for first, _, _ in manifest["shards"]]
     initials = dict(manifest["initials"])
     assert len(initials) >= 3
     for letter, listed in initials.items():
@@ -265,9 +265,34 @@ def test_a_letter_typed_alone_warms_up_with_its_most_frequent_terms_and_shown_qu
         assert set(answer["forms"][-1]["forms"][-1]["terms"]) == every, f"customer {letter}"
 
 
+def test_a_query_loads_only_the_shards_that_can_hold_its_terms(corpus, tmp_path, monkeypatch):
+    """A shard closes where the first two letters change, so a prefix being typed usually starts a
+    shard, and the shard before it holds none of its terms: the manifest lists each shard's last
+    term, and that shard is not loaded (it was, for every such keystroke, when only first terms
+    were listed)."""
+    monkeypatch.setattr(indexer, "SHARD_TARGET_BYTES", 1500)  # many shards from a small corpus
+    docs, tokenized = shipped_order(corpus["en"])
+    write_files(tmp_path, build_data_files(docs, tokenized, prefix="search/en/", lang="en"))
+    manifest = data_payload((tmp_path / "search/en/index.js").read_bytes())[1]
+    shards = manifest["shards"]
+    terms_of = {file: data_payload((tmp_path / "search/en" / file).read_bytes())[1]["terms"] for _, file, _ in shards}
+    assert all([first, last] == [terms_of[file][0], terms_of[file][-1]] for first, file, last in shards)
+    starting = sorted({first[:2] for n, (first, _, _) in enumerate(shards)
+                       if n and first[:2].isalpha() and utf16_key(shards[n - 1][2]) < utf16_key(first[:2])})
+    assert len(starting) >= 4
+    for text in starting:   # each in a fresh page: nothing loaded yet
+        answer = run_js({"output": str(tmp_path), "prefix": "search/en/", "trace": True, "texts": [text]})[0]
+        loaded = {name.split("/")[-1] for name in answer["loads"] if "/t-" in name}
+        holding = {file for file, terms in terms_of.items() if any(term.startswith(text) for term in terms)}
+        assert answer["results"] and loaded == holding, text
+
+
 def split_at_first_arrival(loads):
     """A trace's files asked for with the search's first requests (before any file arrived), and
-    those asked for once one had."""
+    those asked for once one had (none, when the search ended before any arrived: a word that no
+    shard can hold loads none)."""
+    if "(first file arrived)" not in loads:
+        return loads, []
     first = loads.index("(first file arrived)")
     return loads[:first], loads[first + 1:]
 

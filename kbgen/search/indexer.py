@@ -50,8 +50,8 @@ SHARD_TARGET_BYTES = 24_000
 STORE_CHUNK_DOCS = 32
 CALLBACK = "__kbSearchData"
 # 3: payloads passed through JSON.parse; 4: the manifest lists "initials"; 5: one vocabulary file
-# per character; 6: the manifest lists "chunkLeads"
-DATA_FORMAT = 6
+# per character; 6: the manifest lists "chunkLeads"; 7: each shard's last term too
+DATA_FORMAT = 7
 # Typo candidates come from small word lists (terms only, with their document counts), grouped by
 # first and by second character, one file per character: a misspelt word loads at most two.
 VOCAB_MIN_LENGTH = 3
@@ -380,7 +380,7 @@ def build_data_files(
         payload = {"terms": terms, "postings": lists}
         file_id, script = _hashed_file(prefix, "t", payload)
         files[file_id] = script
-        shard_table.append([terms[0], file_id[len(prefix):]])
+        shard_table.append([terms[0], file_id[len(prefix):], terms[-1]])
         shard_terms.append(terms)
 
     categories: list[list[str]] = []

@@ -236,6 +236,7 @@ class ShardedSource {
     this.load = load;
     this.prefix = prefix;
     this.shardFirstTerms = manifest.shards.map(([first]) => first);
+    this.shardLastTerms = manifest.shards.map(([, , last]) => last);
     this.decoded = new Map();
     // A letter's most frequent terms, from a few shards (indexer.py, _initials): what a letter
     // typed alone, never shown, warms up with (SearchIndex.warmUp).
@@ -249,12 +250,16 @@ class ShardedSource {
     return Math.max(position, 0);
   }
 
+  // The shards that can hold `term` (or, for a prefix, the terms it starts): none, one, or a run.
   shardPositions(term, prefix, initials = false) {
     if (!this.shardFirstTerms.length) return [];
     if (prefix && initials && this.initials.has(term)) return [...new Set(this.initials.get(term).map((t) => this.shardPosition(t)))];
-    const positions = [this.shardPosition(term)];
+    const first = this.shardPosition(term);
+    // Shards close where a word's first two letters change, so a prefix usually starts a shard,
+    // and the one before it, whose terms all sort before it, has none of its terms.
+    const positions = this.shardLastTerms[first] < term ? [] : [first];
     if (prefix) {
-      for (let p = positions[0] + 1; p < this.shardFirstTerms.length && this.shardFirstTerms[p].startsWith(term); p += 1) {
+      for (let p = first + 1; p < this.shardFirstTerms.length && this.shardFirstTerms[p].startsWith(term); p += 1) {
         positions.push(p);
       }
     }
@@ -281,7 +286,8 @@ class ShardedSource {
 
   async posting(term) {
     if (this.decoded.has(term)) return this.decoded.get(term);
-    const data = await this.shard(this.shardPosition(term));
+    const [position] = this.shardPositions(term, false);
+    const data = position === undefined ? { terms: [] } : await this.shard(position);
     const i = lowerBound(data.terms, term);
     const posting = data.terms[i] === term ? decodePosting(data.postings[i], this.fields) : [];
     this.decoded.set(term, posting);
@@ -797,7 +803,7 @@ function practiceData() {
       return flat;
     });
     files.set(`t${start}`, { terms, postings });
-    shards.push([terms[0], `t${start}`]);
+    shards.push([terms[0], `t${start}`, terms[terms.length - 1]]);
   }
   const chunks = [];
   for (let start = 0; start < docCount; start += 32) {
@@ -810,7 +816,7 @@ function practiceData() {
   files.set('v1', { vocab: counted });
   files.set('vk', { vocab: [['ウォ', 64], ['ォー', 64], ['ーム', 64], ['ウオ', 8]] });
   files.set('index.js', {
-    format: 5, lang: 'en', fields, docCount, shards, chunkSize: 32, chunks, categories: [['practice', 'Practice']],
+    format: 7, lang: 'en', fields, docCount, shards, chunkSize: 32, chunks, categories: [['practice', 'Practice']],
     docCategories: new Array(docCount).fill(0), featured: [], vocab: [['1p', 'v1'], ['2r', 'v1'], ['kウ', 'vk']], initials: [],
   });
   return async (id) => files.get(id);

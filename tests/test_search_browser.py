@@ -357,6 +357,7 @@ def test_widget_on_another_origin(sample, serve, tmp_path, page):
     assert "invoice" in featured.first.inner_text().lower()
     added = set(page.evaluate("Object.keys(window)")) - before
     assert added <= {"__kbSearchData"}
+    assert initiators(page, "/widgets/billing/") == {"script"}   # another origin: no CORS needed
     assert page.evaluate("getComputedStyle(document.getElementById('own')).color") == "rgb(255, 0, 0)"
     assert page.evaluate("getComputedStyle(document.querySelector('[data-kb-widget=billing]').shadowRoot.querySelector('[role=option]')).color") != "rgb(255, 0, 0)"
     shot(page, "widget")
@@ -404,6 +405,23 @@ def test_search_and_navigation_work_offline_after_one_visit(sample, serve, brows
         assert "password" in page.locator("h1").first.inner_text().lower()
     finally:
         context.close()
+
+
+def initiators(page, folder: str) -> set[str]:
+    """How the page asked for the files under `folder` (Resource Timing's initiatorType)."""
+    return set(page.evaluate("(folder) => performance.getEntriesByType('resource')"
+                             ".filter((e) => e.name.includes(folder)).map((e) => e.initiatorType)", folder))
+
+
+def test_the_portal_fetches_its_search_data_instead_of_running_it_as_scripts(sample, serve, page):
+    """Fetched and parsed, a data file costs the page's main thread less than a <script> (see
+    search-index.js, dataLoader); file:// and the widget on another site still run them as
+    scripts (test_search_from_file_url, test_widget_on_another_origin)."""
+    page.goto(serve(sample) + "en/index.html")
+    type_query(page, "invoice")
+    options(page).first.wait_for()
+    assert initiators(page, "/search/en/") == {"fetch"}
+    assert page.locator("script[src*='/search/']").count() == 0
 
 
 def test_search_from_file_url(sample, page):

@@ -31,7 +31,8 @@ def payload(data: bytes, expected_id: str):
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_data_scripts_hand_a_javascript_engine_the_payload_as_written():
     """The payload goes through JSON.parse inside a JS string: quotes, backslashes, line and
-    paragraph separators and CJK arrive unchanged."""
+    paragraph separators and CJK arrive unchanged, whether the file runs as a script (file://, the
+    widget on another site) or is fetched and read by search-index.js's dataPayload (the portal)."""
     tricky = {"terms": ["it's", "back\\slash", 'say "hi"', "line\u2028para\u2029end", "改行\n", "\\u2028"], "n": [1, -2, 3.5]}
     script = data_script("search/en/t-x.js", tricky).decode("utf-8")
     runner = "let got; new Function('__kbSearchData', require('fs').readFileSync(0, 'utf8'))((id, p) => { got = [id, p]; });" \
@@ -39,6 +40,14 @@ def test_data_scripts_hand_a_javascript_engine_the_payload_as_written():
     completed = subprocess.run(["node", "-e", runner], input=script, capture_output=True, text=True, check=True, encoding="utf-8")
     assert json.loads(completed.stdout) == ["search/en/t-x.js", tricky]
     assert data_payload(script.encode("utf-8")) == ("search/en/t-x.js", tricky)
+    module = (Path(__file__).parent.parent / "kbgen" / "assets" / "js" / "search-index.js").as_uri()
+    reader = (f"import {{ readFileSync }} from 'node:fs'; import {{ dataPayload }} from {json.dumps(module)};"
+              "const text = readFileSync(0, 'utf8');"
+              "process.stdout.write(JSON.stringify([dataPayload(text, 'search/en/t-x.js'), dataPayload(text, 'search/en/t-y.js'),"
+              " dataPayload(text.slice(0, -2), 'search/en/t-x.js')]));")
+    completed = subprocess.run(["node", "--input-type=module", "-e", reader],
+                               input=script, capture_output=True, text=True, check=True, encoding="utf-8")
+    assert json.loads(completed.stdout) == [tricky, None, None]   # another file's name, a cut-off file: not it
 
 
 def all_text(output: Path, folder: str) -> str:

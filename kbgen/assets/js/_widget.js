@@ -4,7 +4,7 @@
 // shared data callback, and loads its own small index as scripts (no CORS needed).
 // kbgen/search/widget.py bundles this file with its imports and calls startWidget(config).
 import { queryUnits } from './tokenizer.js';
-import { SearchIndex, scriptLoader, warmUpSearch } from './search-index.js';
+import { SearchIndex, dataLoader, warmUpSearch } from './search-index.js';
 import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
 import { translator } from './strings.js';
 
@@ -77,7 +77,7 @@ function mountWidget(host, config, root, text) {
   let indexPromise = null;
   const index = () => {
     if (!indexPromise) {
-      indexPromise = SearchIndex.open(scriptLoader(root), `widgets/${config.name}/`);
+      indexPromise = SearchIndex.open(dataLoader(root), `widgets/${config.name}/`);
       indexPromise.catch(() => { indexPromise = null; });
     }
     return indexPromise;

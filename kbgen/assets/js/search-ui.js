@@ -6,7 +6,7 @@
 import { onReady, pageContext, registerMount } from './core.js';
 import { queryUnits, runs } from './tokenizer.js';
 import { highlighted, highlightPatterns, snippetOf, worthSearching } from './search-highlight.js';
-import { languageIndex, savingData, scriptLoader, warmUpSearch } from './search-index.js';
+import { languageIndex, savingData, dataLoader, warmUpSearch } from './search-index.js';
 import { uiText } from './strings.js';
 
 // The search box's and results page's words (js_search_* in the i18n files).
@@ -38,7 +38,7 @@ function element(tag, attributes = {}, ...children) {
 let languagesPromise = null;
 function languageNames(context) {
   if (!languagesPromise) {
-    languagesPromise = scriptLoader(context.root)('search/languages.js')
+    languagesPromise = dataLoader(context.root)('search/languages.js')
       .then((data) => data.languages)
       .catch(() => [[context.lang, context.lang]]);
   }

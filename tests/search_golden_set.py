@@ -113,10 +113,16 @@ def _site_path(base: str, href: str) -> str:
 
 
 def kbgen_answers(page, base: str, cases: list[dict]) -> list[dict]:
-    """Each query typed into the page's search box: {"popup": [urls], "page": [urls]}."""
+    """Each query typed into the page's search box: {"popup": [urls], "page": [urls], "errors":
+    [what the page logged as an error meanwhile]} (a search that fails shows no results; its
+    reason is then in the test's failure message)."""
     answers = []
     current_lang = None
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     for case in cases:
+        errors.clear()
         if case["lang"] != current_lang:
             page.goto(f"{base}{case['lang']}/index.html", wait_until="load")
             current_lang = case["lang"]
@@ -141,7 +147,7 @@ def kbgen_answers(page, base: str, cases: list[dict]) -> list[dict]:
             timeout=15000)
         urls = [_site_path(base, href) for href in page.locator(".kb-search-results a.kb-search-title").evaluate_all(
             "(nodes) => nodes.map((n) => n.href)")]
-        answers.append({"popup": popup_urls, "page": urls})
+        answers.append({"popup": popup_urls, "page": urls, "errors": list(errors)})
     return answers
 
 

@@ -124,13 +124,13 @@ def test_golden_set_required_queries_in_chromium(golden_report):
         urls = answer["page"]
         missing = set(case["found"]) - set(urls)
         if missing or (case.get("first") and urls[:1] != [case["first"]]):
-            failures.append((case["lang"], case["query"], case.get("first"), urls[:3], sorted(missing)))
+            failures.append((case["lang"], case["query"], case.get("first"), urls[:3], sorted(missing), answer["errors"]))
     assert failures == []
 
 
 @pytest.mark.browser
 def test_golden_set_popup_ranks_like_the_results_page(golden_report):
-    different = [(case["query"], answer["popup"][:1], answer["page"][:1])
+    different = [(case["query"], answer["popup"][:1], answer["page"][:1], answer["errors"])
                  for case, answer in zip(golden_report["cases"], golden_report["answers"])
                  if answer["popup"][:1] != answer["page"][:1]]
     assert different == []

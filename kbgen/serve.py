@@ -27,6 +27,7 @@ from .collector import cyclic_gc_paused
 from .config import load_config
 from .edited_pages import render_edited_articles
 from .errors import KbgenError
+from .shutdown import server_stopping
 from .structure import Site
 from .sitefiles import lookup, media_type, no_lifespan
 from .site_headers import site_headers
@@ -177,20 +178,29 @@ class DevApp:
     async def events(self, send):
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]})
-        seen = -1
+        seen, quiet = -1, 0.0
         loop = asyncio.get_running_loop()
-        while True:
-            if self.state.version != seen:
-                seen = self.state.version
-                try:
+        # Ends when the server stops: uvicorn waits for open responses before it exits, and with
+        # a preview tab open Ctrl+C did nothing (the stream never ended).
+        while not server_stopping():
+            if self.state.version != seen or quiet >= 15:
+                seen, quiet = self.state.version, 0.0
+                try:   # the same version every 15 s too: a closed tab's stream then ends
                     await send({"type": "http.response.body", "body": f"data: {seen}\n\n".encode(), "more_body": True})
                 except Exception:
                     return
-            await loop.run_in_executor(None, self._wait_for_change, seen)
+            quiet += await loop.run_in_executor(None, self._wait_for_change, seen)
+        try:
+            await send({"type": "http.response.body", "body": b""})
+        except Exception:
+            pass
 
-    def _wait_for_change(self, seen: int) -> None:
+    def _wait_for_change(self, seen: int) -> float:
+        """Waits up to a second for a rebuild; returns how long it waited."""
+        started = time.monotonic()
         with self.state.changed:
-            self.state.changed.wait_for(lambda: self.state.version != seen, timeout=15)
+            self.state.changed.wait_for(lambda: self.state.version != seen, timeout=1)
+        return time.monotonic() - started
 
     async def static(self, path: str, scope, send):
         if self.state.error is not None and (path.endswith("/") or path.endswith(".html")):

@@ -2,6 +2,7 @@
 the server stays up; the fix brings the page back."""
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -72,7 +73,8 @@ def server(tmp_path):
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "terminate"])
 def test_a_stopped_server_leaves_nothing_in_the_temporary_folder(tmp_path, stop):
     """The preview is built in a folder of its own under the temporary folder (a copy of the whole
-    site); stopped with Ctrl+C, or terminated by a process manager, the server removes it."""
+    site); stopped with Ctrl+C, or terminated by a process manager, the server removes it. With a
+    preview tab open (its live-reload stream), Ctrl+C did not stop the server at all."""
     assert run_kbgen("init", str(tmp_path / "kb")).returncode == 0
     temporary = tmp_path / "tmp"
     temporary.mkdir()
@@ -82,6 +84,9 @@ def test_a_stopped_server_leaves_nothing_in_the_temporary_folder(tmp_path, stop)
         poll(f"http://127.0.0.1:{port}/en/", lambda status, _: status == 200, timeout=60)
         previews = [path.name for path in temporary.iterdir()]
         assert len(previews) == 1 and previews[0].startswith("kbgen-serve-"), previews
+        tab = http.client.HTTPConnection("127.0.0.1", port, timeout=10)   # an open tab's reload stream
+        tab.request("GET", "/__kbgen/reload")
+        assert tab.getresponse().readline().startswith(b"data: ")
         process.send_signal(stop)
         output = process.communicate(timeout=30)[0].decode("utf-8", "replace")
     finally:

@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import signal
 import time as clock
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ...shutdown import server_stopping
 from ..db import utcnow
 from ..markup import render_markdown
 from ..models import Ticket, TicketEvent, TicketMessage, User
@@ -153,14 +153,6 @@ def read_only_session(state):
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         with Session(bind=connection) as session:
             yield session
-
-
-def server_stopping() -> bool:
-    """True once uvicorn was told to stop. It waits for open responses before exiting, and a chat
-    stream would keep it waiting for minutes; ending the stream is harmless, since the browser
-    reconnects (to the restarted server) and resumes after its last sequence number."""
-    handler = signal.getsignal(signal.SIGTERM)
-    return bool(getattr(getattr(handler, "__self__", None), "should_exit", False))
 
 
 def _sse(event: str, data: dict, event_id: int | None = None) -> str:

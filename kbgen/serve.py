@@ -178,29 +178,26 @@ class DevApp:
     async def events(self, send):
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]})
-        seen, quiet = -1, 0.0
+        seen, written = -1, time.monotonic()
         loop = asyncio.get_running_loop()
         # Ends when the server stops: uvicorn waits for open responses before it exits, and with
         # a preview tab open Ctrl+C did nothing (the stream never ended).
         while not server_stopping():
-            if self.state.version != seen or quiet >= 15:
-                seen, quiet = self.state.version, 0.0
+            if self.state.version != seen or time.monotonic() - written >= 15:
+                seen, written = self.state.version, time.monotonic()
                 try:   # the same version every 15 s too: a closed tab's stream then ends
                     await send({"type": "http.response.body", "body": f"data: {seen}\n\n".encode(), "more_body": True})
                 except Exception:
                     return
-            quiet += await loop.run_in_executor(None, self._wait_for_change, seen)
+            await loop.run_in_executor(None, self._wait_for_change, seen)
         try:
             await send({"type": "http.response.body", "body": b""})
         except Exception:
             pass
 
-    def _wait_for_change(self, seen: int) -> float:
-        """Waits up to a second for a rebuild; returns how long it waited."""
-        started = time.monotonic()
-        with self.state.changed:
+    def _wait_for_change(self, seen: int) -> None:
+        with self.state.changed:   # a second at most: the loop checks whether the server stops
             self.state.changed.wait_for(lambda: self.state.version != seen, timeout=1)
-        return time.monotonic() - started
 
     async def static(self, path: str, scope, send):
         if self.state.error is not None and (path.endswith("/") or path.endswith(".html")):

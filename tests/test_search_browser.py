@@ -173,6 +173,39 @@ def test_a_first_letter_shows_nothing_yet_but_loads_what_the_next_keystroke_need
     assert page.locator(BOX).first.get_attribute("aria-expanded") == "false"
 
 
+SEARCH_DATA_REQUESTS = ("() => performance.getEntriesByType('resource')"
+                        ".filter((e) => /search\\/en\\/[td]-[0-9a-f]+\\.js$/.test(e.name)).map((e) => e.startTime)")
+
+
+def test_a_keystroke_starts_loading_its_search_data_before_the_typing_pause_ends(sample, serve, page):
+    """The box searches once typing pauses (60 ms); the term shards (and leading records) of what
+    was typed start loading as the keystroke lands, so the search finds them arrived or on their way."""
+    page.goto(serve(sample) + "en/index.html")
+    page.locator(BOX).first.hover()
+    page.wait_for_function("() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('search/en/index.js'))")
+    page.wait_for_timeout(200)
+    page.locator(BOX).first.fill("invoice")
+    expect(options(page).first).to_be_visible()
+    search_started = page.evaluate("performance.getEntriesByName('kb-search')[0].startTime")
+    requested = page.evaluate(SEARCH_DATA_REQUESTS)
+    assert requested and min(requested) < search_started
+
+
+def test_keystrokes_faster_than_the_typing_pause_load_only_what_the_last_one_needs(sample, serve, page):
+    """Typed in one burst, the prefixes on the way ("in", "inv", …: each a larger set of shards
+    than the word) are never searched, so nothing is loaded for them ahead of the search."""
+    page.goto(serve(sample) + "en/index.html")
+    page.locator(BOX).first.hover()
+    page.wait_for_function("() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('search/en/index.js'))")
+    page.wait_for_timeout(200)
+    page.evaluate("""(box) => { const input = document.querySelector(box);
+        for (const end of [1, 2, 3, 4, 5, 6, 7]) { input.value = 'invoice'.slice(0, end); input.dispatchEvent(new Event('input')); } }""", BOX)
+    expect(options(page).first).to_be_visible()
+    searches = page.evaluate("performance.getEntriesByName('kb-search').map((e) => [e.detail.query, e.startTime])")
+    assert [query for query, _ in searches] == ["invoice"]
+    assert min(page.evaluate(SEARCH_DATA_REQUESTS)) >= searches[0][1]
+
+
 def test_after_the_first_results_the_other_records_load_in_the_background(tmp_path, serve, page):
     """Once results are on screen, the rest of the language's display records load while nobody
     searches, so a later keystroke waits for one round trip (its term shards), not two (shards, then

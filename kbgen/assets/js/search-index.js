@@ -477,18 +477,26 @@ export class SearchIndex {
     return [...chunks].sort((a, b) => a - b);
   }
 
+  // Starts loading what ranking `units` needs: the term shards, and the record files of the
+  // titles its first word starts (see leadChunks; not for a search whose results may not be
+  // shown, see search, nor when saving data). Resolves when the shards are in. rank() calls it;
+  // so does the search box as a keystroke lands, before its typing pause ends.
+  preload(units, options = {}) {
+    if (!units.length) return Promise.resolve();
+    // The shards are asked for first: ranking waits for all of them, and a browser has six
+    // connections to a host: records asked for ahead of them could hold them up in its queue.
+    const shards = this.source.prefetch ? this.source.prefetch(units) : Promise.resolve();
+    for (const chunk of options.worth || savingData() ? [] : this.leadChunks(units)) {
+      this.source.load(this.source.prefix + this.manifest.chunks[chunk]).catch(() => null);   // documents() asks again
+    }
+    return shards;
+  }
+
   async rank(units, options = {}) {
     this.lastPlan = [];
     this.lastForms = [];
     if (!units.length) return [];
-    // The shards are asked for first: ranking waits for all of them, and a browser has six
-    // connections to a host: records asked for ahead of them could hold them up in its queue.
-    const shards = this.source.prefetch ? this.source.prefetch(units) : null;
-    // (Not for a search whose results may not be shown, see search, nor when saving data.)
-    for (const chunk of options.worth || savingData() ? [] : this.leadChunks(units)) {
-      this.source.load(this.source.prefix + this.manifest.chunks[chunk]).catch(() => null);   // documents() asks again
-    }
-    await shards;
+    await this.preload(units, options);
     const postings = new Map();
     const postingOf = async (term) => {
       if (!postings.has(term)) postings.set(term, await this.source.posting(term));

@@ -126,6 +126,33 @@ def test_a_question_marks_what_it_searched_for_not_its_question_words(sample, se
     assert not {"how", "do", "i", "my"} & set(marks), marks
 
 
+@pytest.mark.parametrize("lang, typed, corrected", [("en", "reset pasword", "password"), ("ja", "パスワート", "パスワード"),
+                                                    ("ja", "パスワートの再設定", "パスワード")])
+def test_a_misspelt_word_marks_the_word_it_found_instead(sample, serve, page, lang, typed, corrected):
+    """A typo finds its article through a corrected spelling; the results mark that spelling, in
+    the popup and on the results page, as they would have marked the word spelt right."""
+    page.goto(serve(sample) + f"{lang}/index.html")
+    type_query(page, typed)
+    options(page).first.wait_for()
+    marks = page.locator("form[data-kb-search] [role=option] mark").all_inner_texts()
+    assert corrected in [mark.lower() for mark in marks], marks
+    page.goto(serve(sample) + f"{lang}/search.html?q={typed}")
+    page.locator(".kb-search-results li").first.wait_for()
+    marks = page.locator(".kb-search-results li mark").all_inner_texts()
+    assert corrected in [mark.lower() for mark in marks], marks
+
+
+def test_a_japanese_sentence_marks_the_words_it_searched_for(sample, serve, page):
+    """A Japanese query is one run of characters; a title rarely holds it as typed. What it searched
+    for is marked (パスワード, 忘れ), not the particle or the polite ending (を, ました)."""
+    page.goto(serve(sample) + "ja/index.html")
+    type_query(page, "パスワードを忘れました")
+    options(page).first.wait_for()
+    marks = set(page.locator("form[data-kb-search] [role=option] mark").all_inner_texts())
+    assert {"パスワード", "忘れ"} <= marks, marks
+    assert not {"を", "ました", "パスワードを忘れました"} & marks, marks
+
+
 def test_a_one_letter_last_word_after_other_words_completes_like_any_other(sample, serve, page):
     """ "reset t": the t is the start of a word being typed, so it already finds two-factor
     authentication (turning, two) first, where "reset" alone puts the password article first;
@@ -575,3 +602,7 @@ def test_widget_ranks_questions_and_typos_like_the_portal(sample, serve, tmp_pat
             " return a && a.href.endsWith(want) && /result/.test(root.querySelector('.status').textContent); }",
             arg=expected, timeout=10000)
         assert first.get_attribute("href") == portal + expected
+    # the typo's corrected spelling is marked (its stem, as for a word spelt right), as in the portal
+    marks = page.evaluate("() => [...document.querySelector('[data-kb-widget=billing]').shadowRoot"
+                          ".querySelectorAll('[role=option] mark')].map((m) => m.textContent.toLowerCase())")
+    assert "invoic" in marks, marks

@@ -107,16 +107,19 @@ function mountWidget(host, config, root, text) {
       const opened = await index();
       const clauses = queryUnits(query);
       let refs;
+      let corrections = [];
       let heading = null;
       if (!query.trim() || !worthSearching(clauses)) {
         refs = opened.manifest.featured;
         heading = text('popular');
       } else {
-        refs = (await opened.search(clauses)).slice(0, config.maxResults).map((r) => r.ref);
+        const results = await opened.search(clauses);
+        refs = results.slice(0, config.maxResults).map((r) => r.ref);
+        corrections = results.corrections || [];
       }
       const docs = await opened.documents(refs);
       if (mine !== generation) return;
-      const patterns = heading ? [] : highlightPatterns(query);
+      const patterns = heading ? [] : highlightPatterns(query, corrections);
       if (heading) items.push(make('li', { class: 'note', role: 'presentation' }, heading));
       docs.forEach((doc, i) => {
         items.push(make('li', { role: 'none' },

@@ -1,21 +1,47 @@
 // Which parts of a title or summary to <mark> for a query, and which part of a long summary
 // to show. Shared by the portal's search UI and the embeddable widget.
-import { runs, cachedStem, contentRuns } from './tokenizer.js';
+import { runs, cachedStem, contentRuns, keptBigrams } from './tokenizer.js';
 
 const SNIPPET_LENGTH = 160;
 
-// What to highlight: CJK runs anywhere, words at a word start (as far as word and stem agree).
+// The parts of a CJK run that were searched for: its searched bigrams, chained where they
+// overlap (パスワード and 再設定 of パスワードの再設定, not the particle between them, and not the
+// whole run, which a title rarely holds as typed).
+function searchedParts(text) {
+  const chars = Array.from(text);
+  const searched = new Set(keptBigrams(text));
+  const parts = [];
+  let start = -1;
+  for (let i = 0; i + 1 < chars.length; i += 1) {
+    const kept = searched.has(chars[i] + chars[i + 1]);
+    if (kept && start < 0) start = i;
+    if (!kept && start >= 0) {
+      parts.push(chars.slice(start, i + 1).join(''));
+      start = -1;
+    }
+  }
+  if (start >= 0) parts.push(chars.slice(start).join(''));
+  return parts.length ? parts : [text];
+}
+
+// What to highlight: the searched parts of CJK runs anywhere, words at a word start (as far as word and stem agree).
 // The words of a question (how, do, I…) are not searched for when there are others (queryUnits),
 // so they are not marked either: "how do I export" must not mark the "I" of "Import".
-export function highlightPatterns(query) {
+// `corrections`: the spellings a search tried for misspelt words (results.corrections: index
+// terms, so an English one is a stem and marks the words it starts), marked like what was typed.
+export function highlightPatterns(query, corrections = []) {
   const searched = contentRuns(query);
-  return (searched.length ? searched : runs(query)).map((run) => {
-    if (run.cjk) return { text: run.text, wordStart: false };
+  const typed = (searched.length ? searched : runs(query)).flatMap((run) => {
+    if (run.cjk) return searchedParts(run.text).map((part) => ({ text: part, wordStart: false }));
     const stemmed = cachedStem(run.text);
     let size = 0;
     while (size < run.text.length && run.text[size] === stemmed[size]) size += 1;
     return { text: run.text.slice(0, Math.max(size, 1)), wordStart: true };
-  }).filter((p) => p.text);
+  });
+  const corrected = corrections.flatMap((spelling) => runs(spelling)).flatMap((run) => (run.cjk
+    ? searchedParts(run.text).map((part) => ({ text: part, wordStart: false }))
+    : [{ text: run.text, wordStart: true }]));
+  return [...typed, ...corrected].filter((p) => p.text);
 }
 
 function escapeRegExp(text) {

@@ -567,6 +567,8 @@ export class SearchIndex {
         }
       }
     };
+    // The spellings of the typo variants searched for, to mark them in the results too.
+    const corrections = [];
     for (const entry of plan) {
       if (!entry.unit.typo) continue;
       const full = { marks: new Uint8Array(count), size: 0 };
@@ -581,9 +583,10 @@ export class SearchIndex {
         : await this.kanaVariants(entry.unit.word, postingOf, docsOf, inAll, full.size);
       // What was typed is then no more certain than its variants.
       if (entry.unit.typo === 'kana' && variants.length) for (const form of entry.forms) form.credit = Math.min(form.credit, TYPO_CREDIT);
-      for (const terms of variants) {
+      for (const { terms, spelling } of variants) {
         for (const term of terms) await postingOf(term);
         entry.forms.push({ terms, any: false, credit: TYPO_CREDIT, boost: TYPO_BOOST, typo: true });
+        corrections.push(spelling);
       }
     }
 
@@ -703,6 +706,7 @@ export class SearchIndex {
       const h = kept[k];
       ranked[k] = { ref: hits[h], score: scores[h], coverage: coverages[h], tier: tiers[h], rank: ranks[h] };
     }
+    ranked.corrections = corrections;
     const order = (a, b) => b.rank - a.rank || b.score - a.score;
     // A title that is the query comes first of all (tier 2). Only the first few results are
     // compared: their records are loaded to be shown anyway.
@@ -726,8 +730,8 @@ export class SearchIndex {
     return ranked;
   }
 
-  // Terms one edit (insert, delete, substitute, swap neighbours) from `word`: [[term]…], the most
-  // common first.
+  // Terms one edit (insert, delete, substitute, swap neighbours) from `word`: [{terms: [term],
+  // spelling: term}…], the most common first.
   async wordVariants(word) {
     if (!this.source.vocabulary) return [];
     const length = Array.from(word).length;
@@ -735,17 +739,26 @@ export class SearchIndex {
     for (const [term, count] of await this.source.vocabulary(word)) {
       if (term !== word && Math.abs(Array.from(term).length - length) <= 1 && oneEdit(word, term)) found.set(term, count);
     }
-    return [...found].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TYPO_VARIANTS).map(([term]) => [term]);
+    return [...found].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TYPO_VARIANTS).map(([term]) => ({ terms: [term], spelling: term }));
   }
 
   // Spellings of a kana run that differ by a voiced mark, a small kana or a long vowel mark,
-  // as lists of bigrams, keeping those whose bigrams are all indexed, most documents first.
+  // as [{terms: its bigrams, spelling}], keeping those whose bigrams are all indexed, most
+  // documents first.
   async kanaVariants(run, postingOf, docsOf, inAll, typedCount) {
     // Only the characters of the bigram that keeps the rest from matching are varied (ト in
     // パスワート: every document with パスワ lacks ート), so few extra shards are loaded.
-    const grams = [];
+    // The bigrams the query searched for (a particle's are not), each with where it starts: the
+    // documents that hold "の再" say nothing about a misspelt パスワート in パスワートの再設定.
     const chars = Array.from(run);
-    for (let i = 0; i + 1 < chars.length; i += 1) grams.push(chars[i] + chars[i + 1]);
+    const searched = new Set(keptBigrams(run));
+    const grams = [];
+    const starts = [];
+    for (let i = 0; i + 1 < chars.length; i += 1) {
+      if (!searched.has(chars[i] + chars[i + 1])) continue;
+      grams.push(chars[i] + chars[i + 1]);
+      starts.push(i);
+    }
     const lists = [];
     for (const gram of grams) {
       await postingOf(gram);
@@ -767,7 +780,7 @@ export class SearchIndex {
       if (most > typedCount) suspects = without.map((n, i) => (n === most ? i : -1)).filter((i) => i >= 0);
     }
     if (!suspects.length) return [];
-    const positions = new Set(suspects.flatMap((i) => [i, i + 1]));
+    const positions = new Set(suspects.flatMap((i) => [starts[i], starts[i] + 1]));
     const typed = new Set(grams);
     const variants = [...new Set(kanaSpellings(run, positions))].filter((v) => v !== run).slice(0, KANA_VARIANT_CHECKS)
       .map((variant) => ({ variant, terms: keptBigrams(variant) }));
@@ -798,7 +811,7 @@ export class SearchIndex {
       if (terms.length && both > typedCount) candidates.push({ terms, count: both, variant });
     }
     candidates.sort((a, b) => b.count - a.count || (a.variant < b.variant ? -1 : 1));
-    return candidates.map((c) => c.terms);
+    return candidates.map((c) => ({ terms: c.terms, spelling: c.variant }));
   }
 
   // Display records of numeric refs: {ref, url, title, category, categoryTitle, summary, translationKey, translations}.

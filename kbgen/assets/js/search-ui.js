@@ -281,7 +281,6 @@ function enhanceSearchForm(form, context) {
       return;
     }
     if (mine !== generation) return; // a newer keystroke won
-    const patterns = highlightPatterns(query);
     const items = [];
     let total = 0;
     if (!outcome.groups.length) {
@@ -302,6 +301,7 @@ function enhanceSearchForm(form, context) {
       // With two languages, the first leaves room for the second.
       const room = number === 0 && outcome.groups.length > 1 ? POPUP_RESULTS - 3 : POPUP_RESULTS - number;
       const shown = group.results.slice(0, Math.max(room, group.foreign ? 3 : 0));
+      const patterns = highlightPatterns(query, group.results.corrections);
       const docs = await group.index.documents(shown.map((r) => r.ref));
       if (mine !== generation) return;
       for (const doc of docs) {
@@ -422,8 +422,6 @@ function renderResultsPage(mount, context) {
     status.textContent = text('empty');
     return;
   }
-  const patterns = highlightPatterns(query);
-
   const show = async (outcome) => {
     const [group, ...others] = outcome.groups;
     if (!group) {
@@ -478,6 +476,7 @@ function renderResultsPage(mount, context) {
       const ol = element('ol', { lang: shownGroup.foreign ? shownGroup.lang : null });
       const section = element('section', {}, ol);
       if (shownGroup.foreign) section.prepend(element('h2', { className: 'kb-search-language' }, text('in_language', { name: shownGroup.name })));
+      const patterns = highlightPatterns(query, shownGroup.results.corrections);
       let shown = 0;
       const more = element('button', { type: 'button', className: 'kb-search-more' }, text('more'));
       const showMore = async () => {

@@ -24,7 +24,8 @@ function searchedParts(text) {
   return parts.length ? parts : [text];
 }
 
-// What to highlight: the searched parts of CJK runs anywhere, words at a word start (as far as word and stem agree).
+// What to highlight: the searched parts of CJK runs anywhere, words at a word start (as far as
+// word and stem agree).
 // The words of a question (how, do, I…) are not searched for when there are others (queryUnits),
 // so they are not marked either: "how do I export" must not mark the "I" of "Import".
 // `corrections`: the spellings a search tried for misspelt words (results.corrections: index

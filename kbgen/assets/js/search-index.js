@@ -3,8 +3,9 @@
 // vector holds how often each expanded term was asked for, and a document's score is the sum over
 // its fields of dot(query, field vector) / |query|. Tier and coverage rank before it (see rank()).
 // Data comes either from lunr's own serialized JSON (tests compare us with lunr.py on it) or
-// from kbgen's sharded files (kbgen/search/indexer.py), loaded as <script>s so the same code
-// works over http, from file:// and from another origin (the widget).
+// from kbgen's sharded files (kbgen/search/indexer.py), fetched on the page's own origin and
+// loaded as <script>s elsewhere, so the same code works from file:// and from another origin
+// (the widget; see dataLoader).
 
 import { keptBigrams, queryUnits, titleKey, TYPO_BOOST, TYPO_CREDIT } from './tokenizer.js';
 

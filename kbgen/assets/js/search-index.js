@@ -8,6 +8,7 @@
 // (the widget; see dataLoader).
 
 import { keptBigrams, queryUnits, titleKey, TYPO_BOOST, TYPO_CREDIT } from './tokenizer.js';
+import { stem } from './stemmer.js';
 
 export const DATA_CALLBACK = '__kbSearchData';
 // Never scored: the first term of each title, to know which titles start with the query.
@@ -42,6 +43,29 @@ export function oneEdit(a, b) {
   while (i < short.length && short[i] === long[i]) i += 1;
   for (let j = i; j < short.length; j += 1) if (short[j] !== long[j + 1]) return false;
   return true;
+}
+
+const LATIN_LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+// The stems of the spellings one edit from a Latin `word` (the stem a query holds). A misspelt
+// ending keeps the stemmer from taking it off: "federaton" stays whole, one edit from
+// "federation", whose stem "feder" is what the index holds, and four edits from it.
+export function stemsOneEditAway(word) {
+  const stems = new Set();
+  if (!/^[a-z]+$/.test(word)) return stems;
+  const add = (spelling) => stems.add(stem(spelling));
+  for (let i = 0; i <= word.length; i += 1) {
+    const head = word.slice(0, i);
+    const tail = word.slice(i);
+    for (const letter of LATIN_LETTERS) {
+      add(head + letter + tail);
+      if (tail && letter !== tail[0]) add(head + letter + tail.slice(1));
+    }
+    if (tail) add(head + tail.slice(1));
+    if (tail.length > 1) add(head + tail[1] + tail[0] + tail.slice(2));
+  }
+  stems.delete(word);
+  return stems;
 }
 
 // Small and large kana (ァ/ア …, っ/つ …) in pairs.
@@ -731,14 +755,18 @@ export class SearchIndex {
     return ranked;
   }
 
-  // Terms one edit (insert, delete, substitute, swap neighbours) from `word`: [{terms: [term],
-  // spelling: term}…], the most common first.
+  // Terms one edit (insert, delete, substitute, swap neighbours) from `word`, or the stem of a
+  // spelling one edit from it: [{terms: [term], spelling: term}…], the most common first.
   async wordVariants(word) {
     if (!this.source.vocabulary) return [];
     const length = Array.from(word).length;
     const found = new Map();
-    for (const [term, count] of await this.source.vocabulary(word)) {
-      if (term !== word && Math.abs(Array.from(term).length - length) <= 1 && oneEdit(word, term)) found.set(term, count);
+    const vocabulary = await this.source.vocabulary(word);
+    let stems = null;
+    for (const [term, count] of vocabulary) {
+      if (term === word) continue;
+      if (Math.abs(Array.from(term).length - length) <= 1 && oneEdit(word, term)) found.set(term, count);
+      else if ((stems = stems || stemsOneEditAway(word)).has(term)) found.set(term, count);
     }
     return [...found].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TYPO_VARIANTS).map(([term]) => ({ terms: [term], spelling: term }));
   }

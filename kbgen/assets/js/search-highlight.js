@@ -1,27 +1,24 @@
 // Which parts of a title or summary to <mark> for a query, and which part of a long summary
 // to show. Shared by the portal's search UI and the embeddable widget.
-import { runs, cachedStem, contentRuns, keptBigrams } from './tokenizer.js';
+import { runs, cachedStem, contentRuns, keptBigramStarts } from './tokenizer.js';
 
 const SNIPPET_LENGTH = 160;
 
 // The parts of a CJK run that were searched for: its searched bigrams, chained where they
 // overlap (パスワード and 再設定 of パスワードの再設定, not the particle between them, and not the
 // whole run, which a title rarely holds as typed).
-function searchedParts(text) {
+function cjkPatterns(text) {
   const chars = Array.from(text);
-  const searched = new Set(keptBigrams(text));
+  if (chars.length < 2) return [{ text, wordStart: false }];
   const parts = [];
-  let start = -1;
-  for (let i = 0; i + 1 < chars.length; i += 1) {
-    const kept = searched.has(chars[i] + chars[i + 1]);
-    if (kept && start < 0) start = i;
-    if (!kept && start >= 0) {
-      parts.push(chars.slice(start, i + 1).join(''));
-      start = -1;
-    }
+  let first = null;
+  let last = null;
+  for (const start of [...keptBigramStarts(text), Infinity]) {
+    if (first !== null && start !== last + 1) parts.push(chars.slice(first, last + 2).join(''));
+    if (first === null || start !== last + 1) first = start;
+    last = start;
   }
-  if (start >= 0) parts.push(chars.slice(start).join(''));
-  return parts.length ? parts : [text];
+  return parts.map((part) => ({ text: part, wordStart: false }));
 }
 
 // What to highlight: the searched parts of CJK runs anywhere, words at a word start (as far as
@@ -33,15 +30,14 @@ function searchedParts(text) {
 export function highlightPatterns(query, corrections = []) {
   const searched = contentRuns(query);
   const typed = (searched.length ? searched : runs(query)).flatMap((run) => {
-    if (run.cjk) return searchedParts(run.text).map((part) => ({ text: part, wordStart: false }));
+    if (run.cjk) return cjkPatterns(run.text);
     const stemmed = cachedStem(run.text);
     let size = 0;
     while (size < run.text.length && run.text[size] === stemmed[size]) size += 1;
     return { text: run.text.slice(0, Math.max(size, 1)), wordStart: true };
   });
-  const corrected = corrections.flatMap((spelling) => runs(spelling)).flatMap((run) => (run.cjk
-    ? searchedParts(run.text).map((part) => ({ text: part, wordStart: false }))
-    : [{ text: run.text, wordStart: true }]));
+  const corrected = corrections.flatMap((spelling) => runs(spelling))
+    .flatMap((run) => (run.cjk ? cjkPatterns(run.text) : [{ text: run.text, wordStart: true }]));
   return [...typed, ...corrected].filter((p) => p.text);
 }
 

@@ -7,7 +7,7 @@
 // loaded as <script>s elsewhere, so the same code works from file:// and from another origin
 // (the widget; see dataLoader).
 
-import { keptBigrams, queryUnits, titleKey, TYPO_BOOST, TYPO_CREDIT } from './tokenizer.js';
+import { keptBigrams, keptBigramStarts, queryUnits, titleKey, TYPO_BOOST, TYPO_CREDIT } from './tokenizer.js';
 import { stem } from './stemmer.js';
 
 export const DATA_CALLBACK = '__kbSearchData';
@@ -761,12 +761,10 @@ export class SearchIndex {
     if (!this.source.vocabulary) return [];
     const length = Array.from(word).length;
     const found = new Map();
-    const vocabulary = await this.source.vocabulary(word);
-    let stems = null;
-    for (const [term, count] of vocabulary) {
+    const stems = stemsOneEditAway(word);
+    for (const [term, count] of await this.source.vocabulary(word)) {
       if (term === word) continue;
-      if (Math.abs(Array.from(term).length - length) <= 1 && oneEdit(word, term)) found.set(term, count);
-      else if ((stems = stems || stemsOneEditAway(word)).has(term)) found.set(term, count);
+      if ((Math.abs(Array.from(term).length - length) <= 1 && oneEdit(word, term)) || stems.has(term)) found.set(term, count);
     }
     return [...found].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TYPO_VARIANTS).map(([term]) => ({ terms: [term], spelling: term }));
   }
@@ -780,14 +778,8 @@ export class SearchIndex {
     // The bigrams the query searched for (a particle's are not), each with where it starts: the
     // documents that hold "の再" say nothing about a misspelt パスワート in パスワートの再設定.
     const chars = Array.from(run);
-    const searched = new Set(keptBigrams(run));
-    const grams = [];
-    const starts = [];
-    for (let i = 0; i + 1 < chars.length; i += 1) {
-      if (!searched.has(chars[i] + chars[i + 1])) continue;
-      grams.push(chars[i] + chars[i + 1]);
-      starts.push(i);
-    }
+    const starts = chars.length > 1 ? keptBigramStarts(run) : [];
+    const grams = starts.map((i) => chars[i] + chars[i + 1]);
     const lists = [];
     for (const gram of grams) {
       await postingOf(gram);

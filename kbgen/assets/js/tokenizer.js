@@ -136,10 +136,18 @@ const isHiragana = (char) => char >= '\u3041' && char <= '\u309f';
 // Japanese query noise (inflection, particles) left out; see tokenizer.py.
 export function keptBigrams(run) {
   const grams = bigrams(run);
+  return keptBigramStarts(run).map((i) => grams[i]);
+}
+
+// Where in `run` (character positions) the bigrams keptBigrams keeps start.
+export function keptBigramStarts(run) {
+  const grams = bigrams(run);
+  const all = grams.map((_, i) => i);
   const chars = Array.from(run);
   const hira = chars.map(isHiragana);
-  if (hira.every(Boolean)) return grams;
-  const kept = grams.filter((gram, i) => {
+  if (hira.every(Boolean)) return all;
+  const kept = all.filter((i) => {
+    const gram = grams[i];
     const [x, y] = Array.from(gram);
     const a = hira[i];
     const b = hira[i + 1];
@@ -149,7 +157,7 @@ export function keptBigrams(run) {
     if (a && !b && i + 2 < chars.length && !hira[i + 2]) return false;
     return true;
   });
-  return kept.length ? kept : grams;
+  return kept.length ? kept : all;
 }
 
 export const PREFIX_CREDIT = 0.75;
